@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Turn peerbench result lines into a markdown table (used by compare.sh).
+
+Input: lines such as
+  impl=go workload=skynet n=1000000 procs=2 ns_per_op=201.5 total_ms=201.5 check=ok
+as printed by goro's peerbench, the Go twin (benches/go) and the Tokio twin
+(benches/tokio-peer). compare.sh adds lines of its own for runs that gave no
+line: `impl=X workload=W n=N procs=P status=timeout` (or status=rc=CODE).
+
+Usage: compare.py RAWFILE [--impls goro,go,tokio]
+Prints, per (workload, procs): the median ns_per_op of each impl over its
+check=ok runs, the ratios goro/go and goro/tokio (< 1: goro is faster), and the
+median rss_kb_per_task where a workload reports it.
+"""
+import argparse
+import statistics
+import sys
+from collections import OrderedDict, defaultdict
+
+
+def parse(line):
+    fields = {}
+    for tok in line.split():
+        if "=" in tok:
+            k, v = tok.split("=", 1)
+            fields[k] = v
+    return fields if "impl" in fields and "workload" in fields else None
+
+
+def fmt_ns(x):
+    if x is None:
+        return "—"
+    if x >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.1f}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("raw")
+    ap.add_argument("--impls", default="goro,go,tokio")
+    args = ap.parse_args()
+    impls = args.impls.split(",")
+
+    # (workload, procs) -> impl -> {"ns": [...], "rss": [...], "n": str, "bad": [...]}
+    groups = OrderedDict()
+    with open(args.raw) as f:
+        for line in f:
+            r = parse(line)
+            if r is None:
+                continue
+            key = (r["workload"], int(r.get("procs", "0") or 0))
+            g = groups.setdefault(key, defaultdict(lambda: {"ns": [], "rss": [], "n": "", "bad": []}))
+            cell = g[r["impl"]]
+            cell["n"] = r.get("n", cell["n"])
+            if r.get("check") == "ok" and "ns_per_op" in r:
+                cell["ns"].append(float(r["ns_per_op"]))
+                if "rss_kb_per_task" in r:
+                    cell["rss"].append(float(r["rss_kb_per_task"]))
+            else:
+                cell["bad"].append(r.get("status") or ("check=" + r.get("check", "?")))
+
+    has_rss = any(c["rss"] for g in groups.values() for c in g.values())
+    head = ["workload", "n", "procs"] + [f"{i} ns/op" for i in impls]
+    ratio_cols = [("goro", o) for o in impls if o != "goro"] if "goro" in impls else []
+    head += [f"{a}/{b}" for a, b in ratio_cols]
+    if has_rss:
+        head += ["rss kB/task " + "/".join(impls)]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join(["---"] * 3 + ["---:"] * (len(head) - 3)) + "|")
+
+    notes = []
+    for (workload, procs), g in groups.items():
+        med = {}
+        for i in impls:
+            c = g.get(i)
+            med[i] = statistics.median(c["ns"]) if c and c["ns"] else None
+            if c and c["bad"]:
+                notes.append(f"{workload} procs={procs} {i}: {len(c['bad'])} bad run(s): {', '.join(c['bad'])}")
+        n = next((g[i]["n"] for i in impls if i in g and g[i]["n"]), "?")
+        row = [workload, n, str(procs)]
+        for i in impls:
+            cell = fmt_ns(med[i])
+            c = g.get(i)
+            if c and c["bad"]:
+                cell += " (!)" if med[i] is not None else ""
+                if med[i] is None:
+                    cell = c["bad"][0].replace("|", "/")
+            row.append(cell)
+        for a, b in ratio_cols:
+            row.append(f"{med[a] / med[b]:.2f}" if med.get(a) and med.get(b) else "—")
+        if has_rss:
+            vals = []
+            for i in impls:
+                c = g.get(i)
+                vals.append(f"{statistics.median(c['rss']):.2f}" if c and c["rss"] else "—")
+            row.append(" / ".join(vals) if any(v != "—" for v in vals) else "")
+        print("| " + " | ".join(row) + " |")
+
+    print()
+    print("Medians over the check=ok runs; ratios < 1 mean goro is faster. "
+          "fib_spawn's ns/op is the whole fib(N); timers' is total/N (its total_ms is what counts).")
+    for note in notes:
+        print(f"- (!) {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

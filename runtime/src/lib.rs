@@ -1,0 +1,45 @@
+//! goro's public API: what users write against (`shared/API.md`).
+//!
+//! This crate is the user-facing layer over `goro-scheduler`: the `go!`
+//! macro and the runtime calls now; channels, `select!`, time, sync,
+//! context, errgroup and net build on the scheduler's park/ready contract
+//! in their own modules.
+
+mod go_macro;
+
+pub use goro_scheduler::{
+    blocking, go as spawn, goroutine_id, goroutine_local, gomaxprocs, gosched, in_goroutine,
+    lock_os_thread, num_goroutine, preempt_point, set_gomaxprocs, spawn_local, spawn_migratory,
+    try_go, unlock_os_thread, Builder, GoBuilder, GoroutineLocal, JoinHandle, Panic, Runtime,
+    SpawnError, MAX_PROCS,
+};
+
+/// Starts a runtime with the default configuration (`GOMAXPROCS` or the
+/// CPU count, `GORO_STACK_SIZE` or the default stack size), runs `main` as
+/// the main goroutine and returns its result.
+///
+/// # Panics
+/// If the runtime cannot be built (e.g. no address space for stacks), when
+/// called from inside a goroutine, or when `main` panics (after shutdown).
+pub fn run<F, R>(main: F) -> R
+where
+    F: FnOnce() -> R + 'static,
+    R: 'static,
+{
+    match Runtime::builder().build() {
+        Ok(rt) => rt.run(main),
+        Err(e) => panic!("goro: cannot start the runtime: {e}"),
+    }
+}
+
+/// The park/ready contract for building blocking primitives on goro
+/// (what channels, sync, time and net use): register a [`sched::Waiter`],
+/// [`sched::park`], and have a waker call `Waiter::wake` exactly once.
+pub mod sched {
+    pub use goro_scheduler::{current_waiter, park, WaitReason, Waiter};
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use goro_scheduler::go;
+}

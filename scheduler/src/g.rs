@@ -1,0 +1,222 @@
+//! G: a goroutine's control block.
+//!
+//! A G is created when a task first runs (from the running P's free list,
+//! with the stack it kept from its previous life, so a warm spawn makes no
+//! syscall and no allocation besides the task cell) and wraps a corosensei
+//! coroutine on a guarded stack from `goro-stack`.
+//!
+//! # States
+//!
+//! ```text
+//!            resume                 park (yield)            ready
+//! RUNNABLE ---------> RUNNING ------------------> PARKED ----------> RUNNABLE
+//!                       |  ready before the switch  ^
+//!                       +--> NOTIFIED --(M sees it)-+--> RUNNABLE (runnext)
+//! ```
+//!
+//! `ready` may race with the goroutine's own way into `park`: the waker can
+//! find it still `RUNNING` (it registered itself as a waiter and has not
+//! switched out yet). The waker then only marks it `NOTIFIED`; the M, after
+//! the switch, fails its `RUNNING -> PARKED` CAS, sees the mark and queues the
+//! G at once. So no wake-up is lost, and no lock is held across the switch
+//! (Go needs `gopark`'s unlock callback for the same job).
+//!
+//! Only the G's home M ever resumes it (it never changes OS thread after its
+//! first instruction), so every non-atomic field is touched by one thread at
+//! a time: the home M, or the goroutine itself while it runs there. `state`
+//! and `home` are read by wakers on other threads and are atomic.
+
+use std::cell::{Cell, RefCell, UnsafeCell};
+use std::panic::Location;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
+
+use corosensei::{Coroutine, CoroutineResult, Yielder};
+use goro_stack::GuardedStack;
+
+use crate::local_storage::Locals;
+use crate::park::WaitReason;
+use crate::task::Task;
+use crate::worker::{Local, Worker};
+
+pub(crate) const RUNNABLE: u8 = 0;
+pub(crate) const RUNNING: u8 = 1;
+pub(crate) const PARKED: u8 = 2;
+pub(crate) const NOTIFIED: u8 = 3;
+
+/// Why a goroutine handed control back to its M.
+pub(crate) enum Yield {
+    /// It registered a waiter and waits for `ready`.
+    Park,
+    /// `gosched` or preemption: requeue at the tail.
+    Gosched,
+}
+
+/// What the M passes into a goroutine when it resumes it: the M's own
+/// `Local`, so code after a park never needs TLS to find its M.
+pub(crate) type Resume = *const Local;
+
+type Coro = Coroutine<Resume, Yield, (), GuardedStack>;
+
+pub(crate) struct G {
+    pub id: Cell<u64>,
+    pub state: AtomicU8,
+    pub wait_reason: Cell<WaitReason>,
+    /// The worker whose M runs this goroutine (fixed once it starts, except
+    /// for migratory goroutines, which get a new home at each resume).
+    pub home: AtomicPtr<Worker>,
+    pub spawn_site: Cell<&'static Location<'static>>,
+    pub migratory: Cell<bool>,
+    /// Set while it parks during a panic: a migratory goroutine is pinned
+    /// until it finishes unwinding (std's panic count is per thread).
+    pub pinned: Cell<bool>,
+    /// Nesting depth of `lock_os_thread`.
+    pub locked: Cell<u32>,
+    /// Set by the runtime before it force-unwinds an abandoned goroutine.
+    pub force_unwinding: Cell<bool>,
+    /// Index of this G in its worker's live list.
+    pub live_index: Cell<usize>,
+    pub locals: RefCell<Locals>,
+    task: UnsafeCell<Option<Task>>,
+    coroutine: UnsafeCell<Option<Coro>>,
+    /// The stack while no coroutine owns it (a G on a free list keeps one).
+    spare_stack: UnsafeCell<Option<GuardedStack>>,
+    yielder: Cell<*const Yielder<Resume, Yield>>,
+}
+
+/// A pointer to a G, as held by run queues and waiters.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct GRef(pub NonNull<G>);
+
+// SAFETY: a GRef is a plain address; what may be done through it from
+// another thread is limited to the atomic fields (`state`, `home`), and the
+// scheduler guarantees the G outlives every GRef held by a queue or a waiter
+// (a G is recycled only after it finished, and a finished G is in no queue
+// and registered with no waker).
+unsafe impl Send for GRef {}
+// SAFETY: as above.
+unsafe impl Sync for GRef {}
+
+impl GRef {
+    /// # Safety
+    /// The G must be alive (see the type's SAFETY comment).
+    pub(crate) unsafe fn get<'a>(self) -> &'a G {
+        // SAFETY: guaranteed by the caller.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl G {
+    pub(crate) fn new() -> Box<G> {
+        Box::new(G {
+            id: Cell::new(0),
+            state: AtomicU8::new(RUNNABLE),
+            wait_reason: Cell::new(WaitReason::None),
+            home: AtomicPtr::new(std::ptr::null_mut()),
+            spawn_site: Cell::new(Location::caller()),
+            migratory: Cell::new(false),
+            pinned: Cell::new(false),
+            locked: Cell::new(0),
+            force_unwinding: Cell::new(false),
+            live_index: Cell::new(usize::MAX),
+            locals: RefCell::new(Locals::default()),
+            task: UnsafeCell::new(None),
+            coroutine: UnsafeCell::new(None),
+            spare_stack: UnsafeCell::new(None),
+            yielder: Cell::new(std::ptr::null()),
+        })
+    }
+
+    /// Takes the spare stack (to give it back to the pool).
+    pub(crate) fn take_spare_stack(&self) -> Option<GuardedStack> {
+        // SAFETY: as in `spare_stack_size`.
+        unsafe { (*self.spare_stack.get()).take() }
+    }
+
+    /// Binds a task to this (idle) G, building its coroutine on `stack`.
+    pub(crate) fn prepare(this: GRef, task: Task, stack: GuardedStack, home: *const Worker) {
+        // SAFETY: `this` is an idle G owned by the calling M.
+        let g = unsafe { this.get() };
+        let info = task.info();
+        g.id.set(info.id);
+        g.spawn_site.set(info.spawn_site);
+        g.migratory.set(info.migratory);
+        g.pinned.set(false);
+        g.locked.set(0);
+        g.force_unwinding.set(false);
+        g.wait_reason.set(WaitReason::None);
+        g.state.store(RUNNABLE, Ordering::Relaxed);
+        g.home.store(home as *mut Worker, Ordering::Relaxed);
+        stack.set_owner(info.id, info.spawn_site);
+        // SAFETY: the G is idle; nothing else references these cells.
+        unsafe {
+            *g.task.get() = Some(task);
+            *g.coroutine.get() = Some(Coroutine::with_stack(stack, move |y, _m: Resume| {
+                // SAFETY: the G outlives its coroutine (the coroutine is
+                // dropped or finished before the G is recycled or freed).
+                let g = this.get();
+                g.yielder.set(y);
+                // SAFETY: set just above by `prepare`, read once here.
+                if let Some(task) = (*g.task.get()).take() {
+                    task.run();
+                }
+                // Goroutine-local values die with the goroutine, in its context.
+                let values = g.locals.borrow_mut().take_all();
+                drop(values);
+            }));
+        }
+    }
+
+    /// Switches to the goroutine until it parks, yields or returns.
+    /// Returns `Some(yield)` or `None` when the goroutine finished (its stack
+    /// is then kept as the spare stack).
+    pub(crate) fn resume(&self, m: &Local) -> Option<Yield> {
+        // SAFETY: only the home M resumes a G and it is not running now.
+        let coro = unsafe { &mut *self.coroutine.get() };
+        let c = coro.as_mut().expect("goro: resumed a G without a coroutine");
+        match c.resume(m as *const Local) {
+            CoroutineResult::Yield(y) => Some(y),
+            CoroutineResult::Return(()) => {
+                let stack = coro.take().map(Coroutine::into_stack);
+                // SAFETY: as above; the coroutine is gone, the stack is ours.
+                unsafe { *self.spare_stack.get() = stack };
+                None
+            }
+        }
+    }
+
+    /// Hands control from the running goroutine back to its M.
+    /// Returns the M that resumed it (which may differ for a migratory G).
+    pub(crate) fn suspend(&self, why: Yield) -> Resume {
+        let y = self.yielder.get();
+        // SAFETY: `yielder` was set by the coroutine body of this G, which
+        // is the code running now; the Yielder lives on this G's stack.
+        unsafe { (*y).suspend(why) }
+    }
+
+    /// Unwinds an abandoned goroutine on this thread (its home M) and drops
+    /// its task, keeping the stack. Destructors on its stack run now.
+    pub(crate) fn force_unwind(&self) {
+        self.force_unwinding.set(true);
+        // SAFETY: called by the home M on a G that is not running.
+        let coro = unsafe { &mut *self.coroutine.get() };
+        if let Some(c) = coro.as_mut() {
+            c.force_unwind();
+        }
+        if let Some(c) = coro.take() {
+            // SAFETY: as above.
+            unsafe { *self.spare_stack.get() = Some(c.into_stack()) };
+        }
+        // SAFETY: as above. A task that never started is abandoned here.
+        if let Some(task) = unsafe { (*self.task.get()).take() } {
+            task.abandon();
+        }
+        let values = self.locals.borrow_mut().take_all();
+        drop(values);
+    }
+}
+
+/// The goroutine running on this thread, if any.
+pub(crate) fn current_g() -> Option<NonNull<G>> {
+    crate::context::local().and_then(|l| l.current.get().map(|g| g.0))
+}

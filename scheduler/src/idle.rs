@@ -1,0 +1,190 @@
+//! Idle Ms: spinning, sleeping and waking (Go's wakep discipline).
+//!
+//! An M out of work first *spins* (looks for work to steal) if fewer than
+//! half the busy Ps' worth of Ms already spin; then it registers in the idle
+//! list, marks its futex word `SLEEPING`, re-checks every queue it could
+//! serve, and sleeps. New fresh work calls `wakep`, which wakes one idle M as
+//! a spinning M only when no M is spinning already: the spinner that finds
+//! work wakes the next one (`resetspinning`), so parallelism ramps up
+//! without a thundering herd and an idle runtime makes no system calls.
+//!
+//! Lost wake-ups are excluded by a Dekker pattern: a waker publishes work,
+//! then a SeqCst fence, then reads the sleep word; a sleeper writes the word,
+//! then a SeqCst fence, then re-checks the queues. One of them sees the other.
+
+use std::sync::atomic::{fence, Ordering};
+
+use crate::futex;
+use crate::runtime::Shared;
+use crate::worker::{Local, Worker};
+
+pub(crate) const AWAKE: u32 = 0;
+pub(crate) const SLEEPING: u32 = 1;
+pub(crate) const NOTIFIED: u32 = 2;
+
+/// Steal attempts a spinning M makes before it goes to sleep.
+const SPIN_ROUNDS: usize = 64;
+
+impl Worker {
+    /// Wakes this M if it sleeps (or stops it from going to sleep).
+    pub(crate) fn notify(&self) {
+        if self.sleep.load(Ordering::SeqCst) != AWAKE {
+            self.wake_up();
+        }
+    }
+
+    pub(crate) fn wake_up(&self) {
+        if self.sleep.swap(NOTIFIED, Ordering::SeqCst) == SLEEPING {
+            futex::wake(&self.sleep, 1);
+        }
+    }
+}
+
+impl Shared {
+    /// Wakes one idle M to steal new work, unless an M is spinning already.
+    pub(crate) fn wakep(&self) {
+        if self.nidle.load(Ordering::SeqCst) == 0 || self.nspinning.load(Ordering::SeqCst) != 0 {
+            return;
+        }
+        if self
+            .nspinning
+            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::Relaxed)
+            .is_err()
+        {
+            return;
+        }
+        match self.pop_idle() {
+            Some(w) => {
+                w.woken_spinning.store(true, Ordering::SeqCst);
+                w.wake_up();
+            }
+            None => {
+                self.nspinning.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// Wakes every idle M (shutdown, stress modes, P-set changes).
+    pub(crate) fn wake_all_idle(&self) {
+        for w in self.all_workers().iter() {
+            w.wake_up();
+        }
+    }
+
+    fn pop_idle(&self) -> Option<std::sync::Arc<Worker>> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some(w) = idle.pop() {
+            w.idle.store(false, Ordering::SeqCst);
+            self.nidle.fetch_sub(1, Ordering::SeqCst);
+            if w.has_p.load(Ordering::SeqCst) {
+                return Some(w);
+            }
+        }
+        None
+    }
+
+    fn push_idle(&self, w: &std::sync::Arc<Worker>) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if !w.idle.swap(true, Ordering::SeqCst) {
+            idle.push(w.clone());
+            self.nidle.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn remove_idle(&self, w: &std::sync::Arc<Worker>) {
+        if !w.idle.load(Ordering::SeqCst) {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if w.idle.swap(false, Ordering::SeqCst) {
+            idle.retain(|x| !std::sync::Arc::ptr_eq(x, w));
+            self.nidle.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+impl Local {
+    /// Becomes a spinning M if the spinning limit allows it.
+    pub(crate) fn try_start_spinning(&self) -> bool {
+        if self.spinning.get() {
+            return true;
+        }
+        let s = &self.shared;
+        let busy = s
+            .gomaxprocs
+            .load(Ordering::Relaxed)
+            .saturating_sub(s.nidle.load(Ordering::SeqCst));
+        if 2 * s.nspinning.load(Ordering::SeqCst) >= busy.max(1) {
+            return false;
+        }
+        s.nspinning.fetch_add(1, Ordering::SeqCst);
+        self.spinning.set(true);
+        true
+    }
+
+    /// Stops spinning; returns true if this was the last spinning M.
+    pub(crate) fn stop_spinning(&self) -> bool {
+        if !self.spinning.replace(false) {
+            return false;
+        }
+        self.shared.nspinning.fetch_sub(1, Ordering::SeqCst) == 1
+    }
+
+    /// Found work while spinning: hand the spinning role on (Go's
+    /// `resetspinning`), so the next piece of work gets a thief too.
+    pub(crate) fn found_work(&self) {
+        if self.stop_spinning() {
+            self.shared.wakep();
+        }
+    }
+
+    /// Number of steal rounds a spinning M makes.
+    pub(crate) fn spin_rounds(&self) -> usize {
+        SPIN_ROUNDS
+    }
+
+    /// Whether any queue this M could serve has work (checked after
+    /// announcing sleep, see the module comment).
+    pub(crate) fn has_pending_work(&self) -> bool {
+        let s = &self.shared;
+        if s.is_shutting_down() || !self.worker.home.is_empty() || self.runnext.get().is_some() {
+            return true;
+        }
+        if !self.worker.has_p.load(Ordering::SeqCst) {
+            return self.worker.live.load(Ordering::SeqCst) == 0;
+        }
+        !self.fresh.is_empty()
+            || !s.injector.is_empty()
+            || s.active_workers().iter().any(|w| !w.stealer.is_empty())
+    }
+
+    /// Sleeps until notified. Returns at once if work shows up meanwhile.
+    pub(crate) fn sleep(&self) {
+        let w = &self.worker;
+        let s = &self.shared;
+        s.push_idle(w);
+        fence(Ordering::SeqCst);
+        if w
+            .sleep
+            .compare_exchange(AWAKE, SLEEPING, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            fence(Ordering::SeqCst);
+            if !self.has_pending_work() {
+                s.sysmon_note_idle();
+                while w.sleep.load(Ordering::SeqCst) == SLEEPING {
+                    futex::wait(&w.sleep, SLEEPING, None);
+                }
+            }
+        }
+        w.sleep.store(AWAKE, Ordering::SeqCst);
+        s.remove_idle(w);
+        if w.woken_spinning.swap(false, Ordering::SeqCst) {
+            // `wakep` counted us in `nspinning` already.
+            if self.spinning.replace(true) {
+                s.nspinning.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        s.sysmon_note_busy();
+    }
+}

@@ -1,0 +1,67 @@
+//! goro's scheduler: goroutines (G) run by OS threads (M) holding
+//! processors (P), after Go's runtime/proc.go, with one deliberate change:
+//! **a started goroutine never changes OS thread** (docs/soundness.md).
+//!
+//! Map of the crate:
+//! - `spawn`: `go`, `try_go`, `spawn_local`, `spawn_migratory`, `gosched`,
+//!   `lock_os_thread`, GOMAXPROCS queries.
+//! - `task`: the one allocation a spawn makes; `JoinHandle`.
+//! - `g`: the goroutine control block, its coroutine and its states.
+//! - `park`: the park/ready contract everything blocking builds on.
+//! - `worker`: an M and its P: fresh queue (stealable), home queue,
+//!   runnext, G and stack caches.
+//! - `schedule`: the scheduler loop (`findRunnable`), start and finish of Gs,
+//!   shutdown.
+//! - `idle`: spinning and sleeping Ms, `wakep`.
+//! - `sysmon`: preemption requests and stuck-M reports.
+//! - `blocking`: the helper pool for calls that block a thread.
+//! - `runtime`: `Builder`, `Runtime::run`, the state shared by all Ms.
+//! - `local_storage`: `goroutine_local!`.
+//! - `config`, `context`, `futex`, `panic`: environment, TLS access rules,
+//!   the futex, panic reports.
+
+mod blocking;
+mod config;
+mod context;
+mod futex;
+mod g;
+mod idle;
+mod local_storage;
+mod panic;
+mod park;
+mod runtime;
+mod schedule;
+mod spawn;
+mod sysmon;
+mod task;
+mod worker;
+
+pub use blocking::blocking;
+pub use config::{default_procs, default_stack_size, MAX_PROCS};
+pub use local_storage::GoroutineLocal;
+pub use panic::Panic;
+pub use park::{current_waiter, park, WaitReason, Waiter};
+pub use runtime::{Builder, Runtime};
+pub use spawn::{
+    go, gomaxprocs, gosched, lock_os_thread, num_goroutine, preempt_point, set_gomaxprocs,
+    spawn_local, spawn_migratory, try_go, unlock_os_thread, GoBuilder, SpawnError,
+};
+pub use task::JoinHandle;
+
+/// Whether the caller runs inside a goroutine.
+pub fn in_goroutine() -> bool {
+    context::local().is_some_and(|l| l.current.get().is_some())
+}
+
+/// The id of the running goroutine (as in dumps and panic reports), if any.
+pub fn goroutine_id() -> Option<u64> {
+    // SAFETY: the running goroutine's G is alive while its code runs.
+    g::current_g().map(|g| unsafe { g.as_ref() }.id.get())
+}
+
+/// Reports an unrecoverable runtime error the way Go does and aborts.
+#[cold]
+pub(crate) fn fatal(args: std::fmt::Arguments<'_>) -> ! {
+    eprintln!("fatal error: goro: {args}");
+    std::process::abort()
+}

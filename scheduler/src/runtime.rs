@@ -1,0 +1,488 @@
+//! The runtime: its configuration (`Builder`), its shared state, and the
+//! life of one `run`.
+//!
+//! `Runtime::run(f)` turns the calling thread into M0 (the worker of P0),
+//! starts one more M per extra P plus sysmon, and runs `f` as the main
+//! goroutine, pinned to M0 (so `f` and its result need not be `Send`).
+//! When the main goroutine returns, the runtime shuts down as Go's process
+//! exit would, but without leaking: every M unwinds the goroutines homed on
+//! it, on its own thread, after in-flight `blocking` calls finished; M0 then
+//! joins the Ms, sysmon and the blocking pool, frees every G and returns the
+//! stacks to the runtime's pool, which the next `run` reuses.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::thread::JoinHandle as ThreadHandle;
+
+use crossbeam_deque::Injector;
+use goro_stack::{GuardMode, PoolConfig, StackPool};
+
+use crate::blocking::{BlockingPool, DEFAULT_MAX_BLOCKING_THREADS};
+use crate::config::{self, MAX_PROCS};
+use crate::context::{self, Current};
+use crate::g::{GRef, G};
+use crate::schedule;
+use crate::sysmon::{self, SysmonState};
+use crate::task::{Pinned, TaskCell, TaskInfo};
+use crate::worker::{Item, Local, Worker};
+
+/// Configures a [`Runtime`]: `goro::Runtime::builder().procs(4).build()`.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    procs: Option<usize>,
+    stack_size: Option<usize>,
+    max_blocking_threads: usize,
+    pool: PoolConfigDebug,
+}
+
+#[derive(Debug, Clone, Default)]
+struct PoolConfigDebug {
+    force_mprotect_guards: bool,
+    vma_budget: Option<usize>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            procs: None,
+            stack_size: None,
+            max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
+            pool: PoolConfigDebug::default(),
+        }
+    }
+}
+
+impl Builder {
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Number of Ps (GOMAXPROCS). Default: `GOMAXPROCS` or the CPU count.
+    pub fn procs(mut self, n: usize) -> Builder {
+        self.procs = Some(n);
+        self
+    }
+
+    /// Default usable stack size of goroutines, in bytes. Default:
+    /// `GORO_STACK_SIZE`, else 256 KiB (release) / 1 MiB (debug).
+    pub fn stack_size(mut self, bytes: usize) -> Builder {
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// Cap on helper threads for [`blocking`](crate::blocking) (default 512).
+    pub fn max_blocking_threads(mut self, n: usize) -> Builder {
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// Test switch: use `mprotect` guard pages under a VMA budget, as on a
+    /// kernel older than 6.13, optionally with a given budget (in stacks).
+    #[doc(hidden)]
+    pub fn force_mprotect_guards(mut self, budget: Option<usize>) -> Builder {
+        self.pool.force_mprotect_guards = true;
+        self.pool.vma_budget = budget;
+        self
+    }
+
+    pub fn build(self) -> io::Result<Runtime> {
+        let procs = self.procs.unwrap_or_else(config::default_procs);
+        if procs == 0 || procs > MAX_PROCS {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("goro: procs must be between 1 and {MAX_PROCS}, got {procs}"),
+            ));
+        }
+        let stack_size = match self.stack_size {
+            Some(s) => {
+                goro_stack::parse_stack_size(&s.to_string()).map_err(|e| {
+                    io::Error::new(io::ErrorKind::InvalidInput, format!("goro: stack_size: {e}"))
+                })?
+            }
+            None => config::default_stack_size(),
+        };
+        let stacks = StackPool::new(PoolConfig {
+            force_mprotect_guards: self.pool.force_mprotect_guards,
+            vma_budget_override: self.pool.vma_budget,
+        })?;
+        Ok(Runtime {
+            procs,
+            stack_size,
+            max_blocking_threads: self.max_blocking_threads,
+            stacks: Arc::new(stacks),
+        })
+    }
+}
+
+/// A configured runtime. `run` may be called any number of times; stacks
+/// are kept between runs.
+pub struct Runtime {
+    procs: usize,
+    stack_size: usize,
+    max_blocking_threads: usize,
+    stacks: Arc<StackPool>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("procs", &self.procs)
+            .field("stack_size", &self.stack_size)
+            .finish()
+    }
+}
+
+impl Runtime {
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// Runs `main` as the main goroutine and returns its result. Goroutines
+    /// still running when it returns are abandoned (unwound), as in Go.
+    /// A panic in `main` is resumed in the caller after shutdown.
+    ///
+    /// # Panics
+    /// When called from inside a goroutine.
+    pub fn run<F, R>(&self, main: F) -> R
+    where
+        F: FnOnce() -> R + 'static,
+        R: 'static,
+    {
+        if !matches!(context::current(), Current::None) {
+            panic!("goro: Runtime::run called from inside a goroutine or a runtime thread; use go! to start more goroutines");
+        }
+        crate::panic::install_hook();
+        goro_stack::install_overflow_handler();
+        let _signal_stack = goro_stack::ensure_signal_stack();
+        let shared = Shared::new(self);
+        let (w0, fresh0) = shared.new_worker(0);
+        for p in 1..self.procs {
+            shared.start_worker(p);
+        }
+        let sysmon = {
+            let s = shared.clone();
+            std::thread::Builder::new()
+                .name("goro-sysmon".into())
+                .spawn(move || sysmon::sysmon_main(s))
+                .expect("goro: cannot start the sysmon thread")
+        };
+        let local = Local::new(w0, shared.clone(), fresh0);
+        let prev = context::set_current(Current::Worker(&local));
+        let main_handle = {
+            let shared = shared.clone();
+            let main = Pinned(main);
+            let guard = ShutdownOnDrop(shared);
+            crate::spawn::spawn_pinned(
+                &local,
+                std::panic::Location::caller(),
+                move || {
+                    let _guard = guard;
+                    Pinned(main.call())
+                },
+            )
+        };
+        schedule::schedule_loop(&local);
+        schedule::shutdown_worker(&local);
+        context::set_current(prev);
+        shared.join_threads();
+        let _ = sysmon.join();
+        shared.blocking.shutdown();
+        shared.free_goroutines(&local);
+        drop(local);
+        match main_handle.join() {
+            Ok(Pinned(r)) => r,
+            Err(p) => p.resume(),
+        }
+    }
+}
+
+/// Starts the shutdown when the main goroutine ends (normally or by panic).
+struct ShutdownOnDrop(Arc<Shared>);
+
+impl Drop for ShutdownOnDrop {
+    fn drop(&mut self) {
+        self.0.begin_shutdown();
+    }
+}
+
+/// State shared by every thread of one `run`.
+pub(crate) struct Shared {
+    pub stacks: Arc<StackPool>,
+    pub default_stack_size: usize,
+    /// Global queue of fresh tasks (and readied migratory goroutines).
+    pub injector: Injector<Item>,
+    pub gomaxprocs: AtomicUsize,
+    pub nspinning: AtomicUsize,
+    pub nidle: AtomicUsize,
+    pub idle: Mutex<Vec<Arc<Worker>>>,
+    pub next_goid: AtomicU64,
+    shutdown: AtomicBool,
+    /// Workers holding a P, indexed by P.
+    active: RwLock<Vec<Arc<Worker>>>,
+    /// Every worker of this run (active and retiring), by worker id.
+    all: RwLock<Vec<Arc<Worker>>>,
+    threads: Mutex<Vec<ThreadHandle<()>>>,
+    /// Gs of stopped Ms, freed by M0 once every M has stopped.
+    graveyard: Mutex<Vec<GRef>>,
+    pub migratory_live: Mutex<Vec<GRef>>,
+    /// Goroutines spawned from helper threads (not counted by a worker).
+    pub extra_spawned: AtomicU64,
+    pub blocking: BlockingPool,
+    pub sysmon: SysmonState,
+    /// In mprotect-guard mode: goroutines that may need a stack, and the cap.
+    pub stack_reservations: AtomicUsize,
+    pub stack_budget: Option<usize>,
+    /// Serializes P-set changes (`set_gomaxprocs`, `lock_os_thread`).
+    resize: Mutex<()>,
+}
+
+impl Shared {
+    fn new(rt: &Runtime) -> Arc<Shared> {
+        let stack_budget = match rt.stacks.guard_mode() {
+            GuardMode::GuardRegions => None,
+            GuardMode::Mprotect { budget } => Some(budget),
+        };
+        Arc::new(Shared {
+            stacks: rt.stacks.clone(),
+            default_stack_size: rt.stack_size,
+            injector: Injector::new(),
+            gomaxprocs: AtomicUsize::new(rt.procs),
+            nspinning: AtomicUsize::new(0),
+            nidle: AtomicUsize::new(0),
+            idle: Mutex::new(Vec::new()),
+            next_goid: AtomicU64::new(1),
+            shutdown: AtomicBool::new(false),
+            active: RwLock::new(Vec::new()),
+            all: RwLock::new(Vec::new()),
+            threads: Mutex::new(Vec::new()),
+            graveyard: Mutex::new(Vec::new()),
+            migratory_live: Mutex::new(Vec::new()),
+            extra_spawned: AtomicU64::new(0),
+            blocking: BlockingPool::new(rt.max_blocking_threads),
+            sysmon: SysmonState::new(),
+            stack_reservations: AtomicUsize::new(0),
+            stack_budget,
+            resize: Mutex::new(()),
+        })
+    }
+
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    fn begin_shutdown(&self) {
+        self.shutdown.store(true, Ordering::SeqCst);
+        self.wake_all_idle();
+        self.sysmon.poke();
+    }
+
+    pub(crate) fn active_workers(&self) -> RwLockReadGuard<'_, Vec<Arc<Worker>>> {
+        self.active.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn all_workers(&self) -> RwLockReadGuard<'_, Vec<Arc<Worker>>> {
+        self.all.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether every P is idle and no goroutine runs anywhere.
+    pub(crate) fn all_idle(&self) -> bool {
+        self.nidle.load(Ordering::SeqCst) >= self.active_workers().len()
+            && self
+                .all_workers()
+                .iter()
+                .all(|w| w.running.load(Ordering::Relaxed) == 0)
+    }
+
+    /// Creates a worker for P `p` (registered, not started).
+    fn new_worker(self: &Arc<Shared>, p: usize) -> (Arc<Worker>, crossbeam_deque::Worker<Item>) {
+        let fresh = crossbeam_deque::Worker::new_fifo();
+        let mut all = self.all.write().unwrap_or_else(|e| e.into_inner());
+        let w = Arc::new(Worker::new(all.len(), fresh.stealer(), Arc::as_ptr(self)));
+        w.p.store(p, Ordering::Relaxed);
+        all.push(w.clone());
+        drop(all);
+        let mut active = self.active.write().unwrap_or_else(|e| e.into_inner());
+        if active.len() <= p {
+            active.push(w.clone());
+        } else {
+            active[p] = w.clone();
+        }
+        (w, fresh)
+    }
+
+    /// Creates and starts an M for P `p`.
+    pub(crate) fn start_worker(self: &Arc<Shared>, p: usize) {
+        let (w, fresh) = self.new_worker(p);
+        let shared = self.clone();
+        let handle = std::thread::Builder::new()
+            .name(format!("goro-m{}", w.id))
+            .spawn(move || worker_main(shared, w, fresh))
+            .unwrap_or_else(|e| crate::fatal(format_args!("cannot start an M thread: {e}")));
+        self.threads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(handle);
+    }
+
+    /// Sets the P count; returns the previous one.
+    pub(crate) fn set_procs(self: &Arc<Shared>, n: usize) -> usize {
+        let _serial = self.resize.lock().unwrap_or_else(|e| e.into_inner());
+        let n = n.clamp(1, MAX_PROCS);
+        let old = self.gomaxprocs.load(Ordering::SeqCst);
+        if n > old {
+            self.gomaxprocs.store(n, Ordering::SeqCst);
+            for p in old..n {
+                self.start_worker(p);
+            }
+        } else if n < old {
+            let removed: Vec<Arc<Worker>> = {
+                let mut active = self.active.write().unwrap_or_else(|e| e.into_inner());
+                active.split_off(n)
+            };
+            self.gomaxprocs.store(n, Ordering::SeqCst);
+            for w in removed {
+                w.has_p.store(false, Ordering::SeqCst);
+                w.wake_up();
+            }
+        }
+        tracing::debug!(old, new = n, "goro: GOMAXPROCS changed");
+        old
+    }
+
+    /// Takes P `p` away from `w` (which keeps running its own goroutines)
+    /// and gives it to a new M.
+    pub(crate) fn hand_off_p(self: &Arc<Shared>, w: &Arc<Worker>) {
+        let _serial = self.resize.lock().unwrap_or_else(|e| e.into_inner());
+        if !w.has_p.swap(false, Ordering::SeqCst) {
+            return;
+        }
+        let p = w.p.load(Ordering::Relaxed);
+        let still_active = self
+            .active_workers()
+            .get(p)
+            .is_some_and(|x| Arc::ptr_eq(x, w));
+        if still_active && !self.is_shutting_down() {
+            self.start_worker(p);
+        }
+    }
+
+    /// Waits until no `blocking` call is in flight (their closures may
+    /// borrow goroutine stacks that shutdown is about to unwind).
+    pub(crate) fn wait_for_blocking_calls(&self) {
+        while self.blocking.in_flight.load(Ordering::SeqCst) != 0 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
+    pub(crate) fn bury(&self, gs: Vec<Box<G>>) {
+        let mut yard = self.graveyard.lock().unwrap_or_else(|e| e.into_inner());
+        yard.extend(gs.into_iter().map(|g| GRef(std::ptr::NonNull::from(Box::leak(g)))));
+    }
+
+    fn join_threads(&self) {
+        loop {
+            let handles = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+            if handles.is_empty() {
+                break;
+            }
+            for h in handles {
+                let _ = h.join();
+            }
+        }
+    }
+
+    /// After every M stopped: unwind leftover migratory goroutines, drain
+    /// the global queue and free every G, returning stacks to the pool.
+    fn free_goroutines(&self, m0: &Local) {
+        let migratory = std::mem::take(&mut *self.migratory_live.lock().unwrap_or_else(|e| e.into_inner()));
+        for g in &migratory {
+            // SAFETY: no M runs any more; these Gs are alive and suspended.
+            unsafe { g.get() }.force_unwind();
+        }
+        loop {
+            match self.injector.steal() {
+                crossbeam_deque::Steal::Success(Item::Fresh(t)) => t.abandon(),
+                crossbeam_deque::Steal::Success(Item::Migratory(_)) | crossbeam_deque::Steal::Retry => {}
+                crossbeam_deque::Steal::Empty => break,
+            }
+        }
+        let mut yard = std::mem::take(&mut *self.graveyard.lock().unwrap_or_else(|e| e.into_inner()));
+        yard.extend(migratory);
+        for g in yard {
+            // SAFETY: every M has stopped, so nothing refers to these Gs;
+            // each was leaked from a Box exactly once.
+            let g = unsafe { Box::from_raw(g.0.as_ptr()) };
+            if let Some(s) = g.take_spare_stack() {
+                self.stacks.release(s);
+            }
+        }
+        let _ = m0;
+    }
+
+    /// Returns a stack reservation taken by a spawn (mprotect-guard mode).
+    pub(crate) fn release_reservation(&self) {
+        if self.stack_budget.is_some() {
+            self.stack_reservations.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// `num_goroutine`: goroutines spawned and not yet finished.
+    pub(crate) fn num_goroutine(&self) -> usize {
+        let mut n: i64 = self.extra_spawned.load(Ordering::Relaxed) as i64;
+        for w in self.all_workers().iter() {
+            n += w.spawned.load(Ordering::Relaxed) as i64;
+            n -= w.exited.load(Ordering::Relaxed) as i64;
+        }
+        n.max(0) as usize
+    }
+}
+
+fn worker_main(shared: Arc<Shared>, worker: Arc<Worker>, fresh: crossbeam_deque::Worker<Item>) {
+    let _signal_stack = goro_stack::ensure_signal_stack();
+    // SAFETY: gettid has no preconditions.
+    worker.tid.store(unsafe { libc::gettid() }, Ordering::Relaxed);
+    let local = Local::new(worker, shared.clone(), fresh);
+    let prev = context::set_current(Current::Worker(&local));
+    schedule::schedule_loop(&local);
+    if shared.is_shutting_down() {
+        schedule::shutdown_worker(&local);
+    } else {
+        // Retired: every goroutine homed here has finished.
+        local.give_up_fresh_work();
+        for g in local.free.borrow_mut().drain(..) {
+            if let Some(s) = g.take_spare_stack() {
+                shared.stacks.release(s);
+            }
+        }
+    }
+    context::set_current(prev);
+}
+
+/// `GORO_MIGRATE_AGGRESSIVELY=1`: migratory goroutines go through the
+/// global queue at every park (a stress mode for `spawn_migratory` code).
+pub(crate) fn migrate_aggressively() -> bool {
+    config::env().migrate_aggressively
+}
+
+/// Creates the task for a spawn (shared by every spawn flavour).
+pub(crate) fn new_task<F, T>(
+    shared: &Shared,
+    id: u64,
+    site: &'static std::panic::Location<'static>,
+    stack_size: Option<usize>,
+    migratory: bool,
+    f: F,
+) -> (crate::task::Task, crate::JoinHandle<T>)
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let info = TaskInfo {
+        id,
+        spawn_site: site,
+        stack_size: stack_size.unwrap_or(shared.default_stack_size),
+        migratory,
+    };
+    TaskCell::new(info, f)
+}

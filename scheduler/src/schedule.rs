@@ -1,0 +1,281 @@
+//! The scheduler loop every M runs (Go's `schedule` / `findRunnable`).
+//!
+//! Order of the search, per round:
+//! 1. `runnext` (a G readied by the previous one; it inherits the slice).
+//! 2. Every 61st tick, one task from the global queue first, so two
+//!    goroutines respawning each other cannot starve it (Go's rule).
+//! 3. The home queue (started goroutines readied from elsewhere) and the
+//!    local fresh queue, alternating which goes first each tick, so neither
+//!    starves the other.
+//! 4. A batch from the global queue.
+//! 5. Stealing half of another P's fresh queue (spinning Ms only).
+//! 6. Sleep (see `idle.rs`).
+//!
+//! A worker without a P (retiring) only does 1 and 3 (home queue) and exits
+//! once no goroutine is homed on it.
+
+use std::ptr::NonNull;
+use std::sync::atomic::Ordering;
+
+use crate::g::{GRef, Yield, G, NOTIFIED, PARKED, RUNNABLE, RUNNING};
+use crate::task::Task;
+use crate::worker::{Item, Local, FREE_G_CACHE};
+
+enum Work {
+    G(GRef, bool),
+    Item(Item),
+}
+
+const GLOBAL_QUEUE_EVERY: u64 = 61;
+
+/// Runs goroutines until the runtime shuts down or this worker retires.
+pub(crate) fn schedule_loop(l: &Local) {
+    while let Some(work) = find_runnable(l) {
+        match work {
+            Work::G(g, inherit) => run(l, g, inherit),
+            Work::Item(Item::Fresh(task)) => {
+                let g = start(l, task);
+                run(l, g, false);
+            }
+            Work::Item(Item::Migratory(g)) => {
+                // SAFETY: a queued G is alive; we are now its M.
+                unsafe { g.get() }
+                    .home
+                    .store(l.worker_ptr() as *mut _, Ordering::Release);
+                run(l, g, false);
+            }
+        }
+    }
+}
+
+fn find_runnable(l: &Local) -> Option<Work> {
+    loop {
+        if l.shared.is_shutting_down() {
+            l.stop_spinning();
+            return None;
+        }
+        if let Some(w) = local_work(l) {
+            l.found_work();
+            return Some(w);
+        }
+        let has_p = l.worker.has_p.load(Ordering::Acquire);
+        if !has_p {
+            l.give_up_fresh_work();
+            if l.worker.live.load(Ordering::Acquire) == 0 && l.runnext.get().is_none() && l.worker.home.is_empty() {
+                return None;
+            }
+        } else if l.try_start_spinning() {
+            for _ in 0..l.spin_rounds() {
+                if let Some(item) = l.steal_from_others().or_else(|| l.take_global()) {
+                    l.found_work();
+                    return Some(Work::Item(item));
+                }
+                if let Some(g) = l.take_home() {
+                    l.found_work();
+                    return Some(Work::G(g, false));
+                }
+                std::hint::spin_loop();
+            }
+            if l.stop_spinning() && l.has_pending_work() {
+                continue;
+            }
+        }
+        l.sleep();
+    }
+}
+
+fn local_work(l: &Local) -> Option<Work> {
+    if let Some(g) = l.runnext.take() {
+        return Some(Work::G(g, true));
+    }
+    let tick = l.tick.get();
+    let has_p = l.worker.has_p.load(Ordering::Relaxed);
+    if has_p && tick % GLOBAL_QUEUE_EVERY == 0 {
+        if let crossbeam_deque::Steal::Success(item) = l.shared.injector.steal() {
+            return Some(Work::Item(item));
+        }
+    }
+    let fresh = || {
+        if has_p {
+            l.fresh.pop().or_else(|| l.take_global())
+        } else {
+            None
+        }
+    };
+    if tick % 2 == 0 {
+        l.take_home()
+            .map(|g| Work::G(g, false))
+            .or_else(|| fresh().map(Work::Item))
+    } else {
+        fresh()
+            .map(Work::Item)
+            .or_else(|| l.take_home().map(|g| Work::G(g, false)))
+    }
+}
+
+/// Creates the G for a fresh task on this M: an idle G and its stack from
+/// this P's free list when one fits, else a new one.
+pub(crate) fn start(l: &Local, task: Task) -> GRef {
+    let size = l.shared.stacks.rounded_size(task.info().stack_size);
+    let g = l.free.borrow_mut().pop().unwrap_or_else(G::new);
+    let stack = match g.take_spare_stack() {
+        Some(s) if s.usable_size() == size => s,
+        other => {
+            if let Some(s) = other {
+                l.shared.stacks.release(s);
+            }
+            match l.shared.stacks.alloc(size) {
+                Ok(s) => s,
+                Err(e) => crate::fatal(format_args!(
+                    "cannot allocate a stack for goroutine {}: {e}",
+                    task.info().id
+                )),
+            }
+        }
+    };
+    let gref = GRef(NonNull::from(Box::leak(g)));
+    G::prepare(gref, task, stack, l.worker_ptr());
+    track_live(l, gref);
+    gref
+}
+
+fn track_live(l: &Local, g: GRef) {
+    // SAFETY: `g` was just prepared by this M.
+    let gr = unsafe { g.get() };
+    if gr.migratory.get() {
+        l.shared.migratory_live.lock().unwrap_or_else(|e| e.into_inner()).push(g);
+        return;
+    }
+    let mut live = l.live.borrow_mut();
+    gr.live_index.set(live.len());
+    live.push(g);
+    l.worker.live.fetch_add(1, Ordering::Release);
+}
+
+fn untrack_live(l: &Local, g: GRef) {
+    // SAFETY: `g` finished on this M and is alive until recycled below.
+    let gr = unsafe { g.get() };
+    if gr.migratory.get() {
+        let mut m = l.shared.migratory_live.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = m.iter().position(|x| *x == g) {
+            m.swap_remove(i);
+        }
+        return;
+    }
+    let mut live = l.live.borrow_mut();
+    let i = gr.live_index.get();
+    live.swap_remove(i);
+    if let Some(moved) = live.get(i) {
+        // SAFETY: every G in the live list is alive.
+        unsafe { moved.get() }.live_index.set(i);
+    }
+    l.worker.live.fetch_sub(1, Ordering::Release);
+}
+
+fn run(l: &Local, g: GRef, inherit: bool) {
+    if !inherit {
+        l.tick.set(l.tick.get() + 1);
+        l.worker.schedtick.fetch_add(1, Ordering::Relaxed);
+    }
+    l.worker.preempt.store(false, Ordering::Relaxed);
+    // SAFETY: a runnable G is alive and homed on this M.
+    let gr = unsafe { g.get() };
+    l.current.set(Some(g));
+    l.worker.running.store(gr.id.get(), Ordering::Relaxed);
+    gr.state.store(RUNNING, Ordering::Release);
+    let outcome = gr.resume(l);
+    l.current.set(None);
+    l.worker.running.store(0, Ordering::Relaxed);
+    match outcome {
+        Some(Yield::Park) => {
+            match gr
+                .state
+                .compare_exchange(RUNNING, PARKED, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => {}
+                Err(NOTIFIED) => {
+                    // Woken before it got off the CPU: runnable right away.
+                    gr.state.store(RUNNABLE, Ordering::Release);
+                    requeue(l, g, true);
+                }
+                Err(s) => crate::fatal(format_args!("goroutine {} parked in state {s}", gr.id.get())),
+            }
+        }
+        Some(Yield::Gosched) => {
+            gr.state.store(RUNNABLE, Ordering::Release);
+            requeue(l, g, false);
+        }
+        None => finish(l, g),
+    }
+}
+
+fn requeue(l: &Local, g: GRef, next: bool) {
+    // SAFETY: the G is alive and runnable.
+    let gr = unsafe { g.get() };
+    if gr.migratory.get() && !gr.pinned.get() {
+        crate::worker::push_migratory(g);
+    } else if next {
+        l.put_runnext(g);
+    } else {
+        l.worker.home.push(g);
+    }
+}
+
+fn finish(l: &Local, g: GRef) {
+    untrack_live(l, g);
+    l.worker.exited.fetch_add(1, Ordering::Relaxed);
+    l.shared.release_reservation();
+    // SAFETY: the G finished; no queue or waiter refers to it any more, so
+    // this M owns it again (it was leaked from a Box in `start`).
+    let g = unsafe { Box::from_raw(g.0.as_ptr()) };
+    recycle(l, g);
+}
+
+/// Keeps an idle G (with its stack) for reuse, or gives it back.
+pub(crate) fn recycle(l: &Local, g: Box<G>) {
+    let mut free = l.free.borrow_mut();
+    if free.len() < FREE_G_CACHE {
+        free.push(g);
+    } else {
+        drop(free);
+        if let Some(s) = g.take_spare_stack() {
+            l.shared.stacks.release(s);
+        }
+    }
+}
+
+/// The M's share of runtime shutdown: unwind every goroutine homed here
+/// (on this thread, as their destructors expect), abandon queued tasks, and
+/// hand all Gs to the runtime to free once every M has stopped.
+pub(crate) fn shutdown_worker(l: &Local) {
+    l.shared.wait_for_blocking_calls();
+    while let Some(item) = l.fresh.pop() {
+        abandon_item(l, item);
+    }
+    while l.take_home().is_some() {}
+    l.runnext.set(None);
+    let live = std::mem::take(&mut *l.live.borrow_mut());
+    let mut dead = Vec::with_capacity(live.len());
+    for g in live {
+        // SAFETY: live Gs are alive and not running (we are the M).
+        unsafe { g.get() }.force_unwind();
+        l.worker.exited.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the goroutine is unwound; it is ours now (see `finish`).
+        dead.push(unsafe { Box::from_raw(g.0.as_ptr()) });
+    }
+    l.worker.live.store(0, Ordering::Release);
+    dead.append(&mut l.free.borrow_mut());
+    l.shared.bury(dead);
+}
+
+pub(crate) fn abandon_item(l: &Local, item: Item) {
+    match item {
+        Item::Fresh(task) => {
+            task.abandon();
+            l.worker.exited.fetch_add(1, Ordering::Relaxed);
+            l.shared.release_reservation();
+        }
+        // Migratory goroutines are unwound from `migratory_live` by M0.
+        Item::Migratory(_) => {}
+    }
+}

@@ -1,0 +1,148 @@
+//! sysmon: the runtime's monitor thread (Go's `sysmon`), running without a P.
+//!
+//! Each round it looks at every worker: a goroutine that has run for more
+//! than 10 ms without returning to the scheduler (its P's `schedtick` did not
+//! move) is flagged for preemption and yields at its next runtime call
+//! (`go!`, `gosched`, `blocking`, channel/sync/time/net operations,
+//! `preempt_point`); one still running after 1 s is reported through
+//! `tracing` as an M stuck in a non-runtime call.
+//!
+//! Its sleep starts at 20 µs and doubles after 50 idle rounds up to 10 ms,
+//! as Go's does. When every P is idle it sleeps on a futex until a worker
+//! wakes up, so an idle runtime uses no CPU.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::futex;
+use crate::runtime::Shared;
+
+const PREEMPT_AFTER: Duration = Duration::from_millis(10);
+const STUCK_AFTER: Duration = Duration::from_secs(1);
+const MIN_DELAY: Duration = Duration::from_micros(20);
+const MAX_DELAY: Duration = Duration::from_millis(10);
+
+const RUNNING: u32 = 0;
+const SLEEPING: u32 = 1;
+
+/// Sysmon's sleep word, shared with the workers.
+pub(crate) struct SysmonState {
+    word: AtomicU32,
+}
+
+impl SysmonState {
+    pub(crate) fn new() -> SysmonState {
+        SysmonState {
+            word: AtomicU32::new(RUNNING),
+        }
+    }
+
+    /// Wakes sysmon if it sleeps because everything was idle.
+    pub(crate) fn poke(&self) {
+        if self.word.load(Ordering::SeqCst) == SLEEPING
+            && self.word.swap(RUNNING, Ordering::SeqCst) == SLEEPING
+        {
+            futex::wake(&self.word, 1);
+        }
+    }
+}
+
+impl Shared {
+    pub(crate) fn sysmon_note_idle(&self) {}
+
+    pub(crate) fn sysmon_note_busy(&self) {
+        self.sysmon.poke();
+    }
+}
+
+/// What sysmon remembers of one worker between rounds.
+struct Seen {
+    tick: u64,
+    goroutine: u64,
+    since: Instant,
+    reported: bool,
+}
+
+pub(crate) fn sysmon_main(shared: Arc<Shared>) {
+    let mut seen: Vec<Seen> = Vec::new();
+    let mut delay = MIN_DELAY;
+    let mut idle_rounds = 0u32;
+    while !shared.is_shutting_down() {
+        let busy = check_workers(&shared, &mut seen);
+        if busy {
+            idle_rounds = 0;
+            delay = MIN_DELAY;
+        } else {
+            idle_rounds += 1;
+            if idle_rounds > 50 {
+                delay = (delay * 2).min(MAX_DELAY);
+            }
+        }
+        if !busy && shared.all_idle() {
+            sleep_until_poked(&shared);
+            idle_rounds = 0;
+            delay = MIN_DELAY;
+        } else {
+            futex::wait(&shared.sysmon.word, RUNNING, Some(delay));
+        }
+    }
+}
+
+fn sleep_until_poked(shared: &Shared) {
+    let word = &shared.sysmon.word;
+    word.store(SLEEPING, Ordering::SeqCst);
+    if shared.all_idle() && !shared.is_shutting_down() {
+        while word.load(Ordering::SeqCst) == SLEEPING {
+            futex::wait(word, SLEEPING, None);
+        }
+    }
+    word.store(RUNNING, Ordering::SeqCst);
+}
+
+/// One round over the workers; returns whether any goroutine was running.
+fn check_workers(shared: &Shared, seen: &mut Vec<Seen>) -> bool {
+    let now = Instant::now();
+    let mut busy = false;
+    for w in shared.all_workers().iter() {
+        let i = w.id;
+        if seen.len() <= i {
+            seen.resize_with(i + 1, || Seen {
+                tick: 0,
+                goroutine: 0,
+                since: now,
+                reported: false,
+            });
+        }
+        let s = &mut seen[i];
+        let tick = w.schedtick.load(Ordering::Relaxed);
+        let running = w.running.load(Ordering::Relaxed);
+        if running == 0 || tick != s.tick || running != s.goroutine {
+            *s = Seen {
+                tick,
+                goroutine: running,
+                since: now,
+                reported: false,
+            };
+            busy |= running != 0;
+            continue;
+        }
+        busy = true;
+        let ran = now.duration_since(s.since);
+        if ran >= PREEMPT_AFTER {
+            w.preempt.store(true, Ordering::Relaxed);
+        }
+        if ran >= STUCK_AFTER && !s.reported {
+            s.reported = true;
+            tracing::warn!(
+                m = i,
+                goroutine = running,
+                ran_ms = ran.as_millis() as u64,
+                "goro: M {i} has been running goroutine {running} for {} ms without a runtime call \
+                 (a busy loop or a blocking call outside goro::blocking?)",
+                ran.as_millis()
+            );
+        }
+    }
+    busy
+}

@@ -1,0 +1,289 @@
+//! Workers: an M (OS thread) with its P (the right to run Go code: queues
+//! and caches).
+//!
+//! goro binds one M to one P for the P's lifetime, because a started
+//! goroutine must finish on the thread it started on (docs/soundness.md):
+//! the P's "home" queue holds started goroutines that only this M may run.
+//!
+//! Per P (fields of `Local`, owned by the M's thread, and of `Worker`,
+//! shared with other threads):
+//! - `fresh`: a crossbeam-deque FIFO of tasks that have not started. Other
+//!   Ps steal half of it when idle (`Stealer`), as Go's `runqsteal` does.
+//! - `home`: started goroutines readied by other threads (MPSC; only this M
+//!   pops). A goroutine readied by a goroutine of this same M instead goes to
+//! - `runnext`: one G that runs next and inherits the time slice (Go's
+//!   `runnext`), so a channel ping-pong stays on one thread.
+//! - `free`: idle Gs that keep their stacks, so spawning is allocation- and
+//!   syscall-free once warm (Go's `gFree` plus stack cache in one).
+//! - `live`: every started goroutine homed here (for shutdown and dumps).
+//!
+//! A worker that loses its P (`set_gomaxprocs` shrinking, or a goroutine
+//! calling `lock_os_thread`) keeps running the goroutines homed on it, takes
+//! no new work, and its thread exits when the last one finishes.
+
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use crossbeam_deque::{Injector, Steal, Stealer};
+
+use crate::context::{self, Current};
+use crate::g::{GRef, G};
+use crate::runtime::Shared;
+use crate::task::Task;
+
+/// Work in a stealable queue.
+pub(crate) enum Item {
+    /// A task that has not started (any M may run it).
+    Fresh(Task),
+    /// A started goroutine from `spawn_migratory`, readied (any M may resume it).
+    Migratory(GRef),
+}
+
+/// How many idle Gs (with stacks) a P keeps before returning them.
+pub(crate) const FREE_G_CACHE: usize = 256;
+
+/// The shared half of a worker.
+pub(crate) struct Worker {
+    pub id: usize,
+    pub home: Injector<GRef>,
+    pub stealer: Stealer<Item>,
+    /// Sleep state for the futex (see `idle.rs`).
+    pub sleep: AtomicU32,
+    /// False once this worker lost its P (retiring).
+    pub has_p: AtomicBool,
+    /// Set by sysmon: the running goroutine overstayed its slice.
+    pub preempt: AtomicBool,
+    /// Bumped at each schedule that starts a new time slice.
+    pub schedtick: AtomicU64,
+    /// Id of the goroutine running now, 0 when none.
+    pub running: AtomicU64,
+    /// Spawned/exited goroutine counts (for `num_goroutine`).
+    pub spawned: AtomicU64,
+    pub exited: AtomicU64,
+    /// Started goroutines homed here (live list length).
+    pub live: AtomicU64,
+    /// In the idle list (guarded by the idle list's mutex).
+    pub idle: AtomicBool,
+    /// Woken by `wakep` to look for work as a spinning M.
+    pub woken_spinning: AtomicBool,
+    pub tid: AtomicI32,
+    /// The P this worker holds (meaningful while `has_p`).
+    pub p: AtomicUsize,
+    /// The runtime this worker belongs to (it outlives its workers' use).
+    pub shared: *const Shared,
+}
+
+// SAFETY: all fields are Sync except the `shared` pointer, which is only
+// dereferenced while the runtime is running (Shared outlives that).
+unsafe impl Send for Worker {}
+// SAFETY: as above.
+unsafe impl Sync for Worker {}
+
+impl Worker {
+    pub(crate) fn new(id: usize, stealer: Stealer<Item>, shared: *const Shared) -> Worker {
+        Worker {
+            id,
+            shared,
+            home: Injector::new(),
+            stealer,
+            sleep: AtomicU32::new(crate::idle::AWAKE),
+            has_p: AtomicBool::new(true),
+            preempt: AtomicBool::new(false),
+            schedtick: AtomicU64::new(0),
+            running: AtomicU64::new(0),
+            spawned: AtomicU64::new(0),
+            exited: AtomicU64::new(0),
+            live: AtomicU64::new(0),
+            idle: AtomicBool::new(false),
+            woken_spinning: AtomicBool::new(false),
+            tid: AtomicI32::new(0),
+            p: AtomicUsize::new(0),
+        }
+    }
+
+    /// Queues a readied goroutine homed here and wakes this M if it sleeps.
+    pub(crate) fn push_home(&self, g: GRef) {
+        self.home.push(g);
+        std::sync::atomic::fence(Ordering::SeqCst);
+        self.notify();
+    }
+}
+
+/// The M-private half of a worker. Lives on the M's own stack for the
+/// whole scheduler loop; goroutines reach it through `context::local()`.
+pub(crate) struct Local {
+    pub worker: Arc<Worker>,
+    pub shared: Arc<Shared>,
+    pub fresh: crossbeam_deque::Worker<Item>,
+    pub runnext: Cell<Option<GRef>>,
+    /// The goroutine running now.
+    pub current: Cell<Option<GRef>>,
+    pub free: RefCell<Vec<Box<G>>>,
+    pub live: RefCell<Vec<GRef>>,
+    pub tick: Cell<u64>,
+    pub rng: Cell<u64>,
+    /// Goroutine ids handed out in batches (Go's `goidcache`).
+    pub goid_next: Cell<u64>,
+    pub goid_end: Cell<u64>,
+    /// Whether this M is currently a spinning M (counted in `nspinning`).
+    pub spinning: Cell<bool>,
+}
+
+const GOID_BATCH: u64 = 16;
+
+impl Local {
+    pub(crate) fn new(
+        worker: Arc<Worker>,
+        shared: Arc<Shared>,
+        fresh: crossbeam_deque::Worker<Item>,
+    ) -> Local {
+        let seed = (worker.id as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        Local {
+            worker,
+            shared,
+            fresh,
+            runnext: Cell::new(None),
+            current: Cell::new(None),
+            free: RefCell::new(Vec::new()),
+            live: RefCell::new(Vec::new()),
+            tick: Cell::new(0),
+            rng: Cell::new(seed),
+            goid_next: Cell::new(0),
+            goid_end: Cell::new(0),
+            spinning: Cell::new(false),
+        }
+    }
+
+    /// A worker that lost its P hands its queued fresh tasks to the global
+    /// queue, where the Ps take them.
+    pub(crate) fn give_up_fresh_work(&self) {
+        let mut moved = false;
+        while let Some(item) = self.fresh.pop() {
+            self.shared.injector.push(item);
+            moved = true;
+        }
+        if moved {
+            std::sync::atomic::fence(Ordering::SeqCst);
+            self.shared.wakep();
+        }
+    }
+
+    pub(crate) fn worker_ptr(&self) -> *const Worker {
+        Arc::as_ptr(&self.worker)
+    }
+
+    /// Makes `g` run next on this M; a G already there goes to the home
+    /// queue's tail.
+    pub(crate) fn put_runnext(&self, g: GRef) {
+        if let Some(old) = self.runnext.replace(Some(g)) {
+            self.worker.home.push(old);
+        }
+    }
+
+    pub(crate) fn next_goid(&self) -> u64 {
+        if self.goid_next.get() == self.goid_end.get() {
+            let start = self
+                .shared
+                .next_goid
+                .fetch_add(GOID_BATCH, Ordering::Relaxed);
+            self.goid_next.set(start);
+            self.goid_end.set(start + GOID_BATCH);
+        }
+        let id = self.goid_next.get();
+        self.goid_next.set(id + 1);
+        id
+    }
+
+    /// A cheap per-M random number (xorshift64*).
+    pub(crate) fn random(&self) -> u64 {
+        let mut x = self.rng.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng.set(x);
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Queues fresh work on this P (or globally if it has no P) and wakes an
+    /// idle P to steal it if none is spinning (Go's `wakep`).
+    pub(crate) fn push_fresh(&self, item: Item) {
+        if self.worker.has_p.load(Ordering::Relaxed) {
+            self.fresh.push(item);
+        } else {
+            self.shared.injector.push(item);
+        }
+        std::sync::atomic::fence(Ordering::SeqCst);
+        self.shared.wakep();
+    }
+
+    /// Steals work from `item` sources into a runnable item (fresh deque
+    /// first). Returns the first stolen item.
+    pub(crate) fn steal_from_others(&self) -> Option<Item> {
+        let workers = self.shared.active_workers();
+        let n = workers.len();
+        if n == 0 {
+            return None;
+        }
+        let start = (self.random() % n as u64) as usize;
+        for i in 0..n {
+            let w = &workers[(start + i) % n];
+            if Arc::ptr_eq(w, &self.worker) {
+                continue;
+            }
+            loop {
+                match w.stealer.steal_batch_and_pop(&self.fresh) {
+                    Steal::Success(item) => return Some(item),
+                    Steal::Empty => break,
+                    Steal::Retry => continue,
+                }
+            }
+        }
+        None
+    }
+
+    /// Takes from the global queue (a batch into the local deque).
+    pub(crate) fn take_global(&self) -> Option<Item> {
+        loop {
+            match self.shared.injector.steal_batch_and_pop(&self.fresh) {
+                Steal::Success(item) => return Some(item),
+                Steal::Empty => return None,
+                Steal::Retry => continue,
+            }
+        }
+    }
+
+    /// Takes one readied goroutine from the home queue.
+    pub(crate) fn take_home(&self) -> Option<GRef> {
+        loop {
+            match self.worker.home.steal() {
+                Steal::Success(g) => return Some(g),
+                Steal::Empty => return None,
+                Steal::Retry => continue,
+            }
+        }
+    }
+}
+
+/// Queues a readied migratory goroutine where any M can take it.
+pub(crate) fn push_migratory(g: GRef) {
+    // SAFETY: a migratory G's home is the worker that last ran it; workers
+    // outlive every goroutine of their runtime, and so does `Shared`.
+    let shared = unsafe { &*(*g.get().home.load(Ordering::Acquire)).shared };
+    let aggressive = crate::runtime::migrate_aggressively();
+    if let Current::Worker(l) = context::current() {
+        // SAFETY: `Current::Worker` points at this thread's live Local.
+        let l = unsafe { &*l };
+        if !aggressive && std::ptr::eq(Arc::as_ptr(&l.shared), shared) {
+            l.push_fresh(Item::Migratory(g));
+            return;
+        }
+    }
+    shared.injector.push(Item::Migratory(g));
+    std::sync::atomic::fence(Ordering::SeqCst);
+    if aggressive {
+        shared.wake_all_idle();
+    } else {
+        shared.wakep();
+    }
+}
