@@ -126,7 +126,10 @@ fn gomaxprocs_can_change_while_goroutines_run() {
             hs.into_iter().for_each(|h| h.join().unwrap());
         };
         work(seen.clone());
-        assert!(seen.lock().unwrap().len() >= 2, "new Ps did not run goroutines");
+        assert!(
+            seen.lock().unwrap().len() >= 2,
+            "new Ps did not run goroutines"
+        );
         assert_eq!(goro::set_gomaxprocs(1), 4);
         assert_eq!(goro::gomaxprocs(), 1);
         work(Arc::new(Mutex::new(HashSet::new())));

@@ -31,7 +31,7 @@ fn go_call_form_evaluates_arguments_in_the_caller() {
         assert_eq!(h.join().unwrap(), 42);
         let c = Counter(40);
         assert_eq!(goro::go!(c.plus(2)).join().unwrap(), 42);
-        let v = vec![1, 2, 3];
+        let v = [1, 2, 3];
         assert_eq!(goro::go!(move || v.iter().sum::<i32>()).join().unwrap(), 6);
         let f = || "closure value";
         assert_eq!(goro::go!(f).join().unwrap(), "closure value");
@@ -71,7 +71,10 @@ fn go_outside_a_runtime_panics_with_guidance() {
     let msg = payload.downcast_ref::<String>().unwrap();
     assert!(msg.contains("outside a goro runtime"), "{msg}");
     assert!(msg.contains("goro::run"), "{msg}");
-    assert!(matches!(goro::try_go(|| ()), Err(goro::SpawnError::NoRuntime)));
+    assert!(matches!(
+        goro::try_go(|| ()),
+        Err(goro::SpawnError::NoRuntime)
+    ));
 }
 
 #[test]
@@ -190,7 +193,10 @@ fn runtime_builder_validates_and_runs_repeatedly() {
     assert!(goro::Runtime::builder().stack_size(10).build().is_err());
     let rt = goro::Runtime::builder().procs(2).build().unwrap();
     for i in 0..5 {
-        assert_eq!(rt.run(move || goro::go!(move || i * 2).join().unwrap()), i * 2);
+        assert_eq!(
+            rt.run(move || goro::go!(move || i * 2).join().unwrap()),
+            i * 2
+        );
     }
     assert_eq!(rt.run(goro::gomaxprocs), 2);
 }

@@ -8,7 +8,7 @@
 mod go_macro;
 
 pub use goro_scheduler::{
-    blocking, go as spawn, goroutine_id, goroutine_local, gomaxprocs, gosched, in_goroutine,
+    blocking, go as spawn, gomaxprocs, goroutine_id, goroutine_local, gosched, in_goroutine,
     lock_os_thread, num_goroutine, preempt_point, set_gomaxprocs, spawn_local, spawn_migratory,
     try_go, unlock_os_thread, Builder, GoBuilder, GoroutineLocal, JoinHandle, Panic, Runtime,
     SpawnError, MAX_PROCS,
@@ -21,6 +21,7 @@ pub use goro_scheduler::{
 /// # Panics
 /// If the runtime cannot be built (e.g. no address space for stacks), when
 /// called from inside a goroutine, or when `main` panics (after shutdown).
+#[track_caller]
 pub fn run<F, R>(main: F) -> R
 where
     F: FnOnce() -> R + 'static,

@@ -169,7 +169,10 @@ where
         _ => return f(),
     };
     crate::preempt_point();
-    let mut call = Call { f: Some(f), out: None };
+    let mut call = Call {
+        f: Some(f),
+        out: None,
+    };
     let job = Job {
         call: run_call::<F, R>,
         data: &mut call as *mut Call<F, R> as *mut (),

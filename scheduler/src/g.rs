@@ -32,7 +32,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
 
 use corosensei::{Coroutine, CoroutineResult, Yielder};
-use goro_stack::GuardedStack;
+use goro_stack::{GuardedStack, StackRange};
 
 use crate::local_storage::Locals;
 use crate::park::WaitReason;
@@ -77,6 +77,12 @@ pub(crate) struct G {
     /// Index of this G in its worker's live list.
     pub live_index: Cell<usize>,
     pub locals: RefCell<Locals>,
+    /// Where its stack is, for trimming while it is parked.
+    pub stack_range: Cell<Option<StackRange>>,
+    /// An address in `park`'s frame, recorded before the switch.
+    pub park_sp: Cell<usize>,
+    /// Whether its stack was trimmed since it last ran.
+    pub trimmed: Cell<bool>,
     task: UnsafeCell<Option<Task>>,
     coroutine: UnsafeCell<Option<Coro>>,
     /// The stack while no coroutine owns it (a G on a free list keeps one).
@@ -120,11 +126,25 @@ impl G {
             force_unwinding: Cell::new(false),
             live_index: Cell::new(usize::MAX),
             locals: RefCell::new(Locals::default()),
+            stack_range: Cell::new(None),
+            park_sp: Cell::new(0),
+            trimmed: Cell::new(false),
             task: UnsafeCell::new(None),
             coroutine: UnsafeCell::new(None),
             spare_stack: UnsafeCell::new(None),
             yielder: Cell::new(std::ptr::null()),
         })
+    }
+
+    /// Trims the spare stack of an idle G to a warm prefix (once per use).
+    pub(crate) fn trim_spare_stack(&self, warm: usize) {
+        if self.trimmed.replace(true) {
+            return;
+        }
+        // SAFETY: as in `take_spare_stack`.
+        if let Some(s) = unsafe { (*self.spare_stack.get()).as_ref() } {
+            s.trim_to(warm);
+        }
     }
 
     /// Takes the spare stack (to give it back to the pool).
@@ -148,6 +168,9 @@ impl G {
         g.state.store(RUNNABLE, Ordering::Relaxed);
         g.home.store(home as *mut Worker, Ordering::Relaxed);
         stack.set_owner(info.id, info.spawn_site);
+        g.stack_range.set(Some(stack.range()));
+        g.park_sp.set(0);
+        g.trimmed.set(false);
         // SAFETY: the G is idle; nothing else references these cells.
         unsafe {
             *g.task.get() = Some(task);
@@ -173,7 +196,9 @@ impl G {
     pub(crate) fn resume(&self, m: &Local) -> Option<Yield> {
         // SAFETY: only the home M resumes a G and it is not running now.
         let coro = unsafe { &mut *self.coroutine.get() };
-        let c = coro.as_mut().expect("goro: resumed a G without a coroutine");
+        let c = coro
+            .as_mut()
+            .expect("goro: resumed a G without a coroutine");
         match c.resume(m as *const Local) {
             CoroutineResult::Yield(y) => Some(y),
             CoroutineResult::Return(()) => {
@@ -196,22 +221,28 @@ impl G {
 
     /// Unwinds an abandoned goroutine on this thread (its home M) and drops
     /// its task, keeping the stack. Destructors on its stack run now.
-    pub(crate) fn force_unwind(&self) {
-        self.force_unwinding.set(true);
+    /// `this` must be the G behind `self`; it is made the M's current
+    /// goroutine meanwhile, so code on its stack sees itself as running.
+    pub(crate) fn force_unwind(this: GRef, m: &Local) {
         // SAFETY: called by the home M on a G that is not running.
-        let coro = unsafe { &mut *self.coroutine.get() };
+        let g = unsafe { this.get() };
+        g.force_unwinding.set(true);
+        // SAFETY: as above.
+        let coro = unsafe { &mut *g.coroutine.get() };
         if let Some(c) = coro.as_mut() {
+            let previous = m.current.replace(Some(this));
             c.force_unwind();
+            m.current.set(previous);
         }
         if let Some(c) = coro.take() {
             // SAFETY: as above.
-            unsafe { *self.spare_stack.get() = Some(c.into_stack()) };
+            unsafe { *g.spare_stack.get() = Some(c.into_stack()) };
         }
         // SAFETY: as above. A task that never started is abandoned here.
-        if let Some(task) = unsafe { (*self.task.get()).take() } {
+        if let Some(task) = unsafe { (*g.task.get()).take() } {
             task.abandon();
         }
-        let values = self.locals.borrow_mut().take_all();
+        let values = g.locals.borrow_mut().take_all();
         drop(values);
     }
 }

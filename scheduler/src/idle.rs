@@ -164,8 +164,7 @@ impl Local {
         let s = &self.shared;
         s.push_idle(w);
         fence(Ordering::SeqCst);
-        if w
-            .sleep
+        if w.sleep
             .compare_exchange(AWAKE, SLEEPING, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
         {

@@ -13,7 +13,8 @@
 //! - `schedule`: the scheduler loop (`findRunnable`), start and finish of Gs,
 //!   shutdown.
 //! - `idle`: spinning and sleeping Ms, `wakep`.
-//! - `sysmon`: preemption requests and stuck-M reports.
+//! - `sysmon`: preemption requests, stuck-M reports, trim requests.
+//! - `trim`: giving back stack pages of idle and parked goroutines.
 //! - `blocking`: the helper pool for calls that block a thread.
 //! - `runtime`: `Builder`, `Runtime::run`, the state shared by all Ms.
 //! - `local_storage`: `goroutine_local!`.
@@ -34,6 +35,7 @@ mod schedule;
 mod spawn;
 mod sysmon;
 mod task;
+mod trim;
 mod worker;
 
 pub use blocking::blocking;

@@ -93,7 +93,8 @@ impl<T: 'static> GoroutineLocal<T> {
         // thread's) `Locals`, which removes values only when the goroutine
         // ends or the thread exits, after any `with` call on it returned.
         let v = unsafe { &*v };
-        f(v.downcast_ref::<T>().expect("goro: goroutine-local type mismatch"))
+        f(v.downcast_ref::<T>()
+            .expect("goro: goroutine-local type mismatch"))
     }
 
     fn get_or_init(&self, cell: &RefCell<Locals>, key: usize) -> *const dyn Any {

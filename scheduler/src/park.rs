@@ -89,7 +89,9 @@ impl std::fmt::Debug for Waiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.0 {
             // SAFETY: a registered waiter's G is alive (park contract).
-            WaiterKind::Goroutine(g) => write!(f, "Waiter(goroutine {})", unsafe { g.get() }.id.get()),
+            WaiterKind::Goroutine(g) => {
+                write!(f, "Waiter(goroutine {})", unsafe { g.get() }.id.get())
+            }
             WaiterKind::Thread(_) => f.write_str("Waiter(thread)"),
         }
     }
@@ -140,6 +142,9 @@ pub fn park(reason: WaitReason) {
             // SAFETY: the running goroutine is alive.
             let g = unsafe { g.get() };
             g.wait_reason.set(reason);
+            let marker = 0u8;
+            g.park_sp
+                .set(std::hint::black_box(&marker) as *const u8 as usize);
             if std::thread::panicking() {
                 g.pinned.set(true);
             }

@@ -95,11 +95,12 @@ impl Builder {
             ));
         }
         let stack_size = match self.stack_size {
-            Some(s) => {
-                goro_stack::parse_stack_size(&s.to_string()).map_err(|e| {
-                    io::Error::new(io::ErrorKind::InvalidInput, format!("goro: stack_size: {e}"))
-                })?
-            }
+            Some(s) => goro_stack::parse_stack_size(&s.to_string()).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("goro: stack_size: {e}"),
+                )
+            })?,
             None => config::default_stack_size(),
         };
         let stacks = StackPool::new(PoolConfig {
@@ -144,6 +145,7 @@ impl Runtime {
     ///
     /// # Panics
     /// When called from inside a goroutine.
+    #[track_caller]
     pub fn run<F, R>(&self, main: F) -> R
     where
         F: FnOnce() -> R + 'static,
@@ -173,22 +175,20 @@ impl Runtime {
             let shared = shared.clone();
             let main = Pinned(main);
             let guard = ShutdownOnDrop(shared);
-            crate::spawn::spawn_pinned(
-                &local,
-                std::panic::Location::caller(),
-                move || {
+            let spawned =
+                crate::spawn::spawn_pinned(&local, std::panic::Location::caller(), move || {
                     let _guard = guard;
                     Pinned(main.call())
-                },
-            )
+                });
+            spawned.unwrap_or_else(|e| panic!("{e}"))
         };
         schedule::schedule_loop(&local);
         schedule::shutdown_worker(&local);
-        context::set_current(prev);
         shared.join_threads();
         let _ = sysmon.join();
         shared.blocking.shutdown();
         shared.free_goroutines(&local);
+        context::set_current(prev);
         drop(local);
         match main_handle.join() {
             Ok(Pinned(r)) => r,
@@ -375,14 +375,20 @@ impl Shared {
         }
     }
 
+    // Gs are boxed: queues and waiters hold their addresses (GRef).
+    #[allow(clippy::vec_box)]
     pub(crate) fn bury(&self, gs: Vec<Box<G>>) {
         let mut yard = self.graveyard.lock().unwrap_or_else(|e| e.into_inner());
-        yard.extend(gs.into_iter().map(|g| GRef(std::ptr::NonNull::from(Box::leak(g)))));
+        yard.extend(
+            gs.into_iter()
+                .map(|g| GRef(std::ptr::NonNull::from(Box::leak(g)))),
+        );
     }
 
     fn join_threads(&self) {
         loop {
-            let handles = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+            let handles =
+                std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
             if handles.is_empty() {
                 break;
             }
@@ -395,19 +401,27 @@ impl Shared {
     /// After every M stopped: unwind leftover migratory goroutines, drain
     /// the global queue and free every G, returning stacks to the pool.
     fn free_goroutines(&self, m0: &Local) {
-        let migratory = std::mem::take(&mut *self.migratory_live.lock().unwrap_or_else(|e| e.into_inner()));
-        for g in &migratory {
-            // SAFETY: no M runs any more; these Gs are alive and suspended.
-            unsafe { g.get() }.force_unwind();
+        let migratory = std::mem::take(
+            &mut *self
+                .migratory_live
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        for &g in &migratory {
+            // No M runs any more: these Gs are alive and suspended, and M0
+            // may unwind them (migratory goroutines may change thread).
+            G::force_unwind(g, m0);
         }
         loop {
             match self.injector.steal() {
                 crossbeam_deque::Steal::Success(Item::Fresh(t)) => t.abandon(),
-                crossbeam_deque::Steal::Success(Item::Migratory(_)) | crossbeam_deque::Steal::Retry => {}
+                crossbeam_deque::Steal::Success(Item::Migratory(_))
+                | crossbeam_deque::Steal::Retry => {}
                 crossbeam_deque::Steal::Empty => break,
             }
         }
-        let mut yard = std::mem::take(&mut *self.graveyard.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut yard =
+            std::mem::take(&mut *self.graveyard.lock().unwrap_or_else(|e| e.into_inner()));
         yard.extend(migratory);
         for g in yard {
             // SAFETY: every M has stopped, so nothing refers to these Gs;
@@ -417,7 +431,6 @@ impl Shared {
                 self.stacks.release(s);
             }
         }
-        let _ = m0;
     }
 
     /// Returns a stack reservation taken by a spawn (mprotect-guard mode).
@@ -441,7 +454,9 @@ impl Shared {
 fn worker_main(shared: Arc<Shared>, worker: Arc<Worker>, fresh: crossbeam_deque::Worker<Item>) {
     let _signal_stack = goro_stack::ensure_signal_stack();
     // SAFETY: gettid has no preconditions.
-    worker.tid.store(unsafe { libc::gettid() }, Ordering::Relaxed);
+    worker
+        .tid
+        .store(unsafe { libc::gettid() }, Ordering::Relaxed);
     let local = Local::new(worker, shared.clone(), fresh);
     let prev = context::set_current(Current::Worker(&local));
     schedule::schedule_loop(&local);
@@ -484,5 +499,5 @@ where
         stack_size: stack_size.unwrap_or(shared.default_stack_size),
         migratory,
     };
-    TaskCell::new(info, f)
+    TaskCell::create(info, f)
 }

@@ -6,7 +6,8 @@
 //!    goroutines respawning each other cannot starve it (Go's rule).
 //! 3. The home queue (started goroutines readied from elsewhere) and the
 //!    local fresh queue, alternating which goes first each tick, so neither
-//!    starves the other.
+//!    starves the other; right after a `gosched` fresh work goes first, so
+//!    a yielding goroutine lets everything queued run before it again.
 //! 4. A batch from the global queue.
 //! 5. Stealing half of another P's fresh queue (spinning Ms only).
 //! 6. Sleep (see `idle.rs`).
@@ -61,7 +62,10 @@ fn find_runnable(l: &Local) -> Option<Work> {
         let has_p = l.worker.has_p.load(Ordering::Acquire);
         if !has_p {
             l.give_up_fresh_work();
-            if l.worker.live.load(Ordering::Acquire) == 0 && l.runnext.get().is_none() && l.worker.home.is_empty() {
+            if l.worker.live.load(Ordering::Acquire) == 0
+                && l.runnext.get().is_none()
+                && l.worker.home.is_empty()
+            {
                 return None;
             }
         } else if l.try_start_spinning() {
@@ -80,6 +84,7 @@ fn find_runnable(l: &Local) -> Option<Work> {
                 continue;
             }
         }
+        crate::trim::trim_idle_stacks(l);
         l.sleep();
     }
 }
@@ -90,7 +95,7 @@ fn local_work(l: &Local) -> Option<Work> {
     }
     let tick = l.tick.get();
     let has_p = l.worker.has_p.load(Ordering::Relaxed);
-    if has_p && tick % GLOBAL_QUEUE_EVERY == 0 {
+    if has_p && tick.is_multiple_of(GLOBAL_QUEUE_EVERY) {
         if let crossbeam_deque::Steal::Success(item) = l.shared.injector.steal() {
             return Some(Work::Item(item));
         }
@@ -102,7 +107,7 @@ fn local_work(l: &Local) -> Option<Work> {
             None
         }
     };
-    if tick % 2 == 0 {
+    if tick.is_multiple_of(2) && !l.prefer_fresh.replace(false) {
         l.take_home()
             .map(|g| Work::G(g, false))
             .or_else(|| fresh().map(Work::Item))
@@ -143,7 +148,11 @@ fn track_live(l: &Local, g: GRef) {
     // SAFETY: `g` was just prepared by this M.
     let gr = unsafe { g.get() };
     if gr.migratory.get() {
-        l.shared.migratory_live.lock().unwrap_or_else(|e| e.into_inner()).push(g);
+        l.shared
+            .migratory_live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(g);
         return;
     }
     let mut live = l.live.borrow_mut();
@@ -156,7 +165,11 @@ fn untrack_live(l: &Local, g: GRef) {
     // SAFETY: `g` finished on this M and is alive until recycled below.
     let gr = unsafe { g.get() };
     if gr.migratory.get() {
-        let mut m = l.shared.migratory_live.lock().unwrap_or_else(|e| e.into_inner());
+        let mut m = l
+            .shared
+            .migratory_live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if let Some(i) = m.iter().position(|x| *x == g) {
             m.swap_remove(i);
         }
@@ -181,6 +194,7 @@ fn run(l: &Local, g: GRef, inherit: bool) {
     // SAFETY: a runnable G is alive and homed on this M.
     let gr = unsafe { g.get() };
     l.current.set(Some(g));
+    gr.trimmed.set(false);
     l.worker.running.store(gr.id.get(), Ordering::Relaxed);
     gr.state.store(RUNNING, Ordering::Release);
     let outcome = gr.resume(l);
@@ -198,12 +212,17 @@ fn run(l: &Local, g: GRef, inherit: bool) {
                     gr.state.store(RUNNABLE, Ordering::Release);
                     requeue(l, g, true);
                 }
-                Err(s) => crate::fatal(format_args!("goroutine {} parked in state {s}", gr.id.get())),
+                Err(s) => crate::fatal(format_args!(
+                    "goroutine {} parked in state {s}",
+                    gr.id.get()
+                )),
             }
         }
         Some(Yield::Gosched) => {
             gr.state.store(RUNNABLE, Ordering::Release);
             requeue(l, g, false);
+            // A yielding goroutine gives way to queued fresh work too.
+            l.prefer_fresh.set(true);
         }
         None => finish(l, g),
     }
@@ -224,15 +243,24 @@ fn requeue(l: &Local, g: GRef, next: bool) {
 fn finish(l: &Local, g: GRef) {
     untrack_live(l, g);
     l.worker.exited.fetch_add(1, Ordering::Relaxed);
-    l.shared.release_reservation();
     // SAFETY: the G finished; no queue or waiter refers to it any more, so
     // this M owns it again (it was leaked from a Box in `start`).
     let g = unsafe { Box::from_raw(g.0.as_ptr()) };
     recycle(l, g);
+    // After the stack went back (see `recycle`), so a spawn that takes this
+    // reservation finds the stack in the pool instead of carving a new one.
+    l.shared.release_reservation();
 }
 
-/// Keeps an idle G (with its stack) for reuse, or gives it back.
+/// Keeps an idle G (with its stack) for reuse, or gives it back. Under a
+/// stack budget (mprotect guards) stacks always go back to the shared pool,
+/// so the stacks in use never exceed the goroutines holding a reservation.
 pub(crate) fn recycle(l: &Local, g: Box<G>) {
+    if l.shared.stack_budget.is_some() {
+        if let Some(s) = g.take_spare_stack() {
+            l.shared.stacks.release(s);
+        }
+    }
     let mut free = l.free.borrow_mut();
     if free.len() < FREE_G_CACHE {
         free.push(g);
@@ -257,8 +285,7 @@ pub(crate) fn shutdown_worker(l: &Local) {
     let live = std::mem::take(&mut *l.live.borrow_mut());
     let mut dead = Vec::with_capacity(live.len());
     for g in live {
-        // SAFETY: live Gs are alive and not running (we are the M).
-        unsafe { g.get() }.force_unwind();
+        G::force_unwind(g, l);
         l.worker.exited.fetch_add(1, Ordering::Relaxed);
         // SAFETY: the goroutine is unwound; it is ours now (see `finish`).
         dead.push(unsafe { Box::from_raw(g.0.as_ptr()) });

@@ -149,24 +149,29 @@ where
         Some(l) => l,
         None => panic!("goro: spawn_local called outside a goroutine; call it inside goro::run"),
     };
-    if let Err(e) = reserve_stack(l.shared.as_ref()) {
-        panic!("{e}");
-    }
     let f = Pinned(f);
-    spawn_pinned(l, site, move || f.call())
+    match spawn_pinned(l, site, move || f.call()) {
+        Ok(h) => h,
+        Err(e) => panic!("{e}"),
+    }
 }
 
 /// Creates a goroutine pinned to `l`'s M (spawn_local, main goroutine).
-pub(crate) fn spawn_pinned<F, T>(l: &Local, site: &'static Location<'static>, f: F) -> JoinHandle<T>
+pub(crate) fn spawn_pinned<F, T>(
+    l: &Local,
+    site: &'static Location<'static>,
+    f: F,
+) -> Result<JoinHandle<T>, SpawnError>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
+    reserve_stack(&l.shared)?;
     let (task, handle) = crate::runtime::new_task(&l.shared, l.next_goid(), site, None, false, f);
     l.worker.spawned.fetch_add(1, Ordering::Relaxed);
     let g = crate::schedule::start(l, task);
     l.worker.push_home(g);
-    handle
+    Ok(handle)
 }
 
 fn reserve_stack(shared: &crate::runtime::Shared) -> Result<(), SpawnError> {
@@ -253,7 +258,8 @@ pub fn num_goroutine() -> usize {
 /// The current P count (`runtime.GOMAXPROCS(0)`); outside a runtime, the
 /// default a new runtime would use.
 pub fn gomaxprocs() -> usize {
-    with_shared(|s| s.gomaxprocs.load(Ordering::SeqCst)).unwrap_or_else(crate::config::default_procs)
+    with_shared(|s| s.gomaxprocs.load(Ordering::SeqCst))
+        .unwrap_or_else(crate::config::default_procs)
 }
 
 /// Sets the P count of the running runtime and returns the previous one;
@@ -290,7 +296,11 @@ pub fn lock_os_thread() {
     // SAFETY: the running goroutine's G is alive.
     let g = unsafe { g.get() };
     let depth = g.locked.get();
-    g.locked.set(depth.checked_add(1).expect("goro: lock_os_thread nesting overflow"));
+    g.locked.set(
+        depth
+            .checked_add(1)
+            .expect("goro: lock_os_thread nesting overflow"),
+    );
     if depth == 0 {
         l.shared.hand_off_p(&l.worker);
         l.give_up_fresh_work();

@@ -7,6 +7,9 @@
 //! `preempt_point`); one still running after 1 s is reported through
 //! `tracing` as an M stuck in a non-runtime call.
 //!
+//! About once a second it asks every M to trim stacks when it next goes
+//! idle (see `trim.rs`).
+//!
 //! Its sleep starts at 20 µs and doubles after 50 idle rounds up to 10 ms,
 //! as Go's does. When every P is idle it sleeps on a futex until a worker
 //! wakes up, so an idle runtime uses no CPU.
@@ -22,6 +25,7 @@ const PREEMPT_AFTER: Duration = Duration::from_millis(10);
 const STUCK_AFTER: Duration = Duration::from_secs(1);
 const MIN_DELAY: Duration = Duration::from_micros(20);
 const MAX_DELAY: Duration = Duration::from_millis(10);
+const TRIM_EVERY: Duration = Duration::from_secs(1);
 
 const RUNNING: u32 = 0;
 const SLEEPING: u32 = 1;
@@ -68,7 +72,14 @@ pub(crate) fn sysmon_main(shared: Arc<Shared>) {
     let mut seen: Vec<Seen> = Vec::new();
     let mut delay = MIN_DELAY;
     let mut idle_rounds = 0u32;
+    let mut last_trim = Instant::now();
     while !shared.is_shutting_down() {
+        if last_trim.elapsed() >= TRIM_EVERY {
+            last_trim = Instant::now();
+            for w in shared.all_workers().iter() {
+                w.trim_request.store(true, Ordering::Relaxed);
+            }
+        }
         let busy = check_workers(&shared, &mut seen);
         if busy {
             idle_rounds = 0;

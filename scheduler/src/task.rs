@@ -133,7 +133,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    pub(crate) fn new(info: TaskInfo, f: F) -> (Task, JoinHandle<T>) {
+    pub(crate) fn create(info: TaskInfo, f: F) -> (Task, JoinHandle<T>) {
         let cell = Arc::new(TaskCell {
             info,
             stage: UnsafeCell::new(Stage::Pending(f)),

@@ -68,6 +68,8 @@ pub(crate) struct Worker {
     /// Woken by `wakep` to look for work as a spinning M.
     pub woken_spinning: AtomicBool,
     pub tid: AtomicI32,
+    /// Set by sysmon about once a second: trim stacks when next idle.
+    pub trim_request: AtomicBool,
     /// The P this worker holds (meaningful while `has_p`).
     pub p: AtomicUsize,
     /// The runtime this worker belongs to (it outlives its workers' use).
@@ -98,6 +100,7 @@ impl Worker {
             idle: AtomicBool::new(false),
             woken_spinning: AtomicBool::new(false),
             tid: AtomicI32::new(0),
+            trim_request: AtomicBool::new(false),
             p: AtomicUsize::new(0),
         }
     }
@@ -119,9 +122,15 @@ pub(crate) struct Local {
     pub runnext: Cell<Option<GRef>>,
     /// The goroutine running now.
     pub current: Cell<Option<GRef>>,
+    /// Boxed: a G's address is its identity (GRef) while it lives.
+    #[allow(clippy::vec_box)]
     pub free: RefCell<Vec<Box<G>>>,
     pub live: RefCell<Vec<GRef>>,
     pub tick: Cell<u64>,
+    /// Where the next trimming pass resumes in `live`.
+    pub trim_cursor: Cell<usize>,
+    /// The last goroutine yielded: take fresh work before the home queue.
+    pub prefer_fresh: Cell<bool>,
     pub rng: Cell<u64>,
     /// Goroutine ids handed out in batches (Go's `goidcache`).
     pub goid_next: Cell<u64>,
@@ -148,6 +157,8 @@ impl Local {
             free: RefCell::new(Vec::new()),
             live: RefCell::new(Vec::new()),
             tick: Cell::new(0),
+            trim_cursor: Cell::new(0),
+            prefer_fresh: Cell::new(false),
             rng: Cell::new(seed),
             goid_next: Cell::new(0),
             goid_end: Cell::new(0),

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! | owner records | guard | stack 0 | guard | stack 1 | ... | guard | stack n-1 |
-//!   (16 B/slot)    ^slot 0 = stride  ^slot 1
+//!   (16 B/slot)   ^ slot 0          ^ slot 1 = slot 0 + stride (guard + stack)
 //! ```
 //!
 //! A chunk is a single `mmap(PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |

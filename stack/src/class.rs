@@ -13,6 +13,9 @@
 //!    kernel refuses the reservation (overcommit mode 2 ignores
 //!    `MAP_NORESERVE`), the request is halved until it fits.
 //!
+//! Steps 2 and 3 run under the class lock; they happen once per slot over the
+//! life of the pool, while step 1 (and every release) is a short push or pop.
+//!
 //! In `mprotect` mode, step 2 first takes a unit of the pool's VMA budget and
 //! fails with [`StackError::StackLimit`] when none is left. Budget units are
 //! never returned: a freed slot keeps its guard (and its two VMAs) for reuse.
@@ -27,8 +30,8 @@ use crate::pool::{PoolShared, StackError};
 
 /// Address space of a class's first chunk.
 const FIRST_CHUNK_BYTES: usize = 1 << 30;
-/// Largest chunk; later chunks stay at this size.
-const MAX_CHUNK_BYTES: usize = 64 << 30;
+/// Chunk sizes double this many times (1 GiB -> 64 GiB), then stay put.
+const CHUNK_DOUBLINGS: usize = 6;
 
 /// All stacks of one usable size.
 #[derive(Debug)]
@@ -81,11 +84,13 @@ impl SizeClass {
     fn carve(&self, slots: &mut ClassSlots) -> Result<Slot, StackError> {
         let mode = self.shared.mode;
         if let GuardMode::Mprotect { budget } = mode {
-            take_budget(&self.shared.carved, budget).map_err(|()| StackError::StackLimit {
-                live: self.shared.live.load(Ordering::Relaxed),
-                budget,
-                max_map_count: self.shared.max_map_count,
-            })?;
+            if !take_budget(&self.shared.carved, budget) {
+                return Err(StackError::StackLimit {
+                    live: self.shared.live.load(Ordering::Relaxed),
+                    budget,
+                    max_map_count: self.shared.max_map_count,
+                });
+            }
         } else {
             self.shared.carved.fetch_add(1, Ordering::Relaxed);
         }
@@ -111,10 +116,7 @@ impl SizeClass {
     /// Maps the `index`-th chunk of this class (sizes in the module docs).
     fn map_chunk(&self, index: usize) -> io::Result<Chunk> {
         let stride = self.guard + self.stack_size;
-        let bytes = FIRST_CHUNK_BYTES
-            .checked_shl(index.min(63) as u32)
-            .unwrap_or(MAX_CHUNK_BYTES)
-            .min(MAX_CHUNK_BYTES);
+        let bytes = FIRST_CHUNK_BYTES << index.min(CHUNK_DOUBLINGS);
         let mut slots = (bytes / stride).max(1);
         loop {
             match Chunk::map(slots, self.guard, self.stack_size) {
@@ -125,12 +127,11 @@ impl SizeClass {
     }
 }
 
-/// Takes one unit of the VMA budget; `Err` if it is exhausted.
-fn take_budget(carved: &AtomicUsize, budget: usize) -> Result<(), ()> {
+/// Takes one unit of the VMA budget; `false` if it is exhausted.
+fn take_budget(carved: &AtomicUsize, budget: usize) -> bool {
     carved
         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
             (n < budget).then_some(n + 1)
         })
-        .map(drop)
-        .map_err(drop)
+        .is_ok()
 }

@@ -153,9 +153,8 @@ impl StackPool {
                 format!("stack size {usable} exceeds the maximum of {MAX_STACK_SIZE} bytes"),
             )));
         }
-        let page = sys::page_size();
-        let size = sys::round_up_to_page(usable.max(page)).expect("bounded by MAX_STACK_SIZE");
-        let class = self.class(size, page);
+        let size = self.rounded_size(usable);
+        let class = self.class(size, sys::page_size());
         let slot = class.take()?;
         Ok(GuardedStack::new(class, slot))
     }
@@ -257,6 +256,9 @@ mod tests {
         assert_eq!(tiny.usable_size(), page);
         let odd = pool.alloc(20_000).unwrap();
         assert_eq!(odd.usable_size(), sys::round_up_to_page(20_000).unwrap());
+        assert_eq!(pool.rounded_size(1), page);
+        assert_eq!(pool.rounded_size(20_000), odd.usable_size());
+        assert_eq!(pool.rounded_size(1 << 20), 1 << 20);
         let big = pool.alloc(1 << 20).unwrap();
         assert_eq!(big.usable_size(), 1 << 20);
         // Three classes, three carved slots, each in its own chunk.
@@ -322,6 +324,8 @@ mod tests {
             ),
             "{err:?}"
         );
+        // The same error for callers that enforce the budget themselves.
+        assert_eq!(pool.limit_error(3).to_string(), err.to_string());
         // Other sizes share the budget.
         assert!(matches!(
             pool.alloc(64 << 10),

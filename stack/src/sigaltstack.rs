@@ -10,13 +10,12 @@
 //!
 //! [`ensure_signal_stack`] checks the calling thread and, if it has none, maps a
 //! 64 KiB stack (or larger if the kernel's `AT_MINSIGSTKSZ` asks for it) with a
-//! guard page below it and registers it. The returned guard is bound to the
+//! `PROT_NONE` guard page below it and registers it. The returned guard is bound to the
 //! thread; dropping it disables and unmaps the stack it installed.
 
 use std::marker::PhantomData;
 use std::ptr;
 
-use crate::guard::{self, GuardMode};
 use crate::sys;
 
 /// Usable size of the alternate signal stacks we create.
@@ -65,20 +64,18 @@ pub fn ensure_signal_stack() -> SignalStackGuard {
     ) else {
         return inert;
     };
-    let mode = match guard::guard_regions_supported() {
-        Ok(true) => GuardMode::GuardRegions,
-        _ => GuardMode::Mprotect { budget: 1 },
-    };
     let stack = libc::stack_t {
         ss_sp: (start + page) as *mut libc::c_void,
         ss_flags: 0,
         ss_size: size,
     };
     // SAFETY: the lowest page of our fresh mapping holds no data and becomes its
-    // guard. sigaltstack() registers memory we own and keep mapped until the
-    // guard is dropped (which first unregisters it).
+    // guard (mprotect, like std: one extra VMA per worker thread is cheap).
+    // sigaltstack() registers memory we own and keep mapped until the guard is
+    // dropped, which unregisters it first.
     let installed = unsafe {
-        guard::install(mode, start, page).is_ok() && libc::sigaltstack(&stack, ptr::null_mut()) == 0
+        sys::mprotect(start, page, libc::PROT_NONE).is_ok()
+            && libc::sigaltstack(&stack, ptr::null_mut()) == 0
     };
     if !installed {
         // SAFETY: the mapping was created above and was not registered.

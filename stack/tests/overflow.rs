@@ -175,10 +175,8 @@ fn drop_signal_stack() {
     };
     // SAFETY: the thread is not running on its alternate stack; std's mapping
     // stays allocated, it is only no longer used.
-    assert_eq!(
-        unsafe { libc::sigaltstack(&disable, std::ptr::null_mut()) },
-        0
-    );
+    let rc = unsafe { libc::sigaltstack(&disable, std::ptr::null_mut()) };
+    assert_eq!(rc, 0);
 }
 
 /// In a child: a thread without a signal stack runs goroutine 42 into its guard.

@@ -1,0 +1,89 @@
+//! The runtime's life: repeated runs leak no threads or memory, abandoned
+//! goroutines are unwound at exit, and an idle runtime uses no CPU.
+//! One test per aspect; they measure the whole process, so they run one
+//! at a time through a lock.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{cpu_time, status_field, Latch};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+#[test]
+fn repeated_runs_leak_no_threads_or_memory() {
+    let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = goro::Runtime::builder().procs(2).build().unwrap();
+    let work = || {
+        let hs: Vec<_> = (0..10_000).map(|i| goro::go!(move || i)).collect();
+        hs.into_iter().map(|h| h.join().unwrap()).sum::<usize>()
+    };
+    rt.run(work);
+    let threads = status_field("Threads");
+    let rss = status_field("VmRSS");
+    for _ in 0..30 {
+        assert_eq!(rt.run(work), 49_995_000);
+    }
+    assert_eq!(status_field("Threads"), threads, "threads leaked");
+    let grown = status_field("VmRSS").saturating_sub(rss);
+    assert!(grown < 8 << 10, "RSS grew by {grown} KiB over 30 runs");
+}
+
+struct CountDrop(Arc<AtomicUsize>);
+
+impl Drop for CountDrop {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn abandoned_goroutines_are_unwound_when_run_returns() {
+    let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let d = dropped.clone();
+    let handles = goro::run(move || {
+        let never = Latch::new(1);
+        (0..100)
+            .map(|_| {
+                let guard = CountDrop(d.clone());
+                let never = never.clone();
+                goro::go!(move || {
+                    let _guard = guard;
+                    never.wait();
+                })
+            })
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(
+        dropped.load(Ordering::SeqCst),
+        100,
+        "destructors of abandoned goroutines did not run"
+    );
+    for h in handles {
+        let err = h.join().unwrap_err();
+        assert!(err.message().unwrap().contains("abandoned"), "{err}");
+    }
+}
+
+#[test]
+fn an_idle_runtime_uses_no_cpu() {
+    let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = goro::Runtime::builder().procs(2).build().unwrap();
+    let used = rt.run(|| {
+        // Warm up, then let every P go idle while main waits on a thread.
+        let hs: Vec<_> = (0..1000).map(|i| goro::go!(move || i)).collect();
+        hs.into_iter().for_each(|h| drop(h.join()));
+        goro::blocking(|| std::thread::sleep(Duration::from_millis(200)));
+        let before = cpu_time();
+        goro::blocking(|| std::thread::sleep(Duration::from_secs(1)));
+        cpu_time() - before
+    });
+    assert!(
+        used < Duration::from_millis(20),
+        "idle runtime used {used:?} of CPU in 1 s"
+    );
+}
