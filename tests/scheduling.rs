@@ -160,7 +160,7 @@ fn blocking_lets_other_goroutines_run_with_one_p() {
         let flag = Arc::new(AtomicBool::new(false));
         let f = flag.clone();
         let sleeper = goro::go!(move || {
-            let borrowed = vec![1u8; 16];
+            let borrowed = [1u8; 16];
             // The closure borrows from this goroutine's stack.
             goro::blocking(|| {
                 let t = Instant::now();

@@ -23,7 +23,7 @@ pub(crate) const SLEEPING: u32 = 1;
 pub(crate) const NOTIFIED: u32 = 2;
 
 /// Steal attempts a spinning M makes before it goes to sleep.
-const SPIN_ROUNDS: usize = 64;
+const SPIN_ROUNDS: usize = 512;
 
 impl Worker {
     /// Wakes this M if it sleeps (or stops it from going to sleep).

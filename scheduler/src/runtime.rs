@@ -296,7 +296,7 @@ impl Shared {
 
     /// Creates a worker for P `p` (registered, not started).
     fn new_worker(self: &Arc<Shared>, p: usize) -> (Arc<Worker>, crossbeam_deque::Worker<Item>) {
-        let fresh = crossbeam_deque::Worker::new_fifo();
+        let fresh = crossbeam_deque::Worker::new_lifo();
         let mut all = self.all.write().unwrap_or_else(|e| e.into_inner());
         let w = Arc::new(Worker::new(all.len(), fresh.stealer(), Arc::as_ptr(self)));
         w.p.store(p, Ordering::Relaxed);

@@ -5,7 +5,10 @@
 //! 2. Every 61st tick, one task from the global queue first, so two
 //!    goroutines respawning each other cannot starve it (Go's rule).
 //! 3. The home queue (started goroutines readied from elsewhere) and the
-//!    local fresh queue, alternating which goes first each tick, so neither
+//!    local fresh queue (newest first: fork-join work runs depth-first, hot
+//!    in cache and with few live stacks, while thieves take the oldest; every
+//!    61st tick the owner takes its oldest task too, so none starves),
+//!    alternating which goes first each tick, so neither
 //!    starves the other; right after a `gosched` fresh work goes first, so
 //!    a yielding goroutine lets everything queued run before it again.
 //! 4. A batch from the global queue.
@@ -101,11 +104,16 @@ fn local_work(l: &Local) -> Option<Work> {
         }
     }
     let fresh = || {
-        if has_p {
-            l.fresh.pop().or_else(|| l.take_global())
-        } else {
-            None
+        if !has_p {
+            return None;
         }
+        let oldest_first = tick % GLOBAL_QUEUE_EVERY == GLOBAL_QUEUE_EVERY / 2;
+        let own = if oldest_first {
+            l.take_oldest_fresh().or_else(|| l.fresh.pop())
+        } else {
+            l.fresh.pop()
+        };
+        own.or_else(|| l.take_global())
     };
     if tick.is_multiple_of(2) && !l.prefer_fresh.replace(false) {
         l.take_home()

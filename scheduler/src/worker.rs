@@ -7,8 +7,9 @@
 //!
 //! Per P (fields of `Local`, owned by the M's thread, and of `Worker`,
 //! shared with other threads):
-//! - `fresh`: a crossbeam-deque FIFO of tasks that have not started. Other
-//!   Ps steal half of it when idle (`Stealer`), as Go's `runqsteal` does.
+//! - `fresh`: a crossbeam-deque of tasks that have not started; the owner
+//!   pops the newest, other Ps steal the oldest half when idle (`Stealer`),
+//!   as Go's `runqsteal` does.
 //! - `home`: started goroutines readied by other threads (MPSC; only this M
 //!   pops). A goroutine readied by a goroutine of this same M instead goes to
 //! - `runnext`: one G that runs next and inherits the time slice (Go's
@@ -257,6 +258,18 @@ impl Local {
     pub(crate) fn take_global(&self) -> Option<Item> {
         loop {
             match self.shared.injector.steal_batch_and_pop(&self.fresh) {
+                Steal::Success(item) => return Some(item),
+                Steal::Empty => return None,
+                Steal::Retry => continue,
+            }
+        }
+    }
+
+    /// Takes the oldest task of this P's own fresh queue (the end thieves
+    /// steal from).
+    pub(crate) fn take_oldest_fresh(&self) -> Option<Item> {
+        loop {
+            match self.worker.stealer.steal() {
                 Steal::Success(item) => return Some(item),
                 Steal::Empty => return None,
                 Steal::Retry => continue,

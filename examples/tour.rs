@@ -1,0 +1,83 @@
+//! A tour of goro: run with `cargo run --release --example tour`.
+//!
+//! Shows `go!` in both forms, joining results, a panicking goroutine that
+//! does not take the program down, a hundred thousand goroutines, `gosched`,
+//! `blocking`, goroutine-local storage and GOMAXPROCS at run time.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+goro::goroutine_local! {
+    static REQUESTS: std::cell::Cell<u32> = std::cell::Cell::new(0);
+}
+
+fn worker(id: u64, rounds: u64) -> u64 {
+    (0..rounds).map(|r| id * r).sum()
+}
+
+fn main() {
+    goro::run(|| {
+        println!("goro tour: GOMAXPROCS={}", goro::gomaxprocs());
+
+        // go f(a, b): arguments are evaluated now, the call runs concurrently.
+        let handles: Vec<_> = (1..=4).map(|id| goro::go!(worker(id, 1000))).collect();
+        let sums: Vec<u64> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        println!("worker sums: {sums:?}");
+
+        // A panic stays inside its goroutine and comes back from join().
+        let bad = goro::go!(move || -> u64 { panic!("this goroutine fails on purpose") });
+        match bad.join() {
+            Ok(_) => unreachable!(),
+            Err(p) => println!("caught: {p}"),
+        }
+
+        // A hundred thousand goroutines.
+        let start = Instant::now();
+        let total = Arc::new(AtomicU64::new(0));
+        let hs: Vec<_> = (0..100_000u64)
+            .map(|i| {
+                let total = total.clone();
+                goro::go!(move || {
+                    total.fetch_add(i, Ordering::Relaxed);
+                })
+            })
+            .collect();
+        hs.into_iter().for_each(|h| h.join().unwrap());
+        println!(
+            "100000 goroutines spawned and joined in {:?} (sum {})",
+            start.elapsed(),
+            total.load(Ordering::Relaxed)
+        );
+
+        // Goroutine-local storage follows the goroutine.
+        let counts: Vec<u32> = (0..3)
+            .map(|n| {
+                goro::go!(move || {
+                    for _ in 0..=n {
+                        REQUESTS.with(|r| r.set(r.get() + 1));
+                        goro::gosched();
+                    }
+                    REQUESTS.with(|r| r.get())
+                })
+            })
+            .map(|h| h.join().unwrap())
+            .collect();
+        println!("goroutine-local counters: {counts:?}");
+
+        // A blocking call runs on a helper thread; the P keeps working.
+        let slow = goro::go!(|| goro::blocking(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            "blocking call done"
+        }));
+        let quick = goro::go!(|| "quick goroutine ran meanwhile");
+        println!("{}; {}", quick.join().unwrap(), slow.join().unwrap());
+
+        let previous = goro::set_gomaxprocs(goro::gomaxprocs() + 1);
+        println!(
+            "GOMAXPROCS {previous} -> {}, goroutines alive: {}",
+            goro::gomaxprocs(),
+            goro::num_goroutine()
+        );
+    });
+}
