@@ -225,3 +225,38 @@ fn goroutine_local_values_follow_the_goroutine() {
         assert_eq!(ID.with(|c| c.get()), 0);
     });
 }
+
+#[test]
+fn sysmon_preempts_a_goroutine_that_hogs_its_p() {
+    rt(1).run(|| {
+        let started = Arc::new(AtomicBool::new(false));
+        let other_ran = Arc::new(AtomicBool::new(false));
+        let (s, seen) = (started.clone(), other_ran.clone());
+        let hog = goro::go!(move || {
+            s.store(true, Ordering::SeqCst);
+            // Busy for up to 5 s, offering a preemption point each round.
+            let t = Instant::now();
+            while !seen.load(Ordering::SeqCst) && t.elapsed() < Duration::from_secs(5) {
+                goro::preempt_point();
+            }
+            t.elapsed()
+        });
+        // With one P, main gets the CPU back only when the hog is preempted.
+        while !started.load(Ordering::SeqCst) {
+            goro::gosched();
+        }
+        let flag = other_ran.clone();
+        goro::go!(move || flag.store(true, Ordering::SeqCst))
+            .join()
+            .unwrap();
+        let hogged = hog.join().unwrap();
+        assert!(
+            hogged >= Duration::from_millis(5),
+            "the hog yielded early: {hogged:?}"
+        );
+        assert!(
+            hogged < Duration::from_secs(1),
+            "the hog kept its P for {hogged:?}"
+        );
+    });
+}
