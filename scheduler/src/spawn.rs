@@ -77,10 +77,13 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    match spawn_task(f, None, false, Location::caller()) {
-        Ok(h) => h,
-        Err(e) => panic!("{e}"),
-    }
+    or_panic(spawn_task(f, None, false, Location::caller()))
+}
+
+/// The panicking form of the fallible spawns (`go!`, `spawn_local`, ...).
+#[track_caller]
+fn or_panic<T>(spawned: Result<JoinHandle<T>, SpawnError>) -> JoinHandle<T> {
+    spawned.unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Starts a goroutine running `f`, or returns why it could not be started
@@ -127,10 +130,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    match spawn_task(f, None, true, Location::caller()) {
-        Ok(h) => h,
-        Err(e) => panic!("{e}"),
-    }
+    or_panic(spawn_task(f, None, true, Location::caller()))
 }
 
 /// Starts a goroutine running a `!Send` closure, pinned to the current M:
@@ -150,10 +150,7 @@ where
         None => panic!("goro: spawn_local called outside a goroutine; call it inside goro::run"),
     };
     let f = Pinned(f);
-    match spawn_pinned(l, site, move || f.call()) {
-        Ok(h) => h,
-        Err(e) => panic!("{e}"),
-    }
+    or_panic(spawn_pinned(l, site, move || f.call()))
 }
 
 /// Creates a goroutine pinned to `l`'s M (spawn_local, main goroutine).

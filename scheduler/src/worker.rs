@@ -243,12 +243,8 @@ impl Local {
             if Arc::ptr_eq(w, &self.worker) {
                 continue;
             }
-            loop {
-                match w.stealer.steal_batch_and_pop(&self.fresh) {
-                    Steal::Success(item) => return Some(item),
-                    Steal::Empty => break,
-                    Steal::Retry => continue,
-                }
+            if let Some(item) = retry_steal(|| w.stealer.steal_batch_and_pop(&self.fresh)) {
+                return Some(item);
             }
         }
         None
@@ -256,35 +252,28 @@ impl Local {
 
     /// Takes from the global queue (a batch into the local deque).
     pub(crate) fn take_global(&self) -> Option<Item> {
-        loop {
-            match self.shared.injector.steal_batch_and_pop(&self.fresh) {
-                Steal::Success(item) => return Some(item),
-                Steal::Empty => return None,
-                Steal::Retry => continue,
-            }
-        }
+        retry_steal(|| self.shared.injector.steal_batch_and_pop(&self.fresh))
     }
 
     /// Takes the oldest task of this P's own fresh queue (the end thieves
     /// steal from).
     pub(crate) fn take_oldest_fresh(&self) -> Option<Item> {
-        loop {
-            match self.worker.stealer.steal() {
-                Steal::Success(item) => return Some(item),
-                Steal::Empty => return None,
-                Steal::Retry => continue,
-            }
-        }
+        retry_steal(|| self.worker.stealer.steal())
     }
 
     /// Takes one readied goroutine from the home queue.
     pub(crate) fn take_home(&self) -> Option<GRef> {
-        loop {
-            match self.worker.home.steal() {
-                Steal::Success(g) => return Some(g),
-                Steal::Empty => return None,
-                Steal::Retry => continue,
-            }
+        retry_steal(|| self.worker.home.steal())
+    }
+}
+
+/// Runs a crossbeam steal operation until it is not asked to retry.
+fn retry_steal<T>(mut steal: impl FnMut() -> Steal<T>) -> Option<T> {
+    loop {
+        match steal() {
+            Steal::Success(t) => return Some(t),
+            Steal::Empty => return None,
+            Steal::Retry => continue,
         }
     }
 }
