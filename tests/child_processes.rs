@@ -7,13 +7,19 @@ use std::process::{Command, Output};
 
 const CHILD: &str = "GORO_TEST_CHILD";
 
-/// Runs the test `name` of this binary in a child with `CHILD=case`.
-fn run_child(name: &str, case: &str) -> Output {
+/// Runs the test `name` of this binary in a child with `CHILD=case` and
+/// the extra environment `env`.
+fn run_child_with(name: &str, case: &str, env: &[(&str, &str)]) -> Output {
     Command::new(std::env::current_exe().unwrap())
         .args(["--exact", name, "--nocapture", "--test-threads=1"])
         .env(CHILD, case)
+        .envs(env.iter().copied())
         .output()
         .unwrap()
+}
+
+fn run_child(name: &str, case: &str) -> Output {
+    run_child_with(name, case, &[])
 }
 
 fn child_case() -> Option<String> {
@@ -108,17 +114,11 @@ fn bad_environment_values_are_reported_once_and_ignored() {
         return;
     }
     for bad in ["0", "-3", "abc", "99999999999"] {
-        let out = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "bad_environment_values_are_reported_once_and_ignored",
-                "--nocapture",
-            ])
-            .env(CHILD, "env")
-            .env("GOMAXPROCS", bad)
-            .env("GORO_STACK_SIZE", "12 bananas")
-            .output()
-            .unwrap();
+        let out = run_child_with(
+            "bad_environment_values_are_reported_once_and_ignored",
+            "env",
+            &[("GOMAXPROCS", bad), ("GORO_STACK_SIZE", "12 bananas")],
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "GOMAXPROCS={bad}: {stderr}");
         assert_eq!(stderr.matches("ignoring GOMAXPROCS").count(), 1, "{stderr}");

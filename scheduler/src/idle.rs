@@ -170,7 +170,6 @@ impl Local {
         {
             fence(Ordering::SeqCst);
             if !self.has_pending_work() {
-                s.sysmon_note_idle();
                 while w.sleep.load(Ordering::SeqCst) == SLEEPING {
                     futex::wait(&w.sleep, SLEEPING, None);
                 }

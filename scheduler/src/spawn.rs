@@ -224,13 +224,12 @@ where
 /// Yields the processor, letting other goroutines run (`runtime.Gosched`).
 /// Outside a goroutine it yields the OS thread.
 pub fn gosched() {
-    match context::local() {
-        Some(l) if l.current.get().is_some() => {
-            let g = l.current.get().unwrap_or_else(|| unreachable!());
+    match context::local().and_then(|l| l.current.get()) {
+        Some(g) => {
             // SAFETY: the running goroutine's G is alive.
             unsafe { g.get() }.suspend(Yield::Gosched);
         }
-        _ => std::thread::yield_now(),
+        None => std::thread::yield_now(),
     }
 }
 

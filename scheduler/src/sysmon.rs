@@ -53,8 +53,6 @@ impl SysmonState {
 }
 
 impl Shared {
-    pub(crate) fn sysmon_note_idle(&self) {}
-
     pub(crate) fn sysmon_note_busy(&self) {
         self.sysmon.poke();
     }
