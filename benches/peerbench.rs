@@ -69,25 +69,131 @@ fn spawn_join(n: usize) -> Outcome {
     }
 }
 
-fn skynet_node(num: u64, size: u64) -> u64 {
+fn skynet_node(out: goro::Sender<u64>, num: u64, size: u64) {
     if size == 1 {
-        return num;
+        let _ = out.send(num);
+        return;
     }
     let div = size / 10;
-    let children: Vec<_> = (0..10)
-        .map(|i| goro::go!(skynet_node(num + i * div, div)))
-        .collect();
-    children.into_iter().map(|h| h.join().unwrap()).sum()
+    let (tx, rx) = goro::chan(0);
+    for i in 0..10 {
+        let tx = tx.clone();
+        drop(goro::go!(skynet_node(tx, num + i * div, div)));
+    }
+    drop(tx);
+    let _ = out.send(rx.iter().take(10).sum());
 }
 
 fn skynet(n: usize) -> Outcome {
     let start = Instant::now();
-    let sum = skynet_node(0, n as u64);
+    let (tx, rx) = goro::chan(0);
+    drop(goro::go!(skynet_node(tx, 0, n as u64)));
+    let sum = rx.recv().unwrap();
     let n = n as u64;
     Outcome {
         elapsed: start.elapsed(),
         ops: n as f64,
         ok: sum == n * (n - 1) / 2,
+    }
+}
+
+fn pingpong(n: usize) -> Outcome {
+    let start = Instant::now();
+    let (ping_tx, ping_rx) = goro::chan::<u64>(0);
+    let (pong_tx, pong_rx) = goro::chan::<u64>(0);
+    let echo = goro::go!(move || {
+        for v in &ping_rx {
+            pong_tx.send(v + 1).unwrap();
+        }
+    });
+    let mut ok = true;
+    for i in 0..n as u64 {
+        ping_tx.send(i).unwrap();
+        ok &= pong_rx.recv() == Ok(i + 1);
+    }
+    drop(ping_tx);
+    ok &= echo.join().is_ok();
+    Outcome {
+        elapsed: start.elapsed(),
+        ops: n as f64,
+        ok,
+    }
+}
+
+fn channel_sum(n: usize, producers: u64, consumers: usize) -> Outcome {
+    let start = Instant::now();
+    let n = n as u64;
+    let (tx, rx) = goro::chan::<u64>(1024);
+    for p in 0..producers {
+        let tx = tx.clone();
+        let (from, to) = (p * n / producers, (p + 1) * n / producers);
+        drop(goro::go!(
+            move || (from..to).for_each(|v| tx.send(v).unwrap())
+        ));
+    }
+    drop(tx);
+    let sums: Vec<_> = (0..consumers)
+        .map(|_| {
+            let rx = rx.clone();
+            goro::go!(move || rx.iter().fold((0u64, 0u64), |(s, c), v| (s + v, c + 1)))
+        })
+        .collect();
+    let (sum, count) = sums
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .fold((0, 0), |(s, c), (s2, c2)| (s + s2, c + c2));
+    Outcome {
+        elapsed: start.elapsed(),
+        ops: n as f64,
+        ok: count == n && sum == n * (n - 1) / 2,
+    }
+}
+
+fn chan_spsc(n: usize) -> Outcome {
+    channel_sum(n, 1, 1)
+}
+
+fn chan_mpmc(n: usize) -> Outcome {
+    channel_sum(n, 4, 4)
+}
+
+fn ring(n: usize) -> Outcome {
+    const RING: usize = 503;
+    let start = Instant::now();
+    let (first_tx, mut prev_rx) = goro::chan::<u64>(0);
+    let hops = Arc::new(AtomicUsize::new(0));
+    let (done_tx, done_rx) = goro::chan::<usize>(1);
+    for id in 1..=RING {
+        let (tx, rx) = if id == RING {
+            (first_tx.clone(), None)
+        } else {
+            let (tx, rx) = goro::chan::<u64>(0);
+            (tx, Some(rx))
+        };
+        let (input, hops, done) = (prev_rx, hops.clone(), done_tx.clone());
+        drop(goro::go!(move || {
+            for token in &input {
+                hops.fetch_add(1, Ordering::Relaxed);
+                if token == 0 {
+                    let _ = done.send(id);
+                    return;
+                }
+                if tx.send(token - 1).is_err() {
+                    return;
+                }
+            }
+        }));
+        match rx {
+            Some(rx) => prev_rx = rx,
+            None => break,
+        }
+    }
+    first_tx.send(n as u64 - 1).unwrap();
+    let winner = done_rx.recv().unwrap();
+    Outcome {
+        elapsed: start.elapsed(),
+        ops: n as f64,
+        ok: hops.load(Ordering::Relaxed) == n && winner == (n - 1) % RING + 1,
     }
 }
 
@@ -136,7 +242,7 @@ fn fib_spawn(n: usize) -> Outcome {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let usage = || -> ! {
-        eprintln!("usage: GOMAXPROCS=P peerbench WORKLOAD N\nworkloads: spawn_join skynet yield fib_spawn");
+        eprintln!("usage: GOMAXPROCS=P peerbench WORKLOAD N\nworkloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring");
         std::process::exit(2)
     };
     if args.len() != 3 {
@@ -148,6 +254,10 @@ fn main() {
         "spawn_join" => spawn_join,
         "skynet" => skynet,
         "yield" => yield_bench,
+        "pingpong" => pingpong,
+        "chan_spsc" => chan_spsc,
+        "chan_mpmc" => chan_mpmc,
+        "ring" => ring,
         "fib_spawn" => fib_spawn,
         _ => usage(),
     };

@@ -5,7 +5,10 @@
 //! context, errgroup and net build on the scheduler's park/ready contract
 //! in their own modules.
 
+pub mod chan;
 mod go_macro;
+
+pub use chan::{chan, Receiver, RecvError, SendError, Sender, TryRecvError, TrySendError};
 
 pub use goro_scheduler::{
     blocking, go as spawn, gomaxprocs, goroutine_id, goroutine_local, gosched, in_goroutine,

@@ -64,6 +64,10 @@ pub fn goroutine_id() -> Option<u64> {
 /// Reports an unrecoverable runtime error the way Go does and aborts.
 #[cold]
 pub(crate) fn fatal(args: std::fmt::Arguments<'_>) -> ! {
-    eprintln!("fatal error: goro: {args}");
+    // Straight to fd 2: std's stderr may be captured (test harnesses pass
+    // their capture on to spawned threads) and lost when we abort.
+    let msg = format!("fatal error: goro: {args}\n");
+    // SAFETY: writes `msg.len()` initialized bytes from a live buffer.
+    unsafe { libc::write(2, msg.as_ptr().cast(), msg.len()) };
     std::process::abort()
 }

@@ -15,6 +15,10 @@
 //!   is correct and no lock is ever held across a park.
 //! - `park` never returns spuriously for a goroutine. For a plain thread it
 //!   waits for its permit, which `wake` sets, so it does not either.
+//! - Every registration that is woken must be followed by exactly one
+//!   `park`, even if the parker can see it was already completed: the wake
+//!   may be in flight, and a skipped park leaves it to end a later, unrelated
+//!   park early.
 //! - A registration must be withdrawn (under the same lock wakers use) if the
 //!   parker leaves without being woken, including when it is unwound.
 //!
