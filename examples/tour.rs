@@ -1,6 +1,6 @@
 //! A tour of goro: run with `cargo run --release --example tour`.
 //!
-//! Shows `go!` in both forms, joining results, a panicking goroutine that
+//! Shows `go!` in both forms, joining results, a channel pipeline, a panicking goroutine that
 //! does not take the program down, a hundred thousand goroutines, `gosched`,
 //! `blocking`, goroutine-local storage and GOMAXPROCS at run time.
 
@@ -24,6 +24,19 @@ fn main() {
         let handles: Vec<_> = (1..=4).map(|id| goro::go!(worker(id, 1000))).collect();
         let sums: Vec<u64> = handles.into_iter().map(|h| h.join().unwrap()).collect();
         println!("worker sums: {sums:?}");
+
+        // Channels: a pipeline of generator -> squarer -> main, closed by
+        // dropping the senders (Go's `close` + `range`).
+        let (nums_tx, nums_rx) = goro::chan::<u64>(0);
+        let (squares_tx, squares_rx) = goro::chan::<u64>(16);
+        goro::go!(move || (1..=10).for_each(|n| nums_tx.send(n).unwrap()));
+        goro::go!(move || {
+            for n in &nums_rx {
+                squares_tx.send(n * n).unwrap();
+            }
+        });
+        let squares: Vec<u64> = squares_rx.iter().collect();
+        println!("squares over channels: {squares:?}");
 
         // A panic stays inside its goroutine and comes back from join().
         let bad = goro::go!(move || -> u64 { panic!("this goroutine fails on purpose") });
