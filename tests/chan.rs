@@ -1,9 +1,12 @@
 //! Channels on the runtime: ports of Go's classic channel programs and
 //! stress tests (sums, counts, exactly-once destruction, thread interop).
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use common::DropCounter;
 use goro::{chan, Receiver, RecvError, Sender, TryRecvError, TrySendError};
 
 fn rt(procs: usize) -> goro::Runtime {
@@ -187,14 +190,6 @@ fn mpmc_stress_unbuffered_and_buffered() {
     }
 }
 
-struct Counted(Arc<AtomicUsize>);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
 #[test]
 fn every_value_is_dropped_exactly_once() {
     let drops = Arc::new(AtomicUsize::new(0));
@@ -206,7 +201,7 @@ fn every_value_is_dropped_exactly_once() {
                 let (tx, d) = (tx.clone(), d.clone());
                 goro::go!(move || {
                     for _ in 0..250 {
-                        if let Err(e) = tx.send(Counted(d.clone())) {
+                        if let Err(e) = tx.send(DropCounter(d.clone())) {
                             drop(e.0);
                         }
                     }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{cpu_time, status_field, Latch};
+use common::{cpu_time, status_field, DropCounter, Latch};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -32,14 +32,6 @@ fn repeated_runs_leak_no_threads_or_memory() {
     assert!(grown < 8 << 10, "RSS grew by {grown} KiB over 30 runs");
 }
 
-struct CountDrop(Arc<AtomicUsize>);
-
-impl Drop for CountDrop {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
 #[test]
 fn abandoned_goroutines_are_unwound_when_run_returns() {
     let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -49,7 +41,7 @@ fn abandoned_goroutines_are_unwound_when_run_returns() {
         let never = Latch::new(1);
         (0..100)
             .map(|_| {
-                let guard = CountDrop(d.clone());
+                let guard = DropCounter(d.clone());
                 let never = never.clone();
                 goro::go!(move || {
                     let _guard = guard;

@@ -23,7 +23,7 @@ pub(crate) const SLEEPING: u32 = 1;
 pub(crate) const NOTIFIED: u32 = 2;
 
 /// Steal attempts a spinning M makes before it goes to sleep.
-const SPIN_ROUNDS: usize = 512;
+pub(crate) const SPIN_ROUNDS: usize = 512;
 
 impl Worker {
     /// Wakes this M if it sleeps (or stops it from going to sleep).
@@ -136,11 +136,6 @@ impl Local {
         if self.stop_spinning() {
             self.shared.wakep();
         }
-    }
-
-    /// Number of steal rounds a spinning M makes.
-    pub(crate) fn spin_rounds(&self) -> usize {
-        SPIN_ROUNDS
     }
 
     /// Whether any queue this M could serve has work (checked after

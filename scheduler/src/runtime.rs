@@ -33,13 +33,7 @@ pub struct Builder {
     procs: Option<usize>,
     stack_size: Option<usize>,
     max_blocking_threads: usize,
-    pool: PoolConfigDebug,
-}
-
-#[derive(Debug, Clone, Default)]
-struct PoolConfigDebug {
-    force_mprotect_guards: bool,
-    vma_budget: Option<usize>,
+    pool: PoolConfig,
 }
 
 impl Default for Builder {
@@ -48,7 +42,7 @@ impl Default for Builder {
             procs: None,
             stack_size: None,
             max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
-            pool: PoolConfigDebug::default(),
+            pool: PoolConfig::default(),
         }
     }
 }
@@ -82,7 +76,7 @@ impl Builder {
     #[doc(hidden)]
     pub fn force_mprotect_guards(mut self, budget: Option<usize>) -> Builder {
         self.pool.force_mprotect_guards = true;
-        self.pool.vma_budget = budget;
+        self.pool.vma_budget_override = budget;
         self
     }
 
@@ -103,10 +97,7 @@ impl Builder {
             })?,
             None => config::default_stack_size(),
         };
-        let stacks = StackPool::new(PoolConfig {
-            force_mprotect_guards: self.pool.force_mprotect_guards,
-            vma_budget_override: self.pool.vma_budget,
-        })?;
+        let stacks = StackPool::new(self.pool)?;
         Ok(Runtime {
             procs,
             stack_size,
@@ -453,10 +444,6 @@ impl Shared {
 
 fn worker_main(shared: Arc<Shared>, worker: Arc<Worker>, fresh: crossbeam_deque::Worker<Item>) {
     let _signal_stack = goro_stack::ensure_signal_stack();
-    // SAFETY: gettid has no preconditions.
-    worker
-        .tid
-        .store(unsafe { libc::gettid() }, Ordering::Relaxed);
     let local = Local::new(worker, shared.clone(), fresh);
     let prev = context::set_current(Current::Worker(&local));
     schedule::schedule_loop(&local);

@@ -72,7 +72,7 @@ fn find_runnable(l: &Local) -> Option<Work> {
                 return None;
             }
         } else if l.try_start_spinning() {
-            for _ in 0..l.spin_rounds() {
+            for _ in 0..crate::idle::SPIN_ROUNDS {
                 if let Some(item) = l.steal_from_others().or_else(|| l.take_global()) {
                     l.found_work();
                     return Some(Work::Item(item));

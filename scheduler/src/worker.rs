@@ -23,7 +23,7 @@
 //! no new work, and its thread exits when the last one finishes.
 
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crossbeam_deque::{Injector, Steal, Stealer};
@@ -68,7 +68,6 @@ pub(crate) struct Worker {
     pub idle: AtomicBool,
     /// Woken by `wakep` to look for work as a spinning M.
     pub woken_spinning: AtomicBool,
-    pub tid: AtomicI32,
     /// Set by sysmon about once a second: trim stacks when next idle.
     pub trim_request: AtomicBool,
     /// The P this worker holds (meaningful while `has_p`).
@@ -100,7 +99,6 @@ impl Worker {
             live: AtomicU64::new(0),
             idle: AtomicBool::new(false),
             woken_spinning: AtomicBool::new(false),
-            tid: AtomicI32::new(0),
             trim_request: AtomicBool::new(false),
             p: AtomicUsize::new(0),
         }

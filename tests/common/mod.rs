@@ -1,5 +1,5 @@
-//! Helpers shared by the integration tests: process statistics and a
-//! countdown latch built on goro's park/ready contract.
+//! Helpers shared by the integration tests: process statistics, a drop
+//! counter and a countdown latch built on goro's park/ready contract.
 
 #![allow(dead_code)]
 
@@ -37,6 +37,15 @@ pub fn cpu_time() -> std::time::Duration {
     };
     let tv = |t: libc::timeval| std::time::Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// Adds one to its counter when dropped (to prove exactly-once destruction).
+pub struct DropCounter(pub Arc<AtomicUsize>);
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 /// A one-shot latch: `wait` parks until `count_down` was called `n` times.

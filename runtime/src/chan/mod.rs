@@ -208,6 +208,42 @@ impl<T> Inner<T> {
         true
     }
 
+    /// Queues `wait` on the senders' or receivers' queue, releases the lock
+    /// and parks until a completer (or `close`) is done with it. If the park
+    /// is unwound, the registration guard withdraws the record.
+    fn block_on(&self, mut st: MutexGuard<'_, State<T>>, wait: &Wait<T>, sender: bool) {
+        let (queue, reason) = if sender {
+            (&mut st.sendq, WaitReason::ChanSend)
+        } else {
+            (&mut st.recvq, WaitReason::ChanReceive)
+        };
+        queue.push_back(wait.ptr());
+        let registration = Registration {
+            inner: self,
+            wait,
+            sender,
+        };
+        drop(st);
+        wait.park(reason);
+        drop(registration);
+    }
+
+    /// Adds (`+1`) or drops (`-1`) one handle of a side; closes the channel
+    /// when the last handle of either side goes.
+    fn count_handle(&self, side: fn(&mut State<T>) -> &mut usize, delta: isize) {
+        let last = {
+            let mut st = self.lock();
+            let n = side(&mut st);
+            *n = n
+                .checked_add_signed(delta)
+                .expect("goro: channel handle count overflow");
+            *n == 0
+        };
+        if last {
+            self.close();
+        }
+    }
+
     /// Sends without blocking; gives the value back if it would block.
     fn send_now(&self, st: &mut State<T>, v: T) -> Result<(), TrySendError<T>> {
         if st.closed {
@@ -275,15 +311,7 @@ impl<T> Sender<T> {
             Err(TrySendError::Full(v)) => v,
         };
         let wait = Wait::new(Some(v));
-        st.sendq.push_back(wait.ptr());
-        let registration = Registration {
-            inner,
-            wait: &wait,
-            sender: true,
-        };
-        drop(st);
-        wait.park(WaitReason::ChanSend);
-        drop(registration);
+        inner.block_on(st, &wait, true);
         if wait.closed.load(Ordering::Relaxed) {
             if let Some(v) = wait.take() {
                 return Err(SendError(v));
@@ -297,31 +325,6 @@ impl<T> Sender<T> {
         let inner = &*self.inner;
         let mut st = inner.lock();
         inner.send_now(&mut st, v)
-    }
-
-    /// Closes the channel (Go's `close`). Returns false if it was already
-    /// closed.
-    pub fn close(&self) -> bool {
-        self.inner.close()
-    }
-
-    /// Values buffered now.
-    pub fn len(&self) -> usize {
-        self.inner.lock().buf.len()
-    }
-
-    /// Whether nothing is buffered now.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The buffer capacity (0 for unbuffered).
-    pub fn cap(&self) -> usize {
-        self.inner.cap
-    }
-
-    pub fn is_closed(&self) -> bool {
-        self.inner.lock().closed
     }
 }
 
@@ -338,15 +341,7 @@ impl<T> Receiver<T> {
             Err(TryRecvError::Empty) => {}
         }
         let wait = Wait::new(None);
-        st.recvq.push_back(wait.ptr());
-        let registration = Registration {
-            inner,
-            wait: &wait,
-            sender: false,
-        };
-        drop(st);
-        wait.park(WaitReason::ChanReceive);
-        drop(registration);
+        inner.block_on(st, &wait, false);
         wait.take().ok_or(RecvError)
     }
 
@@ -362,72 +357,58 @@ impl<T> Receiver<T> {
     pub fn iter(&self) -> Iter<'_, T> {
         Iter { rx: self }
     }
-
-    /// Closes the channel from the receiving side.
-    pub fn close(&self) -> bool {
-        self.inner.close()
-    }
-
-    pub fn len(&self) -> usize {
-        self.inner.lock().buf.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub fn cap(&self) -> usize {
-        self.inner.cap
-    }
-
-    pub fn is_closed(&self) -> bool {
-        self.inner.lock().closed
-    }
 }
 
-impl<T> Clone for Sender<T> {
-    fn clone(&self) -> Self {
-        self.inner.lock().senders += 1;
-        Sender {
-            inner: self.inner.clone(),
+/// The queries and handle bookkeeping both halves share.
+macro_rules! channel_half {
+    ($half:ident, $count:ident) => {
+        impl<T> $half<T> {
+            /// Closes the channel (Go's `close`). Returns false if it was
+            /// already closed.
+            pub fn close(&self) -> bool {
+                self.inner.close()
+            }
+
+            /// Values buffered now.
+            pub fn len(&self) -> usize {
+                self.inner.lock().buf.len()
+            }
+
+            /// Whether nothing is buffered now.
+            pub fn is_empty(&self) -> bool {
+                self.len() == 0
+            }
+
+            /// The buffer capacity (0 for unbuffered).
+            pub fn cap(&self) -> usize {
+                self.inner.cap
+            }
+
+            /// Whether the channel has been closed.
+            pub fn is_closed(&self) -> bool {
+                self.inner.lock().closed
+            }
         }
-    }
+
+        impl<T> Clone for $half<T> {
+            fn clone(&self) -> Self {
+                self.inner.count_handle(|st| &mut st.$count, 1);
+                $half {
+                    inner: self.inner.clone(),
+                }
+            }
+        }
+
+        impl<T> Drop for $half<T> {
+            fn drop(&mut self) {
+                self.inner.count_handle(|st| &mut st.$count, -1);
+            }
+        }
+    };
 }
 
-impl<T> Clone for Receiver<T> {
-    fn clone(&self) -> Self {
-        self.inner.lock().receivers += 1;
-        Receiver {
-            inner: self.inner.clone(),
-        }
-    }
-}
-
-impl<T> Drop for Sender<T> {
-    fn drop(&mut self) {
-        let last = {
-            let mut st = self.inner.lock();
-            st.senders -= 1;
-            st.senders == 0
-        };
-        if last {
-            self.inner.close();
-        }
-    }
-}
-
-impl<T> Drop for Receiver<T> {
-    fn drop(&mut self) {
-        let last = {
-            let mut st = self.inner.lock();
-            st.receivers -= 1;
-            st.receivers == 0
-        };
-        if last {
-            self.inner.close();
-        }
-    }
-}
+channel_half!(Sender, senders);
+channel_half!(Receiver, receivers);
 
 impl<T> std::fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
