@@ -1,14 +1,19 @@
 //! goro's public API: what users write against (`shared/API.md`).
 //!
 //! This crate is the user-facing layer over `goro-scheduler`: the `go!`
-//! macro and the runtime calls now; channels, `select!`, time, sync,
-//! context, errgroup and net build on the scheduler's park/ready contract
-//! in their own modules.
+//! macro and the runtime calls, channels and `select!` (`chan`), and
+//! `time`; sync, context, errgroup and net will build on the scheduler's
+//! park/ready contract in their own modules the same way.
 
 pub mod chan;
 mod go_macro;
+mod select_macro;
+pub mod time;
 
-pub use chan::{chan, Receiver, RecvError, SendError, Sender, TryRecvError, TrySendError};
+pub use chan::{
+    chan, Receiver, RecvError, RecvTimeoutError, SelectTimeoutError, SendError, Sender,
+    TryRecvError, TrySendError,
+};
 
 pub use goro_scheduler::{
     blocking, go as spawn, gomaxprocs, goroutine_id, goroutine_local, gosched, in_goroutine,

@@ -142,7 +142,11 @@ impl Local {
     /// announcing sleep, see the module comment).
     pub(crate) fn has_pending_work(&self) -> bool {
         let s = &self.shared;
-        if s.is_shutting_down() || !self.worker.home.is_empty() || self.runnext.get().is_some() {
+        if s.is_shutting_down()
+            || !self.worker.home.is_empty()
+            || self.runnext.get().is_some()
+            || self.worker.timers.due_now()
+        {
             return true;
         }
         if !self.worker.has_p.load(Ordering::SeqCst) {
@@ -153,7 +157,8 @@ impl Local {
             || s.active_workers().iter().any(|w| !w.stealer.is_empty())
     }
 
-    /// Sleeps until notified. Returns at once if work shows up meanwhile.
+    /// Sleeps until notified or until this P's next timer is due. Returns at
+    /// once if work shows up meanwhile.
     pub(crate) fn sleep(&self) {
         let w = &self.worker;
         let s = &self.shared;
@@ -165,8 +170,15 @@ impl Local {
         {
             fence(Ordering::SeqCst);
             if !self.has_pending_work() {
+                // Until woken, or until this P's next timer is due (read
+                // after announcing the sleep: whoever arms an earlier timer
+                // afterwards sees SLEEPING and wakes us).
                 while w.sleep.load(Ordering::SeqCst) == SLEEPING {
-                    futex::wait(&w.sleep, SLEEPING, None);
+                    let timeout = w.timers.until_next();
+                    if timeout == Some(std::time::Duration::ZERO) {
+                        break;
+                    }
+                    futex::wait(&w.sleep, SLEEPING, timeout);
                 }
             }
         }

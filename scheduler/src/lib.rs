@@ -13,7 +13,12 @@
 //! - `schedule`: the scheduler loop (`findRunnable`), start and finish of Gs,
 //!   shutdown.
 //! - `idle`: spinning and sleeping Ms, `wakep`.
-//! - `sysmon`: preemption requests, stuck-M reports, trim requests.
+//! - `timer`: per-P timer heaps, `sleep_until`, the outside-runtime timer
+//!   thread.
+//! - `handle`: a weak handle to a runtime, to spawn or arm timers later.
+//! - `lock`: the futex mutex for channel and timer state.
+//! - `sysmon`: preemption requests, stuck-M reports, overdue timers, trim
+//!   requests.
 //! - `trim`: giving back stack pages of idle and parked goroutines.
 //! - `blocking`: the helper pool for calls that block a thread.
 //! - `runtime`: `Builder`, `Runtime::run`, the state shared by all Ms.
@@ -26,8 +31,10 @@ mod config;
 mod context;
 mod futex;
 mod g;
+mod handle;
 mod idle;
 mod local_storage;
+mod lock;
 mod panic;
 mod park;
 mod runtime;
@@ -35,12 +42,15 @@ mod schedule;
 mod spawn;
 mod sysmon;
 mod task;
+mod timer;
 mod trim;
 mod worker;
 
 pub use blocking::blocking;
 pub use config::{default_procs, default_stack_size, MAX_PROCS};
+pub use handle::Handle;
 pub use local_storage::GoroutineLocal;
+pub use lock::{Lock, LockGuard};
 pub use panic::Panic;
 pub use park::{current_waiter, park, WaitReason, Waiter};
 pub use runtime::{Builder, Runtime};
@@ -49,6 +59,7 @@ pub use spawn::{
     spawn_local, spawn_migratory, try_go, unlock_os_thread, GoBuilder, SpawnError,
 };
 pub use task::JoinHandle;
+pub use timer::{add_timer, sleep_until, TimerTarget};
 
 /// Whether the caller runs inside a goroutine.
 pub fn in_goroutine() -> bool {

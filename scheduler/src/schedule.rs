@@ -12,8 +12,11 @@
 //!    starves the other; right after a `gosched` fresh work goes first, so
 //!    a yielding goroutine lets everything queued run before it again.
 //! 4. A batch from the global queue.
-//! 5. Stealing half of another P's fresh queue (spinning Ms only).
-//! 6. Sleep (see `idle.rs`).
+//! 5. Stealing half of another P's fresh queue, and running other Ps' due
+//!    timers (spinning Ms only).
+//! 6. Sleep (see `idle.rs`) until woken or until this P's next timer.
+//!
+//! Each round starts by firing this P's due timers (`timer.rs`).
 //!
 //! A worker without a P (retiring) only does 1 and 3 (home queue) and exits
 //! once no goroutine is homed on it.
@@ -58,6 +61,7 @@ fn find_runnable(l: &Local) -> Option<Work> {
             l.stop_spinning();
             return None;
         }
+        l.worker.timers.run_if_due();
         if let Some(w) = local_work(l) {
             l.found_work();
             return Some(w);
@@ -73,6 +77,10 @@ fn find_runnable(l: &Local) -> Option<Work> {
             }
         } else if l.try_start_spinning() {
             for _ in 0..crate::idle::SPIN_ROUNDS {
+                l.run_others_timers();
+                if l.runnext.get().is_some() || l.worker.timers.due_now() {
+                    break;
+                }
                 if let Some(item) = l.steal_from_others().or_else(|| l.take_global()) {
                     l.found_work();
                     return Some(Work::Item(item));

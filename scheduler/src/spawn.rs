@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 
 use crate::context::{self, Current};
 use crate::g::Yield;
-use crate::task::{Pinned, Task};
+use crate::task::Pinned;
 use crate::worker::{Item, Local};
 use crate::JoinHandle;
 
@@ -171,7 +171,7 @@ where
     Ok(handle)
 }
 
-fn reserve_stack(shared: &crate::runtime::Shared) -> Result<(), SpawnError> {
+pub(crate) fn reserve_stack(shared: &crate::runtime::Shared) -> Result<(), SpawnError> {
     if let Some(budget) = shared.stack_budget {
         let prev = shared.stack_reservations.fetch_add(1, Ordering::Relaxed);
         if prev >= budget {
@@ -207,15 +207,7 @@ where
         Current::Helper(s) => {
             // SAFETY: a helper thread holds an Arc of its Shared.
             let shared = unsafe { &*s };
-            reserve_stack(shared)?;
-            let id = shared.next_goid.fetch_add(1, Ordering::Relaxed);
-            let (task, handle): (Task, _) =
-                crate::runtime::new_task(shared, id, site, stack_size, migratory, f);
-            shared.extra_spawned.fetch_add(1, Ordering::Relaxed);
-            shared.injector.push(Item::Fresh(task));
-            std::sync::atomic::fence(Ordering::SeqCst);
-            shared.wakep();
-            Ok(handle)
+            shared.spawn_global(site, stack_size, migratory, f)
         }
         Current::None => Err(SpawnError::NoRuntime),
     }

@@ -7,6 +7,9 @@
 //! `preempt_point`); one still running after 1 s is reported through
 //! `tracing` as an M stuck in a non-runtime call.
 //!
+//! It fires timers overdue by more than a millisecond on Ps whose M is busy
+//! in a long goroutine (an idle M fires its own, see `timer.rs`).
+//!
 //! About once a second it asks every M to trim stacks when it next goes
 //! idle (see `trim.rs`).
 //!
@@ -18,6 +21,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::context::{self, Current};
 use crate::futex;
 use crate::runtime::Shared;
 
@@ -26,6 +30,7 @@ const STUCK_AFTER: Duration = Duration::from_secs(1);
 const MIN_DELAY: Duration = Duration::from_micros(20);
 const MAX_DELAY: Duration = Duration::from_millis(10);
 const TRIM_EVERY: Duration = Duration::from_secs(1);
+const TIMER_SLACK: Duration = Duration::from_millis(1);
 
 const RUNNING: u32 = 0;
 const SLEEPING: u32 = 1;
@@ -67,6 +72,8 @@ struct Seen {
 }
 
 pub(crate) fn sysmon_main(shared: Arc<Shared>) {
+    // A helper of this runtime: timer targets it fires may spawn or arm timers.
+    let prev = context::set_current(Current::Helper(Arc::as_ptr(&shared)));
     let mut seen: Vec<Seen> = Vec::new();
     let mut delay = MIN_DELAY;
     let mut idle_rounds = 0u32;
@@ -96,6 +103,7 @@ pub(crate) fn sysmon_main(shared: Arc<Shared>) {
             futex::wait(&shared.sysmon.word, RUNNING, Some(delay));
         }
     }
+    context::set_current(prev);
 }
 
 fn sleep_until_poked(shared: &Shared) {
@@ -122,6 +130,11 @@ fn check_workers(shared: &Shared, seen: &mut Vec<Seen>) -> bool {
                 since: now,
                 reported: false,
             });
+        }
+        if let Some(overdue) = now.checked_sub(TIMER_SLACK) {
+            if w.timers.is_pending() && w.timers.is_due(overdue) {
+                w.timers.run_due(now);
+            }
         }
         let s = &mut seen[i];
         let tick = w.schedtick.load(Ordering::Relaxed);

@@ -32,6 +32,7 @@ use crate::context::{self, Current};
 use crate::g::{GRef, G};
 use crate::runtime::Shared;
 use crate::task::Task;
+use crate::timer::TimerHeap;
 
 /// Work in a stealable queue.
 pub(crate) enum Item {
@@ -72,6 +73,8 @@ pub(crate) struct Worker {
     pub trim_request: AtomicBool,
     /// The P this worker holds (meaningful while `has_p`).
     pub p: AtomicUsize,
+    /// This P's timers (see `timer.rs`).
+    pub timers: TimerHeap,
     /// The runtime this worker belongs to (it outlives its workers' use).
     pub shared: *const Shared,
 }
@@ -101,6 +104,7 @@ impl Worker {
             woken_spinning: AtomicBool::new(false),
             trim_request: AtomicBool::new(false),
             p: AtomicUsize::new(0),
+            timers: TimerHeap::new(),
         }
     }
 
@@ -166,8 +170,9 @@ impl Local {
     }
 
     /// A worker that lost its P hands its queued fresh tasks to the global
-    /// queue, where the Ps take them.
+    /// queue, where the Ps take them, and its timers to the active Ps.
     pub(crate) fn give_up_fresh_work(&self) {
+        crate::timer::rehome(&self.worker, &self.shared);
         let mut moved = false;
         while let Some(item) = self.fresh.pop() {
             self.shared.injector.push(item);
@@ -246,6 +251,22 @@ impl Local {
             }
         }
         None
+    }
+
+    /// Runs the due timers of other Ps (their Ms may be busy in a long
+    /// goroutine); a spinning M does this as Go's `stealWork` does.
+    pub(crate) fn run_others_timers(&self) {
+        let workers = self.shared.active_workers();
+        let mut now = None;
+        for w in workers.iter() {
+            if Arc::ptr_eq(w, &self.worker) || !w.timers.is_pending() {
+                continue;
+            }
+            let now = *now.get_or_insert_with(std::time::Instant::now);
+            if w.timers.is_due(now) {
+                w.timers.run_due(now);
+            }
+        }
     }
 
     /// Takes from the global queue (a batch into the local deque).

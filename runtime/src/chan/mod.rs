@@ -1,17 +1,16 @@
 //! Channels: Go's `chan T` (multi-producer, multi-consumer).
 //!
-//! One mutex guards each channel's state, as in Go's `hchan`: a FIFO buffer
+//! One lock guards each channel's state, as in Go's `hchan`: a FIFO buffer
 //! of `cap` values (none for an unbuffered channel, where a send completes
 //! only when a receiver has taken the value), the queue of parked receivers
-//! and the queue of parked senders. A blocked operation puts a `Wait` record
-//! on its own stack, queues a pointer to it, drops the lock and parks
-//! (goroutine) or blocks (plain thread) through the scheduler's park/ready
-//! contract. The party that completes it hands the value through the record,
-//! marks it done and wakes the waiter, all under the channel lock; so once a
-//! parked operation holds the lock again (its `Registration` guard does on
-//! the way out, including when it is unwound), no waker can still be using
-//! its record. Values move exactly once: sent, returned in an error, or
-//! dropped with the channel.
+//! and the queue of parked senders. A blocked operation queues a record on
+//! its own stack (`wait.rs`), drops the lock and parks (goroutine) or blocks
+//! (plain thread) through the scheduler's park/ready contract. The party
+//! that completes it claims the record, hands the value through it and
+//! wakes the waiter, all under the channel lock. `select!` (`select.rs`)
+//! queues one record per case, sharing one claim, so exactly one case wins.
+//! Values move exactly once: sent, returned in an error, or dropped with
+//! the channel.
 //!
 //! Closing (explicitly, or when the last `Sender` drops) wakes every parked
 //! receiver (they get `RecvError` once the buffer is drained) and every
@@ -20,22 +19,29 @@
 //! channel nobody can read.
 
 mod errors;
+mod select;
+mod wait;
 
-use std::cell::UnsafeCell;
 use std::collections::VecDeque;
-use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-pub use errors::{RecvError, SendError, TryRecvError, TrySendError};
+pub use errors::{
+    RecvError, RecvTimeoutError, SelectTimeoutError, SendError, TryRecvError, TrySendError,
+};
+#[doc(hidden)]
+pub use select::{select, select_deadline, select_timeout, RecvCase, SelectCase, SendCase};
 
-use crate::sched::{current_waiter, park, WaitReason, Waiter};
+use goro_scheduler::{Lock, LockGuard};
+use wait::{pop_claimed, remove, SyncPoint, Wait, WaitPtr};
+
+use crate::sched::{park, WaitReason};
 
 /// Creates a channel of capacity `cap` (0: unbuffered rendezvous), Go's
 /// `make(chan T, cap)`.
 pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     let inner = Arc::new(Inner {
-        state: Mutex::new(State {
+        state: Lock::new(State {
             buf: VecDeque::with_capacity(cap.min(1024)),
             closed: false,
             recvq: VecDeque::new(),
@@ -54,7 +60,7 @@ pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 }
 
 struct Inner<T> {
-    state: Mutex<State<T>>,
+    state: Lock<State<T>>,
     cap: usize,
 }
 
@@ -67,128 +73,26 @@ struct State<T> {
     receivers: usize,
 }
 
-/// A parked operation's record, on the parker's stack.
-struct Wait<T> {
-    /// The value being sent (sender), or received (receiver).
-    slot: UnsafeCell<Option<T>>,
-    waiter: UnsafeCell<Option<Waiter>>,
-    closed: AtomicBool,
-    done: AtomicBool,
-}
-
-struct WaitPtr<T>(NonNull<Wait<T>>);
-
-// SAFETY: a WaitPtr is only dereferenced under the channel lock while its
-// record is queued, and the record outlives its queue entry (the
-// registration guard removes it, under the lock, before the record dies).
-// The record carries a `T` across threads, hence `T: Send`.
-unsafe impl<T: Send> Send for WaitPtr<T> {}
-
-// SAFETY: all shared state is behind the mutex; see WaitPtr for the records.
-unsafe impl<T: Send> Send for Inner<T> {}
-// SAFETY: as above.
-unsafe impl<T: Send> Sync for Inner<T> {}
-
-impl<T> Wait<T> {
-    fn new(value: Option<T>) -> Wait<T> {
-        Wait {
-            slot: UnsafeCell::new(value),
-            waiter: UnsafeCell::new(Some(current_waiter())),
-            closed: AtomicBool::new(false),
-            done: AtomicBool::new(false),
-        }
-    }
-
-    fn ptr(&self) -> WaitPtr<T> {
-        WaitPtr(NonNull::from(self))
-    }
-
-    /// Parks until completed. Parks at least once even if the completer
-    /// was faster: its wake is owed to exactly one park (see the park
-    /// contract), and skipping it would leave a stale wake-up behind.
-    fn park(&self, reason: WaitReason) {
-        loop {
-            park(reason);
-            if self.done.load(Ordering::Acquire) {
-                return;
-            }
-        }
-    }
-
-    /// Takes the slot's value after `done` (the waker no longer touches it).
-    fn take(&self) -> Option<T> {
-        // SAFETY: `done` was observed with Acquire; the completer wrote the
-        // slot before publishing `done` and never touches the record again.
-        unsafe { (*self.slot.get()).take() }
-    }
-}
-
-impl<T> WaitPtr<T> {
-    /// Completes a dequeued record: optionally stores a value (for a
-    /// receiver) or takes one (from a sender), marks it done and wakes its
-    /// owner. Must be called with the channel lock held.
-    ///
-    /// # Safety
-    /// The record was just removed from its queue under the lock, which is
-    /// still held, so it is alive and no one else completes it.
-    unsafe fn complete(self, give: Option<T>, closed: bool) -> Option<T> {
-        // SAFETY: guaranteed by the caller.
-        let w = unsafe { self.0.as_ref() };
-        // SAFETY: the owner only reads the slot after `done`.
-        let slot = unsafe { &mut *w.slot.get() };
-        let taken = match give {
-            Some(v) => {
-                *slot = Some(v);
-                None
-            }
-            None if closed => None,
-            None => slot.take(),
-        };
-        // SAFETY: the waiter is only taken here, once, under the lock.
-        let waiter = unsafe { (*w.waiter.get()).take() };
-        w.closed.store(closed, Ordering::Relaxed);
-        w.done.store(true, Ordering::Release);
-        if let Some(waiter) = waiter {
-            // SAFETY: registered by the owner for this park, woken once.
-            unsafe { waiter.wake() };
-        }
-        taken
-    }
-}
-
-/// Withdraws a queued record if its owner leaves without being completed
-/// (it is unwound at runtime shutdown); waits for a concurrent completer by
-/// taking the lock.
-struct Registration<'a, T> {
+/// Withdraws a queued record if its owner is unwound while parked (runtime
+/// shutdown). On a normal return the claimer has dequeued it already.
+struct Withdraw<'a, T> {
     inner: &'a Inner<T>,
     wait: &'a Wait<T>,
     sender: bool,
 }
 
-impl<T> Drop for Registration<'_, T> {
+impl<T> Drop for Withdraw<'_, T> {
     fn drop(&mut self) {
-        if self.wait.done.load(Ordering::Acquire) {
-            return;
+        if std::thread::panicking() {
+            // Taking the lock also waits for a claimer still waking us.
+            self.inner.withdraw(self.wait, self.sender);
         }
-        let mut st = self.inner.lock();
-        if self.wait.done.load(Ordering::Acquire) {
-            return;
-        }
-        let me = NonNull::from(self.wait);
-        let q = if self.sender {
-            &mut st.sendq
-        } else {
-            &mut st.recvq
-        };
-        q.retain(|p| p.0 != me);
     }
 }
 
 impl<T> Inner<T> {
-    fn lock(&self) -> MutexGuard<'_, State<T>> {
-        // No user code runs under the lock, so poisoning cannot come from a
-        // user panic; recover rather than cascade.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> LockGuard<'_, State<T>> {
+        self.state.lock()
     }
 
     fn close(&self) -> bool {
@@ -197,35 +101,44 @@ impl<T> Inner<T> {
             return false;
         }
         st.closed = true;
-        while let Some(r) = st.recvq.pop_front() {
-            // SAFETY: dequeued under the lock we hold.
+        // SAFETY: our queues, under the lock we hold.
+        while let Some(r) = unsafe { pop_claimed(&mut st.recvq) } {
+            // SAFETY: dequeued and claimed under the lock we hold.
             unsafe { r.complete(None, true) };
         }
-        while let Some(s) = st.sendq.pop_front() {
+        // SAFETY: as above.
+        while let Some(s) = unsafe { pop_claimed(&mut st.sendq) } {
             // SAFETY: as above; the value stays in the sender's slot.
             unsafe { s.complete(None, true) };
         }
         true
     }
 
-    /// Queues `wait` on the senders' or receivers' queue, releases the lock
-    /// and parks until a completer (or `close`) is done with it. If the park
-    /// is unwound, the registration guard withdraws the record.
-    fn block_on(&self, mut st: MutexGuard<'_, State<T>>, wait: &Wait<T>, sender: bool) {
+    /// Removes `wait` from its queue if it is still there.
+    fn withdraw(&self, wait: &Wait<T>, sender: bool) {
+        let mut st = self.lock();
+        let q = if sender { &mut st.sendq } else { &mut st.recvq };
+        remove(q, wait);
+    }
+
+    /// Queues a one-case operation's record, releases the lock and parks
+    /// until a completer (or `close`) is done with it.
+    fn block_on(&self, mut st: LockGuard<'_, State<T>>, wait: &Wait<T>, sender: bool) {
+        let sync = SyncPoint::new();
         let (queue, reason) = if sender {
             (&mut st.sendq, WaitReason::ChanSend)
         } else {
             (&mut st.recvq, WaitReason::ChanReceive)
         };
-        queue.push_back(wait.ptr());
-        let registration = Registration {
+        queue.push_back(wait.attach(&sync, 0));
+        let withdraw = Withdraw {
             inner: self,
             wait,
             sender,
         };
         drop(st);
-        wait.park(reason);
-        drop(registration);
+        park(reason);
+        drop(withdraw);
     }
 
     /// Adds (`+1`) or drops (`-1`) one handle of a side; closes the channel
@@ -249,8 +162,9 @@ impl<T> Inner<T> {
         if st.closed {
             return Err(TrySendError::Disconnected(v));
         }
-        if let Some(r) = st.recvq.pop_front() {
-            // SAFETY: dequeued under the lock the caller holds.
+        // SAFETY: the caller holds the lock of `st`.
+        if let Some(r) = unsafe { pop_claimed(&mut st.recvq) } {
+            // SAFETY: dequeued and claimed under the lock the caller holds.
             unsafe { r.complete(Some(v), false) };
             return Ok(());
         }
@@ -264,15 +178,17 @@ impl<T> Inner<T> {
     /// Receives without blocking.
     fn recv_now(&self, st: &mut State<T>) -> Result<T, TryRecvError> {
         if let Some(v) = st.buf.pop_front() {
-            if let Some(s) = st.sendq.pop_front() {
-                // SAFETY: dequeued under the lock the caller holds.
+            // SAFETY: the caller holds the lock of `st`.
+            if let Some(s) = unsafe { pop_claimed(&mut st.sendq) } {
+                // SAFETY: dequeued and claimed under the lock the caller holds.
                 if let Some(sv) = unsafe { s.complete(None, false) } {
                     st.buf.push_back(sv);
                 }
             }
             return Ok(v);
         }
-        if let Some(s) = st.sendq.pop_front() {
+        // SAFETY: as above.
+        if let Some(s) = unsafe { pop_claimed(&mut st.sendq) } {
             // SAFETY: as above.
             if let Some(v) = unsafe { s.complete(None, false) } {
                 return Ok(v);
@@ -312,12 +228,10 @@ impl<T> Sender<T> {
         };
         let wait = Wait::new(Some(v));
         inner.block_on(st, &wait, true);
-        if wait.closed.load(Ordering::Relaxed) {
-            if let Some(v) = wait.take() {
-                return Err(SendError(v));
-            }
+        match wait.take() {
+            Some(v) if wait.was_closed() => Err(SendError(v)),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Sends `v` if that needs no waiting.
@@ -350,6 +264,25 @@ impl<T> Receiver<T> {
         let inner = &*self.inner;
         let mut st = inner.lock();
         inner.recv_now(&mut st)
+    }
+
+    /// Receives a value, waiting at most `timeout` for one.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => self.recv_deadline(deadline),
+            None => self.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        }
+    }
+
+    /// Receives a value, waiting until `deadline` at most.
+    pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
+        let mut case = RecvCase::new(self);
+        match select_deadline(&mut [&mut case], deadline) {
+            Ok(_) => case
+                .into_result()
+                .map_err(|_| RecvTimeoutError::Disconnected),
+            Err(SelectTimeoutError) => Err(RecvTimeoutError::Timeout),
+        }
     }
 
     /// An iterator that receives until the channel is closed and drained

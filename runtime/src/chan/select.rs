@@ -1,0 +1,391 @@
+//! `select`: wait on several channel operations, complete exactly one
+//! (Go's `selectgo`; the `select!` macro builds on this).
+//!
+//! 1. Lock every channel involved, in address order (a channel named by
+//!    several cases is locked once), so the select sees one consistent
+//!    moment and two selects can never deadlock on each other.
+//! 2. Poll the cases in a random order (a fresh uniform permutation per
+//!    select: when several are ready each is equally likely to win, as in
+//!    Go) and complete the first one that is ready. A closed channel makes
+//!    its case ready: a receive gets `Err(RecvError)`, a send gets its value
+//!    back in `Err(SendError(v))`.
+//! 3. Nothing ready: with a `default`, unlock and return. Otherwise queue
+//!    one record per case, all sharing one claim (`wait.rs`), unlock and
+//!    park once. The first completer on any of the channels claims the
+//!    select, completes its case and wakes it; completers that come later
+//!    find the claim taken and drop those records.
+//! 4. After waking, withdraw the records of the losing cases (each under
+//!    its own channel's lock).
+//!
+//! A deadline is one more case: a receive on a timer channel.
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use super::wait::{SyncPoint, Wait};
+use super::{
+    remove, Inner, Receiver, RecvError, SelectTimeoutError, SendError, Sender, TrySendError,
+};
+use crate::sched::{park, WaitReason};
+
+/// One case of a `select` (built by the `select!` macro).
+#[doc(hidden)]
+pub trait SelectCase {
+    /// The address of the channel's lock: selects lock in this order.
+    fn lock_addr(&self) -> usize;
+    fn lock(&self);
+    /// # Safety
+    /// The calling thread holds the lock through `lock`.
+    unsafe fn unlock(&self);
+    /// Completes the case now if it can.
+    ///
+    /// # Safety
+    /// The lock is held, and the case is not queued.
+    unsafe fn try_complete(&mut self) -> bool;
+    /// Queues this case's record as case `case` of `sync`.
+    ///
+    /// # Safety
+    /// The lock is held; the case stays in place until it has won or has
+    /// been withdrawn, and `sync` outlives that.
+    unsafe fn enqueue(&mut self, sync: &SyncPoint, case: usize);
+    /// Takes the case's record off its queue if it is still there.
+    fn withdraw(&mut self);
+    /// Collects the outcome of a case that won while the select was parked.
+    fn finish(&mut self);
+}
+
+/// A `recv(rx)` case.
+#[doc(hidden)]
+pub struct RecvCase<'a, T> {
+    inner: &'a Inner<T>,
+    wait: Wait<T>,
+    result: Option<Result<T, RecvError>>,
+}
+
+impl<'a, T> RecvCase<'a, T> {
+    pub fn new(rx: &'a Receiver<T>) -> RecvCase<'a, T> {
+        RecvCase {
+            inner: &rx.inner,
+            wait: Wait::new(None),
+            result: None,
+        }
+    }
+
+    /// The received value, after this case won.
+    pub fn into_result(self) -> Result<T, RecvError> {
+        self.result
+            .expect("goro: select case read before it completed")
+    }
+}
+
+/// A `send(tx, value)` case.
+#[doc(hidden)]
+pub struct SendCase<'a, T> {
+    inner: &'a Inner<T>,
+    wait: Wait<T>,
+    result: Option<Result<(), SendError<T>>>,
+}
+
+impl<'a, T> SendCase<'a, T> {
+    pub fn new(tx: &'a Sender<T>, value: T) -> SendCase<'a, T> {
+        SendCase {
+            inner: &tx.inner,
+            wait: Wait::new(Some(value)),
+            result: None,
+        }
+    }
+
+    /// Whether the value was sent, after this case won.
+    pub fn into_result(self) -> Result<(), SendError<T>> {
+        self.result
+            .expect("goro: select case read before it completed")
+    }
+}
+
+/// The lock plumbing both case kinds share.
+macro_rules! case_lock {
+    () => {
+        fn lock_addr(&self) -> usize {
+            self.inner as *const Inner<T> as usize
+        }
+
+        fn lock(&self) {
+            self.inner.state.raw_lock();
+        }
+
+        unsafe fn unlock(&self) {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.inner.state.raw_unlock() }
+        }
+    };
+}
+
+impl<T> SelectCase for RecvCase<'_, T> {
+    case_lock!();
+
+    unsafe fn try_complete(&mut self) -> bool {
+        // SAFETY: the caller holds the lock; the reference dies here.
+        let st = unsafe { self.inner.state.locked_data() };
+        match self.inner.recv_now(st) {
+            Ok(v) => self.result = Some(Ok(v)),
+            Err(super::TryRecvError::Disconnected) => self.result = Some(Err(RecvError)),
+            Err(super::TryRecvError::Empty) => return false,
+        }
+        true
+    }
+
+    unsafe fn enqueue(&mut self, sync: &SyncPoint, case: usize) {
+        // SAFETY: the caller holds the lock.
+        let st = unsafe { self.inner.state.locked_data() };
+        st.recvq.push_back(self.wait.attach(sync, case));
+    }
+
+    fn withdraw(&mut self) {
+        remove(&mut self.inner.lock().recvq, &self.wait);
+    }
+
+    fn finish(&mut self) {
+        self.result = Some(self.wait.take().ok_or(RecvError));
+    }
+}
+
+impl<T> SelectCase for SendCase<'_, T> {
+    case_lock!();
+
+    unsafe fn try_complete(&mut self) -> bool {
+        // SAFETY: the caller holds the lock; the reference dies here.
+        let st = unsafe { self.inner.state.locked_data() };
+        let Some(v) = self.wait.slot_mut().take() else {
+            return false;
+        };
+        match self.inner.send_now(st, v) {
+            Ok(()) => self.result = Some(Ok(())),
+            Err(TrySendError::Disconnected(v)) => self.result = Some(Err(SendError(v))),
+            Err(TrySendError::Full(v)) => {
+                *self.wait.slot_mut() = Some(v);
+                return false;
+            }
+        }
+        true
+    }
+
+    unsafe fn enqueue(&mut self, sync: &SyncPoint, case: usize) {
+        // SAFETY: the caller holds the lock.
+        let st = unsafe { self.inner.state.locked_data() };
+        st.sendq.push_back(self.wait.attach(sync, case));
+    }
+
+    fn withdraw(&mut self) {
+        remove(&mut self.inner.lock().sendq, &self.wait);
+    }
+
+    fn finish(&mut self) {
+        self.result = Some(match self.wait.take() {
+            Some(v) if self.wait.was_closed() => Err(SendError(v)),
+            _ => Ok(()),
+        });
+    }
+}
+
+/// Runs a select over `cases`; returns the index of the case that
+/// completed, or `None` when `nonblocking` and none was ready.
+#[doc(hidden)]
+pub fn select(cases: &mut [&mut dyn SelectCase], nonblocking: bool) -> Option<usize> {
+    crate::preempt_point();
+    let n = cases.len();
+    if n == 0 {
+        if nonblocking {
+            return None;
+        }
+        // Go's `select {}`: nothing can ever wake us.
+        loop {
+            park(WaitReason::SelectNoCases);
+        }
+    }
+    with_scratch(n, |order, locks| {
+        shuffle(order);
+        sort_by_lock(cases, locks);
+        let locks = dedup_by_lock(cases, locks);
+        for &i in locks.iter() {
+            cases[i].lock();
+        }
+        let unlock_all = |cases: &mut [&mut dyn SelectCase]| {
+            for &i in locks.iter().rev() {
+                // SAFETY: locked above by this thread.
+                unsafe { cases[i].unlock() };
+            }
+        };
+        for &i in order.iter() {
+            // SAFETY: every case's lock is held; nothing is queued yet.
+            if unsafe { cases[i].try_complete() } {
+                unlock_all(cases);
+                return Some(i);
+            }
+        }
+        if nonblocking {
+            unlock_all(cases);
+            return None;
+        }
+        let sync = SyncPoint::new();
+        for (i, case) in cases.iter_mut().enumerate() {
+            // SAFETY: locks held; `cases` and `sync` stay put until the
+            // guard below has withdrawn every losing record.
+            unsafe { case.enqueue(&sync, i) };
+        }
+        unlock_all(cases);
+        let guard = WithdrawLosers {
+            cases: &mut *cases,
+            sync: &sync,
+        };
+        park(WaitReason::Select);
+        drop(guard);
+        let won = sync
+            .selected()
+            .expect("goro: select woke without a winning case");
+        cases[won].finish();
+        Some(won)
+    })
+}
+
+/// Withdraws the records of every case but the winner (every case when the
+/// select is unwound: taking each lock also waits out a claimer that is
+/// still waking us).
+struct WithdrawLosers<'a, 'c> {
+    cases: &'a mut [&'c mut dyn SelectCase],
+    sync: &'a SyncPoint,
+}
+
+impl Drop for WithdrawLosers<'_, '_> {
+    fn drop(&mut self) {
+        let won = if std::thread::panicking() {
+            None
+        } else {
+            self.sync.selected()
+        };
+        for (i, case) in self.cases.iter_mut().enumerate() {
+            if Some(i) != won {
+                case.withdraw();
+            }
+        }
+    }
+}
+
+/// Runs a blocking select that gives up at `deadline`.
+#[doc(hidden)]
+pub fn select_deadline(
+    cases: &mut [&mut dyn SelectCase],
+    deadline: Instant,
+) -> Result<usize, SelectTimeoutError> {
+    if let Some(i) = select(cases, true) {
+        return Ok(i);
+    }
+    if Instant::now() >= deadline {
+        return Err(SelectTimeoutError);
+    }
+    let timer = crate::time::after_deadline(deadline);
+    let mut timeout = RecvCase::new(&timer);
+    let mut all: Vec<&mut dyn SelectCase> = Vec::with_capacity(cases.len() + 1);
+    all.extend(cases.iter_mut().map(|c| &mut **c as &mut dyn SelectCase));
+    all.push(&mut timeout);
+    let n = all.len();
+    match select(&mut all, false) {
+        Some(i) if i + 1 < n => Ok(i),
+        _ => Err(SelectTimeoutError),
+    }
+}
+
+/// `select!`'s `default(timeout)`: `None` when the timeout passed.
+#[doc(hidden)]
+pub fn select_timeout(cases: &mut [&mut dyn SelectCase], timeout: Duration) -> Option<usize> {
+    match Instant::now().checked_add(timeout) {
+        Some(deadline) => select_deadline(cases, deadline).ok(),
+        None => select(cases, false),
+    }
+}
+
+/// Two index buffers of length `n`, on the stack for small selects.
+fn with_scratch<R>(n: usize, f: impl FnOnce(&mut [usize], &mut [usize]) -> R) -> R {
+    const INLINE: usize = 16;
+    if n <= INLINE {
+        let mut a = [0usize; INLINE];
+        let mut b = [0usize; INLINE];
+        f(&mut a[..n], &mut b[..n])
+    } else {
+        f(&mut vec![0; n], &mut vec![0; n])
+    }
+}
+
+/// Fills `order` with a uniformly random permutation of `0..len`.
+fn shuffle(order: &mut [usize]) {
+    for (i, slot) in order.iter_mut().enumerate() {
+        *slot = i;
+    }
+    for i in (1..order.len()).rev() {
+        let j = below(i as u64 + 1) as usize;
+        order.swap(i, j);
+    }
+}
+
+/// Case indices sorted by lock address (the lock order).
+fn sort_by_lock(cases: &[&mut dyn SelectCase], locks: &mut [usize]) {
+    for (i, slot) in locks.iter_mut().enumerate() {
+        *slot = i;
+    }
+    locks.sort_unstable_by_key(|&i| cases[i].lock_addr());
+}
+
+/// Drops cases that share a lock with the previous one in lock order.
+fn dedup_by_lock<'l>(cases: &[&mut dyn SelectCase], locks: &'l mut [usize]) -> &'l [usize] {
+    let mut kept = 0;
+    for k in 0..locks.len() {
+        let i = locks[k];
+        if kept == 0 || cases[locks[kept - 1]].lock_addr() != cases[i].lock_addr() {
+            locks[kept] = i;
+            kept += 1;
+        }
+    }
+    &locks[..kept]
+}
+
+/// A random number in `0..n` (per-thread xorshift64*, Lemire's reduction).
+#[inline(never)]
+fn below(n: u64) -> u64 {
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new(seed());
+    }
+    let x = STATE.with(|s| {
+        let mut x = s.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        s.set(x);
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    });
+    ((x as u128 * n as u128) >> 64) as u64
+}
+
+fn seed() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::thread::current().id()) | 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shuffle_is_a_permutation_and_roughly_uniform() {
+        let mut first = [0u32; 4];
+        for _ in 0..40_000 {
+            let mut order = [0usize; 4];
+            shuffle(&mut order);
+            let mut sorted = order;
+            sorted.sort();
+            assert_eq!(sorted, [0, 1, 2, 3]);
+            first[order[0]] += 1;
+        }
+        for c in first {
+            assert!((9_000..11_000).contains(&c), "{first:?}");
+        }
+    }
+}

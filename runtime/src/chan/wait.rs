@@ -1,0 +1,179 @@
+//! Wait records: how a blocked channel operation (or a blocked `select`)
+//! waits in a channel's queue, and how the party that completes it claims
+//! it (Go's `sudog` and `selectDone`).
+//!
+//! A blocked operation puts one [`Wait`] record per channel case on its own
+//! stack (a plain send or receive has one, a `select` one per case) and one
+//! [`SyncPoint`] shared by them, which holds its waiter. A completer, holding
+//! the channel lock, dequeues a record and *claims* its sync point with one
+//! CAS; only the first claimer of a sync point proceeds (it moves the value
+//! through the record, marks the outcome and wakes the owner, still under
+//! the lock); a record whose sync point was already claimed through another
+//! channel is stale and simply dropped from the queue.
+//!
+//! Lifetime rules, which every `unsafe` below relies on:
+//! - A record is only dereferenced under its channel's lock, while it is
+//!   queued or right after being dequeued under that same lock hold.
+//! - Its owner leaves only after the claimer woke it (so the claimer is
+//!   done with the record and its sync point), and removes, under each
+//!   channel's lock, every record that may still be queued. When it is
+//!   unwound instead (runtime shutdown), it takes every lock, which also
+//!   waits out a claimer that is still waking it.
+
+use std::cell::{Cell, UnsafeCell};
+use std::collections::VecDeque;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use crate::sched::{current_waiter, Waiter};
+
+const UNCLAIMED: usize = usize::MAX;
+
+/// The part of a blocked operation its records share: who to wake, and
+/// which case won.
+pub struct SyncPoint {
+    selected: AtomicUsize,
+    waiter: UnsafeCell<Option<Waiter>>,
+}
+
+impl SyncPoint {
+    pub(crate) fn new() -> SyncPoint {
+        SyncPoint {
+            selected: AtomicUsize::new(UNCLAIMED),
+            waiter: UnsafeCell::new(Some(current_waiter())),
+        }
+    }
+
+    /// Claims this operation for case `case`; true for exactly one caller.
+    fn claim(&self, case: usize) -> bool {
+        self.selected
+            .compare_exchange(UNCLAIMED, case, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// The case that won, once claimed.
+    pub(crate) fn selected(&self) -> Option<usize> {
+        match self.selected.load(Ordering::Acquire) {
+            UNCLAIMED => None,
+            case => Some(case),
+        }
+    }
+}
+
+/// One channel case of a blocked operation, queued on the channel.
+pub(crate) struct Wait<T> {
+    /// The value being sent (sender's record), or received (receiver's).
+    slot: UnsafeCell<Option<T>>,
+    sync: Cell<*const SyncPoint>,
+    case: Cell<usize>,
+    /// Completed by `close` rather than by a transfer.
+    closed: AtomicBool,
+}
+
+/// A queued record's address.
+pub(crate) struct WaitPtr<T>(NonNull<Wait<T>>);
+
+// SAFETY: a WaitPtr is only dereferenced under its channel's lock while its
+// record is alive (see the module rules); the record carries a `T` across
+// threads, hence `T: Send`.
+unsafe impl<T: Send> Send for WaitPtr<T> {}
+
+impl<T> Wait<T> {
+    pub(crate) fn new(value: Option<T>) -> Wait<T> {
+        Wait {
+            slot: UnsafeCell::new(value),
+            sync: Cell::new(std::ptr::null()),
+            case: Cell::new(0),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Ties the record to its sync point as case `case`; returns its address
+    /// for a queue. The record must not move while queued.
+    pub(crate) fn attach(&self, sync: &SyncPoint, case: usize) -> WaitPtr<T> {
+        self.sync.set(sync);
+        self.case.set(case);
+        WaitPtr(NonNull::from(self))
+    }
+
+    pub(crate) fn is(&self, p: &WaitPtr<T>) -> bool {
+        std::ptr::eq(self, p.0.as_ptr())
+    }
+
+    /// Whether the completer found the channel closed.
+    pub(crate) fn was_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+
+    /// The slot, while no completer can reach the record (before it is
+    /// queued, or after it won and was woken, or after it was withdrawn).
+    pub(crate) fn slot_mut(&mut self) -> &mut Option<T> {
+        self.slot.get_mut()
+    }
+
+    /// Takes the slot's value after the owner was woken.
+    pub(crate) fn take(&self) -> Option<T> {
+        // SAFETY: called by the owner after its wake-up: the claimer wrote
+        // the slot before waking it (the wake orders the write before this
+        // read) and does not touch the record again.
+        unsafe { (*self.slot.get()).take() }
+    }
+}
+
+impl<T> WaitPtr<T> {
+    /// Completes a claimed record: stores `give` (for a receiver) or takes
+    /// the value (from a sender, unless `closed`), records `closed` and
+    /// wakes the owner. Called under the channel lock.
+    ///
+    /// # Safety
+    /// The record was dequeued and claimed (`pop_claimed`) under the lock
+    /// the caller still holds.
+    pub(crate) unsafe fn complete(self, give: Option<T>, closed: bool) -> Option<T> {
+        // SAFETY: guaranteed by the caller: the record is alive and ours.
+        let w = unsafe { self.0.as_ref() };
+        // SAFETY: the owner reads the slot only after its wake-up.
+        let slot = unsafe { &mut *w.slot.get() };
+        let taken = match give {
+            Some(v) => {
+                *slot = Some(v);
+                None
+            }
+            None if closed => None,
+            None => slot.take(),
+        };
+        w.closed.store(closed, Ordering::Relaxed);
+        // SAFETY: the sync point lives as long as its records.
+        let sync = unsafe { &*w.sync.get() };
+        // SAFETY: only the claimer (us) touches the waiter, once.
+        if let Some(waiter) = unsafe { (*sync.waiter.get()).take() } {
+            // SAFETY: registered for this park by the owner; woken once.
+            unsafe { waiter.wake() };
+        }
+        taken
+    }
+}
+
+/// Dequeues the first record whose operation can still be claimed, and
+/// claims it; drops stale ones (a `select` that another case already won).
+///
+/// # Safety
+/// `q` is a channel queue and the caller holds that channel's lock.
+pub(crate) unsafe fn pop_claimed<T>(q: &mut VecDeque<WaitPtr<T>>) -> Option<WaitPtr<T>> {
+    while let Some(p) = q.pop_front() {
+        // SAFETY: queued records are alive while the lock is held.
+        let w = unsafe { p.0.as_ref() };
+        // SAFETY: as above; the sync point outlives its records.
+        let sync = unsafe { &*w.sync.get() };
+        if sync.claim(w.case.get()) {
+            return Some(p);
+        }
+    }
+    None
+}
+
+/// Removes `w` from `q` if it is still there (the owner withdrawing).
+pub(crate) fn remove<T>(q: &mut VecDeque<WaitPtr<T>>, w: &Wait<T>) {
+    if let Some(i) = q.iter().position(|p| w.is(p)) {
+        q.remove(i);
+    }
+}

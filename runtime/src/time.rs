@@ -1,0 +1,342 @@
+//! `goro::time`: sleeping, timers and tickers, with Go 1.23's semantics.
+//!
+//! `sleep` parks the goroutine on its P's timer heap (no allocation, no
+//! channel). Everything else is a [`TimerCore`]: the scheduler's heap entry
+//! target (`goro_scheduler::TimerTarget`) that, when due, either sends the
+//! time on a one-slot channel (`Timer`, `Ticker`, `after`, `tick`) or starts
+//! a goroutine (`after_func`).
+//!
+//! Stopping and re-arming never search the heap: they bump the timer's
+//! sequence number under its lock, so the old heap entry is stale and does
+//! nothing when it comes due (the heap drops stale entries early, see the
+//! scheduler's `timer.rs`). Because a due timer sends while holding the
+//! same lock, and `stop`/`reset` drain the channel under it, no value from
+//! before a `stop` or `reset` can be received after it returns (Go 1.23's
+//! guarantee); `stop` and `reset` return true if the timer was armed or a
+//! fired value was still waiting, i.e. whether the call prevented a
+//! delivery. A ticker's channel holds one tick: a slow receiver misses
+//! ticks instead of accumulating them, and the next tick is scheduled on
+//! the period grid, as Go's.
+//!
+//! Timers made in a runtime fire on its Ps (and start `after_func`
+//! goroutines there, even when reset from another thread); timers made on a
+//! plain thread outside any runtime fire on goro's timer thread.
+//! An `after` or `tick` channel that nobody holds any more stops mattering:
+//! its entry is dropped and a ticker stops re-arming.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use goro_scheduler::{add_timer, sleep_until, Handle, TimerTarget};
+
+use crate::chan::{chan, Receiver, Sender};
+
+/// Sleeps for `d`: parks the goroutine (blocks a plain thread). Returns at
+/// once for a zero duration.
+pub fn sleep(d: Duration) {
+    sleep_until(deadline_after(d));
+}
+
+/// A channel that receives the time once, after `d` (Go's `time.After`).
+pub fn after(d: Duration) -> Receiver<Instant> {
+    after_deadline(deadline_after(d))
+}
+
+/// A channel that receives the time once, at `deadline`.
+pub(crate) fn after_deadline(deadline: Instant) -> Receiver<Instant> {
+    let (core, rx) = TimerCore::with_channel(None);
+    core.arm(&mut core.lock(), deadline);
+    rx
+}
+
+/// A channel that receives the time every `d` (Go's `time.Tick`); the ticks
+/// stop once the receiver is dropped.
+///
+/// # Panics
+/// If `d` is zero.
+pub fn tick(d: Duration) -> Receiver<Instant> {
+    let (core, rx) = TimerCore::with_channel(Some(positive(d, "tick")));
+    core.arm(&mut core.lock(), deadline_after(d));
+    rx
+}
+
+/// A single-shot timer (Go's `time.Timer`). Dropping it stops it, unless it
+/// came from [`after_func`].
+pub struct Timer {
+    core: Arc<TimerCore>,
+    rx: Receiver<Instant>,
+    stop_on_drop: bool,
+}
+
+impl Timer {
+    /// A timer that sends the time on [`chan`](Self::chan) after `d`.
+    pub fn new(d: Duration) -> Timer {
+        let (core, rx) = TimerCore::with_channel(None);
+        core.arm(&mut core.lock(), deadline_after(d));
+        Timer {
+            core,
+            rx,
+            stop_on_drop: true,
+        }
+    }
+
+    /// The channel the time is sent on (never receives for an
+    /// [`after_func`] timer).
+    pub fn chan(&self) -> &Receiver<Instant> {
+        &self.rx
+    }
+
+    /// Stops the timer. Returns true if this prevented a delivery (the
+    /// timer was armed, or its value had not been received yet; that value
+    /// is discarded). Afterwards nothing is received from `chan`.
+    pub fn stop(&self) -> bool {
+        let mut st = self.core.lock();
+        self.core.disarm(&mut st) | self.drain()
+    }
+
+    /// Re-arms the timer to fire after `d`, discarding a pending value and
+    /// a pending firing. Returns what [`stop`](Self::stop) would have.
+    pub fn reset(&self, d: Duration) -> bool {
+        let mut st = self.core.lock();
+        let prevented = self.core.disarm(&mut st) | self.drain();
+        self.core.arm(&mut st, deadline_after(d));
+        prevented
+    }
+
+    /// Discards a delivered value not yet received (under the core lock).
+    fn drain(&self) -> bool {
+        self.rx.try_recv().is_ok()
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        if self.stop_on_drop {
+            self.stop();
+        }
+    }
+}
+
+impl std::fmt::Debug for Timer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Timer { .. }")
+    }
+}
+
+/// Runs `f` in its own goroutine after `d` (Go's `time.AfterFunc`).
+/// `reset` schedules it again; `stop` cancels a run that has not started.
+/// Dropping the returned timer does not cancel it.
+///
+/// # Panics
+/// Outside a goro runtime (there is nowhere to start the goroutine).
+#[track_caller]
+pub fn after_func<F>(d: Duration, f: F) -> Timer
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    let Some(runtime) = Handle::current() else {
+        panic!("goro: time::after_func called outside a goro runtime; call it inside goro::run");
+    };
+    let (tx, rx) = chan(1);
+    let core = Arc::new(TimerCore::new(
+        Action::Spawn(Arc::new(f)),
+        tx,
+        Some(runtime),
+        None,
+    ));
+    core.arm(&mut core.lock(), deadline_after(d));
+    Timer {
+        core,
+        rx,
+        stop_on_drop: false,
+    }
+}
+
+/// Sends the time on its channel every period (Go's `time.Ticker`).
+/// Dropping it stops it.
+pub struct Ticker {
+    core: Arc<TimerCore>,
+    rx: Receiver<Instant>,
+}
+
+impl Ticker {
+    /// A ticker with period `d`; the first tick comes after `d`.
+    ///
+    /// # Panics
+    /// If `d` is zero.
+    pub fn new(d: Duration) -> Ticker {
+        let (core, rx) = TimerCore::with_channel(Some(positive(d, "Ticker::new")));
+        core.arm(&mut core.lock(), deadline_after(d));
+        Ticker { core, rx }
+    }
+
+    /// The channel the ticks are sent on.
+    pub fn chan(&self) -> &Receiver<Instant> {
+        &self.rx
+    }
+
+    /// Stops the ticker; no tick is received afterwards.
+    pub fn stop(&self) {
+        let mut st = self.core.lock();
+        self.core.disarm(&mut st);
+        let _ = self.rx.try_recv();
+    }
+
+    /// Stops the ticker and restarts it with period `d`; the next tick
+    /// comes after `d`.
+    ///
+    /// # Panics
+    /// If `d` is zero.
+    pub fn reset(&self, d: Duration) {
+        let d = positive(d, "Ticker::reset");
+        let mut st = self.core.lock();
+        self.core.disarm(&mut st);
+        let _ = self.rx.try_recv();
+        st.period = Some(d);
+        self.core.arm(&mut st, deadline_after(d));
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl std::fmt::Debug for Ticker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Ticker { .. }")
+    }
+}
+
+/// What a due timer does.
+enum Action {
+    /// Send the time on the channel (dropped if a value is still waiting).
+    Send,
+    /// Start a goroutine running the function.
+    Spawn(Arc<dyn Fn() + Send + Sync>),
+}
+
+/// A timer's shared state: the scheduler's heap entries point here.
+struct TimerCore {
+    state: Mutex<TimerState>,
+    /// `TimerState::seq`, readable without the lock (heap compaction asks
+    /// `is_stale` while holding the heap lock; taking ours there would
+    /// invert the lock order of `arm`).
+    seq: AtomicU64,
+    action: Action,
+    tx: Sender<Instant>,
+    /// The runtime it was made in, where it fires.
+    runtime: Option<Handle>,
+}
+
+struct TimerState {
+    seq: u64,
+    armed: bool,
+    when: Instant,
+    period: Option<Duration>,
+}
+
+impl TimerCore {
+    fn new(
+        action: Action,
+        tx: Sender<Instant>,
+        runtime: Option<Handle>,
+        period: Option<Duration>,
+    ) -> TimerCore {
+        TimerCore {
+            state: Mutex::new(TimerState {
+                seq: 0,
+                armed: false,
+                when: Instant::now(),
+                period,
+            }),
+            seq: AtomicU64::new(0),
+            action,
+            tx,
+            runtime,
+        }
+    }
+
+    /// A sending timer (ticker with a period) and its channel.
+    fn with_channel(period: Option<Duration>) -> (Arc<TimerCore>, Receiver<Instant>) {
+        let (tx, rx) = chan(1);
+        let core = TimerCore::new(Action::Send, tx, Handle::current(), period);
+        (Arc::new(core), rx)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, TimerState> {
+        // No user code runs under this lock (`after_func`'s f runs in its
+        // own goroutine), so it is never poisoned by a user panic.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Arms (or re-arms, after `disarm`) for `when`.
+    fn arm(self: &Arc<Self>, st: &mut TimerState, when: Instant) {
+        st.armed = true;
+        st.when = when;
+        let target: Arc<dyn TimerTarget> = self.clone();
+        add_timer(when, target, st.seq, self.runtime.as_ref());
+    }
+
+    /// Makes every pending heap entry stale; returns whether it was armed.
+    fn disarm(&self, st: &mut TimerState) -> bool {
+        st.seq += 1;
+        self.seq.store(st.seq, Ordering::Release);
+        std::mem::replace(&mut st.armed, false)
+    }
+}
+
+impl TimerTarget for TimerCore {
+    fn fire(self: Arc<Self>, seq: u64, now: Instant) {
+        let mut st = self.lock();
+        if !st.armed || self.is_stale(seq) {
+            return;
+        }
+        match &self.action {
+            Action::Send => {
+                let _ = self.tx.try_send(now);
+            }
+            Action::Spawn(f) => {
+                let f = f.clone();
+                if let Some(rt) = &self.runtime {
+                    rt.spawn(move || f());
+                }
+            }
+        }
+        match st.period {
+            Some(period) => {
+                // The next tick on the period grid after `now`.
+                let behind = now.saturating_duration_since(st.when).as_nanos();
+                let periods = 1 + behind / period.as_nanos().max(1);
+                let next = st.when
+                    + period
+                        .checked_mul(u32::try_from(periods).unwrap_or(u32::MAX))
+                        .unwrap_or(period);
+                self.arm(&mut st, next);
+            }
+            None => st.armed = false,
+        }
+    }
+
+    fn is_stale(&self, seq: u64) -> bool {
+        seq != self.seq.load(Ordering::Acquire)
+            || (matches!(self.action, Action::Send) && self.tx.is_closed())
+    }
+}
+
+/// `now + d`, or a deadline a century away when that overflows.
+fn deadline_after(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+}
+
+#[track_caller]
+fn positive(d: Duration, what: &str) -> Duration {
+    if d.is_zero() {
+        panic!("goro: time::{what}: the interval must be positive");
+    }
+    d
+}
