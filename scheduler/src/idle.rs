@@ -13,6 +13,7 @@
 //! then a SeqCst fence, then re-checks the queues. One of them sees the other.
 
 use std::sync::atomic::{fence, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::futex;
 use crate::runtime::Shared;
@@ -24,6 +25,14 @@ pub(crate) const NOTIFIED: u32 = 2;
 
 /// Steal attempts a spinning M makes before it goes to sleep.
 pub(crate) const SPIN_ROUNDS: usize = 512;
+
+/// Spin rounds (a few microseconds) during which a spinning M leaves a
+/// P's only queued task alone (see `steal_from_others`).
+pub(crate) const IMPATIENT_ROUNDS: usize = 64;
+
+/// How long an idle M with parked goroutines watches its home queue before
+/// sleeping (see `await_home_work`).
+const HOME_WATCH: Duration = Duration::from_micros(50);
 
 impl Worker {
     /// Wakes this M if it sleeps (or stops it from going to sleep).
@@ -155,6 +164,31 @@ impl Local {
         !self.fresh.is_empty()
             || !s.injector.is_empty()
             || s.active_workers().iter().any(|w| !w.stealer.is_empty())
+    }
+
+    /// Watches the home queue for a short while before sleeping, if
+    /// goroutines homed here are parked. A started goroutine cannot move to
+    /// the M that readies it (Go would run it there), so goroutines that
+    /// talk across Ms hand off through home queues; watching turns the
+    /// futex wake-up that would follow into a cache-line transfer. It costs
+    /// at most `HOME_WATCH` of CPU per idle period, and nothing once every
+    /// goroutine homed here has finished. Returns whether work showed up.
+    pub(crate) fn await_home_work(&self) -> bool {
+        if self.worker.live.load(Ordering::Relaxed) == 0 {
+            return false;
+        }
+        let start = Instant::now();
+        loop {
+            for _ in 0..64 {
+                if !self.worker.home.is_empty() {
+                    return true;
+                }
+                std::hint::spin_loop();
+            }
+            if self.shared.is_shutting_down() || start.elapsed() >= HOME_WATCH {
+                return false;
+            }
+        }
     }
 
     /// Sleeps until notified or until this P's next timer is due. Returns at

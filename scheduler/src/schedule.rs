@@ -14,7 +14,9 @@
 //! 4. A batch from the global queue.
 //! 5. Stealing half of another P's fresh queue, and running other Ps' due
 //!    timers (spinning Ms only).
-//! 6. Sleep (see `idle.rs`) until woken or until this P's next timer.
+//! 6. While goroutines homed here are parked, watch the home queue for a
+//!    few microseconds (a partner on another M is likely to ready one).
+//! 7. Sleep (see `idle.rs`) until woken or until this P's next timer.
 //!
 //! Each round starts by firing this P's due timers (`timer.rs`).
 //!
@@ -76,12 +78,13 @@ fn find_runnable(l: &Local) -> Option<Work> {
                 return None;
             }
         } else if l.try_start_spinning() {
-            for _ in 0..crate::idle::SPIN_ROUNDS {
+            for round in 0..crate::idle::SPIN_ROUNDS {
                 l.run_others_timers();
                 if l.runnext.get().is_some() || l.worker.timers.due_now() {
                     break;
                 }
-                if let Some(item) = l.steal_from_others().or_else(|| l.take_global()) {
+                let patient = round >= crate::idle::IMPATIENT_ROUNDS;
+                if let Some(item) = l.steal_from_others(patient).or_else(|| l.take_global()) {
                     l.found_work();
                     return Some(Work::Item(item));
                 }
@@ -94,6 +97,9 @@ fn find_runnable(l: &Local) -> Option<Work> {
             if l.stop_spinning() && l.has_pending_work() {
                 continue;
             }
+        }
+        if l.await_home_work() {
+            continue;
         }
         crate::trim::trim_idle_stacks(l);
         l.sleep();

@@ -232,9 +232,13 @@ impl Local {
         self.shared.wakep();
     }
 
-    /// Steals work from `item` sources into a runnable item (fresh deque
-    /// first). Returns the first stolen item.
-    pub(crate) fn steal_from_others(&self) -> Option<Item> {
+    /// Steals half of another P's fresh queue into ours; returns the first
+    /// stolen item. Unless `patient`, a P whose queue holds a single task
+    /// is skipped: that is most likely the goroutine its running spawner is
+    /// about to wait for (Go keeps it in `runnext`, which thieves leave
+    /// alone for a few microseconds), and stealing it would split a pair
+    /// that talks across two Ms for its whole life.
+    pub(crate) fn steal_from_others(&self, patient: bool) -> Option<Item> {
         let workers = self.shared.active_workers();
         let n = workers.len();
         if n == 0 {
@@ -243,7 +247,7 @@ impl Local {
         let start = (self.random() % n as u64) as usize;
         for i in 0..n {
             let w = &workers[(start + i) % n];
-            if Arc::ptr_eq(w, &self.worker) {
+            if Arc::ptr_eq(w, &self.worker) || (!patient && w.stealer.len() < 2) {
                 continue;
             }
             if let Some(item) = retry_steal(|| w.stealer.steal_batch_and_pop(&self.fresh)) {
