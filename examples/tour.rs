@@ -1,8 +1,9 @@
 //! A tour of goro: run with `cargo run --release --example tour`.
 //!
-//! Shows `go!` in both forms, joining results, a channel pipeline, a panicking goroutine that
-//! does not take the program down, a hundred thousand goroutines, `gosched`,
-//! `blocking`, goroutine-local storage and GOMAXPROCS at run time.
+//! Shows `go!` in both forms, joining results, a channel pipeline, `select!` with
+//! timers, a panicking goroutine that does not take the program down, a hundred
+//! thousand goroutines, `gosched`, `blocking`, goroutine-local storage and
+//! GOMAXPROCS at run time.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -85,6 +86,42 @@ fn main() {
         }));
         let quick = goro::go!(|| "quick goroutine ran meanwhile");
         println!("{}; {}", quick.join().unwrap(), slow.join().unwrap());
+
+        // select!: a ticker, a worker's result and a deadline, whichever comes first.
+        let (done_tx, done_rx) = goro::chan::<&str>(0);
+        goro::go!(move || {
+            goro::time::sleep(Duration::from_millis(35));
+            let _ = done_tx.send("worker finished");
+        });
+        let ticker = goro::time::Ticker::new(Duration::from_millis(10));
+        let deadline = goro::time::after(Duration::from_millis(500));
+        let mut ticks = 0;
+        loop {
+            goro::select! {
+                recv(ticker.chan()) -> _ => ticks += 1,
+                recv(done_rx) -> msg => {
+                    println!("select: {} after {ticks} ticks", msg.unwrap());
+                    break;
+                }
+                recv(deadline) -> _ => {
+                    println!("select: deadline passed");
+                    break;
+                }
+            }
+        }
+
+        // A hundred thousand goroutines sleeping 1-10 ms on the per-P timer heaps.
+        let start = Instant::now();
+        let sleepers: Vec<_> = (0..100_000u64)
+            .map(|i| goro::go!(move || goro::time::sleep(Duration::from_millis(1 + i % 10))))
+            .collect();
+        for s in sleepers {
+            s.join().unwrap();
+        }
+        println!(
+            "100000 goroutines slept 1-10 ms each; all awake after {:?}",
+            start.elapsed()
+        );
 
         let previous = goro::set_gomaxprocs(goro::gomaxprocs() + 1);
         println!(
