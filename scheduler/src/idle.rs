@@ -26,9 +26,11 @@ pub(crate) const NOTIFIED: u32 = 2;
 /// Steal attempts a spinning M makes before it goes to sleep.
 pub(crate) const SPIN_ROUNDS: usize = 512;
 
-/// Spin rounds (a few microseconds) during which a spinning M leaves a
-/// P's only queued task alone (see `steal_from_others`).
-pub(crate) const IMPATIENT_ROUNDS: usize = 64;
+/// Spin rounds (three quarters of the spin phase, tens of microseconds)
+/// during which a spinning M leaves a P's only queued task alone (see
+/// `steal_from_others`): longer than Go's 3 µs, because in goro a wrong
+/// steal splits a communicating pair for good.
+pub(crate) const IMPATIENT_ROUNDS: usize = 384;
 
 /// How long an idle M with parked goroutines watches its home queue before
 /// sleeping (see `await_home_work`).
