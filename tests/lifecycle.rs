@@ -79,3 +79,65 @@ fn an_idle_runtime_uses_no_cpu() {
         "idle runtime used {used:?} of CPU in 1 s"
     );
 }
+
+/// Goroutines abandoned inside `select!`, `sleep`, a timer wait and a
+/// channel send, while plain threads keep sending and closing: every one is
+/// unwound, its queued records are withdrawn, and later wake-ups from
+/// threads and timers find nothing dangling (a record or G used after its
+/// goroutine is gone shows up as a crash or a wrong drop count).
+#[test]
+fn goroutines_abandoned_in_select_sleep_and_timers_unwind_cleanly() {
+    let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = goro::Runtime::builder().procs(2).build().unwrap();
+    for round in 0..40 {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let (outside_tx, outside_rx) = goro::chan::<u64>(0);
+        let feeder = {
+            let tx = outside_tx.clone();
+            std::thread::spawn(move || {
+                // Races the shutdown: sends until the channel closes.
+                let mut i = 0;
+                while tx.send(i).is_ok() {
+                    i += 1;
+                }
+            })
+        };
+        let d = dropped.clone();
+        let rx_for_run = outside_rx.clone();
+        rt.run(move || {
+            let (_keep, never) = goro::chan::<u64>(0);
+            for k in 0..40u64 {
+                let guard = DropCounter(d.clone());
+                let never = never.clone();
+                let from_thread = rx_for_run.clone();
+                goro::go!(move || {
+                    let _guard = guard;
+                    match k % 4 {
+                        0 => goro::select! {
+                            recv(never) -> _ => {},
+                            recv(goro::time::after(Duration::from_secs(60))) -> _ => {},
+                        },
+                        1 => goro::time::sleep(Duration::from_millis(1 + k % 3)),
+                        2 => {
+                            let t = goro::time::Timer::new(Duration::from_millis(k % 5));
+                            let _ = t.chan().recv();
+                            let _ = never.recv();
+                        }
+                        _ => {
+                            for _ in 0..1000 {
+                                if from_thread.recv().is_err() {
+                                    break;
+                                }
+                            }
+                            let _ = never.recv();
+                        }
+                    }
+                });
+            }
+            goro::time::sleep(Duration::from_millis(round % 3));
+        });
+        assert_eq!(dropped.load(Ordering::SeqCst), 40, "round {round}");
+        outside_rx.close();
+        feeder.join().unwrap();
+    }
+}
