@@ -1,0 +1,322 @@
+//! Twins of the Go programs in seed `003_591fdcb34030b6f1.txt` ("Concurrency
+//! in Go: Goroutines, Channels, and Patterns"). One function per Go program,
+//! in the document's order.
+//!
+//! Not twinned yet (they need `sync` or `context`, which goro does not have
+//! yet): "2. Worker Pool" (`sync.WaitGroup`), its "Context-Aware Pools"
+//! fragment (`context.WithTimeout`) and "sync.WaitGroup".
+
+use crate::harness::{secs, Out, Twin};
+use goro::time::{after, sleep};
+use goro::{chan, go, select, Receiver, Sender};
+
+/// Every twin of this document, in order.
+pub const TWINS: &[Twin] = &[
+    Twin {
+        name: "goroutines",
+        main: goroutines,
+    },
+    Twin {
+        name: "channels",
+        main: channels,
+    },
+    Twin {
+        name: "buffered_channels",
+        main: buffered_channels,
+    },
+    Twin {
+        name: "closing_channels",
+        main: closing_channels,
+    },
+    Twin {
+        name: "select_statement",
+        main: select_statement,
+    },
+    Twin {
+        name: "fan_out_fan_in",
+        main: fan_out_fan_in,
+    },
+    Twin {
+        name: "timeout_with_select",
+        main: timeout_with_select,
+    },
+];
+
+fn say_hello(out: Out) {
+    outln!(out, "Hello from goroutine!");
+}
+
+/// Section "Goroutines" (complete in the seed):
+///
+/// ```go
+/// package main
+///
+/// import (
+///     "fmt"
+///     "time"
+/// )
+///
+/// func sayHello() {
+///     fmt.Println("Hello from goroutine!")
+/// }
+///
+/// func main() {
+///     go sayHello() // runs concurrently
+///     time.Sleep(time.Second)
+///     fmt.Println("Main finished.")
+/// }
+/// ```
+pub fn goroutines(out: &Out) {
+    go!(say_hello(out.clone())); // runs concurrently
+    sleep(secs(1));
+    outln!(out, "Main finished.");
+}
+
+/// Section "Channels", completed with `main`:
+///
+/// ```go
+/// package main
+///
+/// import "fmt"
+///
+/// func main() {
+///     ch := make(chan string)
+///
+///     go func() {
+///         ch <- "ping"
+///     }()
+///
+///     msg := <-ch
+///     fmt.Println(msg) // prints: ping
+/// }
+/// ```
+pub fn channels(out: &Out) {
+    let (tx, ch) = chan::<&str>(0);
+
+    go!(move || {
+        tx.send("ping").unwrap();
+    });
+
+    let msg = ch.recv().unwrap();
+    outln!(out, "{msg}"); // prints: ping
+}
+
+/// Section "Buffered Channels", completed with `main`:
+///
+/// ```go
+/// package main
+///
+/// import "fmt"
+///
+/// func main() {
+///     ch := make(chan int, 2)
+///
+///     ch <- 1
+///     ch <- 2
+///     fmt.Println(<-ch)
+///     fmt.Println(<-ch)
+/// }
+/// ```
+pub fn buffered_channels(out: &Out) {
+    let (tx, ch) = chan::<i32>(2);
+
+    tx.send(1).unwrap();
+    tx.send(2).unwrap();
+    outln!(out, "{}", ch.recv().unwrap());
+    outln!(out, "{}", ch.recv().unwrap());
+}
+
+/// Section "Closing Channels", completed with `main`:
+///
+/// ```go
+/// package main
+///
+/// import "fmt"
+///
+/// func main() {
+///     ch := make(chan int)
+///     go func() {
+///         for i := 0; i < 3; i++ {
+///             ch <- i
+///         }
+///         close(ch)
+///     }()
+///
+///     for val := range ch {
+///         fmt.Println(val)
+///     }
+/// }
+/// ```
+pub fn closing_channels(out: &Out) {
+    let (tx, ch) = chan::<i32>(0);
+    go!(move || {
+        for i in 0..3 {
+            tx.send(i).unwrap();
+        }
+        tx.close();
+    });
+
+    for val in &ch {
+        outln!(out, "{val}");
+    }
+}
+
+/// Section "Select Statement", completed with `main`:
+///
+/// ```go
+/// package main
+///
+/// import (
+///     "fmt"
+///     "time"
+/// )
+///
+/// func main() {
+///     ch1 := make(chan string)
+///     ch2 := make(chan string)
+///
+///     go func() {
+///         time.Sleep(1 * time.Second)
+///         ch1 <- "one"
+///     }()
+///
+///     go func() {
+///         time.Sleep(2 * time.Second)
+///         ch2 <- "two"
+///     }()
+///
+///     select {
+///     case msg1 := <-ch1:
+///         fmt.Println("Received", msg1)
+///     case msg2 := <-ch2:
+///         fmt.Println("Received", msg2)
+///     }
+/// }
+/// ```
+pub fn select_statement(out: &Out) {
+    let (tx1, ch1) = chan::<&str>(0);
+    let (tx2, ch2) = chan::<&str>(0);
+
+    // Go's sends that nobody receives block forever; goro's fail once
+    // main has returned and dropped the receiver, hence `let _`.
+    go!(move || {
+        sleep(secs(1));
+        let _ = tx1.send("one");
+    });
+
+    go!(move || {
+        sleep(secs(2));
+        let _ = tx2.send("two");
+    });
+
+    select! {
+        recv(ch1) -> msg1 => outln!(out, "Received {}", msg1.unwrap()),
+        recv(ch2) -> msg2 => outln!(out, "Received {}", msg2.unwrap()),
+    }
+}
+
+fn worker(out: Out, id: i32, jobs: Receiver<i32>, results: Sender<i32>) {
+    for j in &jobs {
+        outln!(out, "Worker {id} processing job {j}");
+        sleep(secs(1));
+        results.send(j * 2).unwrap();
+    }
+}
+
+/// "Concurrency Patterns: 1. Fan-Out / Fan-In": the seed's `worker` and
+/// `main` snippets put together:
+///
+/// ```go
+/// package main
+///
+/// import (
+///     "fmt"
+///     "time"
+/// )
+///
+/// func worker(id int, jobs <-chan int, results chan<- int) {
+///
+///     for j := range jobs {
+///         fmt.Printf("Worker %d processing job %d\n", id, j)
+///         time.Sleep(time.Second)
+///         results <- j * 2
+///     }
+/// }
+///
+/// func main() {
+///     jobs := make(chan int, 5)
+///     results := make(chan int, 5)
+///
+///     for w := 1; w <= 3; w++ {
+///         go worker(w, jobs, results)
+///     }
+///
+///     for j := 1; j <= 5; j++ {
+///         jobs <- j
+///     }
+///     close(jobs)
+///
+///     for a := 1; a <= 5; a++ {
+///         fmt.Println("Result:", <-results)
+///     }
+/// }
+/// ```
+pub fn fan_out_fan_in(out: &Out) {
+    let (jobs_tx, jobs) = chan::<i32>(5);
+    let (results_tx, results) = chan::<i32>(5);
+
+    for w in 1..=3 {
+        go!(worker(out.clone(), w, jobs.clone(), results_tx.clone()));
+    }
+
+    for j in 1..=5 {
+        jobs_tx.send(j).unwrap();
+    }
+    jobs_tx.close();
+
+    for _ in 1..=5 {
+        outln!(out, "Result: {}", results.recv().unwrap());
+    }
+}
+
+/// "Concurrency Patterns: 3. Timeout with select", completed with `main`:
+///
+/// ```go
+/// package main
+///
+/// import (
+///     "fmt"
+///     "time"
+/// )
+///
+/// func main() {
+///     c := make(chan string)
+///
+///     go func() {
+///         time.Sleep(2 * time.Second)
+///         c <- "done"
+///     }()
+///
+///     select {
+///     case res := <-c:
+///         fmt.Println(res)
+///     case <-time.After(1 * time.Second):
+///         fmt.Println("timeout")
+///     }
+/// }
+/// ```
+pub fn timeout_with_select(out: &Out) {
+    let (tx, c) = chan::<&str>(0);
+
+    // Go's send that nobody receives blocks forever; goro's fails once
+    // main has returned and dropped the receiver, hence `let _`.
+    go!(move || {
+        sleep(secs(2));
+        let _ = tx.send("done");
+    });
+
+    select! {
+        recv(c) -> res => outln!(out, "{}", res.unwrap()),
+        recv(after(secs(1))) -> _ => outln!(out, "timeout"),
+    }
+}

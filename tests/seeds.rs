@@ -1,0 +1,209 @@
+//! The seed twins (`examples/seeds/*.rs`, one per Go program in the seed
+//! documents) print what their Go programs print, at 1 and 2 Ps.
+//!
+//! Where Go fixes the output, the check is exact (the expected lines are
+//! what the Go programs printed, checked with `examples/seeds/run_go.py`).
+//! Where the order of goroutines' lines is up to the scheduler, the check
+//! is on the multiset of lines and on the orders the program does guarantee
+//! (a goroutine's own lines, a channel hand-over before what follows it),
+//! never on an order Go leaves open.
+
+#[macro_use]
+#[path = "../examples/seeds/harness.rs"]
+mod harness;
+#[path = "../examples/seeds/chapter8.rs"]
+mod chapter8;
+#[path = "../examples/seeds/deep_dive.rs"]
+mod deep_dive;
+#[path = "../examples/seeds/guide.rs"]
+mod guide;
+#[path = "../examples/seeds/patterns.rs"]
+mod patterns;
+#[path = "../examples/seeds/python_compare.rs"]
+mod python_compare;
+
+use harness::Twin;
+use std::ops::RangeInclusive;
+
+/// Runs every twin at 1 and 2 Ps, each in a runtime of its own, and has
+/// `check` judge what it printed; `check` must know every twin.
+fn check_all(twins: &[Twin], check: fn(&str, &[String])) {
+    for procs in [1, 2] {
+        for twin in twins {
+            let rt = goro::Runtime::builder().procs(procs).build().unwrap();
+            let out = rt.run(twin.program(false));
+            // Shown with the failure: which twin, and everything it printed.
+            eprintln!("twin {} at {procs} Ps printed {out:#?}", twin.name);
+            check(twin.name, &out);
+        }
+    }
+}
+
+fn lines(expected: &[&str]) -> Vec<String> {
+    expected.iter().map(|l| l.to_string()).collect()
+}
+
+fn sorted(out: &[String]) -> Vec<String> {
+    let mut out = out.to_vec();
+    out.sort();
+    out
+}
+
+/// `goroutines` goroutines each printed "Goroutine: n Count: 0..5" in order
+/// (their lines interleaved any way), then main printed "Program finished.".
+fn check_counting(out: &[String], goroutines: i32) {
+    assert_eq!(out.len(), 5 * goroutines as usize + 1);
+    assert_eq!(out.last().unwrap(), "Program finished.");
+    for n in 1..=goroutines {
+        let prefix = format!("Goroutine: {n} ");
+        let own: Vec<&String> = out.iter().filter(|l| l.starts_with(&prefix)).collect();
+        let expected: Vec<String> = (0..5).map(|i| format!("{prefix}Count: {i}")).collect();
+        assert_eq!(own, expected.iter().collect::<Vec<_>>());
+    }
+}
+
+/// A worker pool's lines: each job processed by one of `workers`, once, and
+/// its result (twice the job) printed after that.
+fn check_pool(
+    out: &[String],
+    jobs: RangeInclusive<i32>,
+    workers: RangeInclusive<i32>,
+    processing: fn(i32, i32) -> String,
+    result: fn(i32) -> String,
+) {
+    assert_eq!(out.len(), 2 * jobs.clone().count());
+    for j in jobs {
+        let processed = out
+            .iter()
+            .position(|l| workers.clone().any(|w| *l == processing(w, j)))
+            .unwrap_or_else(|| panic!("job {j} not processed"));
+        let reported = out
+            .iter()
+            .position(|l| *l == result(2 * j))
+            .unwrap_or_else(|| panic!("job {j} has no result"));
+        assert!(processed < reported, "job {j}: result before processing");
+    }
+}
+
+#[test]
+fn python_compare() {
+    check_all(python_compare::TWINS, |name, out| match name {
+        "threading_thread" => assert_eq!(out, lines(&["Hello from goroutine-1"])),
+        "queue_queue" => assert_eq!(out, lines(&["Got: 0", "Got: 1", "Got: 2"])),
+        "asyncio_gather" => {
+            assert_eq!(sorted(out), lines(&["data from url1", "data from url2"]))
+        }
+        "select_first_ready" => assert_eq!(out, lines(&["Received from ch1: one"])),
+        "buffered_vs_unbuffered" => assert_eq!(out, lines(&["1"])),
+        _ => panic!("no check for twin {name}"),
+    });
+}
+
+#[test]
+fn chapter8() {
+    check_all(chapter8::TWINS, |name, out| match name {
+        "launching_goroutines" => check_counting(out, 2),
+        "concurrent_execution" => check_counting(out, 3),
+        "channel_communication" => {
+            assert_eq!(out, lines(&["Message received: Hello from goroutine"]))
+        }
+        "unbuffered_channel" => {
+            // Both sides print after each hand-over, in either order, and
+            // main may return before the sender's last line.
+            assert_eq!(
+                sorted(&out[..2]),
+                lines(&["First message sent", "Message received: First message"])
+            );
+            let rest: Vec<&str> = out[2..].iter().map(String::as_str).collect();
+            let (received, sent) = ("Message received: Second message", "Second message sent");
+            let endings = [vec![received], vec![received, sent], vec![sent, received]];
+            assert!(endings.contains(&rest), "{rest:?}");
+        }
+        "buffered_channel" => assert_eq!(
+            out,
+            lines(&[
+                "First message sent",
+                "Second message sent",
+                "Message received: First message",
+                "Message received: Second message",
+            ])
+        ),
+        "channel_directionality" => assert_eq!(out, lines(&["received:  Hello, world!"])),
+        "worker_pool" => check_pool(
+            out,
+            0..=9,
+            0..=2,
+            |w, j| format!("worker {w} processing job {j}"),
+            |r| format!("received:  {r}"),
+        ),
+        _ => panic!("no check for twin {name}"),
+    });
+}
+
+#[test]
+fn deep_dive() {
+    check_all(deep_dive::TWINS, |name, out| match name {
+        "goroutines" => assert_eq!(out, lines(&["myFunction runs in its own goroutine"])),
+        "channels" => assert_eq!(out, lines(&["100"])),
+        _ => panic!("no check for twin {name}"),
+    });
+}
+
+#[test]
+fn patterns() {
+    check_all(patterns::TWINS, |name, out| match name {
+        "goroutines" => assert_eq!(out, lines(&["Hello from goroutine!", "Main finished."])),
+        "channels" => assert_eq!(out, lines(&["ping"])),
+        "buffered_channels" => assert_eq!(out, lines(&["1", "2"])),
+        "closing_channels" => assert_eq!(out, lines(&["0", "1", "2"])),
+        "select_statement" => assert_eq!(out, lines(&["Received one"])),
+        "fan_out_fan_in" => check_pool(
+            out,
+            1..=5,
+            1..=3,
+            |w, j| format!("Worker {w} processing job {j}"),
+            |r| format!("Result: {r}"),
+        ),
+        "timeout_with_select" => assert_eq!(out, lines(&["timeout"])),
+        _ => panic!("no check for twin {name}"),
+    });
+}
+
+#[test]
+fn guide() {
+    check_all(guide::TWINS, |name, out| match name {
+        "basic_goroutine" => assert_eq!(out, lines(&["Hello from goroutine!"])),
+        "passing_parameters" => assert_eq!(
+            sorted(out),
+            lines(&["0", "1", "2", "3", "4", "Message 1: Hello"])
+        ),
+        "channel_types" => assert_eq!(out, lines(&["0 5"])),
+        "buffered_vs_unbuffered" => assert_eq!(out, lines(&["0 10"])),
+        "channel_example" => assert_eq!(out, lines(&["42"])),
+        "closing_channels" => assert_eq!(out, lines(&["1", "2", "3", "Channel closed"])),
+        "select_statement" => assert_eq!(
+            out,
+            lines(&["Received from ch1: hello", "No message available"])
+        ),
+        "non_blocking" => assert_eq!(out, lines(&["No message, moving on"])),
+        "atomic_counter" => assert_eq!(out, lines(&["1000"])),
+        "rate_limiter" => {
+            // Go prints ticks 0, 0, 1, 2: two requests on the initial tokens,
+            // then one per refill. No request can go before its token; a
+            // starved machine may make one a tick late.
+            assert_eq!(out.len(), 4);
+            for ((i, line), tick) in (1..).zip(out).zip([0, 0, 1, 2]) {
+                let late = format!("request {i} in tick {}", tick + 1);
+                assert!(*line == format!("request {i} in tick {tick}") || *line == late);
+            }
+        }
+        "sender_closes" => assert_eq!(
+            out,
+            lines(&["bad: closed by the receiver: true", "good: data"])
+        ),
+        "error_channel" => assert_eq!(out, lines(&["error: work failed"])),
+        "goroutine_leak" => assert_eq!(out, lines(&["goroutines: 2"])),
+        "race_condition_fixed" => assert_eq!(out, lines(&["1000"])),
+        _ => panic!("no check for twin {name}"),
+    });
+}
