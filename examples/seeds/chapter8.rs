@@ -12,35 +12,14 @@ use goro::time::sleep;
 use goro::{chan, go, Receiver, Sender};
 
 /// Every twin of this document, in order.
-pub const TWINS: &[Twin] = &[
-    Twin {
-        name: "launching_goroutines",
-        main: launching_goroutines,
-    },
-    Twin {
-        name: "concurrent_execution",
-        main: concurrent_execution,
-    },
-    Twin {
-        name: "channel_communication",
-        main: channel_communication,
-    },
-    Twin {
-        name: "unbuffered_channel",
-        main: unbuffered_channel,
-    },
-    Twin {
-        name: "buffered_channel",
-        main: buffered_channel,
-    },
-    Twin {
-        name: "channel_directionality",
-        main: channel_directionality,
-    },
-    Twin {
-        name: "worker_pool",
-        main: worker_pool,
-    },
+pub const TWINS: &[Twin] = twins![
+    launching_goroutines,
+    concurrent_execution,
+    channel_communication,
+    unbuffered_channel,
+    buffered_channel,
+    channel_directionality,
+    worker_pool,
 ];
 
 fn print_number(out: Out, n: i32) {

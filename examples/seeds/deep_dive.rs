@@ -7,16 +7,7 @@ use goro::time::sleep;
 use goro::{chan, go};
 
 /// Every twin of this document, in order.
-pub const TWINS: &[Twin] = &[
-    Twin {
-        name: "goroutines",
-        main: goroutines,
-    },
-    Twin {
-        name: "channels",
-        main: channels,
-    },
-];
+pub const TWINS: &[Twin] = twins![goroutines, channels];
 
 fn my_function(out: Out) {
     outln!(out, "myFunction runs in its own goroutine");

@@ -14,69 +14,27 @@
 
 use crate::harness::{secs, Out, Twin};
 use goro::time::{after, sleep, Ticker};
-use goro::{chan, go, select, Receiver, RecvError};
+use goro::{chan, go, select, Receiver, RecvError, Sender};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Every twin of this document, in order.
-pub const TWINS: &[Twin] = &[
-    Twin {
-        name: "basic_goroutine",
-        main: basic_goroutine,
-    },
-    Twin {
-        name: "passing_parameters",
-        main: passing_parameters,
-    },
-    Twin {
-        name: "channel_types",
-        main: channel_types,
-    },
-    Twin {
-        name: "buffered_vs_unbuffered",
-        main: buffered_vs_unbuffered,
-    },
-    Twin {
-        name: "channel_example",
-        main: channel_example,
-    },
-    Twin {
-        name: "closing_channels",
-        main: closing_channels,
-    },
-    Twin {
-        name: "select_statement",
-        main: select_statement,
-    },
-    Twin {
-        name: "non_blocking",
-        main: non_blocking,
-    },
-    Twin {
-        name: "atomic_counter",
-        main: atomic_counter,
-    },
-    Twin {
-        name: "rate_limiter",
-        main: rate_limiter,
-    },
-    Twin {
-        name: "sender_closes",
-        main: sender_closes,
-    },
-    Twin {
-        name: "error_channel",
-        main: error_channel,
-    },
-    Twin {
-        name: "goroutine_leak",
-        main: goroutine_leak,
-    },
-    Twin {
-        name: "race_condition_fixed",
-        main: race_condition_fixed,
-    },
+pub const TWINS: &[Twin] = twins![
+    basic_goroutine,
+    passing_parameters,
+    channel_types,
+    buffered_vs_unbuffered,
+    channel_example,
+    closing_channels,
+    select_statement,
+    non_blocking,
+    atomic_counter,
+    rate_limiter,
+    sender_closes,
+    error_channel,
+    goroutine_leak,
+    race_condition_fixed,
 ];
 
 /// 1.2 "Goroutines" and 2.1 "Basic Goroutine" (the same fragment), completed
@@ -159,7 +117,7 @@ pub fn passing_parameters(out: &Out) {
 fn read_only(_ch: &Receiver<&str>) {}
 
 // Write-only (send-only)
-fn write_only(_ch: &goro::Sender<&str>) {}
+fn write_only(_ch: &Sender<&str>) {}
 
 /// 3.1 "Channel Types", completed with a `main` that uses each declaration
 /// and prints the capacities:

@@ -13,7 +13,7 @@
 //! [`SCALE`]: the programs' behaviour depends only on how their durations
 //! compare, so the twins run five times faster than the Go programs, which
 //! keeps the example and tests short (about 5 s for all the programs) while
-//! leaving the timing margins (tens of milliseconds at least) wide enough
+//! leaving the timing margins (100 ms or more) wide enough
 //! for a loaded 2-core machine.
 //!
 //! The complete Go program of each twin sits in a ```` ```go ```` block in
@@ -88,6 +88,13 @@ impl Out {
 macro_rules! outln {
     ($out:expr, $($fmt:tt)+) => {
         $out.println(format!($($fmt)+))
+    };
+}
+
+/// `twins![f, g]`: the [`Twin`]s whose mains are `f` and `g`, named after them.
+macro_rules! twins {
+    ($($main:ident),* $(,)?) => {
+        &[$($crate::harness::Twin { name: stringify!($main), main: $main }),*]
     };
 }
 

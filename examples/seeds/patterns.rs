@@ -11,35 +11,14 @@ use goro::time::{after, sleep};
 use goro::{chan, go, select, Receiver, Sender};
 
 /// Every twin of this document, in order.
-pub const TWINS: &[Twin] = &[
-    Twin {
-        name: "goroutines",
-        main: goroutines,
-    },
-    Twin {
-        name: "channels",
-        main: channels,
-    },
-    Twin {
-        name: "buffered_channels",
-        main: buffered_channels,
-    },
-    Twin {
-        name: "closing_channels",
-        main: closing_channels,
-    },
-    Twin {
-        name: "select_statement",
-        main: select_statement,
-    },
-    Twin {
-        name: "fan_out_fan_in",
-        main: fan_out_fan_in,
-    },
-    Twin {
-        name: "timeout_with_select",
-        main: timeout_with_select,
-    },
+pub const TWINS: &[Twin] = twins![
+    goroutines,
+    channels,
+    buffered_channels,
+    closing_channels,
+    select_statement,
+    fan_out_fan_in,
+    timeout_with_select,
 ];
 
 fn say_hello(out: Out) {

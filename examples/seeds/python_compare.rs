@@ -12,27 +12,12 @@ use goro::time::{after, sleep};
 use goro::{chan, go, select, Sender};
 
 /// Every twin of this document, in order.
-pub const TWINS: &[Twin] = &[
-    Twin {
-        name: "threading_thread",
-        main: threading_thread,
-    },
-    Twin {
-        name: "queue_queue",
-        main: queue_queue,
-    },
-    Twin {
-        name: "asyncio_gather",
-        main: asyncio_gather,
-    },
-    Twin {
-        name: "select_first_ready",
-        main: select_first_ready,
-    },
-    Twin {
-        name: "buffered_vs_unbuffered",
-        main: buffered_vs_unbuffered,
-    },
+pub const TWINS: &[Twin] = twins![
+    threading_thread,
+    queue_queue,
+    asyncio_gather,
+    select_first_ready,
+    buffered_vs_unbuffered,
 ];
 
 fn worker(out: Out, name: &str) {
