@@ -146,6 +146,16 @@ impl<T> Lock<T> {
                 std::hint::spin_loop();
             }
         }
+        // Passive spin (Go's `osyield`): the holder may be waiting for this
+        // CPU; one yield is far cheaper than a futex round trip.
+        std::thread::yield_now();
+        if self
+            .word
+            .compare_exchange(FREE, HELD, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+        {
+            return;
+        }
         // From here on we may have sleepers behind us: take it as CONTENDED
         // so our unlock wakes the next one.
         while self.word.swap(CONTENDED, Ordering::Acquire) != FREE {
