@@ -45,7 +45,7 @@ where
 /// (what channels, sync, time and net use): register a [`sched::Waiter`],
 /// [`sched::park`], and have a waker call `Waiter::wake` exactly once.
 pub mod sched {
-    pub use goro_scheduler::{current_waiter, park, WaitReason, Waiter};
+    pub use goro_scheduler::{current_waiter, park, WaitReason, Waiter, Wakeup};
 }
 
 #[doc(hidden)]

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use std::sync::Arc;
 
 use crate::futex;
+use crate::park::{Wake, Wakeup};
 use crate::runtime::Shared;
 use crate::worker::{Local, Worker};
 
@@ -49,31 +50,26 @@ impl Worker {
         }
     }
 
-    /// `notify` for a worker reached through a G's `home` pointer, from a
-    /// waker that may hold a `Lock`: the system call is then deferred until
-    /// the waker releases it (see `lock.rs`).
+    /// `notify` for a worker reached through a G's `home` pointer, as a
+    /// [`Wakeup`] the caller may make later (after releasing a lock).
     ///
     /// # Safety
     /// `this` comes from `Arc::as_ptr` of a live `Arc<Worker>` (a G's home
     /// while the G is alive and queued on it).
-    pub(crate) unsafe fn notify_home(this: *const Worker) {
+    pub(crate) unsafe fn notify_later(this: *const Worker) -> Wakeup {
         // SAFETY: guaranteed by the caller.
         let w = unsafe { &*this };
         if w.sleep.load(Ordering::SeqCst) == AWAKE {
-            return;
+            return Wakeup::NONE;
         }
-        if crate::lock::held() {
-            // SAFETY: `this` is the pointer of a live Arc (caller); taking
-            // our own strong reference keeps the worker alive until the
-            // deferred wake-up, even if the runtime ends meanwhile.
-            let arc = unsafe {
-                Arc::increment_strong_count(this);
-                Arc::from_raw(this)
-            };
-            crate::lock::defer_wake(arc);
-        } else {
-            w.wake_up();
-        }
+        // SAFETY: `this` is the pointer of a live Arc (caller); taking our
+        // own strong reference keeps the worker alive until the wake-up,
+        // even if the runtime ends meanwhile.
+        let arc = unsafe {
+            Arc::increment_strong_count(this);
+            Arc::from_raw(this)
+        };
+        Wakeup::of(arc)
     }
 
     pub(crate) fn wake_up(&self) {
@@ -83,7 +79,7 @@ impl Worker {
     }
 }
 
-impl crate::lock::Wake for Worker {
+impl Wake for Worker {
     fn wake(&self) {
         self.wake_up();
     }

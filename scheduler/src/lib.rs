@@ -52,7 +52,7 @@ pub use handle::Handle;
 pub use local_storage::GoroutineLocal;
 pub use lock::{Lock, LockGuard};
 pub use panic::Panic;
-pub use park::{current_waiter, park, WaitReason, Waiter};
+pub use park::{current_waiter, park, WaitReason, Waiter, Wakeup};
 pub use runtime::{Builder, Runtime};
 pub use spawn::{
     go, gomaxprocs, gosched, lock_os_thread, num_goroutine, preempt_point, set_gomaxprocs,

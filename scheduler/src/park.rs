@@ -121,6 +121,22 @@ impl Waiter {
     /// another copy (see the module rules). Waking a goroutine twice, or one
     /// that is not about to park, corrupts the scheduler's queues.
     pub unsafe fn wake(self) {
+        // SAFETY: forwarded from the caller's contract.
+        drop(unsafe { self.wake_later() });
+    }
+
+    /// Like [`wake`](Self::wake), but a system call it needs (the waiter's
+    /// M or thread sleeps on its futex) is left in the returned [`Wakeup`],
+    /// made when that is dropped. The goroutine is queued (or the thread's
+    /// permit set) now. Channels hold the `Wakeup` until they released
+    /// their lock: a futex wake takes microseconds on a VM, and inside the
+    /// critical section it makes the other side's lock spin give up and
+    /// sleep too, a slow mode that sustains itself.
+    ///
+    /// # Safety
+    /// As for [`wake`](Self::wake).
+    #[must_use = "dropping the Wakeup makes the wake-up"]
+    pub unsafe fn wake_later(self) -> Wakeup {
         match self.0 {
             // SAFETY: forwarded from the caller's contract.
             WaiterKind::Goroutine(g) => unsafe { ready(g) },
@@ -160,11 +176,52 @@ pub fn park(reason: WaitReason) {
     thread_parker().park();
 }
 
+/// Something a postponed wake-up wakes (an M's sleep word, a thread's permit).
+pub(crate) trait Wake {
+    fn wake(&self);
+}
+
+/// A wake-up whose system call has not been made yet; dropping it makes it
+/// (see [`Waiter::wake_later`]). Most are empty: the M was awake.
+#[must_use = "dropping the Wakeup makes the wake-up"]
+pub struct Wakeup(Option<Arc<dyn Wake + Send + Sync>>);
+
+impl Wakeup {
+    pub(crate) const NONE: Wakeup = Wakeup(None);
+
+    /// Whether dropping it will make a system call.
+    pub fn is_pending(&self) -> bool {
+        self.0.is_some()
+    }
+
+    pub(crate) fn of(w: Arc<dyn Wake + Send + Sync>) -> Wakeup {
+        Wakeup(Some(w))
+    }
+}
+
+impl Drop for Wakeup {
+    fn drop(&mut self) {
+        if let Some(w) = self.0.take() {
+            w.wake();
+        }
+    }
+}
+
+impl std::fmt::Debug for Wakeup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Wakeup(pending)"
+        } else {
+            "Wakeup(none)"
+        })
+    }
+}
+
 /// Readies a parked (or about to park) goroutine. See `g.rs` for the states.
 ///
 /// # Safety
 /// `g` is alive and registered for exactly this wake (the park contract).
-pub(crate) unsafe fn ready(g: GRef) {
+pub(crate) unsafe fn ready(g: GRef) -> Wakeup {
     // SAFETY: guaranteed by the caller.
     let gr = unsafe { g.get() };
     loop {
@@ -175,7 +232,7 @@ pub(crate) unsafe fn ready(g: GRef) {
                     .compare_exchange(RUNNING, NOTIFIED, Ordering::AcqRel, Ordering::Acquire)
                     .is_ok()
                 {
-                    return;
+                    return Wakeup::NONE;
                 }
             }
             PARKED => {
@@ -184,8 +241,7 @@ pub(crate) unsafe fn ready(g: GRef) {
                     .compare_exchange(PARKED, RUNNABLE, Ordering::AcqRel, Ordering::Acquire)
                     .is_ok()
                 {
-                    enqueue_readied(g);
-                    return;
+                    return enqueue_readied(g);
                 }
             }
             s => crate::fatal(format_args!(
@@ -196,13 +252,14 @@ pub(crate) unsafe fn ready(g: GRef) {
     }
 }
 
-/// Puts a readied goroutine where its M will find it.
-pub(crate) fn enqueue_readied(g: GRef) {
+/// Puts a readied goroutine where its M will find it; returns the M's
+/// wake-up if it sleeps.
+pub(crate) fn enqueue_readied(g: GRef) -> Wakeup {
     // SAFETY: the G is runnable and alive (it is parked, not finished).
     let gr = unsafe { g.get() };
     if gr.migratory.get() && !gr.pinned.get() {
         crate::worker::push_migratory(g);
-        return;
+        return Wakeup::NONE;
     }
     let home = gr.home.load(Ordering::Acquire);
     match context::current() {
@@ -212,6 +269,7 @@ pub(crate) fn enqueue_readied(g: GRef) {
         Current::Worker(l) if std::ptr::eq(unsafe { &*l }.worker_ptr(), home) => {
             // SAFETY: as above.
             unsafe { &*l }.put_runnext(g);
+            Wakeup::NONE
         }
         _ => {
             // SAFETY: a G's home worker outlives the G (workers are freed
@@ -220,7 +278,7 @@ pub(crate) fn enqueue_readied(g: GRef) {
             w.home.push(g);
             std::sync::atomic::fence(Ordering::SeqCst);
             // SAFETY: `home` is `Arc::as_ptr` of the G's live worker.
-            unsafe { Worker::notify_home(home) };
+            unsafe { Worker::notify_later(home) }
         }
     }
 }
@@ -244,19 +302,14 @@ impl ThreadParker {
         }
     }
 
-    /// Sets the permit; the futex wake-up waits until the waker releases
-    /// its `Lock`s, if it holds any (see `lock.rs`).
-    fn unpark(this: Arc<ThreadParker>) {
+    /// Sets the permit; the futex wake-up is the returned `Wakeup`.
+    fn unpark(this: Arc<ThreadParker>) -> Wakeup {
         this.permit.store(SET, Ordering::Release);
-        if crate::lock::held() {
-            crate::lock::defer_wake(this);
-        } else {
-            futex::wake(&this.permit, 1);
-        }
+        Wakeup::of(this)
     }
 }
 
-impl crate::lock::Wake for ThreadParker {
+impl Wake for ThreadParker {
     fn wake(&self) {
         futex::wake(&self.permit, 1);
     }

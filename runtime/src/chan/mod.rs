@@ -33,7 +33,7 @@ pub use errors::{
 pub use select::{select, select_deadline, select_timeout, RecvCase, SelectCase, SendCase};
 
 use goro_scheduler::{Lock, LockGuard};
-use wait::{pop_claimed, remove, SyncPoint, Wait, WaitPtr};
+use wait::{pop_claimed, remove, SyncPoint, Wait, WaitPtr, Wakeups};
 
 use crate::sched::{park, WaitReason};
 
@@ -96,6 +96,7 @@ impl<T> Inner<T> {
     }
 
     fn close(&self) -> bool {
+        let mut wakes = Wakeups::default();
         let mut st = self.lock();
         if st.closed {
             return false;
@@ -104,12 +105,12 @@ impl<T> Inner<T> {
         // SAFETY: our queues, under the lock we hold.
         while let Some(r) = unsafe { pop_claimed(&mut st.recvq) } {
             // SAFETY: dequeued and claimed under the lock we hold.
-            unsafe { r.complete(None, true) };
+            unsafe { r.complete(None, true, &mut wakes) };
         }
         // SAFETY: as above.
         while let Some(s) = unsafe { pop_claimed(&mut st.sendq) } {
             // SAFETY: as above; the value stays in the sender's slot.
-            unsafe { s.complete(None, true) };
+            unsafe { s.complete(None, true, &mut wakes) };
         }
         true
     }
@@ -158,14 +159,19 @@ impl<T> Inner<T> {
     }
 
     /// Sends without blocking; gives the value back if it would block.
-    fn send_now(&self, st: &mut State<T>, v: T) -> Result<(), TrySendError<T>> {
+    fn send_now(
+        &self,
+        st: &mut State<T>,
+        v: T,
+        wakes: &mut Wakeups,
+    ) -> Result<(), TrySendError<T>> {
         if st.closed {
             return Err(TrySendError::Disconnected(v));
         }
         // SAFETY: the caller holds the lock of `st`.
         if let Some(r) = unsafe { pop_claimed(&mut st.recvq) } {
             // SAFETY: dequeued and claimed under the lock the caller holds.
-            unsafe { r.complete(Some(v), false) };
+            unsafe { r.complete(Some(v), false, wakes) };
             return Ok(());
         }
         if st.buf.len() < self.cap {
@@ -176,12 +182,12 @@ impl<T> Inner<T> {
     }
 
     /// Receives without blocking.
-    fn recv_now(&self, st: &mut State<T>) -> Result<T, TryRecvError> {
+    fn recv_now(&self, st: &mut State<T>, wakes: &mut Wakeups) -> Result<T, TryRecvError> {
         if let Some(v) = st.buf.pop_front() {
             // SAFETY: the caller holds the lock of `st`.
             if let Some(s) = unsafe { pop_claimed(&mut st.sendq) } {
                 // SAFETY: dequeued and claimed under the lock the caller holds.
-                if let Some(sv) = unsafe { s.complete(None, false) } {
+                if let Some(sv) = unsafe { s.complete(None, false, wakes) } {
                     st.buf.push_back(sv);
                 }
             }
@@ -190,7 +196,7 @@ impl<T> Inner<T> {
         // SAFETY: as above.
         if let Some(s) = unsafe { pop_claimed(&mut st.sendq) } {
             // SAFETY: as above.
-            if let Some(v) = unsafe { s.complete(None, false) } {
+            if let Some(v) = unsafe { s.complete(None, false, wakes) } {
                 return Ok(v);
             }
         }
@@ -220,8 +226,9 @@ impl<T> Sender<T> {
     pub fn send(&self, v: T) -> Result<(), SendError<T>> {
         crate::preempt_point();
         let inner = &*self.inner;
+        let mut wakes = Wakeups::default();
         let mut st = inner.lock();
-        let v = match inner.send_now(&mut st, v) {
+        let v = match inner.send_now(&mut st, v, &mut wakes) {
             Ok(()) => return Ok(()),
             Err(TrySendError::Disconnected(v)) => return Err(SendError(v)),
             Err(TrySendError::Full(v)) => v,
@@ -237,8 +244,9 @@ impl<T> Sender<T> {
     /// Sends `v` if that needs no waiting.
     pub fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
         let inner = &*self.inner;
+        let mut wakes = Wakeups::default();
         let mut st = inner.lock();
-        inner.send_now(&mut st, v)
+        inner.send_now(&mut st, v, &mut wakes)
     }
 }
 
@@ -248,8 +256,9 @@ impl<T> Receiver<T> {
     pub fn recv(&self) -> Result<T, RecvError> {
         crate::preempt_point();
         let inner = &*self.inner;
+        let mut wakes = Wakeups::default();
         let mut st = inner.lock();
-        match inner.recv_now(&mut st) {
+        match inner.recv_now(&mut st, &mut wakes) {
             Ok(v) => return Ok(v),
             Err(TryRecvError::Disconnected) => return Err(RecvError),
             Err(TryRecvError::Empty) => {}
@@ -262,8 +271,9 @@ impl<T> Receiver<T> {
     /// Receives a value if one is available now.
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         let inner = &*self.inner;
+        let mut wakes = Wakeups::default();
         let mut st = inner.lock();
-        inner.recv_now(&mut st)
+        inner.recv_now(&mut st, &mut wakes)
     }
 
     /// Receives a value, waiting at most `timeout` for one.

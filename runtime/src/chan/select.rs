@@ -22,7 +22,7 @@
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-use super::wait::{SyncPoint, Wait};
+use super::wait::{SyncPoint, Wait, Wakeups};
 use super::{
     remove, Inner, Receiver, RecvError, SelectTimeoutError, SendError, Sender, TrySendError,
 };
@@ -37,11 +37,11 @@ pub trait SelectCase {
     /// # Safety
     /// The calling thread holds the lock through `lock`.
     unsafe fn unlock(&self);
-    /// Completes the case now if it can.
+    /// Completes the case now if it can (wake-ups it owes go to `wakes`).
     ///
     /// # Safety
     /// The lock is held, and the case is not queued.
-    unsafe fn try_complete(&mut self) -> bool;
+    unsafe fn try_complete(&mut self, wakes: &mut Wakeups) -> bool;
     /// Queues this case's record as case `case` of `sync`.
     ///
     /// # Safety
@@ -123,10 +123,10 @@ macro_rules! case_lock {
 impl<T> SelectCase for RecvCase<'_, T> {
     case_lock!();
 
-    unsafe fn try_complete(&mut self) -> bool {
+    unsafe fn try_complete(&mut self, wakes: &mut Wakeups) -> bool {
         // SAFETY: the caller holds the lock; the reference dies here.
         let st = unsafe { self.inner.state.locked_data() };
-        match self.inner.recv_now(st) {
+        match self.inner.recv_now(st, wakes) {
             Ok(v) => self.result = Some(Ok(v)),
             Err(super::TryRecvError::Disconnected) => self.result = Some(Err(RecvError)),
             Err(super::TryRecvError::Empty) => return false,
@@ -152,13 +152,13 @@ impl<T> SelectCase for RecvCase<'_, T> {
 impl<T> SelectCase for SendCase<'_, T> {
     case_lock!();
 
-    unsafe fn try_complete(&mut self) -> bool {
+    unsafe fn try_complete(&mut self, wakes: &mut Wakeups) -> bool {
         // SAFETY: the caller holds the lock; the reference dies here.
         let st = unsafe { self.inner.state.locked_data() };
         let Some(v) = self.wait.slot_mut().take() else {
             return false;
         };
-        match self.inner.send_now(st, v) {
+        match self.inner.send_now(st, v, wakes) {
             Ok(()) => self.result = Some(Ok(())),
             Err(TrySendError::Disconnected(v)) => self.result = Some(Err(SendError(v))),
             Err(TrySendError::Full(v)) => {
@@ -202,6 +202,8 @@ pub fn select(cases: &mut [&mut dyn SelectCase], nonblocking: bool) -> Option<us
             park(WaitReason::SelectNoCases);
         }
     }
+    // Dropped after the locks are released (see `Wakeups`).
+    let mut wakes = Wakeups::default();
     with_scratch(n, |order, locks| {
         shuffle(order);
         sort_by_lock(cases, locks);
@@ -217,7 +219,7 @@ pub fn select(cases: &mut [&mut dyn SelectCase], nonblocking: bool) -> Option<us
         };
         for &i in order.iter() {
             // SAFETY: every case's lock is held; nothing is queued yet.
-            if unsafe { cases[i].try_complete() } {
+            if unsafe { cases[i].try_complete(&mut wakes) } {
                 unlock_all(cases);
                 return Some(i);
             }

@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crate::sched::{current_waiter, Waiter};
+use crate::sched::{current_waiter, Waiter, Wakeup};
 
 const UNCLAIMED: usize = usize::MAX;
 
@@ -123,12 +123,18 @@ impl<T> Wait<T> {
 impl<T> WaitPtr<T> {
     /// Completes a claimed record: stores `give` (for a receiver) or takes
     /// the value (from a sender, unless `closed`), records `closed` and
-    /// wakes the owner. Called under the channel lock.
+    /// readies the owner; a futex wake-up that needs goes to `wakes`, to be
+    /// made after the lock is released. Called under the channel lock.
     ///
     /// # Safety
     /// The record was dequeued and claimed (`pop_claimed`) under the lock
     /// the caller still holds.
-    pub(crate) unsafe fn complete(self, give: Option<T>, closed: bool) -> Option<T> {
+    pub(crate) unsafe fn complete(
+        self,
+        give: Option<T>,
+        closed: bool,
+        wakes: &mut Wakeups,
+    ) -> Option<T> {
         // SAFETY: guaranteed by the caller: the record is alive and ours.
         let w = unsafe { self.0.as_ref() };
         // SAFETY: the owner reads the slot only after its wake-up.
@@ -147,9 +153,24 @@ impl<T> WaitPtr<T> {
         // SAFETY: only the claimer (us) touches the waiter, once.
         if let Some(waiter) = unsafe { (*sync.waiter.get()).take() } {
             // SAFETY: registered for this park by the owner; woken once.
-            unsafe { waiter.wake() };
+            wakes.add(unsafe { waiter.wake_later() });
         }
         taken
+    }
+}
+
+/// The futex wake-ups a critical section owes, made when this is dropped.
+/// Declare it before the lock guard, so that it drops after the guard
+/// (see `goro_scheduler::Waiter::wake_later` for why).
+#[doc(hidden)]
+#[derive(Default)]
+pub struct Wakeups(Vec<Wakeup>);
+
+impl Wakeups {
+    fn add(&mut self, w: Wakeup) {
+        if w.is_pending() {
+            self.0.push(w);
+        }
     }
 }
 
