@@ -48,18 +48,25 @@ fn a_started_goroutine_never_changes_os_thread() {
 fn goroutines_spawned_from_one_goroutine_run_on_both_ms() {
     let threads = rt(2).run(|| {
         let seen = Arc::new(Mutex::new(HashSet::new()));
-        let handles: Vec<_> = (0..200)
-            .map(|_| {
-                let seen = seen.clone();
-                goro::go!(move || {
-                    seen.lock().unwrap().insert(tid());
-                    // Keep the M busy a little so the other one steals.
-                    let t = Instant::now();
-                    while t.elapsed() < Duration::from_micros(200) {}
+        // Batches until both Ms were seen: on a loaded machine the other M
+        // may get no CPU during one batch.
+        for _ in 0..50 {
+            let handles: Vec<_> = (0..200)
+                .map(|_| {
+                    let seen = seen.clone();
+                    goro::go!(move || {
+                        seen.lock().unwrap().insert(tid());
+                        // Keep the M busy a little so the other one steals.
+                        let t = Instant::now();
+                        while t.elapsed() < Duration::from_micros(200) {}
+                    })
                 })
-            })
-            .collect();
-        handles.into_iter().for_each(|h| h.join().unwrap());
+                .collect();
+            handles.into_iter().for_each(|h| h.join().unwrap());
+            if seen.lock().unwrap().len() == 2 {
+                break;
+            }
+        }
         let n = seen.lock().unwrap().len();
         n
     });
