@@ -200,12 +200,15 @@ const MPMC_TOTAL: u64 = if cfg!(debug_assertions) {
 };
 
 /// At 2 Ps the default run moves a tenth of `MPMC_TOTAL`. Measured on a
-/// shared 2-core machine, 10M values at 2 Ps took 61-108 s unbuffered
-/// (6-11 us a value) and 19-24 s with a 64-slot buffer, against 0.6-1.4 s
-/// and 0.3-0.5 s at 1 P: with 8 x 8 goroutines spread over two Ms nearly
-/// every hand-off is a cross-thread wake (docs/benchmarks.md, "Channels,
-/// first cut"). The full size at 2 Ps is `mpmc_stress_full_size_two_procs`
-/// (ignored by default; `cargo test --release -- --ignored`).
+/// 2-core machine: 10M values at 2 Ps take 1.3 s unbuffered and 1.1 s with
+/// a 64-slot buffer while the machine is otherwise idle, but 61-108 s
+/// (6-11 us a value) and 19-24 s while other processes keep its cores busy
+/// (at 1 P: 0.7-1.5 s and 0.3-0.5 s either way). With 8 x 8 goroutines
+/// spread over two Ms nearly every hand-off is a cross-thread wake
+/// (docs/benchmarks.md, "Channels, first cut"), and those suffer most from
+/// a contended CPU. The full size at 2 Ps is
+/// `mpmc_stress_full_size_two_procs` (ignored by default:
+/// `cargo test --release --test chan -- --ignored`).
 const MPMC_TOTAL_TWO_PROCS: u64 = MPMC_TOTAL / 10;
 
 /// 8 producers, 8 consumers over an unbuffered and a buffered channel,
@@ -219,7 +222,7 @@ fn mpmc_stress_unbuffered_and_buffered() {
 }
 
 #[test]
-#[ignore = "slow at 2 Ps: about 80-130 s on a shared 2-core machine"]
+#[ignore = "2.4 s on an idle 2-core machine, 80-130 s on a busy one"]
 fn mpmc_stress_full_size_two_procs() {
     for cap in [0, 64] {
         mpmc_report(2, cap, MPMC_TOTAL);

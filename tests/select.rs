@@ -300,6 +300,46 @@ fn symmetric_selects_on_one_channel_pair_with_each_other() {
     }
 }
 
+/// A select parked on three receives is woken by the one channel that gets
+/// a sender, takes that value, and leaves nothing queued on the other two:
+/// afterwards an unbuffered `try_send` there finds no receiver (a leftover
+/// record would swallow the value).
+#[test]
+fn parked_select_takes_the_first_ready_case_and_withdraws_the_others() {
+    for procs in [1, 2] {
+        rt(procs).run(move || {
+            let chans: Vec<_> = (0..3).map(|_| chan::<u64>(0)).collect();
+            let mut rng = common::Rng::new(procs as u64);
+            for round in 0..2_000u64 {
+                let (r0, r1, r2) = (chans[0].1.clone(), chans[1].1.clone(), chans[2].1.clone());
+                let (ready_tx, ready_rx) = chan::<()>(0);
+                let h = goro::go!(move || {
+                    ready_tx.send(()).unwrap();
+                    select! {
+                        recv(r0) -> v => (0, v.unwrap()),
+                        recv(r1) -> v => (1, v.unwrap()),
+                        recv(r2) -> v => (2, v.unwrap()),
+                    }
+                });
+                ready_rx.recv().unwrap();
+                if round % 2 == 0 {
+                    // Usually parked by now; either way it must take this.
+                    goro::gosched();
+                }
+                let which = rng.range(0, 2) as usize;
+                chans[which].0.send(round).unwrap();
+                assert_eq!(h.join().unwrap(), (which, round), "procs={procs}");
+                for (i, (tx, _)) in chans.iter().enumerate() {
+                    assert!(
+                        matches!(tx.try_send(u64::MAX), Err(goro::TrySendError::Full(_))),
+                        "procs={procs} round {round}: a receive record is left on channel {i}"
+                    );
+                }
+            }
+        });
+    }
+}
+
 #[test]
 fn default_runs_only_when_no_case_is_ready() {
     rt(1).run(|| {
