@@ -317,95 +317,124 @@ fn timer_stop_and_reset_without_races() {
     });
 }
 
-/// Many timers, each with one goroutine receiving from it and another
-/// stopping it at a random moment around its deadline. Go 1.23: `stop`
-/// returns true exactly when the value was not (and will never be)
-/// received, so in every pair exactly one of "stopped" and "received"
-/// holds, and nothing is left in the channel afterwards.
+/// Many timers stopped at a random moment around their deadline (0-1 ms
+/// timers, 0-1.5 ms delays), half of them with a goroutine receiving from
+/// them. Go 1.23: `stop` returns true exactly when the value was not (and
+/// will never be) received, and the channel is empty once it returns. So:
+/// with a receiver, exactly one of "stopped" and "received" holds; with
+/// none, `stop` always returns true (a fired value is still unreceived);
+/// and nothing is found in the channel right after `stop` or later.
 #[test]
 fn timer_stop_racing_the_firing() {
-    const PAIRS: u64 = 10_000;
+    const TIMERS: u64 = 10_000;
+    struct Outcome {
+        with_receiver: bool,
+        stopped: bool,
+        received: bool,
+        value_after_stop: bool,
+    }
     let _s = serial();
     let outcomes = rt(2).run(|| {
         let (done_tx, done_rx) = chan::<()>(0);
-        // Each pair starts its timer and its stopper's clock together, in
-        // its own goroutine, so spawning lag does not skew the race.
-        let pairs: Vec<_> = (0..PAIRS)
+        // Each timer starts together with its stopper's clock, in its own
+        // goroutine, so spawning lag does not skew the race.
+        let runs: Vec<_> = (0..TIMERS)
             .map(|i| {
                 let done_rx = done_rx.clone();
                 goro::go!(move || {
                     let mut rng = Rng::new(i);
                     let timer = Arc::new(Timer::new(Duration::from_micros(rng.range(0, 1_000))));
                     let delay = Duration::from_micros(rng.range(0, 1_500));
-                    let t = timer.clone();
-                    let receiver = goro::go!(move || select! {
-                        recv(t.chan()) -> v => Some(v.unwrap()),
-                        recv(done_rx) -> _d => None,
+                    let receiver = (i % 2 == 0).then(|| {
+                        let t = timer.clone();
+                        goro::go!(move || select! {
+                            recv(t.chan()) -> v => Some(v.unwrap()),
+                            recv(done_rx) -> _d => None,
+                        })
                     });
                     sleep(delay);
                     let stopped = timer.stop();
-                    (timer, receiver, stopped)
+                    let value_after_stop = timer.chan().try_recv().is_ok();
+                    (timer, receiver, stopped, value_after_stop)
                 })
             })
             .collect();
-        let pairs: Vec<_> = pairs.into_iter().map(|h| h.join().unwrap()).collect();
+        let runs: Vec<_> = runs.into_iter().map(|h| h.join().unwrap()).collect();
         // Time for a stale value to show up, if one were ever sent.
         sleep(ms(30));
         done_tx.close();
-        pairs
-            .into_iter()
-            .map(|(timer, receiver, stopped)| {
-                let received = receiver.join().unwrap().is_some();
-                let leftover = timer.chan().try_recv().is_ok();
-                (stopped, received, leftover)
+        runs.into_iter()
+            .map(|(timer, receiver, stopped, value_after_stop)| Outcome {
+                with_receiver: receiver.is_some(),
+                stopped,
+                received: receiver.is_some_and(|r| r.join().unwrap().is_some()),
+                value_after_stop: value_after_stop || timer.chan().try_recv().is_ok(),
             })
             .collect::<Vec<_>>()
     });
-    let stopped = outcomes.iter().filter(|o| o.0).count();
+    let raced: Vec<_> = outcomes.iter().filter(|o| o.with_receiver).collect();
+    let stopped = raced.iter().filter(|o| o.stopped).count();
     eprintln!(
-        "{PAIRS} timers: stop() returned true {stopped} times, false {} times",
-        outcomes.len() - stopped
+        "{TIMERS} timers, {} with a receiver: stop() returned true {stopped} times, \
+         false {} times",
+        raced.len(),
+        raced.len() - stopped
     );
-    for (i, &(stopped, received, leftover)) in outcomes.iter().enumerate() {
+    for (i, o) in outcomes.iter().enumerate() {
+        let (stopped, received) = (o.stopped, o.received);
         assert!(
-            stopped != received && !leftover,
-            "timer {i}: stop() = {stopped}, received = {received}, value left = {leftover}"
+            !o.value_after_stop,
+            "timer {i}: a value was in the channel after stop()"
         );
+        if o.with_receiver {
+            assert!(
+                stopped != received,
+                "timer {i}: stop() = {stopped} but received = {received}"
+            );
+        } else {
+            assert!(
+                stopped,
+                "timer {i}: nobody received, yet stop() returned false"
+            );
+        }
     }
     assert!(
-        stopped > 0 && stopped < outcomes.len(),
+        stopped > 0 && stopped < raced.len(),
         "the race was not exercised both ways"
     );
 }
 
 /// Many timers reset (to 3 ms) at a random moment around their first
-/// deadline while a goroutine receives everything they send. Go 1.23:
-/// `reset` returns true exactly when the first value was prevented, so
-/// the receiver sees exactly 1 + (reset returned false) values; a value
-/// timestamped before the re-armed deadline is a first (pre-reset) one.
+/// deadline, half of them with a goroutine receiving everything they send.
+/// Go 1.23: `reset` returns true exactly when the first value was
+/// prevented, so 1 + (reset returned false) values arrive in all, and
+/// without a receiver `reset` always returns true; a value stamped before
+/// the re-armed deadline is a first (pre-reset) one.
 #[test]
 fn timer_reset_racing_the_firing() {
-    const PAIRS: u64 = 10_000;
+    const TIMERS: u64 = 10_000;
     const RESET_TO: Duration = Duration::from_millis(3);
     let _s = serial();
     let outcomes = rt(2).run(|| {
         let (done_tx, done_rx) = chan::<()>(0);
-        let pairs: Vec<_> = (0..PAIRS)
+        let runs: Vec<_> = (0..TIMERS)
             .map(|i| {
                 let done_rx = done_rx.clone();
                 goro::go!(move || {
                     let mut rng = Rng::new(1_000_000 + i);
                     let timer = Arc::new(Timer::new(Duration::from_micros(rng.range(0, 1_000))));
                     let delay = Duration::from_micros(rng.range(0, 1_500));
-                    let t = timer.clone();
-                    let receiver = goro::go!(move || {
-                        let mut got = Vec::new();
-                        loop {
-                            select! {
-                                recv(t.chan()) -> v => got.push(v.unwrap()),
-                                recv(done_rx) -> _d => return got,
+                    let receiver = (i % 2 == 0).then(|| {
+                        let t = timer.clone();
+                        goro::go!(move || {
+                            let mut got = Vec::new();
+                            loop {
+                                select! {
+                                    recv(t.chan()) -> v => got.push(v.unwrap()),
+                                    recv(done_rx) -> _d => return got,
+                                }
                             }
-                        }
+                        })
                     });
                     sleep(delay);
                     let start = Instant::now();
@@ -414,40 +443,41 @@ fn timer_reset_racing_the_firing() {
                 })
             })
             .collect();
-        let pairs: Vec<_> = pairs.into_iter().map(|h| h.join().unwrap()).collect();
+        let runs: Vec<_> = runs.into_iter().map(|h| h.join().unwrap()).collect();
         // The re-armed timers fire within a few ms; wait generously.
         sleep(ms(50));
         done_tx.close();
-        let pairs: Vec<_> = pairs
+        let runs: Vec<_> = runs
             .into_iter()
             .map(|(timer, receiver, reset)| {
-                let mut got = receiver.join().unwrap();
+                let with_receiver = receiver.is_some();
+                let mut got = receiver.map(|r| r.join().unwrap()).unwrap_or_default();
                 // The receiver may have picked `done` over a ready value;
                 // and a very late re-armed firing is still waited for.
-                if let Ok(v) = timer.chan().try_recv() {
-                    got.push(v);
-                }
+                got.extend(timer.chan().try_recv().ok());
                 if got.len() < 1 + usize::from(!reset.1) {
-                    if let Ok(v) = timer.chan().recv_timeout(Duration::from_secs(5)) {
-                        got.push(v);
-                    }
+                    got.extend(timer.chan().recv_timeout(Duration::from_secs(5)).ok());
                 }
-                (timer, reset, got)
+                (timer, with_receiver, reset, got)
             })
-            .collect::<Vec<_>>();
+            .collect();
         // Anything more would be a stale or doubled value: give it time.
         sleep(ms(30));
-        pairs
-            .into_iter()
-            .map(|(timer, reset, mut got)| {
+        runs.into_iter()
+            .map(|(timer, with_receiver, reset, mut got)| {
                 got.extend(timer.chan().try_recv().ok());
-                (reset, got)
+                (with_receiver, reset, got)
             })
             .collect::<Vec<_>>()
     });
-    let prevented = outcomes.iter().filter(|o| o.0 .1).count();
+    let raced: Vec<_> = outcomes.iter().filter(|o| o.0).collect();
+    let prevented = raced.iter().filter(|o| o.1 .1).count();
     let mut unclassified = 0;
-    for (i, ((start, prevented, end), got)) in outcomes.iter().enumerate() {
+    for (i, (with_receiver, (start, prevented, end), got)) in outcomes.iter().enumerate() {
+        assert!(
+            *with_receiver || *prevented,
+            "timer {i}: nobody received, yet reset() returned false"
+        );
         let expected = 1 + usize::from(!prevented);
         assert_eq!(
             got.len(),
@@ -470,12 +500,13 @@ fn timer_reset_racing_the_firing() {
         }
     }
     eprintln!(
-        "{PAIRS} timers: reset() returned true {prevented} times, false {} times; \
-         {unclassified} resets took longer than {RESET_TO:?}",
-        outcomes.len() - prevented
+        "{TIMERS} timers, {} with a receiver: reset() returned true {prevented} times, \
+         false {} times; {unclassified} resets took longer than {RESET_TO:?}",
+        raced.len(),
+        raced.len() - prevented
     );
     assert!(
-        prevented > 0 && prevented < outcomes.len(),
+        prevented > 0 && prevented < raced.len(),
         "the race was not exercised both ways"
     );
 }
