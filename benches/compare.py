@@ -4,12 +4,14 @@
 Input: lines such as
   impl=go workload=skynet n=1000000 procs=2 ns_per_op=201.5 total_ms=201.5 check=ok
 as printed by goro's peerbench, the Go twin (benches/go) and the Tokio twin
-(benches/tokio-peer). compare.sh adds lines of its own for runs that gave no
+(benches/tokio-peer), which also prints impl=crossbeam lines for chan_spsc
+over crossbeam-channel between two OS threads. compare.sh adds lines of its own for runs that gave no
 line: `impl=X workload=W n=N procs=P status=timeout` (or status=rc=CODE).
 
-Usage: compare.py RAWFILE [--impls goro,go,tokio]
+Usage: compare.py RAWFILE [--impls goro,go,tokio[,crossbeam]]
 Prints, per (workload, procs): the median ns_per_op of each impl over its
-check=ok runs, the ratios goro/go and goro/tokio (< 1: goro is faster), and the
+check=ok runs (— where an impl has no run, as crossbeam outside chan_spsc), the
+ratios goro/go, goro/tokio [, goro/crossbeam] (< 1: goro is faster), and the
 median rss_kb_per_task where a workload reports it.
 """
 import argparse

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Compare goro's `peerbench` with its Go twin (benches/go) and its Tokio twin
 # (benches/tokio-peer) on the shared workloads, and print a markdown table.
+# chan_spsc also runs over crossbeam-channel between two OS threads (a
+# crossbeam column, its yardstick in the channels issue).
 #
 #   bash benches/compare.sh [-r REPS] [-p 1,2] [-o RAWFILE] [-t TIMEOUT_S] [WORKLOAD[=N]...]
 #
 #   -r REPS     runs of each impl per (workload, procs), interleaved
-#               goro, go, tokio, goro, go, ... (default 3)
+#               goro, go, tokio, [crossbeam,] goro, go, ... (default 3)
 #   -p LIST     comma-separated GOMAXPROCS values (default: 1 and nproc)
 #   -o FILE     raw result lines are appended here (default /tmp/goro-bench-raw.txt)
 #   -t SECONDS  per-run timeout; a run past it is reported, not waited on (default 120)
@@ -29,13 +31,16 @@ declare -A DEFAULT_N=(
   [pingpong]=1000000 [chan_spsc]=10000000 [chan_mpmc]=10000000 [ring]=10000000
   [select2]=10000000 [timers]=100000 [mutex]=1000000 [park_mem]=100000
 )
+# Workloads that also have a crossbeam run: the Tokio twin's binary runs
+# WORKLOAD_crossbeam on two std threads and reports it as impl=crossbeam.
+CROSSBEAM_WORKLOADS=(chan_spsc)
 
 REPS=3
 PROCS="1,$(nproc)"
 RAW=/tmp/goro-bench-raw.txt
 TIMEOUT=120
 
-usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while getopts "r:p:o:t:h" opt; do
   case $opt in
@@ -125,6 +130,17 @@ else
   log "the Tokio twin did not build: skipping the tokio column (see /tmp/goro-tokio-peer-build.log)"
 fi
 
+has_crossbeam() { [[ " ${CROSSBEAM_WORKLOADS[*]} " == *" $1 "* ]]; }
+if [[ -n ${BIN[tokio]:-} ]]; then
+  for w in "${WORKLOADS[@]}"; do
+    if has_crossbeam "$w"; then
+      BIN[crossbeam]=$TOKIO_BIN
+      IMPLS+=(crossbeam)
+      break
+    fi
+  done
+fi
+
 if ((${#IMPLS[@]} == 0)); then
   log "nothing built"
   exit 1
@@ -141,8 +157,9 @@ mkdir -p "$(dirname "$RAW")"
 echo "# compare.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) reps=$REPS procs=${PROCS_LIST[*]} impls=${IMPLS[*]}" >>"$RAW"
 
 run_one() { # run_one IMPL WORKLOAD N PROCS
-  local impl=$1 w=$2 n=$3 p=$4 out rc line
-  out=$(GOMAXPROCS=$p "${NICE[@]}" timeout -k 5 "$TIMEOUT" "${BIN[$impl]}" "$w" "$n" 2>/tmp/goro-bench-last-stderr.txt)
+  local impl=$1 w=$2 n=$3 p=$4 arg=$2 out rc line
+  [[ $impl == crossbeam ]] && arg=${w}_crossbeam
+  out=$(GOMAXPROCS=$p "${NICE[@]}" timeout -k 5 "$TIMEOUT" "${BIN[$impl]}" "$arg" "$n" 2>/tmp/goro-bench-last-stderr.txt)
   rc=$?
   line=$(grep -m1 '^impl=' <<<"$out")
   if [[ -z $line ]]; then
@@ -163,6 +180,7 @@ for w in "${WORKLOADS[@]}"; do
     log "$w n=${N_OF[$w]} procs=$p"
     for ((rep = 1; rep <= REPS; rep++)); do
       for impl in "${IMPLS[@]}"; do
+        [[ $impl == crossbeam ]] && ! has_crossbeam "$w" && continue
         run_one "$impl" "$w" "${N_OF[$w]}" "$p"
       done
     done
@@ -172,8 +190,11 @@ done
 # ------------------------------------------------------------------- report
 
 cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
-tokio_ver=$(grep -A1 '^name = "tokio"$' "$BENCHES/tokio-peer/Cargo.lock" 2>/dev/null |
-  sed -n 's/^version = "\(.*\)"/\1/p')
+lock_ver() { # lock_ver CRATE: its version in the Tokio twin's Cargo.lock
+  grep -A1 "^name = \"$1\"$" "$BENCHES/tokio-peer/Cargo.lock" 2>/dev/null |
+    sed -n 's/^version = "\(.*\)"/\1/p'
+}
+tokio_ver=$(lock_ver tokio)
 goro_rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
 [[ -n $(git -C "$ROOT" status --porcelain 2>/dev/null) ]] && goro_rev+="+dirty"
 
@@ -183,7 +204,9 @@ echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- machine: $(nproc) CPUs, ${cpu:-unknown CPU}; kernel $(uname -sr)"
 echo "- go: $([[ -n $GO ]] && "$GO" version || echo 'not available')"
 echo "- rustc: $(rustc --version); tokio ${tokio_ver:-?}"
+[[ -n ${BIN[crossbeam]:-} ]] &&
+  echo "- crossbeam: crossbeam-channel $(lock_ver crossbeam-channel), bounded(1024), two std threads (procs does not apply)"
 echo "- goro: $goro_rev$([[ -z ${BIN[goro]:-} ]] && echo ' (peerbench not built: no goro column)')"
 echo "- runs: $REPS per impl, interleaved, fresh processes, GOMAXPROCS in {${PROCS_LIST[*]}}$([[ ${#NICE[@]} -gt 0 ]] && echo ', nice -n -20')"
 echo
-python3 "$BENCHES/compare.py" "$SESSION" --impls goro,go,tokio
+python3 "$BENCHES/compare.py" "$SESSION" --impls "goro,go,tokio${BIN[crossbeam]:+,crossbeam}"

@@ -197,6 +197,85 @@ fn ring(n: usize) -> Outcome {
     }
 }
 
+/// Two producers, each sending its half of 0..N-1 on its own unbuffered
+/// channel; one consumer selects over both until it has N values. As in the
+/// Go twin the channels are never closed: this goroutine keeps a Sender of
+/// each until the consumer is done, so neither case turns ready with
+/// `Err(RecvError)` when its producer exits.
+fn select2(n: usize) -> Outcome {
+    let start = Instant::now();
+    let n = n as u64;
+    let half = n / 2;
+    let (a_tx, a) = goro::chan::<u64>(0);
+    let (b_tx, b) = goro::chan::<u64>(0);
+    let producer = |tx: goro::Sender<u64>, from, to| {
+        drop(goro::go!(
+            move || (from..to).for_each(|v| tx.send(v).unwrap())
+        ))
+    };
+    producer(a_tx.clone(), 0, half);
+    producer(b_tx.clone(), half, n);
+    let consumer = goro::go!(move || {
+        let mut sum = 0u64;
+        for _ in 0..n {
+            goro::select! {
+                recv(a) -> v => sum += v.unwrap(),
+                recv(b) -> v => sum += v.unwrap(),
+            }
+        }
+        sum
+    });
+    let sum = consumer.join().unwrap();
+    drop((a_tx, b_tx));
+    Outcome {
+        elapsed: start.elapsed(),
+        ops: n as f64,
+        ok: sum == n * (n - 1) / 2,
+    }
+}
+
+/// The SplitMix64 sequence the twins share to pick every goroutine's sleep.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E3779B97F4A7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// N goroutines, goroutine i sleeping 1 + (i-th SplitMix64(42) output mod
+/// 10) ms; wait for all. total_ms is the number that matters; the check is
+/// that all N woke and no earlier than the longest sleep.
+fn timers(n: usize) -> Outcome {
+    let mut rng = SplitMix64(42);
+    let sleeps: Vec<Duration> = (0..n)
+        .map(|_| Duration::from_millis(1 + rng.next() % 10))
+        .collect();
+    let longest = sleeps.iter().copied().max().unwrap_or_default();
+    let woke = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let wg = Countdown::new(n);
+    for d in sleeps {
+        let (wg, woke) = (wg.clone(), woke.clone());
+        drop(goro::go!(move || {
+            goro::time::sleep(d);
+            woke.fetch_add(1, Ordering::Relaxed);
+            wg.done();
+        }));
+    }
+    wg.wait();
+    let elapsed = start.elapsed();
+    Outcome {
+        elapsed,
+        ops: n as f64,
+        ok: woke.load(Ordering::Relaxed) == n && elapsed >= longest,
+    }
+}
+
 fn yield_bench(n: usize) -> Outcome {
     let start = Instant::now();
     let a = goro::go!(move || (0..n.div_ceil(2)).for_each(|_| goro::gosched()));
@@ -242,7 +321,7 @@ fn fib_spawn(n: usize) -> Outcome {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let usage = || -> ! {
-        eprintln!("usage: GOMAXPROCS=P peerbench WORKLOAD N\nworkloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring");
+        eprintln!("usage: GOMAXPROCS=P peerbench WORKLOAD N\nworkloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers");
         std::process::exit(2)
     };
     if args.len() != 3 {
@@ -258,6 +337,8 @@ fn main() {
         "chan_spsc" => chan_spsc,
         "chan_mpmc" => chan_mpmc,
         "ring" => ring,
+        "select2" => select2,
+        "timers" => timers,
         "fib_spawn" => fib_spawn,
         _ => usage(),
     };

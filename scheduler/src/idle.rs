@@ -15,6 +15,8 @@
 use std::sync::atomic::{fence, Ordering};
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use crate::futex;
 use crate::runtime::Shared;
 use crate::worker::{Local, Worker};
@@ -25,6 +27,9 @@ pub(crate) const NOTIFIED: u32 = 2;
 
 /// Steal attempts a spinning M makes before it goes to sleep.
 pub(crate) const SPIN_ROUNDS: usize = 512;
+
+/// A spinning M yields its CPU every this many rounds.
+pub(crate) const YIELD_EVERY: usize = 32;
 
 /// Spin rounds (three quarters of the spin phase, tens of microseconds)
 /// during which a spinning M leaves a P's only queued task alone (see
@@ -44,10 +49,43 @@ impl Worker {
         }
     }
 
+    /// `notify` for a worker reached through a G's `home` pointer, from a
+    /// waker that may hold a `Lock`: the system call is then deferred until
+    /// the waker releases it (see `lock.rs`).
+    ///
+    /// # Safety
+    /// `this` comes from `Arc::as_ptr` of a live `Arc<Worker>` (a G's home
+    /// while the G is alive and queued on it).
+    pub(crate) unsafe fn notify_home(this: *const Worker) {
+        // SAFETY: guaranteed by the caller.
+        let w = unsafe { &*this };
+        if w.sleep.load(Ordering::SeqCst) == AWAKE {
+            return;
+        }
+        if crate::lock::held() {
+            // SAFETY: `this` is the pointer of a live Arc (caller); taking
+            // our own strong reference keeps the worker alive until the
+            // deferred wake-up, even if the runtime ends meanwhile.
+            let arc = unsafe {
+                Arc::increment_strong_count(this);
+                Arc::from_raw(this)
+            };
+            crate::lock::defer_wake(arc);
+        } else {
+            w.wake_up();
+        }
+    }
+
     pub(crate) fn wake_up(&self) {
         if self.sleep.swap(NOTIFIED, Ordering::SeqCst) == SLEEPING {
             futex::wake(&self.sleep, 1);
         }
+    }
+}
+
+impl crate::lock::Wake for Worker {
+    fn wake(&self) {
+        self.wake_up();
     }
 }
 
@@ -174,14 +212,16 @@ impl Local {
     /// talk across Ms hand off through home queues; watching turns the
     /// futex wake-up that would follow into a cache-line transfer. It costs
     /// at most `HOME_WATCH` of CPU per idle period, and nothing once every
-    /// goroutine homed here has finished. Returns whether work showed up.
+    /// goroutine homed here has finished; it yields the CPU between checks,
+    /// so on an oversubscribed machine it does not keep the waker from
+    /// running. Returns whether work showed up.
     pub(crate) fn await_home_work(&self) -> bool {
         if self.worker.live.load(Ordering::Relaxed) == 0 {
             return false;
         }
         let start = Instant::now();
         loop {
-            for _ in 0..64 {
+            for _ in 0..16 {
                 if !self.worker.home.is_empty() {
                     return true;
                 }
@@ -190,6 +230,10 @@ impl Local {
             if self.shared.is_shutting_down() || start.elapsed() >= HOME_WATCH {
                 return false;
             }
+            // Passive spinning (Go's `osyield`): when the CPUs are
+            // oversubscribed, the thread about to ready our goroutine may be
+            // waiting for this very CPU.
+            std::thread::yield_now();
         }
     }
 

@@ -13,16 +13,71 @@
 //! exponential backoff (the holder is on another core for a few dozen
 //! nanoseconds; backing off keeps the spinners from stealing the lock's
 //! cache line from the holder, which doubled throughput on a channel
-//! hammered from two cores) and then sleeps on the futex, marking the word 2 so that `unlock` knows to wake one sleeper
-//! (Drepper's "Futexes are tricky", mutex 2). It blocks the OS thread, not
-//! the goroutine: critical sections are a few hundred instructions, shorter
-//! than a goroutine switch.
+//! hammered from two cores) and then sleeps on the futex, marking the word
+//! 2 so that `unlock` knows to wake one sleeper (Drepper's "Futexes are
+//! tricky", mutex 2). It blocks the OS thread, not the goroutine: critical
+//! sections are a few hundred instructions, shorter than a goroutine switch.
+//!
+//! Waking a sleeping M or thread is a system call of several microseconds
+//! on a virtual machine. Done under a channel lock, it stretches the
+//! critical section until the other side's spinning gives up and sleeps
+//! too, and every hand-off then costs a futex round trip (a slow mode that
+//! feeds itself). So while a thread holds any `Lock`, wake-ups it causes
+//! are queued (`defer_wake`) and made when it releases its last one. The
+//! work itself (the goroutine in its home queue, the permit) is published
+//! under the lock; only the system call waits.
 
-use std::cell::UnsafeCell;
+use std::cell::{Cell, RefCell, UnsafeCell};
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 use crate::futex;
+
+/// A wake-up postponed until the waker releases its last `Lock`.
+pub(crate) trait Wake {
+    fn wake(&self);
+}
+
+type Deferred = Arc<dyn Wake + Send + Sync>;
+
+thread_local! {
+    static LOCKS_HELD: Cell<u32> = const { Cell::new(0) };
+    static DEFERRED: RefCell<Vec<Deferred>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Whether the calling thread holds a `Lock` (its wake-ups are deferred).
+#[inline(never)]
+pub(crate) fn held() -> bool {
+    LOCKS_HELD.with(|h| h.get() != 0)
+}
+
+/// Queues `w` to be woken when the calling thread releases its last
+/// `Lock`. Only call it while `held()`.
+#[inline(never)]
+pub(crate) fn defer_wake(w: Deferred) {
+    DEFERRED.with(|d| d.borrow_mut().push(w));
+}
+
+#[inline(never)]
+fn enter() {
+    LOCKS_HELD.with(|h| h.set(h.get() + 1));
+}
+
+/// Leaves one lock; after the last one, makes the deferred wake-ups.
+#[inline(never)]
+fn leave() {
+    let last = LOCKS_HELD.with(|h| {
+        let n = h.get() - 1;
+        h.set(n);
+        n == 0
+    });
+    if last {
+        while let Some(w) = DEFERRED.with(|d| d.borrow_mut().pop()) {
+            w.wake();
+        }
+    }
+}
 
 const FREE: u32 = 0;
 const HELD: u32 = 1;
@@ -66,6 +121,7 @@ impl<T> Lock<T> {
     /// Locks without a guard; pair with [`raw_unlock`](Self::raw_unlock).
     #[inline]
     pub fn raw_lock(&self) {
+        enter();
         if self
             .word
             .compare_exchange(FREE, HELD, Ordering::Acquire, Ordering::Relaxed)
@@ -90,6 +146,16 @@ impl<T> Lock<T> {
                 std::hint::spin_loop();
             }
         }
+        // Passive spin (Go's `osyield`): the holder may be waiting for this
+        // CPU; one yield is far cheaper than a futex round trip.
+        std::thread::yield_now();
+        if self
+            .word
+            .compare_exchange(FREE, HELD, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+        {
+            return;
+        }
         // From here on we may have sleepers behind us: take it as CONTENDED
         // so our unlock wakes the next one.
         while self.word.swap(CONTENDED, Ordering::Acquire) != FREE {
@@ -107,6 +173,7 @@ impl<T> Lock<T> {
         if self.word.swap(FREE, Ordering::Release) == CONTENDED {
             futex::wake(&self.word, 1);
         }
+        leave();
     }
 
     /// The data under a lock taken with [`raw_lock`](Self::raw_lock).

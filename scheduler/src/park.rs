@@ -124,7 +124,7 @@ impl Waiter {
         match self.0 {
             // SAFETY: forwarded from the caller's contract.
             WaiterKind::Goroutine(g) => unsafe { ready(g) },
-            WaiterKind::Thread(t) => t.unpark(),
+            WaiterKind::Thread(t) => ThreadParker::unpark(t),
         }
     }
 
@@ -217,7 +217,10 @@ pub(crate) fn enqueue_readied(g: GRef) {
             // SAFETY: a G's home worker outlives the G (workers are freed
             // only after the runtime has finished every goroutine).
             let w: &Worker = unsafe { &*home };
-            w.push_home(g);
+            w.home.push(g);
+            std::sync::atomic::fence(Ordering::SeqCst);
+            // SAFETY: `home` is `Arc::as_ptr` of the G's live worker.
+            unsafe { Worker::notify_home(home) };
         }
     }
 }
@@ -241,8 +244,20 @@ impl ThreadParker {
         }
     }
 
-    fn unpark(&self) {
-        self.permit.store(SET, Ordering::Release);
+    /// Sets the permit; the futex wake-up waits until the waker releases
+    /// its `Lock`s, if it holds any (see `lock.rs`).
+    fn unpark(this: Arc<ThreadParker>) {
+        this.permit.store(SET, Ordering::Release);
+        if crate::lock::held() {
+            crate::lock::defer_wake(this);
+        } else {
+            futex::wake(&this.permit, 1);
+        }
+    }
+}
+
+impl crate::lock::Wake for ThreadParker {
+    fn wake(&self) {
         futex::wake(&self.permit, 1);
     }
 }

@@ -92,7 +92,13 @@ fn find_runnable(l: &Local) -> Option<Work> {
                     l.found_work();
                     return Some(Work::G(g, false));
                 }
-                std::hint::spin_loop();
+                if round % crate::idle::YIELD_EVERY == crate::idle::YIELD_EVERY - 1 {
+                    // Give the CPU to a runnable thread, if any (see
+                    // `await_home_work`).
+                    std::thread::yield_now();
+                } else {
+                    std::hint::spin_loop();
+                }
             }
             if l.stop_spinning() && l.has_pending_work() {
                 continue;
