@@ -200,14 +200,15 @@ const MPMC_TOTAL: u64 = if cfg!(debug_assertions) {
 };
 
 /// At 2 Ps the default run moves a tenth of `MPMC_TOTAL`. Measured on a
-/// 2-core machine: 10M values at 2 Ps take 1.3 s unbuffered and 1.1 s with
-/// a 64-slot buffer while the machine is otherwise idle, but 61-108 s
-/// (6-11 us a value) and 19-24 s while other processes keep its cores busy
-/// (at 1 P: 0.7-1.5 s and 0.3-0.5 s either way). With 8 x 8 goroutines
-/// spread over two Ms nearly every hand-off is a cross-thread wake
-/// (docs/benchmarks.md, "Channels, first cut"), and those suffer most from
-/// a contended CPU. The full size at 2 Ps is
-/// `mpmc_stress_full_size_two_procs` (ignored by default:
+/// shared 2-core machine (main at 0b6dcce): 10M values at 2 Ps take
+/// 4-6 s unbuffered and 1.0-1.4 s with a 64-slot buffer under light
+/// background load, but 75 s and 22 s while three CPU-bound processes
+/// compete for the two cores (1M then took up to 25 s per run, with the
+/// process on CPU only 2-5% of that time). At 1 P: 0.9-2.5 s and
+/// 0.3-0.7 s either way. With 8 x 8 goroutines spread over two Ms nearly
+/// every hand-off is a cross-thread wake (docs/benchmarks.md, "Channels,
+/// first cut"), and those suffer most from a contended CPU. The full size
+/// at 2 Ps is `mpmc_stress_full_size_two_procs` (ignored by default:
 /// `cargo test --release --test chan -- --ignored`).
 const MPMC_TOTAL_TWO_PROCS: u64 = MPMC_TOTAL / 10;
 
@@ -222,7 +223,7 @@ fn mpmc_stress_unbuffered_and_buffered() {
 }
 
 #[test]
-#[ignore = "2.4 s on an idle 2-core machine, 80-130 s on a busy one"]
+#[ignore = "5-7 s on a lightly loaded 2-core machine, ~100 s on an oversubscribed one"]
 fn mpmc_stress_full_size_two_procs() {
     for cap in [0, 64] {
         mpmc_report(2, cap, MPMC_TOTAL);
