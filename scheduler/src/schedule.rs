@@ -1,7 +1,10 @@
 //! The scheduler loop every M runs (Go's `schedule` / `findRunnable`).
 //!
 //! Order of the search, per round:
-//! 1. `runnext` (a G readied by the previous one; it inherits the slice).
+//! 1. `runnext` (a G readied by the previous one; it inherits the slice),
+//!    except that after 16 such hand-offs in a row a task from the local
+//!    fresh queue runs first: a ping-pong pair must not leave new
+//!    goroutines to thieves, since once stolen they never come back.
 //! 2. Every 61st tick, one task from the global queue first, so two
 //!    goroutines respawning each other cannot starve it (Go's rule).
 //! 3. The home queue (started goroutines readied from elsewhere) and the
@@ -36,6 +39,9 @@ enum Work {
 }
 
 const GLOBAL_QUEUE_EVERY: u64 = 61;
+
+/// Consecutive `runnext` hand-offs after which a queued fresh task runs.
+const RUNNEXT_STREAK: u32 = 16;
 
 /// Runs goroutines until the runtime shuts down or this worker retires.
 pub(crate) fn schedule_loop(l: &Local) {
@@ -114,8 +120,21 @@ fn find_runnable(l: &Local) -> Option<Work> {
 
 fn local_work(l: &Local) -> Option<Work> {
     if let Some(g) = l.runnext.take() {
-        return Some(Work::G(g, true));
+        let streak = l.runnext_streak.get();
+        if streak < RUNNEXT_STREAK || l.fresh.is_empty() {
+            l.runnext_streak.set(streak + 1);
+            return Some(Work::G(g, true));
+        }
+        // A pair handing off through runnext would starve this P's fresh
+        // queue until a thief takes it, splitting goroutines that likely
+        // talk to the pair across Ms for good: start one here first.
+        l.runnext.set(Some(g));
+        l.runnext_streak.set(0);
+        if let Some(item) = l.fresh.pop() {
+            return Some(Work::Item(item));
+        }
     }
+    l.runnext_streak.set(0);
     let tick = l.tick.get();
     let has_p = l.worker.has_p.load(Ordering::Relaxed);
     if has_p && tick.is_multiple_of(GLOBAL_QUEUE_EVERY) {

@@ -134,6 +134,8 @@ pub(crate) struct Local {
     pub trim_cursor: Cell<usize>,
     /// The last goroutine yielded: take fresh work before the home queue.
     pub prefer_fresh: Cell<bool>,
+    /// `runnext` hand-offs in a row (see `local_work`).
+    pub runnext_streak: Cell<u32>,
     pub rng: Cell<u64>,
     /// Goroutine ids handed out in batches (Go's `goidcache`).
     pub goid_next: Cell<u64>,
@@ -162,6 +164,7 @@ impl Local {
             tick: Cell::new(0),
             trim_cursor: Cell::new(0),
             prefer_fresh: Cell::new(false),
+            runnext_streak: Cell::new(0),
             rng: Cell::new(seed),
             goid_next: Cell::new(0),
             goid_end: Cell::new(0),
