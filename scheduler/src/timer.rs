@@ -249,27 +249,29 @@ pub fn add_timer(when: Instant, target: Arc<dyn TimerTarget>, seq: u64, runtime:
 }
 
 fn route(when: Instant, action: Action, runtime: Option<&Handle>) {
-    if let Current::Worker(l) = context::current() {
-        // SAFETY: `Current::Worker` points at this thread's live Local.
-        let l = unsafe { &*l };
-        let ours = runtime.is_none_or(|h| h.is(&l.shared));
-        if ours && l.worker.has_p.load(Ordering::Acquire) {
-            // Our own M is running (us): no wake-up needed.
-            l.worker.timers.push(when, action);
-            return;
+    match context::current() {
+        Current::Worker(l) => {
+            // SAFETY: `Current::Worker` points at this thread's live Local.
+            let l = unsafe { &*l };
+            if runtime.is_none_or(|h| h.is(&l.shared)) {
+                if l.worker.has_p.load(Ordering::Acquire) {
+                    // Our own M is running (us): no wake-up needed.
+                    l.worker.timers.push(when, action);
+                } else {
+                    add_to_some_p(&l.shared, when, action);
+                }
+                return;
+            }
         }
-        if ours {
-            add_to_some_p(&l.shared, when, action);
-            return;
+        Current::Helper(s) => {
+            // SAFETY: a helper thread holds an Arc of its Shared.
+            let shared = unsafe { &*s };
+            if runtime.is_none_or(|h| h.is(shared)) {
+                add_to_some_p(shared, when, action);
+                return;
+            }
         }
-    }
-    if let Current::Helper(s) = context::current() {
-        // SAFETY: a helper thread holds an Arc of its Shared.
-        let shared = unsafe { &*s };
-        if runtime.is_none_or(|h| h.is(shared)) {
-            add_to_some_p(shared, when, action);
-            return;
-        }
+        Current::None => {}
     }
     if let Some(shared) = runtime.and_then(Handle::shared) {
         if !shared.is_shutting_down() {
@@ -281,7 +283,9 @@ fn route(when: Instant, action: Action, runtime: Option<&Handle>) {
 }
 
 /// Adds to an active P's heap (spread by deadline bits, so timers armed
-/// from outside do not all land on one P).
+/// from outside do not all land on one P). A runtime always has an active
+/// P, so `sleep`'s entries (which point at a goroutine) never reach the
+/// outside heap, which outlives runtimes.
 fn add_to_some_p(shared: &Shared, when: Instant, action: Action) {
     let workers = shared.active_workers();
     if workers.is_empty() {
