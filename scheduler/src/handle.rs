@@ -69,10 +69,8 @@ impl Handle {
             return false;
         }
         let site = std::panic::Location::caller();
-        match shared.spawn_global(site, None, false, f) {
-            Ok(_detached) => true,
-            Err(_) => false,
-        }
+        // Dropping the JoinHandle detaches the goroutine.
+        shared.spawn_global(site, None, false, f).is_ok()
     }
 }
 

@@ -235,10 +235,7 @@ impl<T> Sender<T> {
         };
         let wait = Wait::new(Some(v));
         inner.block_on(st, &wait, true);
-        match wait.take() {
-            Some(v) if wait.was_closed() => Err(SendError(v)),
-            _ => Ok(()),
-        }
+        wait.sent()
     }
 
     /// Sends `v` if that needs no waiting.
@@ -265,7 +262,7 @@ impl<T> Receiver<T> {
         }
         let wait = Wait::new(None);
         inner.block_on(st, &wait, false);
-        wait.take().ok_or(RecvError)
+        wait.received()
     }
 
     /// Receives a value if one is available now.

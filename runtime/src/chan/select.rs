@@ -23,9 +23,7 @@ use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use super::wait::{SyncPoint, Wait, Wakeups};
-use super::{
-    remove, Inner, Receiver, RecvError, SelectTimeoutError, SendError, Sender, TrySendError,
-};
+use super::{Inner, Receiver, RecvError, SelectTimeoutError, SendError, Sender, TrySendError};
 use crate::sched::{park, WaitReason};
 
 /// One case of a `select` (built by the `select!` macro).
@@ -141,11 +139,11 @@ impl<T> SelectCase for RecvCase<'_, T> {
     }
 
     fn withdraw(&mut self) {
-        remove(&mut self.inner.lock().recvq, &self.wait);
+        self.inner.withdraw(&self.wait, false);
     }
 
     fn finish(&mut self) {
-        self.result = Some(self.wait.take().ok_or(RecvError));
+        self.result = Some(self.wait.received());
     }
 }
 
@@ -176,14 +174,11 @@ impl<T> SelectCase for SendCase<'_, T> {
     }
 
     fn withdraw(&mut self) {
-        remove(&mut self.inner.lock().sendq, &self.wait);
+        self.inner.withdraw(&self.wait, true);
     }
 
     fn finish(&mut self) {
-        self.result = Some(match self.wait.take() {
-            Some(v) if self.wait.was_closed() => Err(SendError(v)),
-            _ => Ok(()),
-        });
+        self.result = Some(self.wait.sent());
     }
 }
 

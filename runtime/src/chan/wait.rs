@@ -25,6 +25,7 @@ use std::collections::VecDeque;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use super::{RecvError, SendError};
 use crate::sched::{current_waiter, Waiter, Wakeup};
 
 const UNCLAIMED: usize = usize::MAX;
@@ -100,11 +101,6 @@ impl<T> Wait<T> {
         std::ptr::eq(self, p.0.as_ptr())
     }
 
-    /// Whether the completer found the channel closed.
-    pub(crate) fn was_closed(&self) -> bool {
-        self.closed.load(Ordering::Relaxed)
-    }
-
     /// The slot, while no completer can reach the record (before it is
     /// queued, or after it won and was woken, or after it was withdrawn).
     pub(crate) fn slot_mut(&mut self) -> &mut Option<T> {
@@ -112,11 +108,24 @@ impl<T> Wait<T> {
     }
 
     /// Takes the slot's value after the owner was woken.
-    pub(crate) fn take(&self) -> Option<T> {
+    fn take(&self) -> Option<T> {
         // SAFETY: called by the owner after its wake-up: the claimer wrote
         // the slot before waking it (the wake orders the write before this
         // read) and does not touch the record again.
         unsafe { (*self.slot.get()).take() }
+    }
+
+    /// A woken sender's outcome: its value comes back if `close` woke it.
+    pub(crate) fn sent(&self) -> Result<(), SendError<T>> {
+        match self.take() {
+            Some(v) if self.closed.load(Ordering::Relaxed) => Err(SendError(v)),
+            _ => Ok(()),
+        }
+    }
+
+    /// A woken receiver's outcome: the value, or `RecvError` from `close`.
+    pub(crate) fn received(&self) -> Result<T, RecvError> {
+        self.take().ok_or(RecvError)
     }
 }
 
