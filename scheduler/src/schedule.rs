@@ -85,7 +85,11 @@ fn find_runnable(l: &Local) -> Option<Work> {
             }
         } else if l.try_start_spinning() {
             for round in 0..crate::idle::SPIN_ROUNDS {
-                l.run_others_timers();
+                // Other Ps' timers once per yield period, not every round
+                // (it walks the P list under its lock, as stealing does).
+                if round % crate::idle::YIELD_EVERY == 0 {
+                    l.run_others_timers();
+                }
                 if l.runnext.get().is_some() || l.worker.timers.due_now() {
                     break;
                 }
