@@ -7,10 +7,10 @@
 //! `benches/compare.sh` runs all three side by side.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use goro::sched::{current_waiter, park, WaitReason, Waiter};
+use goro::sync::WaitGroup;
 
 struct Outcome {
     elapsed: Duration,
@@ -18,45 +18,16 @@ struct Outcome {
     ok: bool,
 }
 
-/// A minimal WaitGroup (count down, one waiter), built on goro's park/ready
-/// contract so this file needs nothing beyond the runtime core.
-struct Countdown {
-    left: AtomicUsize,
-    waiter: Mutex<Option<Waiter>>,
-}
-
-impl Countdown {
-    fn new(n: usize) -> Arc<Countdown> {
-        Arc::new(Countdown {
-            left: AtomicUsize::new(n),
-            waiter: Mutex::new(None),
-        })
-    }
-
-    fn done(&self) {
-        if self.left.fetch_sub(1, Ordering::AcqRel) == 1 {
-            if let Some(w) = self.waiter.lock().unwrap().take() {
-                // SAFETY: registered once by `wait`, taken under the lock.
-                unsafe { w.wake() };
-            }
-        }
-    }
-
-    fn wait(&self) {
-        {
-            let mut slot = self.waiter.lock().unwrap();
-            if self.left.load(Ordering::Acquire) == 0 {
-                return;
-            }
-            *slot = Some(current_waiter());
-        }
-        park(WaitReason::SyncWaitGroupWait);
-    }
+/// A WaitGroup already counting `n`.
+fn wait_group(n: usize) -> WaitGroup {
+    let wg = WaitGroup::new();
+    wg.add(n as i64);
+    wg
 }
 
 fn spawn_join(n: usize) -> Outcome {
     let start = Instant::now();
-    let wg = Countdown::new(n);
+    let wg = wait_group(n);
     for _ in 0..n {
         let wg = wg.clone();
         drop(goro::go!(move || wg.done()));
@@ -258,7 +229,7 @@ fn timers(n: usize) -> Outcome {
     let longest = sleeps.iter().copied().max().unwrap_or_default();
     let woke = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
-    let wg = Countdown::new(n);
+    let wg = wait_group(n);
     for d in sleeps {
         let (wg, woke) = (wg.clone(), woke.clone());
         drop(goro::go!(move || {

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{cpu_time, status_field, DropCounter, Latch};
+use common::{cpu_time, status_field, wait_group, DropCounter};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -38,7 +38,7 @@ fn abandoned_goroutines_are_unwound_when_run_returns() {
     let dropped = Arc::new(AtomicUsize::new(0));
     let d = dropped.clone();
     let handles = goro::run(move || {
-        let never = Latch::new(1);
+        let never = wait_group(1);
         (0..100)
             .map(|_| {
                 let guard = DropCounter(d.clone());

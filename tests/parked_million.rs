@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{status_field, vma_count, Latch};
+use common::{status_field, vma_count, wait_group};
 
 #[test]
 fn one_million_parked_goroutines_are_cheap() {
@@ -14,15 +14,15 @@ fn one_million_parked_goroutines_are_cheap() {
         .build()
         .unwrap();
     let (rss_per_g, vmas) = rt.run(|| {
-        let parked = Latch::new(N);
-        let release = Latch::new(1);
+        let parked = wait_group(N);
+        let release = wait_group(1);
         let rss_before = status_field("VmRSS") + status_field("VmPTE");
         let handles: Vec<_> = (0..N)
             .map(|_| {
                 let parked = parked.clone();
                 let release = release.clone();
                 goro::go!(move || {
-                    parked.count_down();
+                    parked.done();
                     release.wait();
                 })
             })
@@ -30,7 +30,7 @@ fn one_million_parked_goroutines_are_cheap() {
         parked.wait();
         let rss_after = status_field("VmRSS") + status_field("VmPTE");
         let vmas = vma_count();
-        release.count_down();
+        release.done();
         for h in handles {
             h.join().unwrap();
         }

@@ -681,10 +681,10 @@ fn select_on_plain_threads() {
 #[test]
 fn empty_select_blocks_forever() {
     let h = rt(2).run(|| {
-        let started = common::Latch::new(1);
+        let started = common::wait_group(1);
         let s = started.clone();
         let h = goro::go!(move || {
-            s.count_down();
+            s.done();
             select! {}
         });
         started.wait();

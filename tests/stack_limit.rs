@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::Latch;
+use common::wait_group;
 
 #[test]
 fn vma_budget_exhaustion_returns_stack_limit_and_the_process_stays_healthy() {
@@ -14,7 +14,7 @@ fn vma_budget_exhaustion_returns_stack_limit_and_the_process_stays_healthy() {
         .build()
         .unwrap();
     rt.run(|| {
-        let release = Latch::new(1);
+        let release = wait_group(1);
         let mut handles = Vec::new();
         let err = loop {
             let r = release.clone();
@@ -37,7 +37,7 @@ fn vma_budget_exhaustion_returns_stack_limit_and_the_process_stays_healthy() {
         let panicked = std::panic::catch_unwind(|| goro::go!(|| ())).unwrap_err();
         let text = panicked.downcast_ref::<String>().unwrap();
         assert!(text.contains("vm.max_map_count"), "{text}");
-        release.count_down();
+        release.done();
         handles.into_iter().for_each(|h| h.join().unwrap());
         // Budget is available again once goroutines finish.
         assert!(goro::try_go(|| ()).unwrap().join().is_ok());

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{status_field, Latch};
+use common::{status_field, wait_group};
 
 fn deep(depth: usize) -> u64 {
     let mut frame = [0u8; 1024];
@@ -23,8 +23,8 @@ fn a_deep_excursion_is_trimmed_back_after_parking() {
         .build()
         .unwrap();
     let (grown, trimmed) = rt.run(|| {
-        let parked = Latch::new(N);
-        let release = Latch::new(1);
+        let parked = wait_group(N);
+        let release = wait_group(1);
         let base = status_field("VmRSS");
         let hs: Vec<_> = (0..N)
             .map(|_| {
@@ -32,7 +32,7 @@ fn a_deep_excursion_is_trimmed_back_after_parking() {
                 goro::go!(move || {
                     // About 128 KiB of frames, then park at a shallow depth.
                     std::hint::black_box(deep(120));
-                    parked.count_down();
+                    parked.done();
                     release.wait();
                 })
             })
@@ -48,7 +48,7 @@ fn a_deep_excursion_is_trimmed_back_after_parking() {
                 break;
             }
         }
-        release.count_down();
+        release.done();
         hs.into_iter().for_each(|h| h.join().unwrap());
         (grown, trimmed)
     });

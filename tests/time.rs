@@ -641,16 +641,16 @@ fn idle_runtime_with_pending_timers_uses_no_cpu() {
     let _s = serial();
     let t0 = Instant::now();
     let used = rt(2).run(|| {
-        let started = common::Latch::new(2);
+        let started = common::wait_group(2);
         let s = started.clone();
         goro::go!(move || {
             let timer = Timer::new(Duration::from_secs(10));
-            s.count_down();
+            s.done();
             timer.chan().recv().unwrap();
         });
         let s = started.clone();
         goro::go!(move || {
-            s.count_down();
+            s.done();
             sleep(Duration::from_secs(10));
         });
         started.wait();

@@ -2,12 +2,13 @@
 //!
 //! This crate is the user-facing layer over `goro-scheduler`: the `go!`
 //! macro and the runtime calls, channels and `select!` (`chan`), and
-//! `time`; sync, context, errgroup and net will build on the scheduler's
-//! park/ready contract in their own modules the same way.
+//! `time`, and `sync`; context, errgroup and net will build on the
+//! scheduler's park/ready contract in their own modules the same way.
 
 pub mod chan;
 mod go_macro;
 mod select_macro;
+pub mod sync;
 pub mod time;
 
 pub use chan::{

@@ -43,6 +43,12 @@ unsafe impl<T: Send> Send for Lock<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for Lock<T> {}
 
+impl<T: Default> Default for Lock<T> {
+    fn default() -> Lock<T> {
+        Lock::new(T::default())
+    }
+}
+
 /// Access to a [`Lock`]'s data; unlocks on drop.
 pub struct LockGuard<'a, T> {
     lock: &'a Lock<T>,

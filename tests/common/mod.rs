@@ -1,12 +1,12 @@
 //! Helpers shared by the integration tests: process statistics, a drop
-//! counter and a countdown latch built on goro's park/ready contract.
+//! counter and a WaitGroup latch.
 
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use goro::sched::{current_waiter, park, WaitReason, Waiter};
+use goro::sync::WaitGroup;
 
 /// A field of /proc/self/status in kB (VmRSS, VmPTE, Threads, ...).
 pub fn status_field(name: &str) -> u64 {
@@ -48,40 +48,11 @@ impl Drop for DropCounter {
     }
 }
 
-/// A one-shot latch: `wait` parks until `count_down` was called `n` times.
-pub struct Latch {
-    left: AtomicUsize,
-    waiters: Mutex<Vec<Waiter>>,
-}
-
-impl Latch {
-    pub fn new(n: usize) -> Arc<Latch> {
-        Arc::new(Latch {
-            left: AtomicUsize::new(n),
-            waiters: Mutex::new(Vec::new()),
-        })
-    }
-
-    pub fn count_down(&self) {
-        if self.left.fetch_sub(1, Ordering::AcqRel) == 1 {
-            let ws = std::mem::take(&mut *self.waiters.lock().unwrap());
-            for w in ws {
-                // SAFETY: each waiter registered once, taken under the lock.
-                unsafe { w.wake() };
-            }
-        }
-    }
-
-    pub fn wait(&self) {
-        {
-            let mut ws = self.waiters.lock().unwrap();
-            if self.left.load(Ordering::Acquire) == 0 {
-                return;
-            }
-            ws.push(current_waiter());
-        }
-        park(WaitReason::SyncWaitGroupWait);
-    }
+/// A WaitGroup already counting `n` (a one-shot latch for tests).
+pub fn wait_group(n: usize) -> WaitGroup {
+    let wg = WaitGroup::new();
+    wg.add(n as i64);
+    wg
 }
 
 /// A small deterministic pseudo-random generator (xorshift64*) for tests
