@@ -3,6 +3,7 @@
 //! context cancelled on failure (golang.org/x/sync/errgroup).
 //!
 //! ```
+//! # use goro_runtime as goro; // the doctest links goro's runtime crate
 //! goro::run(|| {
 //!     let (g, ctx) = goro::errgroup::with_context(&goro::context::background());
 //!     g.set_limit(2);

@@ -2,6 +2,7 @@
 //! flow down a tree of goroutines (Go's `context` package).
 //!
 //! ```
+//! # use goro_runtime as goro; // the doctest links goro's runtime crate
 //! use std::time::Duration;
 //! use goro::context::{self, Error};
 //!
