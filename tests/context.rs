@@ -513,3 +513,13 @@ fn error_text_matches_go() {
     assert_eq!(context::todo().err(), None);
     assert!(format!("{:?}", context::background()).starts_with("Context"));
 }
+
+#[test]
+fn handles_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Context>();
+    send_sync::<context::CancelFunc>();
+    send_sync::<context::CancelCauseFunc>();
+    send_sync::<context::AfterFunc>();
+    send_sync::<goro::errgroup::Group<String>>();
+}
