@@ -8,8 +8,7 @@
 //!     let (g, ctx) = goro::errgroup::with_context(&goro::context::background());
 //!     g.set_limit(2);
 //!     for i in 0..5u32 {
-//!         let ctx = ctx.clone();
-//!         g.go(move || if i == 3 { Err(format!("task {i} failed")) } else { drop(ctx); Ok(()) });
+//!         g.go(move || if i == 3 { Err(format!("task {i} failed")) } else { Ok(()) });
 //!     }
 //!     assert_eq!(g.wait(), Err("task 3 failed".to_string()));
 //!     assert!(ctx.err().is_some());
@@ -42,9 +41,11 @@ use crate::sync::WaitGroup;
 /// A collection of goroutines whose first error [`wait`](Group::wait)
 /// returns. `E` is the goroutines' error type.
 ///
-/// Dropping a group without waiting detaches its goroutines (like dropping
-/// a `JoinHandle`); a `with_context` context is then cancelled when the
-/// last of them finishes.
+/// [`wait`](Group::wait) consumes the group, so the first error is handed
+/// out once; the group's own goroutines cannot add to it (use a channel to
+/// the goroutine that owns it). Dropping a group without waiting detaches
+/// its goroutines (like dropping a `JoinHandle`); a `with_context` context
+/// is then cancelled when the last of them finishes.
 pub struct Group<E> {
     shared: Arc<Shared<E>>,
 }
