@@ -247,6 +247,62 @@ fn timers(n: usize) -> Outcome {
     }
 }
 
+/// N contexts under one `with_cancel` root: ceil(N/100) children of the
+/// root, the rest grandchildren spread over them (N = 10,000: 100 children
+/// with 99 grandchildren each), one goroutine per context parked in
+/// `select!` on its `done()` and on its own inbox channel (nobody sends on
+/// it; a worker's usual shape). The timed part is from the root's cancel to
+/// every waiter having woken and seen `Canceled` (building the tree and
+/// starting the waiters is not timed); ns_per_op is that over N.
+fn ctx_cancel(n: usize) -> Outcome {
+    use goro::context::{background, with_cancel, Error};
+    let (root, cancel) = with_cancel(&background());
+    let k = n.div_ceil(100);
+    let mut ctxs: Vec<goro::context::Context> = Vec::with_capacity(n);
+    let mut cancels = Vec::with_capacity(n);
+    for i in 0..n {
+        let parent = if i < k {
+            root.clone()
+        } else {
+            ctxs[i % k].clone()
+        };
+        let (ctx, f) = with_cancel(&parent);
+        ctxs.push(ctx);
+        cancels.push(f);
+    }
+    let (ready, woken) = (wait_group(n), wait_group(n));
+    let canceled = Arc::new(AtomicUsize::new(0));
+    let mut inboxes = Vec::with_capacity(n);
+    for ctx in &ctxs {
+        let (inbox_tx, inbox) = goro::chan::<()>(0);
+        inboxes.push(inbox_tx);
+        let ctx = ctx.clone();
+        let (ready, woken, canceled) = (ready.clone(), woken.clone(), canceled.clone());
+        drop(goro::go!(move || {
+            ready.done();
+            goro::select! {
+                recv(ctx.done()) -> _ => {},
+                recv(inbox) -> _ => {},
+            }
+            if ctx.err() == Some(Error::Canceled) {
+                canceled.fetch_add(1, Ordering::Relaxed);
+            }
+            woken.done();
+        }));
+    }
+    ready.wait();
+    let start = Instant::now();
+    cancel.cancel();
+    woken.wait();
+    let elapsed = start.elapsed();
+    drop((cancels, inboxes));
+    Outcome {
+        elapsed,
+        ops: n as f64,
+        ok: canceled.load(Ordering::Relaxed) == n && root.child_count() == 0,
+    }
+}
+
 fn yield_bench(n: usize) -> Outcome {
     let start = Instant::now();
     let a = goro::go!(move || (0..n.div_ceil(2)).for_each(|_| goro::gosched()));
@@ -292,7 +348,7 @@ fn fib_spawn(n: usize) -> Outcome {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let usage = || -> ! {
-        eprintln!("usage: GOMAXPROCS=P peerbench WORKLOAD N\nworkloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers");
+        eprintln!("usage: GOMAXPROCS=P peerbench WORKLOAD N\nworkloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers ctx_cancel");
         std::process::exit(2)
     };
     if args.len() != 3 {
@@ -310,6 +366,7 @@ fn main() {
         "ring" => ring,
         "select2" => select2,
         "timers" => timers,
+        "ctx_cancel" => ctx_cancel,
         "fib_spawn" => fib_spawn,
         _ => usage(),
     };

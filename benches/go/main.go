@@ -47,6 +47,7 @@ var workloads = map[string]workload{
 	"timers":     timersBench,
 	"mutex":      mutexBench,
 	"park_mem":   parkMem,
+	"ctx_cancel": ctxCancel,
 }
 
 func usage() {

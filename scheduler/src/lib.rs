@@ -60,7 +60,7 @@ pub use spawn::{
     go, gomaxprocs, gosched, lock_os_thread, num_goroutine, preempt_point, set_gomaxprocs,
     spawn_local, spawn_migratory, try_go, unlock_os_thread, GoBuilder, SpawnError,
 };
-pub use task::JoinHandle;
+pub use task::{forced_unwind_in_progress, JoinHandle};
 pub use timer::{add_timer, sleep_until, TimerTarget};
 
 /// Whether the caller runs inside a goroutine.

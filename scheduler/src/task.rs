@@ -242,7 +242,11 @@ where
     }
 }
 
-fn forced_unwind_in_progress() -> bool {
+/// Whether the running goroutine is being unwound because the runtime
+/// abandoned it at shutdown. Code that catches panics inside a goroutine
+/// (`catch_unwind`) must resume such an unwind at once: it is not a user
+/// panic, and the goroutine's stack must unwind to its root.
+pub fn forced_unwind_in_progress() -> bool {
     // SAFETY: `current_g` is the goroutine running this code, alive while it runs.
     current_g().is_some_and(|g| unsafe { g.as_ref() }.force_unwinding.get())
 }
