@@ -65,8 +65,13 @@ impl RawMutex {
         }
     }
 
+    /// Locks, parking until it can. Like every runtime call, it first
+    /// yields if sysmon asked this goroutine to: a goroutine that relocks a
+    /// mutex in a loop would otherwise keep a woken waiter on its own M from
+    /// ever running (nor letting starvation mode begin).
     #[inline]
     pub(crate) fn lock(&self) {
+        crate::preempt_point();
         if self
             .state
             .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)

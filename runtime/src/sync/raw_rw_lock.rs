@@ -62,6 +62,7 @@ impl RawRwLock {
 
     #[inline]
     pub(crate) fn read(&self) {
+        crate::preempt_point(); // as RawMutex::lock
         if !self.try_read() {
             self.lock_slow(Side::Read);
         }
@@ -87,6 +88,7 @@ impl RawRwLock {
 
     #[inline]
     pub(crate) fn write(&self) {
+        crate::preempt_point(); // as RawMutex::lock
         if !self.try_write() {
             self.lock_slow(Side::Write);
         }

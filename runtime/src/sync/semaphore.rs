@@ -62,6 +62,7 @@ impl Semaphore {
                 self.size
             );
         }
+        crate::preempt_point(); // as Mutex::lock
         let mut state = self.state.lock();
         if self.size - state.held >= n && state.waiters.is_empty() {
             state.held += n;
