@@ -204,15 +204,13 @@ fn try_variants_do_not_wait() {
     });
 }
 
-/// Waiters counted under the mutex, so the caller knows all are parked.
-fn parked_waiters(
-    n: usize,
-) -> (
-    Arc<(Mutex<(usize, bool)>, Cond)>,
-    Arc<AtomicUsize>,
-    WaitGroup,
-) {
-    let shared = Arc::new((Mutex::new((0usize, false)), Cond::new()));
+/// A mutex counting the goroutines that wait on the Cond beside it.
+type Waiting = Arc<(Mutex<usize>, Cond)>;
+
+/// `n` goroutines parked on a Cond (counted under its mutex, so the caller
+/// knows all are parked), each adding to `woken` when it wakes.
+fn parked_waiters(n: usize) -> (Waiting, Arc<AtomicUsize>, WaitGroup) {
+    let shared: Waiting = Arc::new((Mutex::new(0), Cond::new()));
     let woken = Arc::new(AtomicUsize::new(0));
     let wg = WaitGroup::new();
     for _ in 0..n {
@@ -220,13 +218,13 @@ fn parked_waiters(
         wg.go(move || {
             let (m, c) = &*shared;
             let mut g = m.lock();
-            g.0 += 1;
+            *g += 1;
             g = c.wait(g);
             woken.fetch_add(1, Ordering::SeqCst);
             drop(g);
         });
     }
-    while shared.0.lock().0 < n {
+    while *shared.0.lock() < n {
         goro::time::sleep(Duration::from_millis(1));
     }
     (shared, woken, wg)

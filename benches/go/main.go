@@ -47,6 +47,9 @@ var workloads = map[string]workload{
 	"timers":     timersBench,
 	"mutex":      mutexBench,
 	"park_mem":   parkMem,
+
+	"mutex_uncontended": mutexUncontended,
+	"wg":                wgBench,
 }
 
 func usage() {

@@ -21,6 +21,7 @@ use crate::sched::WaitReason;
 /// A condition variable; see the module comment.
 ///
 /// ```
+/// # use goro_runtime as goro;
 /// use std::sync::Arc;
 /// use goro::sync::{Cond, Mutex};
 /// goro::run(|| {

@@ -19,6 +19,7 @@ use super::raw_mutex::RawMutex;
 /// A mutual exclusion lock protecting a `T`; see the module comment.
 ///
 /// ```
+/// # use goro_runtime as goro;
 /// use std::sync::Arc;
 /// goro::run(|| {
 ///     let counter = Arc::new(goro::sync::Mutex::new(0));
@@ -65,12 +66,6 @@ impl<T> Mutex<T> {
             data: UnsafeCell::new(value),
         }
     }
-
-    /// Consumes the mutex and returns the data; `Err` if poisoned.
-    pub fn into_inner(self) -> LockResult<T> {
-        let poisoned = self.poison.get();
-        poison::map_result(poisoned, self.data.into_inner())
-    }
 }
 
 impl<T: ?Sized> Mutex<T> {
@@ -113,48 +108,9 @@ impl<T: ?Sized> Mutex<T> {
         };
         poison::map_result(self.poison.get(), guard)
     }
-
-    /// Whether a holder panicked (and the flag was not cleared since).
-    pub fn is_poisoned(&self) -> bool {
-        self.poison.get()
-    }
-
-    /// Clears the poisoned state.
-    pub fn clear_poison(&self) {
-        self.poison.clear();
-    }
-
-    /// The data, through exclusive access (no locking); `Err` if poisoned.
-    pub fn get_mut(&mut self) -> LockResult<&mut T> {
-        let poisoned = self.poison.get();
-        poison::map_result(poisoned, self.data.get_mut())
-    }
 }
 
-impl<T: Default> Default for Mutex<T> {
-    fn default() -> Mutex<T> {
-        Mutex::new(T::default())
-    }
-}
-
-impl<T> From<T> for Mutex<T> {
-    fn from(value: T) -> Mutex<T> {
-        Mutex::new(value)
-    }
-}
-
-impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("Mutex");
-        match self.try_lock() {
-            Ok(guard) => d.field("data", &&*guard),
-            Err(TryLockError::Poisoned(e)) => d.field("data", &&**e.get_ref()),
-            Err(TryLockError::WouldBlock) => d.field("data", &format_args!("<locked>")),
-        };
-        d.field("poisoned", &self.poison.get())
-            .finish_non_exhaustive()
-    }
-}
+poison::std_lock_surface!(Mutex, try_lock);
 
 impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// Unlocks without the poison check and returns the mutex (Cond's wait

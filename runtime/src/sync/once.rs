@@ -27,6 +27,7 @@ const COMPLETE: u8 = 2;
 /// Runs a function once; see the module comment.
 ///
 /// ```
+/// # use goro_runtime as goro;
 /// static INIT: goro::sync::Once = goro::sync::Once::new();
 /// goro::run(|| {
 ///     let wg = goro::sync::WaitGroup::new();

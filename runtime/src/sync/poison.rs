@@ -83,3 +83,67 @@ fn poisoned(what: &str) -> ! {
          (recover with {what}::clear_poison, or lock with the *_result variant)"
     )
 }
+
+/// The std-like surface [`Mutex`](super::Mutex) and
+/// [`RwLock`](super::RwLock) share, for a lock type with `poison: Flag` and
+/// `data: UnsafeCell<T>` fields and a `new` constructor: `into_inner`,
+/// `get_mut`, `is_poisoned`, `clear_poison`, `Default`, `From`, and a
+/// `Debug` showing the data when `$try_access` gets it without waiting.
+macro_rules! std_lock_surface {
+    ($lock:ident, $try_access:ident) => {
+        impl<T> $lock<T> {
+            /// Consumes the lock and returns the data; `Err` if poisoned.
+            pub fn into_inner(self) -> std::sync::LockResult<T> {
+                let poisoned = self.poison.get();
+                super::poison::map_result(poisoned, self.data.into_inner())
+            }
+        }
+
+        impl<T: ?Sized> $lock<T> {
+            /// Whether a holder panicked (and the flag was not cleared since).
+            pub fn is_poisoned(&self) -> bool {
+                self.poison.get()
+            }
+
+            /// Clears the poisoned state.
+            pub fn clear_poison(&self) {
+                self.poison.clear();
+            }
+
+            /// The data, through exclusive access (no locking); `Err` if
+            /// poisoned.
+            pub fn get_mut(&mut self) -> std::sync::LockResult<&mut T> {
+                let poisoned = self.poison.get();
+                super::poison::map_result(poisoned, self.data.get_mut())
+            }
+        }
+
+        impl<T: Default> Default for $lock<T> {
+            fn default() -> $lock<T> {
+                $lock::new(T::default())
+            }
+        }
+
+        impl<T> From<T> for $lock<T> {
+            fn from(value: T) -> $lock<T> {
+                $lock::new(value)
+            }
+        }
+
+        impl<T: ?Sized + std::fmt::Debug> std::fmt::Debug for $lock<T> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let mut d = f.debug_struct(stringify!($lock));
+                match self.$try_access() {
+                    Ok(guard) => d.field("data", &&*guard),
+                    Err(std::sync::TryLockError::Poisoned(e)) => d.field("data", &&**e.get_ref()),
+                    Err(std::sync::TryLockError::WouldBlock) => {
+                        d.field("data", &format_args!("<locked>"))
+                    }
+                };
+                d.field("poisoned", &self.poison.get())
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+pub(crate) use std_lock_surface;

@@ -18,11 +18,14 @@
 //! queue at the back, and unlock hands ownership straight to the first
 //! waiter (`LOCKED` stays set; the waiter's park returns "granted"). The
 //! mutex returns to normal mode when the waiter it was handed to is the last
-//! one or waited less than 1 ms. Invariant: `STARVING` implies `LOCKED`.
+//! one or waited less than 1 ms. Unlock clears `LOCKED` with one atomic
+//! subtraction in both modes (as Go's); while `STARVING` is set nobody else
+//! can take the mutex, and the unlocker sets `LOCKED` again for the waiter
+//! it hands it to.
 //!
 //! `WAITERS` and `STARVING` change only under the queue lock, so a queuer
-//! that saw `LOCKED` and set `WAITERS` cannot miss the unlock: the unlock's
-//! one-CAS fast path (`LOCKED` → 0) fails and it takes the queue lock.
+//! that saw `LOCKED` and set `WAITERS` cannot miss the unlock: the unlock
+//! sees `WAITERS` left after its subtraction and takes the queue lock.
 //!
 //! A waiter unwound while parked (an abandoned goroutine) gives back what
 //! it holds: its queue place (clearing the flags if it was the last), the
@@ -65,13 +68,9 @@ impl RawMutex {
         }
     }
 
-    /// Locks, parking until it can. Like every runtime call, it first
-    /// yields if sysmon asked this goroutine to: a goroutine that relocks a
-    /// mutex in a loop would otherwise keep a woken waiter on its own M from
-    /// ever running (nor letting starvation mode begin).
+    /// Locks, parking until it can.
     #[inline]
     pub(crate) fn lock(&self) {
-        crate::preempt_point();
         if self
             .state
             .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
@@ -84,19 +83,11 @@ impl RawMutex {
     /// Locks if that needs no wait: free, and not handed to a waiter.
     #[inline]
     pub(crate) fn try_lock(&self) -> bool {
-        let mut s = self.state.load(Ordering::Relaxed);
-        while s & (LOCKED | STARVING) == 0 {
-            match self.state.compare_exchange_weak(
-                s,
-                s | LOCKED,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return true,
-                Err(now) => s = now,
-            }
-        }
-        false
+        self.state
+            .fetch_update(Ordering::Acquire, Ordering::Relaxed, |s| {
+                (s & (LOCKED | STARVING) == 0).then_some(s | LOCKED)
+            })
+            .is_ok()
     }
 
     /// Unlocks.
@@ -106,17 +97,20 @@ impl RawMutex {
     /// not unlocked since).
     #[inline]
     pub(crate) unsafe fn unlock(&self) {
-        if self
-            .state
-            .compare_exchange(LOCKED, 0, Ordering::Release, Ordering::Relaxed)
-            .is_err()
-        {
-            self.unlock_slow();
+        let s = self.state.fetch_sub(LOCKED, Ordering::Release) - LOCKED;
+        if s != 0 {
+            self.unlock_slow(s);
         }
     }
 
     #[cold]
     fn lock_slow(&self) {
+        // Yield first if sysmon asked this goroutine to (as channel calls
+        // do): a goroutine relocking a mutex in a loop would otherwise keep
+        // a woken waiter homed on its own M from ever running, and so from
+        // ever starting starvation mode. Only here, off the one-CAS path: a
+        // mutex without waiters keeps no waiter from running.
+        crate::preempt_point();
         let mut spins = 0;
         // We own the WOKEN flag: woken by an unlock, or set it spinning.
         let mut woken = false;
@@ -202,57 +196,55 @@ impl RawMutex {
         }
     }
 
+    /// After clearing `LOCKED`, which left the state `s`: wakes a waiter if
+    /// one should compete now, or hands the mutex over in starvation mode.
     #[cold]
-    fn unlock_slow(&self) {
-        // Without the queue lock when nobody needs waking: no waiters, or
-        // one already competing (Go returns here without a semrelease).
-        let mut s = self.state.load(Ordering::Relaxed);
-        while s & STARVING == 0 && s & (WOKEN | WAITERS) != WAITERS {
-            match self.state.compare_exchange_weak(
-                s,
-                s & !LOCKED,
-                Ordering::Release,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return,
-                Err(now) => s = now,
-            }
+    fn unlock_slow(&self, s: u32) {
+        // Without the queue lock when nobody needs waking: no waiters, one
+        // already competing, or relocked already (Go returns here too).
+        if s & STARVING == 0 && (s & (LOCKED | WOKEN) != 0 || s & WAITERS == 0) {
+            return;
         }
         let mut queue = self.queue.lock();
         let s = self.state.load(Ordering::Relaxed);
-        if s & STARVING != 0 {
-            if let Some(next) = self.hand_over(&mut queue) {
-                drop(queue);
-                next.wake();
-                return;
-            }
-        }
-        let next = self.release(&mut queue, LOCKED);
+        let next = if s & LOCKED != 0 {
+            // Taken again before starvation mode began (or handed over by
+            // another unlocker): its holder's unlock takes it from here.
+            None
+        } else if s & STARVING != 0 {
+            self.hand_over(&mut queue)
+        } else {
+            self.release(&mut queue, 0)
+        };
         drop(queue);
         if let Some(next) = next {
             next.wake();
         }
     }
 
-    /// Starvation mode: gives ownership (`LOCKED` stays set) to the first
-    /// waiter, leaving starvation mode if it is the last or waited less than
-    /// [`STARVATION`]. With no waiter left, leaves starvation mode and
-    /// returns `None` (the caller then unlocks normally).
+    /// Starvation mode, with the queue locked and `LOCKED` clear (nobody can
+    /// take the mutex while `STARVING` is set): gives ownership to the first
+    /// waiter (setting `LOCKED` for it), leaving starvation mode if it is the
+    /// last or waited less than [`STARVATION`]. With no waiter left (it was
+    /// unwound), just leaves starvation mode.
     fn hand_over(&self, queue: &mut LockGuard<'_, Waiters>) -> Option<Woken<Instant>> {
-        let Some(next) = queue.pop_front(true) else {
-            self.state
-                .fetch_and(!(STARVING | WAITERS), Ordering::Relaxed);
-            return None;
+        let next = queue.pop_front(true);
+        let (set, clear) = match &next {
+            None => (0, STARVING | WAITERS),
+            Some(_) if queue.is_empty() => (LOCKED, STARVING | WAITERS),
+            Some(w) if w.data.elapsed() < STARVATION => (LOCKED, STARVING),
+            Some(_) => (LOCKED, 0),
         };
-        let clear = if queue.is_empty() {
-            STARVING | WAITERS
-        } else if next.data.elapsed() < STARVATION {
-            STARVING
-        } else {
-            0
-        };
-        self.state.fetch_and(!clear, Ordering::Relaxed);
-        Some(next)
+        let mut s = self.state.load(Ordering::Relaxed);
+        while let Err(now) = self.state.compare_exchange_weak(
+            s,
+            (s | set) & !clear,
+            Ordering::AcqRel,
+            Ordering::Relaxed,
+        ) {
+            s = now;
+        }
+        next
     }
 
     /// Normal mode, with the queue locked: clears the `clear` bits (our
@@ -309,4 +301,64 @@ impl RawMutex {
 /// another P that may be running the holder (Go's `sync_runtime_canSpin`).
 fn can_spin() -> bool {
     !goro_scheduler::in_goroutine() || goro_scheduler::gomaxprocs() > 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::UnsafeCell;
+    use std::sync::Arc;
+
+    struct Counter {
+        raw: RawMutex,
+        n: UnsafeCell<u64>,
+    }
+    // SAFETY: `n` is only touched with `raw` held.
+    unsafe impl Sync for Counter {}
+
+    /// Plain threads (the park contract blocks them on a futex), each
+    /// holding the lock across a yield so that lockers queue, park, time
+    /// out into starvation mode and get the lock handed over.
+    #[test]
+    fn threads_exclude_each_other_through_every_mode() {
+        let c = Arc::new(Counter {
+            raw: RawMutex::new(),
+            n: UnsafeCell::new(0),
+        });
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let c = c.clone();
+                std::thread::spawn(move || {
+                    for i in 0..20_000 {
+                        c.raw.lock();
+                        // SAFETY: we hold the lock.
+                        let v = unsafe { *c.n.get() };
+                        if i % 1000 == 0 {
+                            std::thread::sleep(Duration::from_micros(1500));
+                        }
+                        // SAFETY: as above.
+                        unsafe { *c.n.get() = v + 1 };
+                        // SAFETY: we hold the lock.
+                        unsafe { c.raw.unlock() };
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        // SAFETY: every thread is done.
+        assert_eq!(unsafe { *c.n.get() }, 80_000);
+        assert_eq!(c.raw.state.load(Ordering::Relaxed), 0, "flags left set");
+    }
+
+    #[test]
+    fn try_lock_fails_while_held() {
+        let m = RawMutex::new();
+        assert!(m.try_lock());
+        assert!(!m.try_lock());
+        // SAFETY: we hold it.
+        unsafe { m.unlock() };
+        assert!(m.try_lock());
+        // SAFETY: we hold it.
+        unsafe { m.unlock() };
+    }
 }

@@ -62,7 +62,6 @@ impl RawRwLock {
 
     #[inline]
     pub(crate) fn read(&self) {
-        crate::preempt_point(); // as RawMutex::lock
         if !self.try_read() {
             self.lock_slow(Side::Read);
         }
@@ -71,24 +70,15 @@ impl RawRwLock {
     /// Adds a reader if no writer holds the lock or waits for it.
     #[inline]
     pub(crate) fn try_read(&self) -> bool {
-        let mut s = self.state.load(Ordering::Relaxed);
-        while s & (WRITER | WRITERS_WAITING) == 0 {
-            match self.state.compare_exchange_weak(
-                s,
-                add_readers(s, 1),
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return true,
-                Err(now) => s = now,
-            }
-        }
-        false
+        self.state
+            .fetch_update(Ordering::Acquire, Ordering::Relaxed, |s| {
+                (s & (WRITER | WRITERS_WAITING) == 0).then(|| add_readers(s, 1))
+            })
+            .is_ok()
     }
 
     #[inline]
     pub(crate) fn write(&self) {
-        crate::preempt_point(); // as RawMutex::lock
         if !self.try_write() {
             self.lock_slow(Side::Write);
         }
@@ -97,19 +87,11 @@ impl RawRwLock {
     /// Takes the lock for writing if nobody holds it.
     #[inline]
     pub(crate) fn try_write(&self) -> bool {
-        let mut s = self.state.load(Ordering::Relaxed);
-        while s & (WRITER | READERS) == 0 {
-            match self.state.compare_exchange_weak(
-                s,
-                s | WRITER,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return true,
-                Err(now) => s = now,
-            }
-        }
-        false
+        self.state
+            .fetch_update(Ordering::Acquire, Ordering::Relaxed, |s| {
+                (s & (WRITER | READERS) == 0).then_some(s | WRITER)
+            })
+            .is_ok()
     }
 
     /// Removes a reader.
@@ -143,6 +125,7 @@ impl RawRwLock {
 
     #[cold]
     fn lock_slow(&self, side: Side) {
+        crate::preempt_point(); // see RawMutex::lock_slow
         let queues = self.queues.lock();
         let (wanted, blocked_by, flag, reason) = match side {
             Side::Read => (
@@ -288,4 +271,44 @@ fn add_readers(s: u32, n: u32) -> u32 {
         panic!("goro::sync::RwLock: too many readers");
     }
     s + n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    /// A writer queued behind a reader blocks new readers (writer
+    /// preference), and gets the lock when the reader leaves.
+    #[test]
+    fn a_waiting_writer_blocks_new_readers() {
+        let l = Arc::new(RawRwLock::new());
+        l.read();
+        let writer = {
+            let l = l.clone();
+            std::thread::spawn(move || {
+                l.write();
+                // SAFETY: we hold the write lock.
+                unsafe { l.write_unlock() };
+            })
+        };
+        while l.state.load(Ordering::Relaxed) & WRITERS_WAITING == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(!l.try_read(), "a reader got in past a waiting writer");
+        // SAFETY: we hold a read lock.
+        unsafe { l.read_unlock() };
+        writer.join().unwrap();
+        assert!(l.try_read());
+        // SAFETY: as above.
+        unsafe { l.read_unlock() };
+        assert_eq!(l.state.load(Ordering::Relaxed), 0, "flags left set");
+    }
+
+    #[test]
+    #[should_panic(expected = "too many readers")]
+    fn reader_overflow_panics() {
+        add_readers(READERS, 1);
+    }
 }

@@ -18,6 +18,7 @@ use super::raw_rw_lock::RawRwLock;
 /// A reader-writer lock protecting a `T`: many readers or one writer.
 ///
 /// ```
+/// # use goro_runtime as goro;
 /// goro::run(|| {
 ///     let lock = goro::sync::RwLock::new(5);
 ///     {
@@ -68,12 +69,6 @@ impl<T> RwLock<T> {
             poison: poison::Flag::new(),
             data: UnsafeCell::new(value),
         }
-    }
-
-    /// Consumes the lock and returns the data; `Err` if poisoned.
-    pub fn into_inner(self) -> LockResult<T> {
-        let poisoned = self.poison.get();
-        poison::map_result(poisoned, self.data.into_inner())
     }
 }
 
@@ -143,48 +138,9 @@ impl<T: ?Sized> RwLock<T> {
         };
         poison::map_result(self.poison.get(), guard)
     }
-
-    /// Whether a writer panicked (and the flag was not cleared since).
-    pub fn is_poisoned(&self) -> bool {
-        self.poison.get()
-    }
-
-    /// Clears the poisoned state.
-    pub fn clear_poison(&self) {
-        self.poison.clear();
-    }
-
-    /// The data, through exclusive access (no locking); `Err` if poisoned.
-    pub fn get_mut(&mut self) -> LockResult<&mut T> {
-        let poisoned = self.poison.get();
-        poison::map_result(poisoned, self.data.get_mut())
-    }
 }
 
-impl<T: Default> Default for RwLock<T> {
-    fn default() -> RwLock<T> {
-        RwLock::new(T::default())
-    }
-}
-
-impl<T> From<T> for RwLock<T> {
-    fn from(value: T) -> RwLock<T> {
-        RwLock::new(value)
-    }
-}
-
-impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("RwLock");
-        match self.try_read() {
-            Ok(guard) => d.field("data", &&*guard),
-            Err(TryLockError::Poisoned(e)) => d.field("data", &&**e.get_ref()),
-            Err(TryLockError::WouldBlock) => d.field("data", &format_args!("<locked>")),
-        };
-        d.field("poisoned", &self.poison.get())
-            .finish_non_exhaustive()
-    }
-}
+poison::std_lock_surface!(RwLock, try_read);
 
 impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
     type Target = T;

@@ -17,6 +17,7 @@ use crate::sched::WaitReason;
 /// A weighted semaphore; see the module comment.
 ///
 /// ```
+/// # use goro_runtime as goro;
 /// goro::run(|| {
 ///     let sem = goro::sync::Semaphore::new(3);
 ///     sem.acquire(2);
@@ -62,7 +63,7 @@ impl Semaphore {
                 self.size
             );
         }
-        crate::preempt_point(); // as Mutex::lock
+        crate::preempt_point(); // as every runtime call that may park
         let mut state = self.state.lock();
         if self.size - state.held >= n && state.waiters.is_empty() {
             state.held += n;

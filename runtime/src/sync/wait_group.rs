@@ -19,6 +19,7 @@ use crate::sched::WaitReason;
 /// handle to the same group.
 ///
 /// ```
+/// # use goro_runtime as goro;
 /// goro::run(|| {
 ///     let wg = goro::sync::WaitGroup::new();
 ///     for _ in 0..3 {
