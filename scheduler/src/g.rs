@@ -25,11 +25,19 @@
 //! first instruction), so every non-atomic field is touched by one thread at
 //! a time: the home M, or the goroutine itself while it runs there. `state`
 //! and `home` are read by wakers on other threads and are atomic.
+//!
+//! Observers (goroutine dumps, `scheddetail`, deadlock detection, see
+//! `snapshot.rs`) read a G from other threads while holding the lock of the
+//! live list it is in. A G leaves its live list (under that lock) before it
+//! is recycled or freed, and `id`, `parent`, `spawn_site` and `migratory`
+//! are written only by `prepare`, before the G joins a live list; the fields
+//! the goroutine changes while it lives (`wait_reason`, `wait_since`,
+//! `locked`) are atomic.
 
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::panic::Location;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use goro_stack::{GuardedStack, StackRange};
@@ -60,8 +68,13 @@ type Coro = Coroutine<Resume, Yield, (), GuardedStack>;
 
 pub(crate) struct G {
     pub id: Cell<u64>,
+    /// The goroutine that spawned it (0: the runtime or a plain thread).
+    pub parent: Cell<u64>,
     pub state: AtomicU8,
-    pub wait_reason: Cell<WaitReason>,
+    /// A `WaitReason` as `u8` (see `wait_reason`), set while it parks.
+    wait_reason: AtomicU8,
+    /// When it last parked, in the sysmon clock's nanoseconds (`sysmon.rs`).
+    pub wait_since: AtomicU64,
     /// The worker whose M runs this goroutine (fixed once it starts, except
     /// for migratory goroutines, which get a new home at each resume).
     pub home: AtomicPtr<Worker>,
@@ -71,7 +84,7 @@ pub(crate) struct G {
     /// until it finishes unwinding (std's panic count is per thread).
     pub pinned: Cell<bool>,
     /// Nesting depth of `lock_os_thread`.
-    pub locked: Cell<u32>,
+    pub locked: AtomicU32,
     /// Set by the runtime before it force-unwinds an abandoned goroutine.
     pub force_unwinding: Cell<bool>,
     /// Index of this G in its worker's live list.
@@ -116,13 +129,15 @@ impl G {
     pub(crate) fn new() -> Box<G> {
         Box::new(G {
             id: Cell::new(0),
+            parent: Cell::new(0),
             state: AtomicU8::new(RUNNABLE),
-            wait_reason: Cell::new(WaitReason::None),
+            wait_reason: AtomicU8::new(WaitReason::None as u8),
+            wait_since: AtomicU64::new(0),
             home: AtomicPtr::new(std::ptr::null_mut()),
             spawn_site: Cell::new(Location::caller()),
             migratory: Cell::new(false),
             pinned: Cell::new(false),
-            locked: Cell::new(0),
+            locked: AtomicU32::new(0),
             force_unwinding: Cell::new(false),
             live_index: Cell::new(usize::MAX),
             locals: RefCell::new(Locals::default()),
@@ -134,6 +149,15 @@ impl G {
             spare_stack: UnsafeCell::new(None),
             yielder: Cell::new(std::ptr::null()),
         })
+    }
+
+    /// Why it is parked (`WaitReason::None` while it runs).
+    pub(crate) fn wait_reason(&self) -> WaitReason {
+        WaitReason::from_u8(self.wait_reason.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn set_wait_reason(&self, reason: WaitReason) {
+        self.wait_reason.store(reason as u8, Ordering::Relaxed);
     }
 
     /// Trims the spare stack of an idle G to a warm prefix (once per use).
@@ -159,12 +183,13 @@ impl G {
         let g = unsafe { this.get() };
         let info = task.info();
         g.id.set(info.id);
+        g.parent.set(info.parent);
         g.spawn_site.set(info.spawn_site);
         g.migratory.set(info.migratory);
         g.pinned.set(false);
-        g.locked.set(0);
+        g.locked.store(0, Ordering::Relaxed);
         g.force_unwinding.set(false);
-        g.wait_reason.set(WaitReason::None);
+        g.set_wait_reason(WaitReason::None);
         g.state.store(RUNNABLE, Ordering::Relaxed);
         g.home.store(home as *mut Worker, Ordering::Relaxed);
         stack.set_owner(info.id, info.spawn_site);

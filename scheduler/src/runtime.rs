@@ -149,7 +149,10 @@ impl Runtime {
         goro_stack::install_overflow_handler();
         let _signal_stack = goro_stack::ensure_signal_stack();
         let shared = Shared::new(self);
+        let _sigquit = crate::sigquit::register(&shared);
         let (w0, fresh0) = shared.new_worker(0);
+        // Numbered like Go's: M0 runs `main`, M1 is sysmon.
+        shared.sysmon.set_m_id(shared.next_m_id());
         for p in 1..self.procs {
             shared.start_worker(p);
         }
@@ -173,8 +176,10 @@ impl Runtime {
                 });
             spawned.unwrap_or_else(|e| panic!("{e}"))
         };
+        shared.main_goid.store(main_handle.id(), Ordering::Relaxed);
         schedule::schedule_loop(&local);
         schedule::shutdown_worker(&local);
+        local.worker.thread_alive.store(false, Ordering::Relaxed);
         shared.join_threads();
         let _ = sysmon.join();
         shared.blocking.shutdown();
@@ -205,9 +210,15 @@ pub(crate) struct Shared {
     pub injector: Injector<Item>,
     pub gomaxprocs: AtomicUsize,
     pub nspinning: AtomicUsize,
+    /// Go's `sched.needspinning`: work was queued while no P was idle.
+    pub needspinning: AtomicBool,
     pub nidle: AtomicUsize,
     pub idle: Mutex<Vec<Arc<Worker>>>,
     pub next_goid: AtomicU64,
+    /// The main goroutine's id (dumps say `created by goro::run`).
+    main_goid: AtomicU64,
+    /// M ids (workers and sysmon), in creation order.
+    next_m_id: AtomicUsize,
     shutdown: AtomicBool,
     /// Workers holding a P, indexed by P.
     active: RwLock<Vec<Arc<Worker>>>,
@@ -240,9 +251,12 @@ impl Shared {
             injector: Injector::new(),
             gomaxprocs: AtomicUsize::new(rt.procs),
             nspinning: AtomicUsize::new(0),
+            needspinning: AtomicBool::new(false),
             nidle: AtomicUsize::new(0),
             idle: Mutex::new(Vec::new()),
             next_goid: AtomicU64::new(1),
+            main_goid: AtomicU64::new(0),
+            next_m_id: AtomicUsize::new(0),
             shutdown: AtomicBool::new(false),
             active: RwLock::new(Vec::new()),
             all: RwLock::new(Vec::new()),
@@ -262,7 +276,16 @@ impl Shared {
         self.shutdown.load(Ordering::Acquire)
     }
 
+    pub(crate) fn main_goid(&self) -> u64 {
+        self.main_goid.load(Ordering::Relaxed)
+    }
+
+    fn next_m_id(&self) -> usize {
+        self.next_m_id.fetch_add(1, Ordering::Relaxed)
+    }
+
     fn begin_shutdown(&self) {
+        crate::leaks::report_at_exit(self);
         self.shutdown.store(true, Ordering::SeqCst);
         self.wake_all_idle();
         self.sysmon.poke();
@@ -289,7 +312,11 @@ impl Shared {
     fn new_worker(self: &Arc<Shared>, p: usize) -> (Arc<Worker>, crossbeam_deque::Worker<Item>) {
         let fresh = crossbeam_deque::Worker::new_lifo();
         let mut all = self.all.write().unwrap_or_else(|e| e.into_inner());
-        let w = Arc::new(Worker::new(all.len(), fresh.stealer(), Arc::as_ptr(self)));
+        let w = Arc::new(Worker::new(
+            self.next_m_id(),
+            fresh.stealer(),
+            Arc::as_ptr(self),
+        ));
         w.p.store(p, Ordering::Relaxed);
         all.push(w.clone());
         drop(all);
@@ -457,7 +484,9 @@ fn worker_main(shared: Arc<Shared>, worker: Arc<Worker>, fresh: crossbeam_deque:
                 shared.stacks.release(s);
             }
         }
+        local.worker.gfree.store(0, Ordering::Relaxed);
     }
+    local.worker.thread_alive.store(false, Ordering::Relaxed);
     context::set_current(prev);
 }
 
@@ -471,6 +500,7 @@ pub(crate) fn migrate_aggressively() -> bool {
 pub(crate) fn new_task<F, T>(
     shared: &Shared,
     id: u64,
+    parent: u64,
     site: &'static std::panic::Location<'static>,
     stack_size: Option<usize>,
     migratory: bool,
@@ -482,6 +512,7 @@ where
 {
     let info = TaskInfo {
         id,
+        parent,
         spawn_site: site,
         stack_size: stack_size.unwrap_or(shared.default_stack_size),
         migratory,

@@ -31,7 +31,7 @@ use std::sync::atomic::Ordering;
 
 use crate::g::{GRef, Yield, G, NOTIFIED, PARKED, RUNNABLE, RUNNING};
 use crate::task::Task;
-use crate::worker::{Item, Local, FREE_G_CACHE};
+use crate::worker::{Item, Local};
 
 enum Work {
     G(GRef, bool),
@@ -173,7 +173,7 @@ fn local_work(l: &Local) -> Option<Work> {
 /// this P's free list when one fits, else a new one.
 pub(crate) fn start(l: &Local, task: Task) -> GRef {
     let size = l.shared.stacks.rounded_size(task.info().stack_size);
-    let g = l.free.borrow_mut().pop().unwrap_or_else(G::new);
+    let g = l.pop_free().unwrap_or_else(G::new);
     let stack = match g.take_spare_stack() {
         Some(s) if s.usable_size() == size => s,
         other => {
@@ -206,10 +206,10 @@ fn track_live(l: &Local, g: GRef) {
             .push(g);
         return;
     }
-    let mut live = l.live.borrow_mut();
+    let mut live = l.worker.live_list.lock();
     gr.live_index.set(live.len());
     live.push(g);
-    l.worker.live.fetch_add(1, Ordering::Release);
+    l.worker.live.store(live.len() as u64, Ordering::Release);
 }
 
 fn untrack_live(l: &Local, g: GRef) {
@@ -226,14 +226,14 @@ fn untrack_live(l: &Local, g: GRef) {
         }
         return;
     }
-    let mut live = l.live.borrow_mut();
+    let mut live = l.worker.live_list.lock();
     let i = gr.live_index.get();
     live.swap_remove(i);
     if let Some(moved) = live.get(i) {
         // SAFETY: every G in the live list is alive.
         unsafe { moved.get() }.live_index.set(i);
     }
-    l.worker.live.fetch_sub(1, Ordering::Release);
+    l.worker.live.store(live.len() as u64, Ordering::Release);
 }
 
 fn run(l: &Local, g: GRef, inherit: bool) {
@@ -312,11 +312,7 @@ pub(crate) fn recycle(l: &Local, g: Box<G>) {
             l.shared.stacks.release(s);
         }
     }
-    let mut free = l.free.borrow_mut();
-    if free.len() < FREE_G_CACHE {
-        free.push(g);
-    } else {
-        drop(free);
+    if let Some(g) = l.push_free(g) {
         if let Some(s) = g.take_spare_stack() {
             l.shared.stacks.release(s);
         }
@@ -333,7 +329,7 @@ pub(crate) fn shutdown_worker(l: &Local) {
     }
     while l.take_home().is_some() {}
     l.runnext.set(None);
-    let live = std::mem::take(&mut *l.live.borrow_mut());
+    let live = std::mem::take(&mut *l.worker.live_list.lock());
     let mut dead = Vec::with_capacity(live.len());
     for g in live {
         G::force_unwind(g, l);
@@ -343,6 +339,7 @@ pub(crate) fn shutdown_worker(l: &Local) {
     }
     l.worker.live.store(0, Ordering::Release);
     dead.append(&mut l.free.borrow_mut());
+    l.worker.gfree.store(0, Ordering::Relaxed);
     l.shared.bury(dead);
 }
 

@@ -16,7 +16,10 @@
 //!   `runnext`), so a channel ping-pong stays on one thread.
 //! - `free`: idle Gs that keep their stacks, so spawning is allocation- and
 //!   syscall-free once warm (Go's `gFree` plus stack cache in one).
-//! - `live`: every started goroutine homed here (for shutdown and dumps).
+//! - `live_list`: every started goroutine homed here (for shutdown, stack
+//!   trimming and observers: dumps, `scheddetail`, deadlock detection). It
+//!   sits under a runtime `Lock` so observers on other threads can read it;
+//!   only goroutine start and finish take that lock on the hot path.
 //!
 //! A worker that loses its P (`set_gomaxprocs` shrinking, or a goroutine
 //! calling `lock_os_thread`) keeps running the goroutines homed on it, takes
@@ -30,6 +33,7 @@ use crossbeam_deque::{Injector, Steal, Stealer};
 
 use crate::context::{self, Current};
 use crate::g::{GRef, G};
+use crate::lock::Lock;
 use crate::runtime::Shared;
 use crate::task::Task;
 use crate::timer::TimerHeap;
@@ -65,6 +69,19 @@ pub(crate) struct Worker {
     pub exited: AtomicU64,
     /// Started goroutines homed here (live list length).
     pub live: AtomicU64,
+    /// The started goroutines homed here (migratory ones excepted, see
+    /// `Shared::migratory_live`). A G leaves it before it is recycled.
+    pub live_list: Lock<Vec<GRef>>,
+    /// Idle Gs cached by this P (the length of `Local::free`, for
+    /// `scheddetail`).
+    pub gfree: AtomicUsize,
+    /// Whether this M is a spinning M (counted in `nspinning`); written
+    /// only by this M.
+    pub spinning: AtomicBool,
+    /// `blocking` calls made by goroutines on this P (Go's `syscalltick`).
+    pub syscalltick: AtomicU64,
+    /// False once this M's thread has left its scheduler loop.
+    pub thread_alive: AtomicBool,
     /// In the idle list (guarded by the idle list's mutex).
     pub idle: AtomicBool,
     /// Woken by `wakep` to look for work as a spinning M.
@@ -100,6 +117,11 @@ impl Worker {
             spawned: AtomicU64::new(0),
             exited: AtomicU64::new(0),
             live: AtomicU64::new(0),
+            live_list: Lock::new(Vec::new()),
+            gfree: AtomicUsize::new(0),
+            spinning: AtomicBool::new(false),
+            syscalltick: AtomicU64::new(0),
+            thread_alive: AtomicBool::new(true),
             idle: AtomicBool::new(false),
             woken_spinning: AtomicBool::new(false),
             trim_request: AtomicBool::new(false),
@@ -128,7 +150,6 @@ pub(crate) struct Local {
     /// Boxed: a G's address is its identity (GRef) while it lives.
     #[allow(clippy::vec_box)]
     pub free: RefCell<Vec<Box<G>>>,
-    pub live: RefCell<Vec<GRef>>,
     pub tick: Cell<u64>,
     /// Where the next trimming pass resumes in `live`.
     pub trim_cursor: Cell<usize>,
@@ -140,8 +161,6 @@ pub(crate) struct Local {
     /// Goroutine ids handed out in batches (Go's `goidcache`).
     pub goid_next: Cell<u64>,
     pub goid_end: Cell<u64>,
-    /// Whether this M is currently a spinning M (counted in `nspinning`).
-    pub spinning: Cell<bool>,
 }
 
 const GOID_BATCH: u64 = 16;
@@ -160,7 +179,6 @@ impl Local {
             runnext: Cell::new(None),
             current: Cell::new(None),
             free: RefCell::new(Vec::new()),
-            live: RefCell::new(Vec::new()),
             tick: Cell::new(0),
             trim_cursor: Cell::new(0),
             prefer_fresh: Cell::new(false),
@@ -168,7 +186,6 @@ impl Local {
             rng: Cell::new(seed),
             goid_next: Cell::new(0),
             goid_end: Cell::new(0),
-            spinning: Cell::new(false),
         }
     }
 
@@ -191,12 +208,40 @@ impl Local {
         Arc::as_ptr(&self.worker)
     }
 
+    /// Takes an idle G from this P's cache.
+    #[allow(clippy::vec_box)]
+    pub(crate) fn pop_free(&self) -> Option<Box<G>> {
+        let mut free = self.free.borrow_mut();
+        let g = free.pop();
+        self.worker.gfree.store(free.len(), Ordering::Relaxed);
+        g
+    }
+
+    /// Caches an idle G on this P; gives it back when the cache is full.
+    pub(crate) fn push_free(&self, g: Box<G>) -> Option<Box<G>> {
+        let mut free = self.free.borrow_mut();
+        if free.len() >= FREE_G_CACHE {
+            return Some(g);
+        }
+        free.push(g);
+        self.worker.gfree.store(free.len(), Ordering::Relaxed);
+        None
+    }
+
     /// Makes `g` run next on this M; a G already there goes to the home
     /// queue's tail.
     pub(crate) fn put_runnext(&self, g: GRef) {
         if let Some(old) = self.runnext.replace(Some(g)) {
             self.worker.home.push(old);
         }
+    }
+
+    /// The id of the goroutine running on this M (0 between goroutines).
+    pub(crate) fn current_goid(&self) -> u64 {
+        // SAFETY: the running goroutine's G is alive while it runs.
+        self.current
+            .get()
+            .map_or(0, |g| unsafe { g.get() }.id.get())
     }
 
     pub(crate) fn next_goid(&self) -> u64 {
