@@ -6,6 +6,7 @@
 //! - `spawn`: `go`, `try_go`, `spawn_local`, `spawn_migratory`, `gosched`,
 //!   `lock_os_thread`, GOMAXPROCS queries.
 //! - `task`: the one allocation a spawn makes; `JoinHandle`.
+//! - `task_blocks`: per-M recycled memory for task cells.
 //! - `g`: the goroutine control block, its coroutine and its states.
 //! - `park`: the park/ready contract everything blocking builds on.
 //! - `worker`: an M and its P: fresh queue (stealable), home queue,
@@ -54,6 +55,7 @@ mod snapshot;
 mod spawn;
 mod sysmon;
 mod task;
+mod task_blocks;
 mod timer;
 mod trim;
 mod worker;

@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 use crate::context::{self, Current};
 use crate::g::Yield;
 use crate::task::Pinned;
-use crate::worker::{Item, Local};
+use crate::worker::{bump, Item, Local};
 use crate::JoinHandle;
 
 /// Why a goroutine could not be started.
@@ -173,7 +173,7 @@ where
         false,
         f,
     );
-    l.worker.spawned.fetch_add(1, Ordering::Relaxed);
+    bump(&l.worker.spawned);
     let g = crate::schedule::start(l, task);
     l.worker.push_home(g);
     Ok(handle)
@@ -214,7 +214,7 @@ where
                 migratory,
                 f,
             );
-            l.worker.spawned.fetch_add(1, Ordering::Relaxed);
+            bump(&l.worker.spawned);
             l.push_fresh(Item::Fresh(task));
             preempt_point();
             Ok(handle)

@@ -36,6 +36,7 @@ use crate::g::{GRef, G};
 use crate::lock::Lock;
 use crate::runtime::Shared;
 use crate::task::Task;
+use crate::task_blocks::BlockCache;
 use crate::timer::TimerHeap;
 
 /// Work in a stealable queue.
@@ -64,7 +65,8 @@ pub(crate) struct Worker {
     pub schedtick: AtomicU64,
     /// Id of the goroutine running now, 0 when none.
     pub running: AtomicU64,
-    /// Spawned/exited goroutine counts (for `num_goroutine`).
+    /// Spawned/exited goroutine counts (for `num_goroutine`); written by
+    /// this worker's M only, with [`bump`].
     pub spawned: AtomicU64,
     pub exited: AtomicU64,
     /// Started goroutines homed here (live list length).
@@ -161,6 +163,8 @@ pub(crate) struct Local {
     /// Goroutine ids handed out in batches (Go's `goidcache`).
     pub goid_next: Cell<u64>,
     pub goid_end: Cell<u64>,
+    /// Free task-cell memory (`task_blocks.rs`).
+    pub blocks: BlockCache,
 }
 
 const GOID_BATCH: u64 = 16;
@@ -186,6 +190,7 @@ impl Local {
             rng: Cell::new(seed),
             goid_next: Cell::new(0),
             goid_end: Cell::new(0),
+            blocks: BlockCache::default(),
         }
     }
 
@@ -370,4 +375,16 @@ pub(crate) fn push_migratory(g: GRef) {
     } else {
         shared.wakep();
     }
+}
+
+/// Adds one to a counter that only the calling M writes (others only read
+/// it): a plain load and a release store, no locked instruction on the
+/// spawn and finish paths.
+pub(crate) fn bump(counter: &AtomicU64) {
+    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Release);
+}
+
+/// Subtracts one from a counter that only the calling M writes.
+pub(crate) fn unbump(counter: &AtomicU64) {
+    counter.store(counter.load(Ordering::Relaxed) - 1, Ordering::Release);
 }

@@ -19,8 +19,8 @@ use crate::sched::WaitReason;
 /// handle to the same group.
 ///
 /// ```
-/// goro::run(|| {
-///     let wg = goro::sync::WaitGroup::new();
+/// goro_runtime::run(|| {
+///     let wg = goro_runtime::sync::WaitGroup::new();
 ///     for _ in 0..3 {
 ///         wg.go(|| { /* work */ });
 ///     }
