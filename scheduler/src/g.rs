@@ -27,12 +27,13 @@
 //! and `home` are read by wakers on other threads and are atomic.
 //!
 //! Observers (goroutine dumps, `scheddetail`, deadlock detection, see
-//! `snapshot.rs`) read a G from other threads while holding the lock of the
-//! live list it is in. A G leaves its live list (under that lock) before it
-//! is recycled or freed, and `id`, `parent`, `spawn_site` and `migratory`
-//! are written only by `prepare`, before the G joins a live list; the fields
-//! the goroutine changes while it lives (`wait_reason`, `wait_since`,
-//! `locked`) are atomic.
+//! `snapshot.rs`) read Gs from other threads through the runtime's registry
+//! of every G it allocated (`Shared::all_gs`, Go's `allgs`). A G is never
+//! freed while its runtime runs (finished Gs are cached or pooled for
+//! reuse), and every field an observer reads is atomic, so an observer may
+//! see a G a moment stale, or half-way through being recycled (it then
+//! re-checks the id), but never freed memory or a data race. A G that is
+//! not running a goroutine is `DEAD`.
 
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::panic::Location;
@@ -51,6 +52,8 @@ pub(crate) const RUNNABLE: u8 = 0;
 pub(crate) const RUNNING: u8 = 1;
 pub(crate) const PARKED: u8 = 2;
 pub(crate) const NOTIFIED: u8 = 3;
+/// Not a goroutine now: new, finished, or cached for reuse.
+pub(crate) const DEAD: u8 = 4;
 
 /// Why a goroutine handed control back to its M.
 pub(crate) enum Yield {
@@ -67,9 +70,9 @@ pub(crate) type Resume = *const Local;
 type Coro = Coroutine<Resume, Yield, (), GuardedStack>;
 
 pub(crate) struct G {
-    pub id: Cell<u64>,
+    id: AtomicU64,
     /// The goroutine that spawned it (0: the runtime or a plain thread).
-    pub parent: Cell<u64>,
+    parent: AtomicU64,
     pub state: AtomicU8,
     /// A `WaitReason` as `u8` (see `wait_reason`), set while it parks.
     wait_reason: AtomicU8,
@@ -78,7 +81,8 @@ pub(crate) struct G {
     /// The worker whose M runs this goroutine (fixed once it starts, except
     /// for migratory goroutines, which get a new home at each resume).
     pub home: AtomicPtr<Worker>,
-    pub spawn_site: Cell<&'static Location<'static>>,
+    /// Always a `&'static Location` (atomic for observers).
+    spawn_site: AtomicPtr<Location<'static>>,
     pub migratory: Cell<bool>,
     /// Set while it parks during a panic: a migratory goroutine is pinned
     /// until it finishes unwinding (std's panic count is per thread).
@@ -128,13 +132,13 @@ impl GRef {
 impl G {
     pub(crate) fn new() -> Box<G> {
         Box::new(G {
-            id: Cell::new(0),
-            parent: Cell::new(0),
-            state: AtomicU8::new(RUNNABLE),
+            id: AtomicU64::new(0),
+            parent: AtomicU64::new(0),
+            state: AtomicU8::new(DEAD),
             wait_reason: AtomicU8::new(WaitReason::None as u8),
             wait_since: AtomicU64::new(0),
             home: AtomicPtr::new(std::ptr::null_mut()),
-            spawn_site: Cell::new(Location::caller()),
+            spawn_site: AtomicPtr::new(site_ptr(Location::caller())),
             migratory: Cell::new(false),
             pinned: Cell::new(false),
             locked: AtomicU32::new(0),
@@ -149,6 +153,20 @@ impl G {
             spare_stack: UnsafeCell::new(None),
             yielder: Cell::new(std::ptr::null()),
         })
+    }
+
+    /// The goroutine's id (as in dumps and panic reports).
+    pub(crate) fn id(&self) -> u64 {
+        self.id.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn parent(&self) -> u64 {
+        self.parent.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn spawn_site(&self) -> &'static Location<'static> {
+        // SAFETY: only `site_ptr` of a `&'static Location` is ever stored.
+        unsafe { &*self.spawn_site.load(Ordering::Relaxed) }
     }
 
     /// Why it is parked (`WaitReason::None` while it runs).
@@ -182,16 +200,18 @@ impl G {
         // SAFETY: `this` is an idle G owned by the calling M.
         let g = unsafe { this.get() };
         let info = task.info();
-        g.id.set(info.id);
-        g.parent.set(info.parent);
-        g.spawn_site.set(info.spawn_site);
+        g.id.store(info.id, Ordering::Relaxed);
+        g.parent.store(info.parent, Ordering::Relaxed);
+        g.spawn_site
+            .store(site_ptr(info.spawn_site), Ordering::Relaxed);
         g.migratory.set(info.migratory);
         g.pinned.set(false);
         g.locked.store(0, Ordering::Relaxed);
         g.force_unwinding.set(false);
         g.set_wait_reason(WaitReason::None);
-        g.state.store(RUNNABLE, Ordering::Relaxed);
         g.home.store(home as *mut Worker, Ordering::Relaxed);
+        // Release: an observer that sees the new state sees the new identity.
+        g.state.store(RUNNABLE, Ordering::Release);
         stack.set_owner(info.id, info.spawn_site);
         g.stack_range.set(Some(stack.range()));
         g.park_sp.set(0);
@@ -270,6 +290,10 @@ impl G {
         let values = g.locals.borrow_mut().take_all();
         drop(values);
     }
+}
+
+fn site_ptr(site: &'static Location<'static>) -> *mut Location<'static> {
+    site as *const Location<'static> as *mut Location<'static>
 }
 
 /// The goroutine running on this thread, if any.

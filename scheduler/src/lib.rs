@@ -85,7 +85,7 @@ pub fn in_goroutine() -> bool {
 /// The id of the running goroutine (as in dumps and panic reports), if any.
 pub fn goroutine_id() -> Option<u64> {
     // SAFETY: the running goroutine's G is alive while its code runs.
-    g::current_g().map(|g| unsafe { g.as_ref() }.id.get())
+    g::current_g().map(|g| unsafe { g.as_ref() }.id())
 }
 
 /// Every started goroutine of the calling code's runtime, as Go prints

@@ -121,7 +121,7 @@ impl std::fmt::Debug for Waiter {
         match &self.0 {
             // SAFETY: a registered waiter's G is alive (park contract).
             WaiterKind::Goroutine(g) => {
-                write!(f, "Waiter(goroutine {})", unsafe { g.get() }.id.get())
+                write!(f, "Waiter(goroutine {})", unsafe { g.get() }.id())
             }
             WaiterKind::Thread(_) => f.write_str("Waiter(thread)"),
         }
@@ -275,7 +275,7 @@ pub(crate) unsafe fn ready(g: GRef) -> Wakeup {
             }
             s => crate::fatal(format_args!(
                 "goroutine {} readied in state {s} (a waiter was woken twice)",
-                gr.id.get()
+                gr.id()
             )),
         }
     }

@@ -230,6 +230,12 @@ pub(crate) struct Shared {
     threads: Mutex<Vec<ThreadHandle<()>>>,
     /// Gs of stopped Ms, freed by M0 once every M has stopped.
     graveyard: Mutex<Vec<GRef>>,
+    /// Every G allocated by this run (Go's `allgs`), for observers
+    /// (`snapshot.rs`). No G is freed before `free_goroutines` empties it.
+    all_gs: Mutex<Vec<GRef>>,
+    /// Idle Gs (without stacks) beyond what the Ps cache, for any M to
+    /// reuse; leaked boxes owned by this pool.
+    spare_gs: Mutex<Vec<GRef>>,
     pub migratory_live: Mutex<Vec<GRef>>,
     /// Goroutines spawned from helper threads (not counted by a worker).
     pub extra_spawned: AtomicU64,
@@ -266,6 +272,8 @@ impl Shared {
             all: RwLock::new(Vec::new()),
             threads: Mutex::new(Vec::new()),
             graveyard: Mutex::new(Vec::new()),
+            all_gs: Mutex::new(Vec::new()),
+            spare_gs: Mutex::new(Vec::new()),
             migratory_live: Mutex::new(Vec::new()),
             extra_spawned: AtomicU64::new(0),
             blocking: BlockingPool::new(rt.max_blocking_threads),
@@ -397,6 +405,47 @@ impl Shared {
         }
     }
 
+    /// A new G, registered for observers.
+    pub(crate) fn new_g(&self) -> Box<G> {
+        let g = G::new();
+        let gref = GRef(std::ptr::NonNull::from(&*g));
+        self.all_gs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(gref);
+        g
+    }
+
+    /// Runs `f` over every G of this run; they stay allocated meanwhile.
+    pub(crate) fn with_all_gs<R>(&self, f: impl FnOnce(&[GRef]) -> R) -> R {
+        f(&self.all_gs.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// An idle G from the runtime-wide pool (it has no stack).
+    pub(crate) fn take_spare_g(&self) -> Option<Box<G>> {
+        let g = self
+            .spare_gs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()?;
+        // SAFETY: `put_spare_g` leaked this box into the pool, its only
+        // owner, and it was just taken out.
+        Some(unsafe { Box::from_raw(g.0.as_ptr()) })
+    }
+
+    /// Pools an idle G a P could not cache, giving its stack back (Gs are
+    /// not freed while the runtime runs: observers may be reading them).
+    pub(crate) fn put_spare_g(&self, g: Box<G>) {
+        if let Some(s) = g.take_spare_stack() {
+            self.stacks.release(s);
+        }
+        let g = GRef(std::ptr::NonNull::from(Box::leak(g)));
+        self.spare_gs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(g);
+    }
+
     // Gs are boxed: queues and waiters hold their addresses (GRef).
     #[allow(clippy::vec_box)]
     pub(crate) fn bury(&self, gs: Vec<Box<G>>) {
@@ -423,6 +472,11 @@ impl Shared {
     /// After every M stopped: unwind leftover migratory goroutines, drain
     /// the global queue and free every G, returning stacks to the pool.
     fn free_goroutines(&self, m0: &Local) {
+        // From here on observers see no G (they read under this lock).
+        self.all_gs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         let migratory = std::mem::take(
             &mut *self
                 .migratory_live
@@ -444,6 +498,7 @@ impl Shared {
         }
         let mut yard =
             std::mem::take(&mut *self.graveyard.lock().unwrap_or_else(|e| e.into_inner()));
+        yard.append(&mut self.spare_gs.lock().unwrap_or_else(|e| e.into_inner()));
         yard.extend(migratory);
         for g in yard {
             // SAFETY: every M has stopped, so nothing refers to these Gs;
@@ -484,9 +539,7 @@ fn worker_main(shared: Arc<Shared>, worker: Arc<Worker>, fresh: crossbeam_deque:
         // Retired: every goroutine homed here has finished.
         local.give_up_fresh_work();
         for g in local.free.borrow_mut().drain(..) {
-            if let Some(s) = g.take_spare_stack() {
-                shared.stacks.release(s);
-            }
+            shared.put_spare_g(g);
         }
         local.worker.gfree.store(0, Ordering::Relaxed);
     }

@@ -5,16 +5,17 @@
 //!
 //! Counters are read with relaxed loads and may be slightly stale; each is
 //! written by its owner only (a P's `schedtick`, an M's `spinning`). The
-//! goroutines are read from each worker's `live_list` (and the migratory
-//! list) while holding that list's lock, which keeps every listed G alive
-//! and its identity fields stable (see `g.rs`). Goroutines that have not
-//! started yet (tasks queued in a fresh queue) have no G and are not
-//! listed; `num_goroutine` counts them.
+//! goroutines are read from the runtime's registry of every G it allocated
+//! (`Shared::with_all_gs`, Go's `allgs`): no G is freed while the runtime
+//! runs and the fields read are atomic (see `g.rs`), so reading costs the
+//! goroutines' hot paths nothing. Goroutines that have not started yet
+//! (tasks queued in a fresh queue) have no G and are not listed;
+//! `num_goroutine` counts them.
 
 use std::panic::Location;
 use std::sync::atomic::Ordering;
 
-use crate::g::{GRef, NOTIFIED, PARKED, RUNNABLE, RUNNING};
+use crate::g::{GRef, DEAD, NOTIFIED, PARKED, RUNNABLE, RUNNING};
 use crate::idle;
 use crate::park::WaitReason;
 use crate::runtime::Shared;
@@ -179,47 +180,47 @@ fn m_infos(shared: &Shared, alive: &[&Worker], gs: &[GInfo]) -> Vec<MInfo> {
 
 /// Every started goroutine of the runtime, by id.
 pub(crate) fn goroutines(shared: &Shared) -> Vec<GInfo> {
-    let mut gs = Vec::new();
-    for w in shared.all_workers().iter() {
-        let list = w.live_list.lock();
-        // SAFETY: the Gs of a live list are alive while its lock is held.
-        gs.extend(list.iter().map(|&g| unsafe { g_info(g) }));
-    }
-    let migratory = shared
-        .migratory_live
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    // SAFETY: as above, for the migratory list and its mutex.
-    gs.extend(migratory.iter().map(|&g| unsafe { g_info(g) }));
-    drop(migratory);
+    let mut gs: Vec<GInfo> = shared.with_all_gs(|all| {
+        all.iter()
+            // SAFETY: registered Gs stay allocated while `with_all_gs` runs.
+            .filter_map(|&g| unsafe { g_info(g) })
+            .collect()
+    });
     gs.sort_by_key(|g| g.id);
     gs
 }
 
-/// Reads one goroutine.
+/// Reads one goroutine; `None` if the G holds none now (or was recycled
+/// while being read).
 ///
 /// # Safety
-/// The caller holds the lock of the live list that holds `g` (so the G is
-/// alive and its identity fields are not being written, see `g.rs`).
-unsafe fn g_info(g: GRef) -> GInfo {
+/// The G is allocated (registered in `Shared::all_gs`, see `g.rs`).
+unsafe fn g_info(g: GRef) -> Option<GInfo> {
     // SAFETY: guaranteed by the caller.
     let gr = unsafe { g.get() };
-    // SAFETY: a G's home is a worker of its runtime; `Shared::all` keeps
-    // every worker alive until the runtime's Gs are freed.
-    let home = unsafe { &*gr.home.load(Ordering::Acquire) };
-    let status = match gr.state.load(Ordering::Acquire) {
+    let state = gr.state.load(Ordering::Acquire);
+    let id = gr.id();
+    let status = match state {
+        DEAD => return None,
         RUNNING | NOTIFIED => GStatus::Running,
         PARKED => GStatus::Waiting(gr.wait_reason()),
         RUNNABLE => GStatus::Runnable,
         s => unreachable!("goro: goroutine in unknown state {s}"),
     };
-    GInfo {
-        id: gr.id.get(),
-        parent: gr.parent.get(),
-        site: gr.spawn_site.get(),
+    // SAFETY: a started G's home is a worker of its runtime, and
+    // `Shared::all` keeps every worker alive as long as the runtime.
+    let home = unsafe { &*gr.home.load(Ordering::Acquire) };
+    let info = GInfo {
+        id,
+        parent: gr.parent(),
+        site: gr.spawn_site(),
         status,
         m: home.id,
         locked: gr.locked.load(Ordering::Relaxed) != 0,
         wait_since: gr.wait_since.load(Ordering::Relaxed),
-    }
+    };
+    // Ids are never reused: the same id and a live state mean it is still
+    // the same goroutine.
+    let same = gr.id() == id && gr.state.load(Ordering::Acquire) != DEAD;
+    same.then_some(info)
 }

@@ -36,7 +36,7 @@ pub(crate) fn trim_idle_stacks(l: &Local) {
     for g in l.free.borrow().iter() {
         g.trim_spare_stack(WARM);
     }
-    let live = l.worker.live_list.lock();
+    let live = l.live.borrow();
     let n = live.len();
     if n == 0 {
         return;

@@ -16,10 +16,8 @@
 //!   `runnext`), so a channel ping-pong stays on one thread.
 //! - `free`: idle Gs that keep their stacks, so spawning is allocation- and
 //!   syscall-free once warm (Go's `gFree` plus stack cache in one).
-//! - `live_list`: every started goroutine homed here (for shutdown, stack
-//!   trimming and observers: dumps, `scheddetail`, deadlock detection). It
-//!   sits under a runtime `Lock` so observers on other threads can read it;
-//!   only goroutine start and finish take that lock on the hot path.
+//! - `live`: every started goroutine homed here (for shutdown and stack
+//!   trimming; observers use the runtime's registry of all Gs instead).
 //!
 //! A worker that loses its P (`set_gomaxprocs` shrinking, or a goroutine
 //! calling `lock_os_thread`) keeps running the goroutines homed on it, takes
@@ -33,7 +31,6 @@ use crossbeam_deque::{Injector, Steal, Stealer};
 
 use crate::context::{self, Current};
 use crate::g::{GRef, G};
-use crate::lock::Lock;
 use crate::runtime::Shared;
 use crate::task::Task;
 use crate::task_blocks::BlockCache;
@@ -71,9 +68,6 @@ pub(crate) struct Worker {
     pub exited: AtomicU64,
     /// Started goroutines homed here (live list length).
     pub live: AtomicU64,
-    /// The started goroutines homed here (migratory ones excepted, see
-    /// `Shared::migratory_live`). A G leaves it before it is recycled.
-    pub live_list: Lock<Vec<GRef>>,
     /// Idle Gs cached by this P (the length of `Local::free`, for
     /// `scheddetail`).
     pub gfree: AtomicUsize,
@@ -119,7 +113,6 @@ impl Worker {
             spawned: AtomicU64::new(0),
             exited: AtomicU64::new(0),
             live: AtomicU64::new(0),
-            live_list: Lock::new(Vec::new()),
             gfree: AtomicUsize::new(0),
             spinning: AtomicBool::new(false),
             syscalltick: AtomicU64::new(0),
@@ -152,6 +145,7 @@ pub(crate) struct Local {
     /// Boxed: a G's address is its identity (GRef) while it lives.
     #[allow(clippy::vec_box)]
     pub free: RefCell<Vec<Box<G>>>,
+    pub live: RefCell<Vec<GRef>>,
     pub tick: Cell<u64>,
     /// Where the next trimming pass resumes in `live`.
     pub trim_cursor: Cell<usize>,
@@ -183,6 +177,7 @@ impl Local {
             runnext: Cell::new(None),
             current: Cell::new(None),
             free: RefCell::new(Vec::new()),
+            live: RefCell::new(Vec::new()),
             tick: Cell::new(0),
             trim_cursor: Cell::new(0),
             prefer_fresh: Cell::new(false),
@@ -244,9 +239,7 @@ impl Local {
     /// The id of the goroutine running on this M (0 between goroutines).
     pub(crate) fn current_goid(&self) -> u64 {
         // SAFETY: the running goroutine's G is alive while it runs.
-        self.current
-            .get()
-            .map_or(0, |g| unsafe { g.get() }.id.get())
+        self.current.get().map_or(0, |g| unsafe { g.get() }.id())
     }
 
     pub(crate) fn next_goid(&self) -> u64 {
