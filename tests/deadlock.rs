@@ -163,21 +163,25 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    let mut failed = 0;
+    let (mut passed, mut failed) = (0, 0);
     for case in CASES {
         if !filter.is_empty() && !filter.iter().any(|f| case.name.contains(f.as_str())) {
             continue;
         }
         match check(case) {
-            Ok(()) => println!("test {} ... ok", case.name),
+            Ok(()) => {
+                passed += 1;
+                println!("test {} ... ok", case.name);
+            }
             Err(why) => {
                 failed += 1;
                 println!("test {} ... FAILED\n{why}", case.name);
             }
         }
     }
+    let verdict = if failed == 0 { "ok" } else { "FAILED" };
+    println!("\ntest result: {verdict}. {passed} passed; {failed} failed");
     if failed > 0 {
-        println!("{failed} failed");
         std::process::exit(1);
     }
 }
