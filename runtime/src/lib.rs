@@ -20,10 +20,10 @@ pub use chan::{
 };
 
 pub use goro_scheduler::{
-    blocking, go as spawn, gomaxprocs, goroutine_id, goroutine_local, gosched, in_goroutine,
-    lock_os_thread, num_goroutine, preempt_point, set_gomaxprocs, spawn_local, spawn_migratory,
-    try_go, unlock_os_thread, Builder, GoBuilder, GoroutineLocal, JoinHandle, Panic, Runtime,
-    SpawnError, MAX_PROCS,
+    blocking, dump_goroutines, go as spawn, gomaxprocs, goroutine_id, goroutine_local, gosched,
+    in_goroutine, lock_os_thread, num_goroutine, preempt_point, set_gomaxprocs, spawn_local,
+    spawn_migratory, try_go, unlock_os_thread, Builder, GoBuilder, GoroutineLocal, JoinHandle,
+    Panic, Runtime, SpawnError, MAX_PROCS,
 };
 
 /// Starts a runtime with the default configuration (`GOMAXPROCS` or the

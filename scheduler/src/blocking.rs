@@ -49,6 +49,8 @@ struct PoolState {
     idle: usize,
     shutdown: bool,
     handles: Vec<std::thread::JoinHandle<()>>,
+    /// Kernel thread ids of the live helpers (see `deadlock.rs`).
+    tids: Vec<i32>,
 }
 
 impl BlockingPool {
@@ -60,6 +62,7 @@ impl BlockingPool {
                 idle: 0,
                 shutdown: false,
                 handles: Vec::new(),
+                tids: Vec::new(),
             }),
             cond: Condvar::new(),
             max_threads: max_threads.max(1),
@@ -95,6 +98,17 @@ impl BlockingPool {
         }
     }
 
+    /// Live helper threads, and how many of them are idle.
+    pub(crate) fn thread_counts(&self) -> (usize, usize) {
+        let st = self.lock();
+        (st.threads, st.idle)
+    }
+
+    /// The kernel thread ids of the live helpers.
+    pub(crate) fn helper_tids(&self) -> Vec<i32> {
+        self.lock().tids.clone()
+    }
+
     /// Stops the helpers (after every call finished) and joins them.
     pub(crate) fn shutdown(&self) {
         let handles = {
@@ -112,7 +126,9 @@ impl BlockingPool {
 fn helper_main(shared: std::sync::Arc<Shared>) {
     let prev = context::set_current(Current::Helper(std::sync::Arc::as_ptr(&shared)));
     let pool = &shared.blocking;
+    let tid = crate::proc_threads::gettid();
     let mut st = pool.lock();
+    st.tids.push(tid);
     loop {
         if let Some(job) = st.queue.pop_front() {
             drop(st);
@@ -139,6 +155,7 @@ fn helper_main(shared: std::sync::Arc<Shared>) {
         }
     }
     st.threads -= 1;
+    st.tids.retain(|&t| t != tid);
     drop(st);
     context::set_current(prev);
 }
@@ -165,7 +182,10 @@ where
     R: Send,
 {
     let shared = match context::local() {
-        Some(l) if l.current.get().is_some() => l.shared.clone(),
+        Some(l) if l.current.get().is_some() => {
+            l.worker.syscalltick.fetch_add(1, Ordering::Relaxed);
+            l.shared.clone()
+        }
         _ => return f(),
     };
     crate::preempt_point();

@@ -25,11 +25,20 @@
 //! first instruction), so every non-atomic field is touched by one thread at
 //! a time: the home M, or the goroutine itself while it runs there. `state`
 //! and `home` are read by wakers on other threads and are atomic.
+//!
+//! Observers (goroutine dumps, `scheddetail`, deadlock detection, see
+//! `snapshot.rs`) read Gs from other threads through the runtime's registry
+//! of every G it allocated (`Shared::all_gs`, Go's `allgs`). A G is never
+//! freed while its runtime runs (finished Gs are cached or pooled for
+//! reuse), and every field an observer reads is atomic, so an observer may
+//! see a G a moment stale, or half-way through being recycled (it then
+//! re-checks the id), but never freed memory or a data race. A G that is
+//! not running a goroutine is `DEAD`.
 
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::panic::Location;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use goro_stack::{GuardedStack, StackRange};
@@ -43,6 +52,8 @@ pub(crate) const RUNNABLE: u8 = 0;
 pub(crate) const RUNNING: u8 = 1;
 pub(crate) const PARKED: u8 = 2;
 pub(crate) const NOTIFIED: u8 = 3;
+/// Not a goroutine now: new, finished, or cached for reuse.
+pub(crate) const DEAD: u8 = 4;
 
 /// Why a goroutine handed control back to its M.
 pub(crate) enum Yield {
@@ -59,19 +70,25 @@ pub(crate) type Resume = *const Local;
 type Coro = Coroutine<Resume, Yield, (), GuardedStack>;
 
 pub(crate) struct G {
-    pub id: Cell<u64>,
+    id: AtomicU64,
+    /// The goroutine that spawned it (0: the runtime or a plain thread).
+    parent: AtomicU64,
     pub state: AtomicU8,
-    pub wait_reason: Cell<WaitReason>,
+    /// A `WaitReason` as `u8` (see `wait_reason`), set while it parks.
+    wait_reason: AtomicU8,
+    /// When it last parked, in the sysmon clock's nanoseconds (`sysmon.rs`).
+    pub wait_since: AtomicU64,
     /// The worker whose M runs this goroutine (fixed once it starts, except
     /// for migratory goroutines, which get a new home at each resume).
     pub home: AtomicPtr<Worker>,
-    pub spawn_site: Cell<&'static Location<'static>>,
+    /// Always a `&'static Location` (atomic for observers).
+    spawn_site: AtomicPtr<Location<'static>>,
     pub migratory: Cell<bool>,
     /// Set while it parks during a panic: a migratory goroutine is pinned
     /// until it finishes unwinding (std's panic count is per thread).
     pub pinned: Cell<bool>,
     /// Nesting depth of `lock_os_thread`.
-    pub locked: Cell<u32>,
+    pub locked: AtomicU32,
     /// Set by the runtime before it force-unwinds an abandoned goroutine.
     pub force_unwinding: Cell<bool>,
     /// Index of this G in its worker's live list.
@@ -115,14 +132,16 @@ impl GRef {
 impl G {
     pub(crate) fn new() -> Box<G> {
         Box::new(G {
-            id: Cell::new(0),
-            state: AtomicU8::new(RUNNABLE),
-            wait_reason: Cell::new(WaitReason::None),
+            id: AtomicU64::new(0),
+            parent: AtomicU64::new(0),
+            state: AtomicU8::new(DEAD),
+            wait_reason: AtomicU8::new(WaitReason::None as u8),
+            wait_since: AtomicU64::new(0),
             home: AtomicPtr::new(std::ptr::null_mut()),
-            spawn_site: Cell::new(Location::caller()),
+            spawn_site: AtomicPtr::new(site_ptr(Location::caller())),
             migratory: Cell::new(false),
             pinned: Cell::new(false),
-            locked: Cell::new(0),
+            locked: AtomicU32::new(0),
             force_unwinding: Cell::new(false),
             live_index: Cell::new(usize::MAX),
             locals: RefCell::new(Locals::default()),
@@ -134,6 +153,29 @@ impl G {
             spare_stack: UnsafeCell::new(None),
             yielder: Cell::new(std::ptr::null()),
         })
+    }
+
+    /// The goroutine's id (as in dumps and panic reports).
+    pub(crate) fn id(&self) -> u64 {
+        self.id.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn parent(&self) -> u64 {
+        self.parent.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn spawn_site(&self) -> &'static Location<'static> {
+        // SAFETY: only `site_ptr` of a `&'static Location` is ever stored.
+        unsafe { &*self.spawn_site.load(Ordering::Relaxed) }
+    }
+
+    /// Why it is parked (`WaitReason::None` while it runs).
+    pub(crate) fn wait_reason(&self) -> WaitReason {
+        WaitReason::from_u8(self.wait_reason.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn set_wait_reason(&self, reason: WaitReason) {
+        self.wait_reason.store(reason as u8, Ordering::Relaxed);
     }
 
     /// Trims the spare stack of an idle G to a warm prefix (once per use).
@@ -158,15 +200,18 @@ impl G {
         // SAFETY: `this` is an idle G owned by the calling M.
         let g = unsafe { this.get() };
         let info = task.info();
-        g.id.set(info.id);
-        g.spawn_site.set(info.spawn_site);
+        g.id.store(info.id, Ordering::Relaxed);
+        g.parent.store(info.parent, Ordering::Relaxed);
+        g.spawn_site
+            .store(site_ptr(info.spawn_site), Ordering::Relaxed);
         g.migratory.set(info.migratory);
         g.pinned.set(false);
-        g.locked.set(0);
+        g.locked.store(0, Ordering::Relaxed);
         g.force_unwinding.set(false);
-        g.wait_reason.set(WaitReason::None);
-        g.state.store(RUNNABLE, Ordering::Relaxed);
+        g.set_wait_reason(WaitReason::None);
         g.home.store(home as *mut Worker, Ordering::Relaxed);
+        // Release: an observer that sees the new state sees the new identity.
+        g.state.store(RUNNABLE, Ordering::Release);
         stack.set_owner(info.id, info.spawn_site);
         g.stack_range.set(Some(stack.range()));
         g.park_sp.set(0);
@@ -245,6 +290,10 @@ impl G {
         let values = g.locals.borrow_mut().take_all();
         drop(values);
     }
+}
+
+fn site_ptr(site: &'static Location<'static>) -> *mut Location<'static> {
+    site as *const Location<'static> as *mut Location<'static>
 }
 
 /// The goroutine running on this thread, if any.

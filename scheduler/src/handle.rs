@@ -92,7 +92,7 @@ impl Shared {
         let id = self
             .next_goid
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (task, handle) = crate::runtime::new_task(self, id, site, stack_size, migratory, f);
+        let (task, handle) = crate::runtime::new_task(self, id, 0, site, stack_size, migratory, f);
         self.extra_spawned
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.injector.push(Item::Fresh(task));

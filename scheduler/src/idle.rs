@@ -88,7 +88,11 @@ impl Wake for Worker {
 impl Shared {
     /// Wakes one idle M to steal new work, unless an M is spinning already.
     pub(crate) fn wakep(&self) {
-        if self.nidle.load(Ordering::SeqCst) == 0 || self.nspinning.load(Ordering::SeqCst) != 0 {
+        if self.nspinning.load(Ordering::SeqCst) != 0 {
+            return;
+        }
+        if self.nidle.load(Ordering::SeqCst) == 0 {
+            self.note_need_spinning();
             return;
         }
         if self
@@ -105,7 +109,16 @@ impl Shared {
             }
             None => {
                 self.nspinning.fetch_sub(1, Ordering::SeqCst);
+                self.note_need_spinning();
             }
+        }
+    }
+
+    /// New work found no idle P to wake for it (Go's `needspinning`,
+    /// shown by `schedtrace`); cleared when an M starts spinning.
+    fn note_need_spinning(&self) {
+        if !self.needspinning.load(Ordering::Relaxed) {
+            self.needspinning.store(true, Ordering::Relaxed);
         }
     }
 
@@ -151,7 +164,7 @@ impl Shared {
 impl Local {
     /// Becomes a spinning M if the spinning limit allows it.
     pub(crate) fn try_start_spinning(&self) -> bool {
-        if self.spinning.get() {
+        if self.is_spinning() {
             return true;
         }
         let s = &self.shared;
@@ -163,13 +176,30 @@ impl Local {
             return false;
         }
         s.nspinning.fetch_add(1, Ordering::SeqCst);
-        self.spinning.set(true);
+        self.set_spinning(true);
+        if s.needspinning.load(Ordering::Relaxed) {
+            s.needspinning.store(false, Ordering::Relaxed);
+        }
         true
+    }
+
+    fn is_spinning(&self) -> bool {
+        self.worker.spinning.load(Ordering::Relaxed)
+    }
+
+    /// Sets this M's spinning flag (written only by this M); returns the
+    /// previous value.
+    fn set_spinning(&self, on: bool) -> bool {
+        let was = self.is_spinning();
+        if was != on {
+            self.worker.spinning.store(on, Ordering::Relaxed);
+        }
+        was
     }
 
     /// Stops spinning; returns true if this was the last spinning M.
     pub(crate) fn stop_spinning(&self) -> bool {
-        if !self.spinning.replace(false) {
+        if !self.set_spinning(false) {
             return false;
         }
         self.shared.nspinning.fetch_sub(1, Ordering::SeqCst) == 1
@@ -262,7 +292,7 @@ impl Local {
         s.remove_idle(w);
         if w.woken_spinning.swap(false, Ordering::SeqCst) {
             // `wakep` counted us in `nspinning` already.
-            if self.spinning.replace(true) {
+            if self.set_spinning(true) {
                 s.nspinning.fetch_sub(1, Ordering::SeqCst);
             }
         }

@@ -19,7 +19,11 @@
 //! - `handle`: a weak handle to a runtime, to spawn or arm timers later.
 //! - `lock`: the futex mutex for channel and timer state.
 //! - `sysmon`: preemption requests, stuck-M reports, overdue timers, trim
-//!   requests.
+//!   requests, `schedtrace`, deadlock detection.
+//! - `godebug`: the `GODEBUG` keys goro reads.
+//! - `snapshot`: what observers read of the scheduler; `schedtrace`,
+//!   `dump` (goroutine dumps), `deadlock`, `proc_threads` (which threads of
+//!   the process are blocked for good), `sigquit` and `leaks` build on it.
 //! - `trim`: giving back stack pages of idle and parked goroutines.
 //! - `blocking`: the helper pool for calls that block a thread.
 //! - `runtime`: `Builder`, `Runtime::run`, the state shared by all Ms.
@@ -30,16 +34,24 @@
 mod blocking;
 mod config;
 mod context;
+mod deadlock;
+mod dump;
 mod futex;
 mod g;
+mod godebug;
 mod handle;
 mod idle;
+mod leaks;
 mod local_storage;
 mod lock;
 mod panic;
 mod park;
+mod proc_threads;
 mod runtime;
+mod schedtrace;
 mod schedule;
+mod sigquit;
+mod snapshot;
 mod spawn;
 mod sysmon;
 mod task;
@@ -47,6 +59,8 @@ mod task_blocks;
 mod timer;
 mod trim;
 mod worker;
+
+use context::Current;
 
 pub use blocking::blocking;
 pub use config::{default_procs, default_stack_size, MAX_PROCS};
@@ -71,16 +85,45 @@ pub fn in_goroutine() -> bool {
 /// The id of the running goroutine (as in dumps and panic reports), if any.
 pub fn goroutine_id() -> Option<u64> {
     // SAFETY: the running goroutine's G is alive while its code runs.
-    g::current_g().map(|g| unsafe { g.as_ref() }.id.get())
+    g::current_g().map(|g| unsafe { g.as_ref() }.id())
+}
+
+/// Every started goroutine of the calling code's runtime, as Go prints
+/// them (`goroutine 7 [chan receive, 2 minutes]:`, see `docs/observability.md`):
+/// the caller's goroutine first, with its backtrace, then the others by id,
+/// with their wait reason, how long they have waited and their spawn site.
+/// Empty outside a runtime.
+pub fn dump_goroutines() -> String {
+    match context::current() {
+        Current::Worker(l) => {
+            // SAFETY: `Current::Worker` points at this thread's live Local.
+            let l = unsafe { &*l };
+            dump::dump(&l.shared, goroutine_id())
+        }
+        // SAFETY: a helper thread holds an Arc of its Shared.
+        Current::Helper(s) => dump::dump(unsafe { &*s }, None),
+        Current::None => String::new(),
+    }
+}
+
+/// Writes `text` to fd 2 in as few `write`s as it takes. Straight to the
+/// fd: std's stderr may be captured (test harnesses pass their capture on
+/// to spawned threads) and lost when the process then ends.
+pub(crate) fn write_stderr(text: &str) {
+    let mut rest = text.as_bytes();
+    while !rest.is_empty() {
+        // SAFETY: writes at most `rest.len()` initialized bytes of a live buffer.
+        let n = unsafe { libc::write(2, rest.as_ptr().cast(), rest.len()) };
+        if n <= 0 {
+            return;
+        }
+        rest = &rest[n as usize..];
+    }
 }
 
 /// Reports an unrecoverable runtime error the way Go does and aborts.
 #[cold]
 pub(crate) fn fatal(args: std::fmt::Arguments<'_>) -> ! {
-    // Straight to fd 2: std's stderr may be captured (test harnesses pass
-    // their capture on to spawned threads) and lost when we abort.
-    let msg = format!("fatal error: goro: {args}\n");
-    // SAFETY: writes `msg.len()` initialized bytes from a live buffer.
-    unsafe { libc::write(2, msg.as_ptr().cast(), msg.len()) };
+    write_stderr(&format!("fatal error: goro: {args}\n"));
     std::process::abort()
 }

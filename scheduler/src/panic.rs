@@ -95,10 +95,10 @@ pub(crate) fn install_hook() {
                 // thread right now; it stays alive while its code runs.
                 let g = unsafe { g.as_ref() };
                 if !g.force_unwinding.get() {
-                    let site = g.spawn_site.get();
+                    let site = g.spawn_site();
                     eprintln!(
                         "goroutine {} (spawned at {}:{}) panicked:",
-                        g.id.get(),
+                        g.id(),
                         site.file(),
                         site.line()
                     );

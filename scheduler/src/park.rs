@@ -58,6 +58,33 @@ pub enum WaitReason {
 }
 
 impl WaitReason {
+    const ALL: [WaitReason; 16] = [
+        WaitReason::None,
+        WaitReason::ChanReceive,
+        WaitReason::ChanSend,
+        WaitReason::ChanReceiveNilChan,
+        WaitReason::Select,
+        WaitReason::SelectNoCases,
+        WaitReason::Sleep,
+        WaitReason::SyncMutexLock,
+        WaitReason::SyncRwLockRead,
+        WaitReason::SyncRwLockWrite,
+        WaitReason::SyncWaitGroupWait,
+        WaitReason::SyncCondWait,
+        WaitReason::Semacquire,
+        WaitReason::IoWait,
+        WaitReason::JoinHandle,
+        WaitReason::Blocking,
+    ];
+
+    /// The reason stored as `reason as u8` (unknown values read as `None`).
+    pub(crate) fn from_u8(v: u8) -> WaitReason {
+        Self::ALL
+            .get(v as usize)
+            .copied()
+            .unwrap_or(WaitReason::None)
+    }
+
     /// The text Go prints in a goroutine header, e.g. `chan receive`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -94,7 +121,7 @@ impl std::fmt::Debug for Waiter {
         match &self.0 {
             // SAFETY: a registered waiter's G is alive (park contract).
             WaiterKind::Goroutine(g) => {
-                write!(f, "Waiter(goroutine {})", unsafe { g.get() }.id.get())
+                write!(f, "Waiter(goroutine {})", unsafe { g.get() }.id())
             }
             WaiterKind::Thread(_) => f.write_str("Waiter(thread)"),
         }
@@ -161,7 +188,9 @@ pub fn park(reason: WaitReason) {
         if let Some(g) = l.current.get() {
             // SAFETY: the running goroutine is alive.
             let g = unsafe { g.get() };
-            g.wait_reason.set(reason);
+            g.set_wait_reason(reason);
+            g.wait_since
+                .store(l.shared.sysmon.clock_nanos(), Ordering::Relaxed);
             let marker = 0u8;
             g.park_sp
                 .set(std::hint::black_box(&marker) as *const u8 as usize);
@@ -169,7 +198,7 @@ pub fn park(reason: WaitReason) {
                 g.pinned.set(true);
             }
             g.suspend(Yield::Park);
-            g.wait_reason.set(WaitReason::None);
+            g.set_wait_reason(WaitReason::None);
             return;
         }
     }
@@ -246,7 +275,7 @@ pub(crate) unsafe fn ready(g: GRef) -> Wakeup {
             }
             s => crate::fatal(format_args!(
                 "goroutine {} readied in state {s} (a waiter was woken twice)",
-                gr.id.get()
+                gr.id()
             )),
         }
     }
@@ -321,4 +350,17 @@ fn thread_parker() -> Arc<ThreadParker> {
         static PARKER: Arc<ThreadParker> = Arc::new(ThreadParker { permit: AtomicU32::new(EMPTY) });
     }
     PARKER.with(Arc::clone)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WaitReason;
+
+    #[test]
+    fn wait_reasons_round_trip_through_u8() {
+        for r in WaitReason::ALL {
+            assert_eq!(WaitReason::from_u8(r as u8), r);
+        }
+        assert_eq!(WaitReason::from_u8(u8::MAX), WaitReason::None);
+    }
 }

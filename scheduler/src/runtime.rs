@@ -150,7 +150,10 @@ impl Runtime {
         goro_stack::install_overflow_handler();
         let _signal_stack = goro_stack::ensure_signal_stack();
         let shared = Shared::new(self);
+        let _sigquit = crate::sigquit::register(&shared);
         let (w0, fresh0) = shared.new_worker(0);
+        // Numbered like Go's: M0 runs `main`, M1 is sysmon.
+        shared.sysmon.set_m_id(shared.next_m_id());
         for p in 1..self.procs {
             shared.start_worker(p);
         }
@@ -174,8 +177,10 @@ impl Runtime {
                 });
             spawned.unwrap_or_else(|e| panic!("{e}"))
         };
+        shared.main_goid.store(main_handle.id(), Ordering::Relaxed);
         schedule::schedule_loop(&local);
         schedule::shutdown_worker(&local);
+        local.worker.thread_alive.store(false, Ordering::Relaxed);
         shared.join_threads();
         let _ = sysmon.join();
         shared.blocking.shutdown();
@@ -208,9 +213,15 @@ pub(crate) struct Shared {
     pub spare_blocks: Stash,
     pub gomaxprocs: AtomicUsize,
     pub nspinning: AtomicUsize,
+    /// Go's `sched.needspinning`: work was queued while no P was idle.
+    pub needspinning: AtomicBool,
     pub nidle: AtomicUsize,
     pub idle: Mutex<Vec<Arc<Worker>>>,
     pub next_goid: AtomicU64,
+    /// The main goroutine's id (dumps say `created by goro::run`).
+    main_goid: AtomicU64,
+    /// M ids (workers and sysmon), in creation order.
+    next_m_id: AtomicUsize,
     shutdown: AtomicBool,
     /// Workers holding a P, indexed by P.
     active: RwLock<Vec<Arc<Worker>>>,
@@ -219,6 +230,12 @@ pub(crate) struct Shared {
     threads: Mutex<Vec<ThreadHandle<()>>>,
     /// Gs of stopped Ms, freed by M0 once every M has stopped.
     graveyard: Mutex<Vec<GRef>>,
+    /// Every G allocated by this run (Go's `allgs`), for observers
+    /// (`snapshot.rs`). No G is freed before `free_goroutines` empties it.
+    all_gs: Mutex<Vec<GRef>>,
+    /// Idle Gs (without stacks) beyond what the Ps cache, for any M to
+    /// reuse; leaked boxes owned by this pool.
+    spare_gs: Mutex<Vec<GRef>>,
     pub migratory_live: Mutex<Vec<GRef>>,
     /// Goroutines spawned from helper threads (not counted by a worker).
     pub extra_spawned: AtomicU64,
@@ -244,14 +261,19 @@ impl Shared {
             spare_blocks: Stash::default(),
             gomaxprocs: AtomicUsize::new(rt.procs),
             nspinning: AtomicUsize::new(0),
+            needspinning: AtomicBool::new(false),
             nidle: AtomicUsize::new(0),
             idle: Mutex::new(Vec::new()),
             next_goid: AtomicU64::new(1),
+            main_goid: AtomicU64::new(0),
+            next_m_id: AtomicUsize::new(0),
             shutdown: AtomicBool::new(false),
             active: RwLock::new(Vec::new()),
             all: RwLock::new(Vec::new()),
             threads: Mutex::new(Vec::new()),
             graveyard: Mutex::new(Vec::new()),
+            all_gs: Mutex::new(Vec::new()),
+            spare_gs: Mutex::new(Vec::new()),
             migratory_live: Mutex::new(Vec::new()),
             extra_spawned: AtomicU64::new(0),
             blocking: BlockingPool::new(rt.max_blocking_threads),
@@ -266,7 +288,16 @@ impl Shared {
         self.shutdown.load(Ordering::Acquire)
     }
 
+    pub(crate) fn main_goid(&self) -> u64 {
+        self.main_goid.load(Ordering::Relaxed)
+    }
+
+    fn next_m_id(&self) -> usize {
+        self.next_m_id.fetch_add(1, Ordering::Relaxed)
+    }
+
     fn begin_shutdown(&self) {
+        crate::leaks::report_at_exit(self);
         self.shutdown.store(true, Ordering::SeqCst);
         self.wake_all_idle();
         self.sysmon.poke();
@@ -293,7 +324,11 @@ impl Shared {
     fn new_worker(self: &Arc<Shared>, p: usize) -> (Arc<Worker>, crossbeam_deque::Worker<Item>) {
         let fresh = crossbeam_deque::Worker::new_lifo();
         let mut all = self.all.write().unwrap_or_else(|e| e.into_inner());
-        let w = Arc::new(Worker::new(all.len(), fresh.stealer(), Arc::as_ptr(self)));
+        let w = Arc::new(Worker::new(
+            self.next_m_id(),
+            fresh.stealer(),
+            Arc::as_ptr(self),
+        ));
         w.p.store(p, Ordering::Relaxed);
         all.push(w.clone());
         drop(all);
@@ -370,6 +405,47 @@ impl Shared {
         }
     }
 
+    /// A new G, registered for observers.
+    pub(crate) fn new_g(&self) -> Box<G> {
+        let g = G::new();
+        let gref = GRef(std::ptr::NonNull::from(&*g));
+        self.all_gs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(gref);
+        g
+    }
+
+    /// Runs `f` over every G of this run; they stay allocated meanwhile.
+    pub(crate) fn with_all_gs<R>(&self, f: impl FnOnce(&[GRef]) -> R) -> R {
+        f(&self.all_gs.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// An idle G from the runtime-wide pool (it has no stack).
+    pub(crate) fn take_spare_g(&self) -> Option<Box<G>> {
+        let g = self
+            .spare_gs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()?;
+        // SAFETY: `put_spare_g` leaked this box into the pool, its only
+        // owner, and it was just taken out.
+        Some(unsafe { Box::from_raw(g.0.as_ptr()) })
+    }
+
+    /// Pools an idle G a P could not cache, giving its stack back (Gs are
+    /// not freed while the runtime runs: observers may be reading them).
+    pub(crate) fn put_spare_g(&self, g: Box<G>) {
+        if let Some(s) = g.take_spare_stack() {
+            self.stacks.release(s);
+        }
+        let g = GRef(std::ptr::NonNull::from(Box::leak(g)));
+        self.spare_gs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(g);
+    }
+
     // Gs are boxed: queues and waiters hold their addresses (GRef).
     #[allow(clippy::vec_box)]
     pub(crate) fn bury(&self, gs: Vec<Box<G>>) {
@@ -396,6 +472,11 @@ impl Shared {
     /// After every M stopped: unwind leftover migratory goroutines, drain
     /// the global queue and free every G, returning stacks to the pool.
     fn free_goroutines(&self, m0: &Local) {
+        // From here on observers see no G (they read under this lock).
+        self.all_gs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         let migratory = std::mem::take(
             &mut *self
                 .migratory_live
@@ -417,6 +498,7 @@ impl Shared {
         }
         let mut yard =
             std::mem::take(&mut *self.graveyard.lock().unwrap_or_else(|e| e.into_inner()));
+        yard.append(&mut self.spare_gs.lock().unwrap_or_else(|e| e.into_inner()));
         yard.extend(migratory);
         for g in yard {
             // SAFETY: every M has stopped, so nothing refers to these Gs;
@@ -457,11 +539,11 @@ fn worker_main(shared: Arc<Shared>, worker: Arc<Worker>, fresh: crossbeam_deque:
         // Retired: every goroutine homed here has finished.
         local.give_up_fresh_work();
         for g in local.free.borrow_mut().drain(..) {
-            if let Some(s) = g.take_spare_stack() {
-                shared.stacks.release(s);
-            }
+            shared.put_spare_g(g);
         }
+        local.worker.gfree.store(0, Ordering::Relaxed);
     }
+    local.worker.thread_alive.store(false, Ordering::Relaxed);
     context::set_current(prev);
 }
 
@@ -475,6 +557,7 @@ pub(crate) fn migrate_aggressively() -> bool {
 pub(crate) fn new_task<F, T>(
     shared: &Shared,
     id: u64,
+    parent: u64,
     site: &'static std::panic::Location<'static>,
     stack_size: Option<usize>,
     migratory: bool,
@@ -486,6 +569,7 @@ where
 {
     let info = TaskInfo {
         id,
+        parent,
         spawn_site: site,
         stack_size: stack_size.unwrap_or(shared.default_stack_size),
         migratory,

@@ -29,9 +29,9 @@
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 
-use crate::g::{GRef, Yield, G, NOTIFIED, PARKED, RUNNABLE, RUNNING};
+use crate::g::{GRef, Yield, DEAD, G, NOTIFIED, PARKED, RUNNABLE, RUNNING};
 use crate::task::Task;
-use crate::worker::{bump, unbump, Item, Local, FREE_G_CACHE};
+use crate::worker::{bump, unbump, Item, Local};
 
 enum Work {
     G(GRef, bool),
@@ -173,7 +173,10 @@ fn local_work(l: &Local) -> Option<Work> {
 /// this P's free list when one fits, else a new one.
 pub(crate) fn start(l: &Local, task: Task) -> GRef {
     let size = l.shared.stacks.rounded_size(task.info().stack_size);
-    let g = l.free.borrow_mut().pop().unwrap_or_else(G::new);
+    let g = l
+        .pop_free()
+        .or_else(|| l.shared.take_spare_g())
+        .unwrap_or_else(|| l.shared.new_g());
     let stack = match g.take_spare_stack() {
         Some(s) if s.usable_size() == size => s,
         other => {
@@ -246,7 +249,7 @@ fn run(l: &Local, g: GRef, inherit: bool) {
     let gr = unsafe { g.get() };
     l.current.set(Some(g));
     gr.trimmed.set(false);
-    l.worker.running.store(gr.id.get(), Ordering::Relaxed);
+    l.worker.running.store(gr.id(), Ordering::Relaxed);
     gr.state.store(RUNNING, Ordering::Release);
     let outcome = gr.resume(l);
     l.current.set(None);
@@ -263,10 +266,7 @@ fn run(l: &Local, g: GRef, inherit: bool) {
                     gr.state.store(RUNNABLE, Ordering::Release);
                     requeue(l, g, true);
                 }
-                Err(s) => crate::fatal(format_args!(
-                    "goroutine {} parked in state {s}",
-                    gr.id.get()
-                )),
+                Err(s) => crate::fatal(format_args!("goroutine {} parked in state {s}", gr.id())),
             }
         }
         Some(Yield::Gosched) => {
@@ -293,6 +293,8 @@ fn requeue(l: &Local, g: GRef, next: bool) {
 
 fn finish(l: &Local, g: GRef) {
     untrack_live(l, g);
+    // SAFETY: the G finished on this M and is alive (not yet recycled).
+    unsafe { g.get() }.state.store(DEAD, Ordering::Release);
     bump(&l.worker.exited);
     // SAFETY: the G finished; no queue or waiter refers to it any more, so
     // this M owns it again (it was leaked from a Box in `start`).
@@ -312,14 +314,8 @@ pub(crate) fn recycle(l: &Local, g: Box<G>) {
             l.shared.stacks.release(s);
         }
     }
-    let mut free = l.free.borrow_mut();
-    if free.len() < FREE_G_CACHE {
-        free.push(g);
-    } else {
-        drop(free);
-        if let Some(s) = g.take_spare_stack() {
-            l.shared.stacks.release(s);
-        }
+    if let Some(g) = l.push_free(g) {
+        l.shared.put_spare_g(g);
     }
 }
 
@@ -336,6 +332,9 @@ pub(crate) fn shutdown_worker(l: &Local) {
     let live = std::mem::take(&mut *l.live.borrow_mut());
     let mut dead = Vec::with_capacity(live.len());
     for g in live {
+        // Its state stays as it was (not DEAD): a timer entry of a sleep it
+        // was unwound from may still fire during shutdown, and `ready`
+        // must then find it parked, as before.
         G::force_unwind(g, l);
         bump(&l.worker.exited);
         // SAFETY: the goroutine is unwound; it is ours now (see `finish`).
@@ -343,6 +342,7 @@ pub(crate) fn shutdown_worker(l: &Local) {
     }
     l.worker.live.store(0, Ordering::Release);
     dead.append(&mut l.free.borrow_mut());
+    l.worker.gfree.store(0, Ordering::Relaxed);
     l.shared.bury(dead);
 }
 

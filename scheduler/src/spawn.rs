@@ -164,7 +164,15 @@ where
     T: Send + 'static,
 {
     reserve_stack(&l.shared)?;
-    let (task, handle) = crate::runtime::new_task(&l.shared, l.next_goid(), site, None, false, f);
+    let (task, handle) = crate::runtime::new_task(
+        &l.shared,
+        l.next_goid(),
+        l.current_goid(),
+        site,
+        None,
+        false,
+        f,
+    );
     bump(&l.worker.spawned);
     let g = crate::schedule::start(l, task);
     l.worker.push_home(g);
@@ -197,8 +205,15 @@ where
             // SAFETY: `Current::Worker` points at this thread's live Local.
             let l = unsafe { &*l };
             reserve_stack(&l.shared)?;
-            let (task, handle) =
-                crate::runtime::new_task(&l.shared, l.next_goid(), site, stack_size, migratory, f);
+            let (task, handle) = crate::runtime::new_task(
+                &l.shared,
+                l.next_goid(),
+                l.current_goid(),
+                site,
+                stack_size,
+                migratory,
+                f,
+            );
             bump(&l.worker.spawned);
             l.push_fresh(Item::Fresh(task));
             preempt_point();
@@ -283,11 +298,12 @@ pub fn lock_os_thread() {
     let Some(g) = l.current.get() else { return };
     // SAFETY: the running goroutine's G is alive.
     let g = unsafe { g.get() };
-    let depth = g.locked.get();
-    g.locked.set(
+    let depth = g.locked.load(Ordering::Relaxed);
+    g.locked.store(
         depth
             .checked_add(1)
             .expect("goro: lock_os_thread nesting overflow"),
+        Ordering::Relaxed,
     );
     if depth == 0 {
         l.shared.hand_off_p(&l.worker);
@@ -301,7 +317,8 @@ pub fn unlock_os_thread() {
         if let Some(g) = l.current.get() {
             // SAFETY: the running goroutine's G is alive.
             let g = unsafe { g.get() };
-            g.locked.set(g.locked.get().saturating_sub(1));
+            let depth = g.locked.load(Ordering::Relaxed);
+            g.locked.store(depth.saturating_sub(1), Ordering::Relaxed);
         }
     }
 }

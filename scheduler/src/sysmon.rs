@@ -18,15 +18,23 @@
 //! Go's does: a busy program whose goroutines keep returning to the
 //! scheduler costs it about 100 wake-ups a second, not 50,000. When every P
 //! is idle it sleeps on a futex until a worker wakes up, so an idle runtime
-//! uses no CPU.
+//! uses no CPU, except for what deadlock detection (`deadlock.rs`) and
+//! `GODEBUG=schedtrace` (`schedtrace.rs`), both run from here, ask for.
+//!
+//! It keeps a coarse clock for the goroutines' park times (`park` stores it
+//! instead of reading the time: one load instead of a clock read per park):
+//! refreshed every round, and 0 ("read the real clock") while sysmon dozes.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::context::{self, Current};
+use crate::deadlock::DeadlockWatch;
 use crate::futex;
 use crate::runtime::Shared;
+use crate::schedtrace::SchedTrace;
+use crate::timer::nanos;
 
 const PREEMPT_AFTER: Duration = Duration::from_millis(10);
 const STUCK_AFTER: Duration = Duration::from_secs(1);
@@ -38,15 +46,62 @@ const TIMER_SLACK: Duration = Duration::from_millis(1);
 const RUNNING: u32 = 0;
 const SLEEPING: u32 = 1;
 
-/// Sysmon's sleep word, shared with the workers.
+/// Sysmon's sleep word and clock, shared with the workers.
 pub(crate) struct SysmonState {
     word: AtomicU32,
+    /// The coarse clock (`timer::nanos` of the last round; 0 while dozing).
+    clock: AtomicU64,
+    /// Sysmon's M id, as `scheddetail` shows it.
+    m_id: AtomicUsize,
 }
 
 impl SysmonState {
     pub(crate) fn new() -> SysmonState {
         SysmonState {
             word: AtomicU32::new(RUNNING),
+            clock: AtomicU64::new(0),
+            m_id: AtomicUsize::new(0),
+        }
+    }
+
+    /// The current time in `timer::nanos`, within a sysmon round (10 ms).
+    pub(crate) fn clock_nanos(&self) -> u64 {
+        match self.clock.load(Ordering::Relaxed) {
+            0 => nanos(Instant::now()),
+            t => t,
+        }
+    }
+
+    pub(crate) fn m_id(&self) -> usize {
+        self.m_id.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_m_id(&self, id: usize) {
+        self.m_id.store(id, Ordering::Relaxed);
+    }
+
+    /// Sleeps for `timeout` unless a worker pokes sysmon first; returns
+    /// whether one did.
+    pub(crate) fn wait_unless_poked(&self, timeout: Duration) -> bool {
+        self.word.store(SLEEPING, Ordering::SeqCst);
+        let poked = self.sleep_until_poked(Some(timeout));
+        self.word.store(RUNNING, Ordering::SeqCst);
+        poked
+    }
+
+    /// With the word set to SLEEPING: waits until a poke resets it or
+    /// `timeout` passes (`None`: no timeout). Returns whether it was poked.
+    fn sleep_until_poked(&self, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            if self.word.load(Ordering::SeqCst) != SLEEPING {
+                return true;
+            }
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left.is_some_and(|l| l.is_zero()) {
+                return false;
+            }
+            futex::wait(&self.word, SLEEPING, left);
         }
     }
 
@@ -81,7 +136,14 @@ pub(crate) fn sysmon_main(shared: Arc<Shared>) {
     let mut delay = MIN_DELAY;
     let mut idle_rounds = 0u32;
     let mut last_trim = Instant::now();
+    let mut trace = SchedTrace::from_godebug();
+    let mut deadlock = DeadlockWatch::new();
     while !shared.is_shutting_down() {
+        let now = Instant::now();
+        shared.sysmon.clock.store(nanos(now), Ordering::Relaxed);
+        if let Some(t) = trace.as_mut() {
+            t.tick(&shared, now);
+        }
         if last_trim.elapsed() >= TRIM_EVERY {
             last_trim = Instant::now();
             for w in shared.all_workers().iter() {
@@ -99,25 +161,32 @@ pub(crate) fn sysmon_main(shared: Arc<Shared>) {
             }
         }
         if !acted && shared.all_idle() {
-            sleep_until_poked(&shared);
+            let mut timeout = deadlock.idle(&shared, now);
+            if let Some(t) = &trace {
+                let next = t.until_next(Instant::now());
+                timeout = Some(timeout.map_or(next, |d| d.min(next)));
+            }
+            doze(&shared, timeout);
             idle_rounds = 0;
             delay = MIN_DELAY;
         } else {
+            deadlock.reset();
             futex::wait(&shared.sysmon.word, RUNNING, Some(delay));
         }
     }
     context::set_current(prev);
 }
 
-fn sleep_until_poked(shared: &Shared) {
-    let word = &shared.sysmon.word;
-    word.store(SLEEPING, Ordering::SeqCst);
+/// Sleeps while every P stays idle, until a worker pokes sysmon or
+/// `timeout` passes (`None`: no timeout).
+fn doze(shared: &Shared, timeout: Option<Duration>) {
+    let state = &shared.sysmon;
+    state.clock.store(0, Ordering::Relaxed);
+    state.word.store(SLEEPING, Ordering::SeqCst);
     if shared.all_idle() && !shared.is_shutting_down() {
-        while word.load(Ordering::SeqCst) == SLEEPING {
-            futex::wait(word, SLEEPING, None);
-        }
+        state.sleep_until_poked(timeout);
     }
-    word.store(RUNNING, Ordering::SeqCst);
+    state.word.store(RUNNING, Ordering::SeqCst);
 }
 
 /// One round over the workers; returns whether it fired overdue timers

@@ -25,6 +25,8 @@ use crate::task_blocks::{alloc_cell, free_cell};
 /// Facts about a task that the scheduler needs before it runs.
 pub(crate) struct TaskInfo {
     pub id: u64,
+    /// The spawning goroutine's id (0: spawned by the runtime or a thread).
+    pub parent: u64,
     pub spawn_site: &'static Location<'static>,
     /// Usable stack bytes requested for this goroutine.
     pub stack_size: usize,

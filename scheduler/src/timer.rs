@@ -168,6 +168,11 @@ impl TimerHeap {
         self.next.load(Ordering::SeqCst) != NONE
     }
 
+    /// Number of entries (stale ones included).
+    pub(crate) fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
     /// How long until the earliest entry is due (`None`: nothing pending).
     pub(crate) fn until_next(&self) -> Option<Duration> {
         let next = self.next.load(Ordering::SeqCst);
@@ -231,7 +236,7 @@ impl Worker {
 }
 
 /// Nanoseconds since the process-wide timer epoch (0 for earlier instants).
-fn nanos(t: Instant) -> u64 {
+pub(crate) fn nanos(t: Instant) -> u64 {
     let d = t.saturating_duration_since(epoch());
     u64::try_from(d.as_nanos()).unwrap_or(NONE - 1)
 }
@@ -322,6 +327,12 @@ pub fn sleep_until(deadline: Instant) {
     park(WaitReason::Sleep);
 }
 
+/// Whether a timer armed outside any runtime is pending (it may wake a
+/// goroutine of any runtime).
+pub(crate) fn outside_timers_pending() -> bool {
+    OUTSIDE_HEAP.get().is_some_and(|h| h.heap.is_pending())
+}
+
 /// The heap for timers armed outside any runtime, and its thread.
 struct OutsideHeap {
     heap: TimerHeap,
@@ -329,10 +340,11 @@ struct OutsideHeap {
     word: AtomicU32,
 }
 
+static OUTSIDE_HEAP: OnceLock<OutsideHeap> = OnceLock::new();
+
 fn outside_heap() -> &'static OutsideHeap {
-    static HEAP: OnceLock<OutsideHeap> = OnceLock::new();
     static THREAD: OnceLock<()> = OnceLock::new();
-    let heap = HEAP.get_or_init(|| OutsideHeap {
+    let heap = OUTSIDE_HEAP.get_or_init(|| OutsideHeap {
         heap: TimerHeap::new(),
         word: AtomicU32::new(0),
     });

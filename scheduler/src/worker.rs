@@ -16,7 +16,8 @@
 //!   `runnext`), so a channel ping-pong stays on one thread.
 //! - `free`: idle Gs that keep their stacks, so spawning is allocation- and
 //!   syscall-free once warm (Go's `gFree` plus stack cache in one).
-//! - `live`: every started goroutine homed here (for shutdown and dumps).
+//! - `live`: every started goroutine homed here (for shutdown and stack
+//!   trimming; observers use the runtime's registry of all Gs instead).
 //!
 //! A worker that loses its P (`set_gomaxprocs` shrinking, or a goroutine
 //! calling `lock_os_thread`) keeps running the goroutines homed on it, takes
@@ -67,6 +68,16 @@ pub(crate) struct Worker {
     pub exited: AtomicU64,
     /// Started goroutines homed here (live list length).
     pub live: AtomicU64,
+    /// Idle Gs cached by this P (the length of `Local::free`, for
+    /// `scheddetail`).
+    pub gfree: AtomicUsize,
+    /// Whether this M is a spinning M (counted in `nspinning`); written
+    /// only by this M.
+    pub spinning: AtomicBool,
+    /// `blocking` calls made by goroutines on this P (Go's `syscalltick`).
+    pub syscalltick: AtomicU64,
+    /// False once this M's thread has left its scheduler loop.
+    pub thread_alive: AtomicBool,
     /// In the idle list (guarded by the idle list's mutex).
     pub idle: AtomicBool,
     /// Woken by `wakep` to look for work as a spinning M.
@@ -102,6 +113,10 @@ impl Worker {
             spawned: AtomicU64::new(0),
             exited: AtomicU64::new(0),
             live: AtomicU64::new(0),
+            gfree: AtomicUsize::new(0),
+            spinning: AtomicBool::new(false),
+            syscalltick: AtomicU64::new(0),
+            thread_alive: AtomicBool::new(true),
             idle: AtomicBool::new(false),
             woken_spinning: AtomicBool::new(false),
             trim_request: AtomicBool::new(false),
@@ -142,8 +157,6 @@ pub(crate) struct Local {
     /// Goroutine ids handed out in batches (Go's `goidcache`).
     pub goid_next: Cell<u64>,
     pub goid_end: Cell<u64>,
-    /// Whether this M is currently a spinning M (counted in `nspinning`).
-    pub spinning: Cell<bool>,
     /// Free task-cell memory (`task_blocks.rs`).
     pub blocks: BlockCache,
 }
@@ -172,7 +185,6 @@ impl Local {
             rng: Cell::new(seed),
             goid_next: Cell::new(0),
             goid_end: Cell::new(0),
-            spinning: Cell::new(false),
             blocks: BlockCache::default(),
         }
     }
@@ -196,12 +208,38 @@ impl Local {
         Arc::as_ptr(&self.worker)
     }
 
+    /// Takes an idle G from this P's cache.
+    #[allow(clippy::vec_box)]
+    pub(crate) fn pop_free(&self) -> Option<Box<G>> {
+        let mut free = self.free.borrow_mut();
+        let g = free.pop();
+        self.worker.gfree.store(free.len(), Ordering::Relaxed);
+        g
+    }
+
+    /// Caches an idle G on this P; gives it back when the cache is full.
+    pub(crate) fn push_free(&self, g: Box<G>) -> Option<Box<G>> {
+        let mut free = self.free.borrow_mut();
+        if free.len() >= FREE_G_CACHE {
+            return Some(g);
+        }
+        free.push(g);
+        self.worker.gfree.store(free.len(), Ordering::Relaxed);
+        None
+    }
+
     /// Makes `g` run next on this M; a G already there goes to the home
     /// queue's tail.
     pub(crate) fn put_runnext(&self, g: GRef) {
         if let Some(old) = self.runnext.replace(Some(g)) {
             self.worker.home.push(old);
         }
+    }
+
+    /// The id of the goroutine running on this M (0 between goroutines).
+    pub(crate) fn current_goid(&self) -> u64 {
+        // SAFETY: the running goroutine's G is alive while it runs.
+        self.current.get().map_or(0, |g| unsafe { g.get() }.id())
     }
 
     pub(crate) fn next_goid(&self) -> u64 {

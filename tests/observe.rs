@@ -1,0 +1,519 @@
+//! Observability on real programs: `GODEBUG=schedtrace` (and
+//! `scheddetail`), goroutine dumps (`goro::dump_goroutines`, SIGQUIT) and
+//! the `goroleaks` report. What needs its own environment or ends the
+//! process runs in a child process (this test binary re-executed).
+//! Deadlock detection is in `tests/deadlock.rs` (it needs a process
+//! without test-harness threads).
+
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const CHILD: &str = "GORO_TEST_CHILD";
+
+/// Runs the test `name` of this binary in a child with `CHILD=name` and
+/// the extra environment `env`.
+fn run_child(name: &str, env: &[(&str, &str)]) -> Output {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(CHILD, name)
+        .env_remove("GODEBUG")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+fn is_child(name: &str) -> bool {
+    std::env::var(CHILD).is_ok_and(|c| c == name)
+}
+
+/// Spins for `d` without any runtime call (the P stays busy).
+fn spin(d: Duration) {
+    let t = Instant::now();
+    while t.elapsed() < d {
+        std::hint::spin_loop();
+    }
+}
+
+/// Spins for `d`, letting the scheduler preempt it.
+fn busy(d: Duration) {
+    let t = Instant::now();
+    while t.elapsed() < d {
+        goro::preempt_point();
+    }
+}
+
+/// One `SCHED` line of Go's non-detailed format, parsed strictly.
+#[derive(Debug)]
+struct Sched {
+    ms: u64,
+    gomaxprocs: usize,
+    idleprocs: usize,
+    threads: usize,
+    spinningthreads: usize,
+    needspinning: u8,
+    idlethreads: usize,
+    runqueue: usize,
+    runq: Vec<usize>,
+    schedticks: Vec<u64>,
+}
+
+/// Parses `key=value` and checks the key.
+fn field<T: std::str::FromStr>(word: Option<&str>, key: &str) -> T {
+    let word = word.unwrap_or_else(|| panic!("missing {key}"));
+    let v = word
+        .strip_prefix(key)
+        .and_then(|w| w.strip_prefix('='))
+        .unwrap_or_else(|| panic!("expected {key}=, got {word:?}"));
+    v.parse()
+        .unwrap_or_else(|_| panic!("bad value in {word:?}"))
+}
+
+/// Parses a line exactly as Go prints it (same fields, order, spacing).
+fn parse_sched(line: &str) -> Sched {
+    let rest = line.strip_prefix("SCHED ").expect(line);
+    let (ms, rest) = rest.split_once("ms: ").expect(line);
+    let (head, lists) = rest.split_once(" [ ").expect(line);
+    let mut w = head.split(' ');
+    let s = Sched {
+        ms: ms.parse().expect(line),
+        gomaxprocs: field(w.next(), "gomaxprocs"),
+        idleprocs: field(w.next(), "idleprocs"),
+        threads: field(w.next(), "threads"),
+        spinningthreads: field(w.next(), "spinningthreads"),
+        needspinning: field(w.next(), "needspinning"),
+        idlethreads: field(w.next(), "idlethreads"),
+        runqueue: field(w.next(), "runqueue"),
+        runq: Vec::new(),
+        schedticks: Vec::new(),
+    };
+    assert!(w.next().is_none(), "{line}");
+    let (runq, ticks) = lists.split_once("] schedticks=[ ").expect(line);
+    let ticks = ticks.strip_suffix(']').expect(line);
+    // Go prints each number followed by one space: "[ 1 2 ]".
+    let numbers = |s: &str| -> Vec<u64> {
+        assert!(s.is_empty() || s.ends_with(' '), "{line}");
+        s.split_terminator(' ')
+            .map(|n| n.parse().expect(line))
+            .collect()
+    };
+    Sched {
+        runq: numbers(runq).into_iter().map(|n| n as usize).collect(),
+        schedticks: numbers(ticks),
+        ..s
+    }
+}
+
+fn sched_lines(stderr: &str) -> Vec<Sched> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("SCHED "))
+        .map(parse_sched)
+        .collect()
+}
+
+#[test]
+fn schedtrace_shows_the_exact_state_of_a_stalled_p() {
+    const NAME: &str = "schedtrace_shows_the_exact_state_of_a_stalled_p";
+    if is_child(NAME) {
+        goro::run(|| {
+            // Five tasks on P0's queue, and three `after_func` timers that
+            // sysmon fires (P0's M is busy), which start their goroutines
+            // from sysmon, on the global queue. P0 stays busy without a
+            // runtime call, so none of them can start while the trace looks.
+            for _ in 0..5 {
+                goro::go!(|| ());
+            }
+            for _ in 0..3 {
+                goro::time::after_func(Duration::from_millis(1), || ());
+            }
+            spin(Duration::from_millis(400));
+        });
+        return;
+    }
+    let out = run_child(NAME, &[("GOMAXPROCS", "1"), ("GODEBUG", "schedtrace=50")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let lines = sched_lines(&stderr);
+    assert!(lines.len() >= 4, "{stderr}");
+    assert_eq!(lines[0].ms, 0, "{stderr}");
+    assert!(lines.windows(2).all(|w| w[0].ms < w[1].ms), "{stderr}");
+    // While the main goroutine spins: the queues hold exactly what was
+    // spawned, and the one P's tick does not move.
+    let stalled: Vec<&Sched> = lines.iter().filter(|s| s.runqueue == 3).collect();
+    assert!(stalled.len() >= 3, "{stderr}");
+    for s in &stalled {
+        assert_eq!(s.gomaxprocs, 1, "{s:?}");
+        assert_eq!(s.idleprocs, 0, "{s:?}");
+        // M0 and sysmon; no `blocking` helper was ever needed.
+        assert_eq!(s.threads, 2, "{s:?}");
+        assert_eq!(s.spinningthreads, 0, "{s:?}");
+        // Work was queued while no P was idle to take it.
+        assert_eq!(s.needspinning, 1, "{s:?}");
+        assert_eq!(s.idlethreads, 0, "{s:?}");
+        assert_eq!(s.runq, [5], "{s:?}");
+        assert_eq!(s.schedticks, stalled[0].schedticks, "{s:?}");
+    }
+}
+
+#[test]
+fn schedtrace_follows_a_busy_program() {
+    const NAME: &str = "schedtrace_follows_a_busy_program";
+    if is_child(NAME) {
+        goro::run(|| {
+            let wg = goro::sync::WaitGroup::new();
+            for _ in 0..4 {
+                wg.go(|| busy(Duration::from_millis(300)));
+            }
+            wg.wait();
+            goro::set_gomaxprocs(3);
+            for _ in 0..4 {
+                wg.go(|| busy(Duration::from_millis(200)));
+            }
+            wg.wait();
+            goro::time::sleep(Duration::from_millis(250));
+        });
+        return;
+    }
+    let out = run_child(NAME, &[("GOMAXPROCS", "2"), ("GODEBUG", "schedtrace=40")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let lines = sched_lines(&stderr);
+    assert!(lines.len() >= 10, "{stderr}");
+    for s in &lines {
+        assert!(s.gomaxprocs == 2 || s.gomaxprocs == 3, "{s:?}");
+        assert_eq!(s.runq.len(), s.gomaxprocs, "{s:?}");
+        assert_eq!(s.schedticks.len(), s.gomaxprocs, "{s:?}");
+        assert!(s.idleprocs <= s.gomaxprocs, "{s:?}");
+        assert!(s.spinningthreads <= s.gomaxprocs, "{s:?}");
+        assert!(s.needspinning <= 1, "{s:?}");
+        // Every P's M, plus sysmon.
+        assert!(s.threads > s.gomaxprocs, "{s:?}");
+        assert!(s.idlethreads <= s.threads, "{s:?}");
+    }
+    // P counts change once, from 2 to 3, and ticks never go back.
+    let first3 = lines.iter().position(|s| s.gomaxprocs == 3).expect(&stderr);
+    assert!(
+        lines[..first3].iter().all(|s| s.gomaxprocs == 2),
+        "{stderr}"
+    );
+    assert!(
+        lines[first3..].iter().all(|s| s.gomaxprocs == 3),
+        "{stderr}"
+    );
+    for w in lines.windows(2) {
+        for (a, b) in w[0].schedticks.iter().zip(&w[1].schedticks) {
+            assert!(a <= b, "ticks went back: {:?} then {:?}", w[0], w[1]);
+        }
+    }
+    // Busy phases keep every P running and its tick moving (preemption);
+    // at the end, everything is idle.
+    assert!(lines.iter().any(|s| s.idleprocs == 0), "{stderr}");
+    let (first, last) = (&lines[0], &lines[lines.len() - 1]);
+    assert!(last.schedticks[0] > first.schedticks[0] + 5, "{stderr}");
+    assert!(last.schedticks[1] > first.schedticks[1] + 5, "{stderr}");
+    assert_eq!(last.idleprocs, 3, "{stderr}");
+    assert_eq!(
+        last.runqueue + last.runq.iter().sum::<usize>(),
+        0,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn scheddetail_lists_every_p_m_and_goroutine() {
+    const NAME: &str = "scheddetail_lists_every_p_m_and_goroutine";
+    if is_child(NAME) {
+        goro::run(|| {
+            let (_tx, rx) = goro::chan::<u8>(0);
+            let r = goro::go!(move || rx.recv());
+            let s = goro::go!(|| goro::time::sleep(Duration::from_secs(3)));
+            println!("receiver={} sleeper={}", r.id(), s.id());
+            spin(Duration::from_millis(300));
+        });
+        return;
+    }
+    let out = run_child(
+        NAME,
+        &[
+            ("GOMAXPROCS", "2"),
+            ("GODEBUG", "schedtrace=100,scheddetail=1"),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stderr}");
+    let ids: Vec<u64> = stdout
+        .lines()
+        .find_map(|l| Some(l.split_once("receiver=")?.1))
+        .map(|l| {
+            l.split(" sleeper=")
+                .map(|n| n.trim().parse().unwrap())
+                .collect()
+        })
+        .expect(&stdout);
+    // The last full trace printed while the main goroutine spins.
+    let traces: Vec<&str> = stderr.split("SCHED ").skip(1).collect();
+    let trace = traces
+        .iter()
+        .rev()
+        .find(|t| t.contains(&format!("G{}: ", ids[1])))
+        .expect(&stderr);
+    let lines: Vec<&str> = trace.lines().collect();
+    assert!(
+        lines[0].ends_with(" gcwaiting=false nmidlelocked=0 stopwait=0 sysmonwait=false"),
+        "{trace}"
+    );
+    assert!(lines[0].contains(": gomaxprocs=2 idleprocs="), "{trace}");
+    for p in ["  P0: status=", "  P1: status="] {
+        let line = lines.iter().find(|l| l.starts_with(p)).expect(trace);
+        for key in [
+            "schedtick=",
+            "syscalltick=",
+            "m=",
+            "runqsize=",
+            "gfreecnt=",
+            "timerslen=",
+        ] {
+            assert!(line.contains(key), "{line}");
+        }
+    }
+    // M0 runs main, M1 is sysmon, M2 serves P1; newest first.
+    let ms: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.starts_with("  M"))
+        .copied()
+        .collect();
+    assert_eq!(ms.len(), 3, "{trace}");
+    assert!(ms[0].starts_with("  M2: "), "{trace}");
+    assert!(ms[1].starts_with("  M1: p=nil curg=nil "), "{trace}");
+    assert!(ms[2].starts_with("  M0: p=0 curg=1 mallocing=0 throwing=0 preemptoff= locks=0 dying=0 spinning=false blocked=false lockedg=nil"), "{trace}");
+    assert!(
+        lines.contains(&"  G1: status=2() m=0 lockedm=nil"),
+        "{trace}"
+    );
+    let receiver = format!("  G{}: status=4(chan receive) m=nil lockedm=nil", ids[0]);
+    let sleeper = format!("  G{}: status=4(sleep) m=nil lockedm=nil", ids[1]);
+    assert!(lines.contains(&receiver.as_str()), "{trace}");
+    assert!(lines.contains(&sleeper.as_str()), "{trace}");
+}
+
+/// The line of a goroutine's `created by` site, as the dump prints it.
+fn created_by(parent: u64, line: u32) -> String {
+    format!("created by goro::go in goroutine {parent}\n\ttests/observe.rs:{line}\n")
+}
+
+/// The dump's block for goroutine `id` (header to blank line).
+fn block_of(dump: &str, id: u64) -> &str {
+    let start = dump
+        .find(&format!("goroutine {id} ["))
+        .unwrap_or_else(|| panic!("no goroutine {id} in\n{dump}"));
+    let end = dump[start..]
+        .find("\n\n")
+        .map_or(dump.len(), |e| start + e + 1);
+    &dump[start..end]
+}
+
+#[test]
+fn dump_shows_wait_reasons_and_spawn_sites() {
+    goro::run(|| {
+        let (tx, rx) = goro::chan::<u8>(0);
+        let (tx2, rx2) = goro::chan::<u8>(0);
+        let wg = goro::sync::WaitGroup::new();
+        wg.add(1);
+        let recv_line = line!() + 1;
+        let receiver = goro::go!(move || rx.recv());
+        let send_line = line!() + 1;
+        let sender = goro::go!(move || tx2.send(1));
+        let sleep_line = line!() + 1;
+        let sleeper = goro::go!(|| goro::time::sleep(Duration::from_secs(60)));
+        let (tx3, rx3) = goro::chan::<u8>(0);
+        let select_line = line!() + 1;
+        let selector = goro::go!(move || {
+            goro::select! {
+                recv(rx3) -> _ => {},
+                recv(goro::time::after(Duration::from_secs(60))) -> _ => {},
+            }
+        });
+        let waiter_wg = wg.clone();
+        let wait_line = line!() + 1;
+        let waiter = goro::go!(move || waiter_wg.wait());
+        let (unlock, locked_rx) = goro::chan::<u8>(0);
+        let locked = goro::go!(move || {
+            goro::lock_os_thread();
+            let _ = locked_rx.recv();
+        });
+        goro::time::sleep(Duration::from_millis(50));
+        let dump = goro::dump_goroutines();
+
+        // The caller first, running, with its own frames.
+        assert!(dump.starts_with("goroutine 1 [running]:\n"), "{dump}");
+        let me = block_of(&dump, 1);
+        assert!(
+            me.contains("observe::dump_shows_wait_reasons_and_spawn_sites"),
+            "{me}"
+        );
+        assert!(
+            me.contains("created by goro::run\n\ttests/observe.rs:"),
+            "{me}"
+        );
+        let expect = [
+            (&receiver.id(), "chan receive", recv_line),
+            (&sender.id(), "chan send", send_line),
+            (&sleeper.id(), "sleep", sleep_line),
+            (&selector.id(), "select", select_line),
+            (&waiter.id(), "sync.WaitGroup.Wait", wait_line),
+        ];
+        for (&id, reason, line) in expect {
+            let block = block_of(&dump, id);
+            assert!(
+                block.starts_with(&format!("goroutine {id} [{reason}]:\n")),
+                "{block}"
+            );
+            assert!(block.ends_with(&created_by(1, line)), "{block}");
+        }
+        let block = block_of(&dump, locked.id());
+        assert!(
+            block.starts_with(&format!(
+                "goroutine {} [chan receive, locked to thread]:",
+                locked.id()
+            )),
+            "{block}"
+        );
+        // Ids in order after the caller.
+        let ids: Vec<u64> = dump
+            .lines()
+            .filter_map(|l| {
+                l.strip_prefix("goroutine ")?
+                    .split(' ')
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        assert!(ids[1..].windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+
+        tx.send(1).unwrap();
+        rx2.recv().unwrap();
+        tx3.send(1).unwrap();
+        wg.done();
+        unlock.send(1).unwrap();
+        assert_eq!(receiver.join().unwrap(), Ok(1));
+        assert!(sender.join().unwrap().is_ok());
+        selector.join().unwrap();
+        waiter.join().unwrap();
+        locked.join().unwrap();
+    });
+    assert_eq!(goro::dump_goroutines(), "", "outside a runtime");
+}
+
+#[test]
+fn sigquit_dumps_every_goroutine_and_exits_2() {
+    const NAME: &str = "sigquit_dumps_every_goroutine_and_exits_2";
+    if is_child(NAME) {
+        goro::run(|| {
+            let (_tx, rx) = goro::chan::<u8>(0);
+            goro::go!(move || rx.recv());
+            goro::go!(|| goro::time::sleep(Duration::from_secs(60)));
+            std::thread::spawn(|| {
+                std::thread::sleep(Duration::from_millis(100));
+                // SAFETY: sends SIGQUIT to this process.
+                unsafe { libc::kill(libc::getpid(), libc::SIGQUIT) };
+            });
+            goro::time::sleep(Duration::from_secs(10));
+        });
+        unreachable!("SIGQUIT must end the process");
+    }
+    let out = run_child(NAME, &[("GOMAXPROCS", "2")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{:?} {stderr}",
+        out.status.signal()
+    );
+    let dump = &stderr[stderr.find("SIGQUIT: quit\n\n").expect(&stderr)..];
+    assert!(dump.contains("goroutine 1 [sleep]:\n"), "{dump}");
+    assert!(dump.contains(" [chan receive]:\ngoroutine parked; stack unavailable\ncreated by goro::go in goroutine 1\n\ttests/observe.rs:"), "{dump}");
+    assert_eq!(dump.matches(" [sleep]:\n").count(), 2, "{dump}");
+}
+
+#[test]
+fn goroleaks_reports_parked_goroutines_at_exit() {
+    const NAME: &str = "goroleaks_reports_parked_goroutines_at_exit";
+    if is_child(NAME) {
+        goro::run(|| {
+            // The other ends stay alive but out of reach (dropping them
+            // would wake the goroutines with an error: not a leak).
+            let (tx, rx) = goro::chan::<u8>(0);
+            std::mem::forget(rx);
+            for _ in 0..3 {
+                let tx = tx.clone();
+                println!("send site {}", line!() + 1);
+                goro::go!(move || tx.send(1));
+            }
+            let (tx2, rx2) = goro::chan::<u8>(0);
+            std::mem::forget(tx2);
+            println!("select site {}", line!() + 1);
+            goro::go!(move || {
+                goro::select! { recv(rx2) -> _ => {} }
+            });
+            goro::time::sleep(Duration::from_millis(30));
+        });
+        return;
+    }
+    let site = |stdout: &str, what: &str| -> String {
+        stdout
+            .lines()
+            .find_map(|l| Some(l.split_once(what)?.1))
+            .expect(stdout)
+            .to_string()
+    };
+    let out = run_child(NAME, &[("GODEBUG", "goroleaks=1")]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    let expect = format!(
+        "goroutineleak profile: total 4\n\
+         3 @ [chan send] created by goro::go at tests/observe.rs:{}\n\
+         1 @ [select] created by goro::go at tests/observe.rs:{}\n",
+        site(&stdout, "send site "),
+        site(&stdout, "select site ")
+    );
+    assert!(stderr.contains(&expect), "{stderr}");
+    let quiet = run_child(NAME, &[]);
+    assert!(quiet.status.success());
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("goroutineleak"));
+}
+
+#[test]
+fn bad_godebug_values_are_reported_once() {
+    const NAME: &str = "bad_godebug_values_are_reported_once";
+    if is_child(NAME) {
+        goro::run(|| ());
+        goro::run(|| ());
+        return;
+    }
+    let out = run_child(
+        NAME,
+        &[("GODEBUG", "schedtrace=abc,scheddetail=2,http2debug=1")],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("ignoring GODEBUG schedtrace=\"abc\"")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("ignoring GODEBUG scheddetail=\"2\"").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(!stderr.contains("http2debug"), "{stderr}");
+    assert!(!stderr.contains("SCHED"), "{stderr}");
+}
