@@ -60,6 +60,34 @@ const CASES: &[Case] = &[
         ]),
     },
     Case {
+        name: "two_goroutines_each_wait_for_the_others_mutex",
+        program: || {
+            goro::run(|| {
+                let a = Arc::new(goro::sync::Mutex::new(0u8));
+                let b = Arc::new(goro::sync::Mutex::new(0u8));
+                // Both hold their first mutex before either asks for the second.
+                let both_hold = goro::sync::WaitGroup::new();
+                both_hold.add(2);
+                let wg = goro::sync::WaitGroup::new();
+                for (first, second) in [(a.clone(), b.clone()), (b, a)] {
+                    let both_hold = both_hold.clone();
+                    wg.go(move || {
+                        let _held = first.lock();
+                        both_hold.done();
+                        both_hold.wait();
+                        let _never = second.lock();
+                    });
+                }
+                wg.wait();
+            })
+        },
+        deadlock: Some(&[
+            "goroutine 1 [sync.WaitGroup.Wait]:",
+            "goroutine 2 [sync.Mutex.Lock]:",
+            "goroutine 3 [sync.Mutex.Lock]:",
+        ]),
+    },
+    Case {
         name: "select_with_no_cases_after_a_sleep",
         program: || {
             goro::run(|| {
