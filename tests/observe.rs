@@ -338,6 +338,11 @@ fn dump_shows_wait_reasons_and_spawn_sites() {
         let waiter_wg = wg.clone();
         let wait_line = line!() + 1;
         let waiter = goro::go!(move || waiter_wg.wait());
+        let mutex = std::sync::Arc::new(goro::sync::Mutex::new(()));
+        let held = mutex.lock();
+        let contender = mutex.clone();
+        let mutex_line = line!() + 1;
+        let mutex_waiter = goro::go!(move || drop(contender.lock()));
         let (unlock, locked_rx) = goro::chan::<u8>(0);
         let locked = goro::go!(move || {
             goro::lock_os_thread();
@@ -363,6 +368,7 @@ fn dump_shows_wait_reasons_and_spawn_sites() {
             (&sleeper.id(), "sleep", sleep_line),
             (&selector.id(), "select", select_line),
             (&waiter.id(), "sync.WaitGroup.Wait", wait_line),
+            (&mutex_waiter.id(), "sync.Mutex.Lock", mutex_line),
         ];
         for (&id, reason, line) in expect {
             let block = block_of(&dump, id);
@@ -398,6 +404,8 @@ fn dump_shows_wait_reasons_and_spawn_sites() {
         tx3.send(1).unwrap();
         wg.done();
         unlock.send(1).unwrap();
+        drop(held);
+        mutex_waiter.join().unwrap();
         assert_eq!(receiver.join().unwrap(), Ok(1));
         assert!(sender.join().unwrap().is_ok());
         selector.join().unwrap();
