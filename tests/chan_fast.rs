@@ -21,7 +21,11 @@ use goro::{chan, select, Receiver, RecvTimeoutError, Sender, TryRecvError, TrySe
 
 const PRODUCERS: u64 = 6;
 /// Values each producer delivers (unless the channels close first).
-const PER_PRODUCER: u64 = if cfg!(debug_assertions) { 2_000 } else { 40_000 };
+const PER_PRODUCER: u64 = if cfg!(debug_assertions) {
+    2_000
+} else {
+    40_000
+};
 
 /// A value: producer in the high bits, sequence number in the low ones.
 struct Item {
@@ -241,7 +245,10 @@ fn run(procs: usize, cap: usize, consumers: u64, close_early: bool) {
     let what = format!("procs={procs} cap={cap} consumers={consumers} close_early={close_early}");
     eprintln!("{what}: {:?}", t0.elapsed());
     let (delivered, received) = (sh.delivered.get(), sh.received.get());
-    assert_eq!(delivered, received, "{what}: (count, sum) delivered vs received");
+    assert_eq!(
+        delivered, received,
+        "{what}: (count, sum) delivered vs received"
+    );
     if !close_early {
         assert_eq!(delivered.0, PRODUCERS * PER_PRODUCER, "{what}");
     }
@@ -269,6 +276,57 @@ fn tiny_buffers_mixed_operations_one_consumer_keeps_order() {
         for cap in [1, 2] {
             for close_early in [false, true] {
                 run(procs, cap, 1, close_early);
+            }
+        }
+    }
+}
+
+/// One producer, one consumer, nothing else: with no other traffic to
+/// heal it, a single lost wake-up (a party parked while the ring has room
+/// or a value) hangs the run. Blocking operations and blocking selects.
+#[test]
+fn spsc_tiny_buffers_never_lose_a_wakeup() {
+    const N: u64 = if cfg!(debug_assertions) {
+        20_000
+    } else {
+        200_000
+    };
+    for procs in [1, 2] {
+        for cap in [1, 2] {
+            for via_select in [false, true] {
+                let sum = goro::Runtime::builder()
+                    .procs(procs)
+                    .build()
+                    .unwrap()
+                    .run(move || {
+                        let (tx, rx) = chan::<u64>(cap);
+                        let (_never_tx, never) = chan::<u64>(1);
+                        let producer = goro::go!(move || {
+                            for i in 0..N {
+                                if via_select {
+                                    select! {
+                                        send(tx, i) -> r => r.unwrap(),
+                                        recv(never) -> _ => unreachable!(),
+                                    }
+                                } else {
+                                    tx.send(i).unwrap();
+                                }
+                            }
+                        });
+                        let mut sum = 0;
+                        for expected in 0..N {
+                            let v = if via_select {
+                                select! { recv(rx) -> r => r.unwrap() }
+                            } else {
+                                rx.recv().unwrap()
+                            };
+                            assert_eq!(v, expected);
+                            sum += v;
+                        }
+                        producer.join().unwrap();
+                        sum
+                    });
+                assert_eq!(sum, N * (N - 1) / 2, "procs={procs} cap={cap}");
             }
         }
     }

@@ -43,19 +43,51 @@
 //! flag is up it queues behind them, unless it was just woken (then it is
 //! its turn). The slow path's re-check may still overtake, as crossbeam's.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossbeam_utils::CachePadded;
 
 use super::ring::Ring;
 use super::wait::{pop_claimed, Wait, Wakeups};
 use super::{Inner, RecvError, SendError, Side, State, TryRecvError, TrySendError};
 
+/// A buffered channel's lock-free part.
+pub(super) struct Buffer<T> {
+    pub(super) ring: Ring<T>,
+    /// Whether each side's queue may hold parked records (indexed by
+    /// `Side`): raised (SeqCst) by a party about to park, lowered under the
+    /// lock when the queue empties; read by the fast paths to decide
+    /// whether to take the lock. Apart from head and tail, which every
+    /// operation writes.
+    waiting: CachePadded<[AtomicBool; 2]>,
+}
+
+impl<T> Buffer<T> {
+    pub(super) fn new(cap: usize) -> Buffer<T> {
+        Buffer {
+            ring: Ring::new(cap),
+            waiting: CachePadded::new([AtomicBool::new(false), AtomicBool::new(false)]),
+        }
+    }
+
+    /// The parker's first step: "a record of `side` is queued" (under the
+    /// lock, right after queuing it).
+    pub(super) fn raise(&self, side: Side) {
+        self.waiting[side as usize].store(true, Ordering::SeqCst);
+    }
+
+    fn is_waiting(&self, side: Side, order: Ordering) -> bool {
+        self.waiting[side as usize].load(order)
+    }
+}
+
 impl<T> Inner<T> {
     /// A blocking send on a buffered channel.
-    pub(super) fn send_buffered(&self, ring: &Ring<T>, mut v: T) -> Result<(), SendError<T>> {
+    pub(super) fn send_buffered(&self, b: &Buffer<T>, mut v: T) -> Result<(), SendError<T>> {
         let mut woken = false;
         loop {
-            if woken || !self.waiting[Side::Send as usize].load(Ordering::Relaxed) {
-                match self.try_push(ring, v) {
+            if woken || !b.is_waiting(Side::Send, Ordering::Relaxed) {
+                match self.try_push(b, v) {
                     Ok(()) => return Ok(()),
                     Err(TrySendError::Disconnected(back)) => return Err(SendError(back)),
                     Err(TrySendError::Full(back)) => v = back,
@@ -67,9 +99,9 @@ impl<T> Inner<T> {
     }
 
     /// A blocking receive on a buffered channel.
-    pub(super) fn recv_buffered(&self, ring: &Ring<T>) -> Result<T, RecvError> {
+    pub(super) fn recv_buffered(&self, b: &Buffer<T>) -> Result<T, RecvError> {
         loop {
-            match self.try_pop(ring) {
+            match self.try_pop(b) {
                 Ok(v) => return Ok(v),
                 Err(TryRecvError::Disconnected) => return Err(RecvError),
                 Err(TryRecvError::Empty) => self.wait_for(Side::Recv),
@@ -78,16 +110,16 @@ impl<T> Inner<T> {
     }
 
     /// Pushes without the lock; wakes a parked receiver if one is flagged.
-    pub(super) fn try_push(&self, ring: &Ring<T>, v: T) -> Result<(), TrySendError<T>> {
-        ring.push(v)?;
-        self.notify(Side::Recv);
+    pub(super) fn try_push(&self, b: &Buffer<T>, v: T) -> Result<(), TrySendError<T>> {
+        b.ring.push(v)?;
+        self.notify(b, Side::Recv);
         Ok(())
     }
 
     /// Pops without the lock; wakes a parked sender if one is flagged.
-    pub(super) fn try_pop(&self, ring: &Ring<T>) -> Result<T, TryRecvError> {
-        let v = ring.pop()?;
-        self.notify(Side::Send);
+    pub(super) fn try_pop(&self, b: &Buffer<T>) -> Result<T, TryRecvError> {
+        let v = b.ring.pop()?;
+        self.notify(b, Side::Send);
         Ok(v)
     }
 
@@ -100,8 +132,8 @@ impl<T> Inner<T> {
 
     /// After a push (pop): wakes one parked party of `side` if its flag is
     /// up (the mover's half of the handshake, module docs).
-    fn notify(&self, side: Side) {
-        if self.waiting[side as usize].load(Ordering::SeqCst) {
+    fn notify(&self, b: &Buffer<T>, side: Side) {
+        if b.is_waiting(side, Ordering::SeqCst) {
             let mut wakes = Wakeups::default();
             let mut st = self.lock();
             self.wake_one(&mut st, side, &mut wakes);
@@ -121,8 +153,10 @@ impl<T> Inner<T> {
 
     /// Lowers `side`'s flag if its queue is empty. Under the lock.
     pub(super) fn refresh_waiting(&self, st: &mut State<T>, side: Side) {
-        if self.ring.is_some() && st.queue(side).is_empty() {
-            self.waiting[side as usize].store(false, Ordering::Relaxed);
+        if let Some(b) = &self.buffer {
+            if st.queue(side).is_empty() {
+                b.waiting[side as usize].store(false, Ordering::Relaxed);
+            }
         }
     }
 
@@ -130,13 +164,13 @@ impl<T> Inner<T> {
     /// operation would not block now (always false when unbuffered, whose
     /// state is all under the lock the caller holds).
     pub(super) fn can_proceed(&self, side: Side) -> bool {
-        let Some(ring) = &self.ring else {
+        let Some(b) = &self.buffer else {
             return false;
         };
-        ring.is_closed()
+        b.ring.is_closed()
             || match side {
-                Side::Send => !ring.is_full(),
-                Side::Recv => !ring.is_empty(),
+                Side::Send => !b.ring.is_full(),
+                Side::Recv => !b.ring.is_empty(),
             }
     }
 }

@@ -25,11 +25,8 @@ mod select;
 mod wait;
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-use crossbeam_utils::CachePadded;
 
 pub use errors::{
     RecvError, RecvTimeoutError, SelectTimeoutError, SendError, TryRecvError, TrySendError,
@@ -37,8 +34,8 @@ pub use errors::{
 #[doc(hidden)]
 pub use select::{select, select_deadline, select_timeout, RecvCase, SelectCase, SendCase};
 
+use buffered::Buffer;
 use goro_scheduler::{Lock, LockGuard};
-use ring::Ring;
 use wait::{pop_claimed, remove, SyncPoint, Wait, WaitPtr, Wakeups};
 
 use crate::sched::{park, WaitReason};
@@ -57,8 +54,7 @@ pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
             senders: 1,
             receivers: 1,
         }),
-        ring: (cap > 0).then(|| Ring::new(cap)),
-        waiting: CachePadded::new([AtomicBool::new(false), AtomicBool::new(false)]),
+        buffer: (cap > 0).then(|| Box::new(Buffer::new(cap))),
         cap,
     });
     (
@@ -71,13 +67,9 @@ pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 
 struct Inner<T> {
     state: Lock<State<T>>,
-    /// The buffer, outside the lock (`buffered.rs`); `None` when unbuffered.
-    ring: Option<Ring<T>>,
-    /// Buffered channels only: whether each side's queue may hold parked
-    /// records (indexed by `Side`). Set (SeqCst) by a party about to park,
-    /// recomputed under the lock whenever a queue shrinks; read by the fast
-    /// paths to decide whether to take the lock (`buffered.rs`).
-    waiting: CachePadded<[AtomicBool; 2]>,
+    /// The buffer and its waiting flags, outside the lock (`buffered.rs`);
+    /// `None` when unbuffered. Boxed: unbuffered channels stay small.
+    buffer: Option<Box<Buffer<T>>>,
     cap: usize,
 }
 
@@ -134,8 +126,8 @@ impl<T> Inner<T> {
             return false;
         }
         st.closed = true;
-        if let Some(ring) = &self.ring {
-            ring.close();
+        if let Some(b) = &self.buffer {
+            b.ring.close();
         }
         // A buffered channel's waiters ignore their records and retry, so
         // they find the buffer to drain, or the ring closed.
@@ -159,8 +151,8 @@ impl<T> Inner<T> {
     /// first half of the handshake in `buffered.rs`.
     fn enqueue(&self, st: &mut State<T>, wait: WaitPtr<T>, side: Side) {
         st.queue(side).push_back(wait);
-        if self.ring.is_some() {
-            self.waiting[side as usize].store(true, Ordering::SeqCst);
+        if let Some(b) = &self.buffer {
+            b.raise(side);
         }
     }
 
@@ -223,8 +215,8 @@ impl<T> Inner<T> {
         v: T,
         wakes: &mut Wakeups,
     ) -> Result<(), TrySendError<T>> {
-        if let Some(ring) = &self.ring {
-            ring.push(v)?;
+        if let Some(b) = &self.buffer {
+            b.ring.push(v)?;
             self.wake_one(st, Side::Recv, wakes);
             return Ok(());
         }
@@ -242,8 +234,8 @@ impl<T> Inner<T> {
 
     /// Receives without blocking, under the lock.
     fn recv_now(&self, st: &mut State<T>, wakes: &mut Wakeups) -> Result<T, TryRecvError> {
-        if let Some(ring) = &self.ring {
-            let v = ring.pop()?;
+        if let Some(b) = &self.buffer {
+            let v = b.ring.pop()?;
             self.wake_one(st, Side::Send, wakes);
             return Ok(v);
         }
@@ -280,8 +272,8 @@ impl<T> Sender<T> {
     pub fn send(&self, v: T) -> Result<(), SendError<T>> {
         crate::preempt_point();
         let inner = &*self.inner;
-        if let Some(ring) = &inner.ring {
-            return inner.send_buffered(ring, v);
+        if let Some(b) = &inner.buffer {
+            return inner.send_buffered(b, v);
         }
         let mut wakes = Wakeups::default();
         let mut st = inner.lock();
@@ -298,8 +290,8 @@ impl<T> Sender<T> {
     /// Sends `v` if that needs no waiting.
     pub fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
         let inner = &*self.inner;
-        if let Some(ring) = &inner.ring {
-            return inner.try_push(ring, v);
+        if let Some(b) = &inner.buffer {
+            return inner.try_push(b, v);
         }
         let mut wakes = Wakeups::default();
         let mut st = inner.lock();
@@ -313,8 +305,8 @@ impl<T> Receiver<T> {
     pub fn recv(&self) -> Result<T, RecvError> {
         crate::preempt_point();
         let inner = &*self.inner;
-        if let Some(ring) = &inner.ring {
-            return inner.recv_buffered(ring);
+        if let Some(b) = &inner.buffer {
+            return inner.recv_buffered(b);
         }
         let mut wakes = Wakeups::default();
         let mut st = inner.lock();
@@ -331,8 +323,8 @@ impl<T> Receiver<T> {
     /// Receives a value if one is available now.
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         let inner = &*self.inner;
-        if let Some(ring) = &inner.ring {
-            return inner.try_pop(ring);
+        if let Some(b) = &inner.buffer {
+            return inner.try_pop(b);
         }
         let mut wakes = Wakeups::default();
         let mut st = inner.lock();
@@ -377,7 +369,7 @@ macro_rules! channel_half {
 
             /// Values buffered now.
             pub fn len(&self) -> usize {
-                self.inner.ring.as_ref().map_or(0, |ring| ring.len())
+                self.inner.buffer.as_ref().map_or(0, |b| b.ring.len())
             }
 
             /// Whether nothing is buffered now.

@@ -190,9 +190,9 @@ impl<T> SelectCase for RecvCase<'_, T> {
     }
 
     fn finish(&mut self) -> bool {
-        match &self.inner.ring {
-            Some(ring) => {
-                let attempt = self.inner.try_pop(ring);
+        match &self.inner.buffer {
+            Some(b) => {
+                let attempt = self.inner.try_pop(b);
                 self.settle(attempt)
             }
             None => {
@@ -215,8 +215,8 @@ impl<T> SelectCase for SendCase<'_, T> {
 
     fn finish(&mut self) -> bool {
         let inner = self.inner;
-        match &inner.ring {
-            Some(ring) => self.attempt(|v| inner.try_push(ring, v)),
+        match &inner.buffer {
+            Some(b) => self.attempt(|v| inner.try_push(b, v)),
             None => {
                 self.result = Some(self.wait.sent());
                 true
