@@ -1,16 +1,19 @@
 //! Channels: Go's `chan T` (multi-producer, multi-consumer).
 //!
-//! One lock guards each channel's state, as in Go's `hchan`: a FIFO buffer
-//! of `cap` values (none for an unbuffered channel, where a send completes
-//! only when a receiver has taken the value), the queue of parked receivers
-//! and the queue of parked senders. A blocked operation queues a record on
-//! its own stack (`wait.rs`), drops the lock and parks (goroutine) or blocks
-//! (plain thread) through the scheduler's park/ready contract. The party
-//! that completes it claims the record, hands the value through it and
-//! wakes the waiter, all under the channel lock. `select!` (`select.rs`)
-//! queues one record per case, sharing one claim, so exactly one case wins.
-//! Values move exactly once: sent, returned in an error, or dropped with
-//! the channel.
+//! One lock guards each channel's queues of parked receivers and senders,
+//! `closed` and the handle counts, as in Go's `hchan`. A blocked operation
+//! queues a record on its own stack (`wait.rs`), drops the lock and parks
+//! (goroutine) or blocks (plain thread) through the scheduler's park/ready
+//! contract. `select!` (`select.rs`) queues one record per case, sharing
+//! one claim, so exactly one case wins. Values move exactly once: sent,
+//! returned in an error, or dropped with the channel.
+//!
+//! An unbuffered channel is a hand-off: the party that completes a parked
+//! operation claims its record, moves the value through it and wakes the
+//! waiter, all under the channel lock. A buffered channel keeps its values
+//! outside the lock, in a lock-free ring (`ring.rs`): sends and receives
+//! are lock-free while neither side has to wait, and a parked party is
+//! woken to retry rather than handed a value (`buffered.rs`).
 //!
 //! Closing (explicitly, or when the last `Sender` drops) wakes every parked
 //! receiver (they get `RecvError` once the buffer is drained) and every

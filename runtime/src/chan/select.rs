@@ -10,12 +10,16 @@
 //!    its case ready: a receive gets `Err(RecvError)`, a send gets its value
 //!    back in `Err(SendError(v))`.
 //! 3. Nothing ready: with a `default`, unlock and return. Otherwise queue
-//!    one record per case, all sharing one claim (`wait.rs`), unlock and
-//!    park once. The first completer on any of the channels claims the
-//!    select, completes its case and wakes it; completers that come later
-//!    find the claim taken and drop those records.
+//!    one record per case, all sharing one claim (`wait.rs`); this raises
+//!    the waiting flag of every buffered channel involved, so re-check
+//!    those (`buffered.rs`): if one became ready meanwhile, withdraw every
+//!    record, unlock and start over at 1. Else unlock and park once. The
+//!    first completer on any of the channels claims the select, completes
+//!    its case (unbuffered) or just wakes it (buffered) and completers that
+//!    come later find the claim taken and drop those records.
 //! 4. After waking, withdraw the records of the losing cases (each under
-//!    its own channel's lock).
+//!    its own channel's lock). A buffered winner then retries its own
+//!    operation first; if another party got there first, start over at 1.
 //!
 //! A deadline is one more case: a receive on a timer channel.
 
