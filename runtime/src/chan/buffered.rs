@@ -21,9 +21,10 @@
 //!
 //! The lost wake-up is what needs care. A party about to park
 //!   1. queues its record and stores its side's flag `true` (SeqCst),
-//!      under the lock (`Inner::enqueue`), then
-//!   2. re-checks the ring (`Inner::can_proceed`: SeqCst loads of head and
-//!      tail) and, if it can proceed after all, withdraws and retries.
+//!      under the lock, then
+//!   2. re-checks the ring (SeqCst loads of head and tail) and, if it can
+//!      proceed after all, withdraws and retries
+//!      (`Inner::enqueue`, `Buffer::publish_and_recheck`).
 //!
 //! A party whose push (pop) succeeded
 //!   1. moved the ring's tail (head) with a SeqCst CAS, then
@@ -70,10 +71,16 @@ impl<T> Buffer<T> {
         }
     }
 
-    /// The parker's first step: "a record of `side` is queued" (under the
-    /// lock, right after queuing it).
-    pub(super) fn raise(&self, side: Side) {
+    /// The parker's half of the handshake, under the lock right after it
+    /// queued its record: raises `side`'s flag, then re-checks the ring;
+    /// true if the operation would not block after all.
+    pub(super) fn publish_and_recheck(&self, side: Side) -> bool {
         self.waiting[side as usize].store(true, Ordering::SeqCst);
+        self.ring.is_closed()
+            || match side {
+                Side::Send => !self.ring.is_full(),
+                Side::Recv => !self.ring.is_empty(),
+            }
     }
 
     fn is_waiting(&self, side: Side, order: Ordering) -> bool {
@@ -158,19 +165,5 @@ impl<T> Inner<T> {
                 b.waiting[side as usize].store(false, Ordering::Relaxed);
             }
         }
-    }
-
-    /// The parker's re-check, after raising its flag: whether `side`'s
-    /// operation would not block now (always false when unbuffered, whose
-    /// state is all under the lock the caller holds).
-    pub(super) fn can_proceed(&self, side: Side) -> bool {
-        let Some(b) = &self.buffer else {
-            return false;
-        };
-        b.ring.is_closed()
-            || match side {
-                Side::Send => !b.ring.is_full(),
-                Side::Recv => !b.ring.is_empty(),
-            }
     }
 }

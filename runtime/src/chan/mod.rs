@@ -149,14 +149,15 @@ impl<T> Inner<T> {
         true
     }
 
-    /// Queues `wait` (already attached to its sync point) on `side`; on a
-    /// buffered channel also raises that side's waiting flag, SeqCst, as the
-    /// first half of the handshake in `buffered.rs`.
-    fn enqueue(&self, st: &mut State<T>, wait: WaitPtr<T>, side: Side) {
+    /// Queues `wait` (already attached to its sync point) on `side`. On a
+    /// buffered channel this is the parker's half of the handshake in
+    /// `buffered.rs`: it returns whether the operation can proceed after
+    /// all, and then the caller withdraws the record and retries.
+    fn enqueue(&self, st: &mut State<T>, wait: WaitPtr<T>, side: Side) -> bool {
         st.queue(side).push_back(wait);
-        if let Some(b) = &self.buffer {
-            b.raise(side);
-        }
+        self.buffer
+            .as_ref()
+            .is_some_and(|b| b.publish_and_recheck(side))
     }
 
     /// Removes `wait` from its queue if it is still there, under the lock.
@@ -176,8 +177,7 @@ impl<T> Inner<T> {
     /// proceed after all (the second half of the handshake in `buffered.rs`).
     fn block_on(&self, mut st: LockGuard<'_, State<T>>, wait: &Wait<T>, side: Side) {
         let sync = SyncPoint::new();
-        self.enqueue(&mut st, wait.attach(&sync, 0), side);
-        if self.can_proceed(side) {
+        if self.enqueue(&mut st, wait.attach(&sync, 0), side) {
             self.unqueue(&mut st, wait, side);
             return;
         }

@@ -10,10 +10,10 @@
 //!    its case ready: a receive gets `Err(RecvError)`, a send gets its value
 //!    back in `Err(SendError(v))`.
 //! 3. Nothing ready: with a `default`, unlock and return. Otherwise queue
-//!    one record per case, all sharing one claim (`wait.rs`); this raises
-//!    the waiting flag of every buffered channel involved, so re-check
-//!    those (`buffered.rs`): if one became ready meanwhile, withdraw every
-//!    record, unlock and start over at 1. Else unlock and park once. The
+//!    one record per case, all sharing one claim (`wait.rs`); on a buffered
+//!    channel this raises its waiting flag and re-checks its ring
+//!    (`buffered.rs`): if one became ready meanwhile, withdraw the records
+//!    queued so far, unlock and start over at 1. Else unlock and park once. The
 //!    first completer on any of the channels claims the select, completes
 //!    its case (unbuffered) or just wakes it (buffered) and completers that
 //!    come later find the claim taken and drop those records.
@@ -47,16 +47,14 @@ pub trait SelectCase {
     /// # Safety
     /// The lock is held, and the case is not queued.
     unsafe fn try_complete(&mut self, wakes: &mut Wakeups) -> bool;
-    /// Queues this case's record as case `case` of `sync` (raising the
-    /// channel's waiting flag when buffered).
+    /// Queues this case's record as case `case` of `sync`. On a buffered
+    /// channel, returns whether the case can proceed after all (the
+    /// re-check after raising the waiting flag, `buffered.rs`).
     ///
     /// # Safety
     /// The lock is held; the case stays in place until it has won or has
     /// been withdrawn, and `sync` outlives that.
-    unsafe fn enqueue(&mut self, sync: &SyncPoint, case: usize);
-    /// After `enqueue`: whether the case could proceed after all (the
-    /// buffered re-check, `buffered.rs`; false when unbuffered).
-    fn can_proceed(&self) -> bool;
+    unsafe fn enqueue(&mut self, sync: &SyncPoint, case: usize) -> bool;
     /// Takes the case's record off its queue, with the lock held.
     ///
     /// # Safety
@@ -161,14 +159,10 @@ macro_rules! case_common {
             unsafe { self.inner.state.raw_unlock() }
         }
 
-        unsafe fn enqueue(&mut self, sync: &SyncPoint, case: usize) {
+        unsafe fn enqueue(&mut self, sync: &SyncPoint, case: usize) -> bool {
             // SAFETY: the caller holds the lock; the reference dies here.
             let st = unsafe { self.inner.state.locked_data() };
-            self.inner.enqueue(st, self.wait.attach(sync, case), $side);
-        }
-
-        fn can_proceed(&self) -> bool {
-            self.inner.can_proceed($side)
+            self.inner.enqueue(st, self.wait.attach(sync, case), $side)
         }
 
         unsafe fn unqueue(&mut self) {
@@ -274,15 +268,17 @@ pub fn select(cases: &mut [&mut dyn SelectCase], nonblocking: bool) -> Option<us
                 return None;
             }
             let sync = SyncPoint::new();
-            for (i, case) in cases.iter_mut().enumerate() {
+            let mut queued = 0;
+            let mut ready = false;
+            while queued < n && !ready {
                 // SAFETY: locks held; `cases` and `sync` stay put until the
                 // guard below has withdrawn every losing record.
-                unsafe { case.enqueue(&sync, i) };
+                ready = unsafe { cases[queued].enqueue(&sync, queued) };
+                queued += 1;
             }
-            // The parker's re-check, now that the buffered cases' waiting
-            // flags are up (`buffered.rs`).
-            if cases.iter().any(|case| case.can_proceed()) {
-                for case in cases.iter_mut() {
+            if ready {
+                // A buffered case became ready since the poll: start over.
+                for case in cases[..queued].iter_mut() {
                     // SAFETY: locks held; nobody could claim `sync` yet.
                     unsafe { case.unqueue() };
                 }

@@ -169,6 +169,7 @@ impl<T> WaitPtr<T> {
     ///
     /// # Safety
     /// As for [`complete`](Self::complete).
+    #[inline]
     pub(crate) unsafe fn notify(self, wakes: &mut Wakeups) {
         // SAFETY: guaranteed by the caller: the record is alive and ours.
         let w = unsafe { self.0.as_ref() };
@@ -190,6 +191,7 @@ impl<T> WaitPtr<T> {
 pub struct Wakeups(Vec<Wakeup>);
 
 impl Wakeups {
+    #[inline]
     fn add(&mut self, w: Wakeup) {
         if w.is_pending() {
             self.0.push(w);
