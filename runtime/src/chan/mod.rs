@@ -1,16 +1,19 @@
 //! Channels: Go's `chan T` (multi-producer, multi-consumer).
 //!
-//! One lock guards each channel's state, as in Go's `hchan`: a FIFO buffer
-//! of `cap` values (none for an unbuffered channel, where a send completes
-//! only when a receiver has taken the value), the queue of parked receivers
-//! and the queue of parked senders. A blocked operation queues a record on
-//! its own stack (`wait.rs`), drops the lock and parks (goroutine) or blocks
-//! (plain thread) through the scheduler's park/ready contract. The party
-//! that completes it claims the record, hands the value through it and
-//! wakes the waiter, all under the channel lock. `select!` (`select.rs`)
-//! queues one record per case, sharing one claim, so exactly one case wins.
-//! Values move exactly once: sent, returned in an error, or dropped with
-//! the channel.
+//! One lock guards each channel's queues of parked receivers and senders,
+//! `closed` and the handle counts, as in Go's `hchan`. A blocked operation
+//! queues a record on its own stack (`wait.rs`), drops the lock and parks
+//! (goroutine) or blocks (plain thread) through the scheduler's park/ready
+//! contract. `select!` (`select.rs`) queues one record per case, sharing
+//! one claim, so exactly one case wins. Values move exactly once: sent,
+//! returned in an error, or dropped with the channel.
+//!
+//! An unbuffered channel is a hand-off: the party that completes a parked
+//! operation claims its record, moves the value through it and wakes the
+//! waiter, all under the channel lock. A buffered channel keeps its values
+//! outside the lock, in a lock-free ring (`ring.rs`): sends and receives
+//! are lock-free while neither side has to wait, and a parked party is
+//! woken to retry rather than handed a value (`buffered.rs`).
 //!
 //! Closing (explicitly, or when the last `Sender` drops) wakes every parked
 //! receiver (they get `RecvError` once the buffer is drained) and every
@@ -18,7 +21,9 @@
 //! `Receiver` drops, the channel closes too, so senders never block on a
 //! channel nobody can read.
 
+mod buffered;
 mod errors;
+mod ring;
 mod select;
 mod wait;
 
@@ -32,23 +37,27 @@ pub use errors::{
 #[doc(hidden)]
 pub use select::{select, select_deadline, select_timeout, RecvCase, SelectCase, SendCase};
 
+use buffered::Buffer;
 use goro_scheduler::{Lock, LockGuard};
 use wait::{pop_claimed, remove, SyncPoint, Wait, WaitPtr, Wakeups};
 
 use crate::sched::{park, WaitReason};
 
 /// Creates a channel of capacity `cap` (0: unbuffered rendezvous), Go's
-/// `make(chan T, cap)`.
+/// `make(chan T, cap)`. The buffer is allocated up front, as Go's.
+///
+/// # Panics
+/// If `cap` is too large to allocate (Go's "makechan: size out of range").
 pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     let inner = Arc::new(Inner {
         state: Lock::new(State {
-            buf: VecDeque::with_capacity(cap.min(1024)),
             closed: false,
             recvq: VecDeque::new(),
             sendq: VecDeque::new(),
             senders: 1,
             receivers: 1,
         }),
+        buffer: (cap > 0).then(|| Box::new(Buffer::new(cap))),
         cap,
     });
     (
@@ -61,11 +70,13 @@ pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 
 struct Inner<T> {
     state: Lock<State<T>>,
+    /// The buffer and its waiting flags, outside the lock (`buffered.rs`);
+    /// `None` when unbuffered. Boxed: unbuffered channels stay small.
+    buffer: Option<Box<Buffer<T>>>,
     cap: usize,
 }
 
 struct State<T> {
-    buf: VecDeque<T>,
     closed: bool,
     recvq: VecDeque<WaitPtr<T>>,
     sendq: VecDeque<WaitPtr<T>>,
@@ -73,19 +84,35 @@ struct State<T> {
     receivers: usize,
 }
 
+/// Which end of a channel an operation or a queue belongs to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Side {
+    Send = 0,
+    Recv = 1,
+}
+
+impl<T> State<T> {
+    fn queue(&mut self, side: Side) -> &mut VecDeque<WaitPtr<T>> {
+        match side {
+            Side::Send => &mut self.sendq,
+            Side::Recv => &mut self.recvq,
+        }
+    }
+}
+
 /// Withdraws a queued record if its owner is unwound while parked (runtime
 /// shutdown). On a normal return the claimer has dequeued it already.
 struct Withdraw<'a, T> {
     inner: &'a Inner<T>,
     wait: &'a Wait<T>,
-    sender: bool,
+    side: Side,
 }
 
 impl<T> Drop for Withdraw<'_, T> {
     fn drop(&mut self) {
         if std::thread::panicking() {
             // Taking the lock also waits for a claimer still waking us.
-            self.inner.withdraw(self.wait, self.sender);
+            self.inner.withdraw(self.wait, self.side);
         }
     }
 }
@@ -102,6 +129,11 @@ impl<T> Inner<T> {
             return false;
         }
         st.closed = true;
+        if let Some(b) = &self.buffer {
+            b.ring.close();
+        }
+        // A buffered channel's waiters ignore their records and retry, so
+        // they find the buffer to drain, or the ring closed.
         // SAFETY: our queues, under the lock we hold.
         while let Some(r) = unsafe { pop_claimed(&mut st.recvq) } {
             // SAFETY: dequeued and claimed under the lock we hold.
@@ -112,33 +144,53 @@ impl<T> Inner<T> {
             // SAFETY: as above; the value stays in the sender's slot.
             unsafe { s.complete(None, true, &mut wakes) };
         }
+        self.refresh_waiting(&mut st, Side::Recv);
+        self.refresh_waiting(&mut st, Side::Send);
         true
     }
 
-    /// Removes `wait` from its queue if it is still there.
-    fn withdraw(&self, wait: &Wait<T>, sender: bool) {
-        let mut st = self.lock();
-        let q = if sender { &mut st.sendq } else { &mut st.recvq };
-        remove(q, wait);
+    /// Queues `wait` (already attached to its sync point) on `side`. On a
+    /// buffered channel this is the parker's half of the handshake in
+    /// `buffered.rs`: it returns whether the operation can proceed after
+    /// all, and then the caller withdraws the record and retries.
+    fn enqueue(&self, st: &mut State<T>, wait: WaitPtr<T>, side: Side) -> bool {
+        st.queue(side).push_back(wait);
+        self.buffer
+            .as_ref()
+            .is_some_and(|b| b.publish_and_recheck(side))
+    }
+
+    /// Removes `wait` from its queue if it is still there, under the lock.
+    fn unqueue(&self, st: &mut State<T>, wait: &Wait<T>, side: Side) {
+        remove(st.queue(side), wait);
+        self.refresh_waiting(st, side);
+    }
+
+    /// Takes the lock and removes `wait` from its queue if it is still there.
+    fn withdraw(&self, wait: &Wait<T>, side: Side) {
+        self.unqueue(&mut self.lock(), wait, side);
     }
 
     /// Queues a one-case operation's record, releases the lock and parks
-    /// until a completer (or `close`) is done with it.
-    fn block_on(&self, mut st: LockGuard<'_, State<T>>, wait: &Wait<T>, sender: bool) {
+    /// until a completer (or `close`) is done with it. On a buffered channel
+    /// it returns at once instead, record withdrawn, if the operation can
+    /// proceed after all (the second half of the handshake in `buffered.rs`).
+    fn block_on(&self, mut st: LockGuard<'_, State<T>>, wait: &Wait<T>, side: Side) {
         let sync = SyncPoint::new();
-        let (queue, reason) = if sender {
-            (&mut st.sendq, WaitReason::ChanSend)
-        } else {
-            (&mut st.recvq, WaitReason::ChanReceive)
-        };
-        queue.push_back(wait.attach(&sync, 0));
+        if self.enqueue(&mut st, wait.attach(&sync, 0), side) {
+            self.unqueue(&mut st, wait, side);
+            return;
+        }
         let withdraw = Withdraw {
             inner: self,
             wait,
-            sender,
+            side,
         };
         drop(st);
-        park(reason);
+        park(match side {
+            Side::Send => WaitReason::ChanSend,
+            Side::Recv => WaitReason::ChanReceive,
+        });
         drop(withdraw);
     }
 
@@ -158,13 +210,19 @@ impl<T> Inner<T> {
         }
     }
 
-    /// Sends without blocking; gives the value back if it would block.
+    /// Sends without blocking, under the lock; gives the value back if it
+    /// would block.
     fn send_now(
         &self,
         st: &mut State<T>,
         v: T,
         wakes: &mut Wakeups,
     ) -> Result<(), TrySendError<T>> {
+        if let Some(b) = &self.buffer {
+            b.ring.push(v)?;
+            self.wake_one(st, Side::Recv, wakes);
+            return Ok(());
+        }
         if st.closed {
             return Err(TrySendError::Disconnected(v));
         }
@@ -174,28 +232,19 @@ impl<T> Inner<T> {
             unsafe { r.complete(Some(v), false, wakes) };
             return Ok(());
         }
-        if st.buf.len() < self.cap {
-            st.buf.push_back(v);
-            return Ok(());
-        }
         Err(TrySendError::Full(v))
     }
 
-    /// Receives without blocking.
+    /// Receives without blocking, under the lock.
     fn recv_now(&self, st: &mut State<T>, wakes: &mut Wakeups) -> Result<T, TryRecvError> {
-        if let Some(v) = st.buf.pop_front() {
-            // SAFETY: the caller holds the lock of `st`.
-            if let Some(s) = unsafe { pop_claimed(&mut st.sendq) } {
-                // SAFETY: dequeued and claimed under the lock the caller holds.
-                if let Some(sv) = unsafe { s.complete(None, false, wakes) } {
-                    st.buf.push_back(sv);
-                }
-            }
+        if let Some(b) = &self.buffer {
+            let v = b.ring.pop()?;
+            self.wake_one(st, Side::Send, wakes);
             return Ok(v);
         }
-        // SAFETY: as above.
+        // SAFETY: the caller holds the lock of `st`.
         if let Some(s) = unsafe { pop_claimed(&mut st.sendq) } {
-            // SAFETY: as above.
+            // SAFETY: dequeued and claimed under the lock the caller holds.
             if let Some(v) = unsafe { s.complete(None, false, wakes) } {
                 return Ok(v);
             }
@@ -226,6 +275,9 @@ impl<T> Sender<T> {
     pub fn send(&self, v: T) -> Result<(), SendError<T>> {
         crate::preempt_point();
         let inner = &*self.inner;
+        if let Some(b) = &inner.buffer {
+            return inner.send_buffered(b, v);
+        }
         let mut wakes = Wakeups::default();
         let mut st = inner.lock();
         let v = match inner.send_now(&mut st, v, &mut wakes) {
@@ -234,13 +286,16 @@ impl<T> Sender<T> {
             Err(TrySendError::Full(v)) => v,
         };
         let wait = Wait::new(Some(v));
-        inner.block_on(st, &wait, true);
+        inner.block_on(st, &wait, Side::Send);
         wait.sent()
     }
 
     /// Sends `v` if that needs no waiting.
     pub fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
         let inner = &*self.inner;
+        if let Some(b) = &inner.buffer {
+            return inner.try_push(b, v);
+        }
         let mut wakes = Wakeups::default();
         let mut st = inner.lock();
         inner.send_now(&mut st, v, &mut wakes)
@@ -253,6 +308,9 @@ impl<T> Receiver<T> {
     pub fn recv(&self) -> Result<T, RecvError> {
         crate::preempt_point();
         let inner = &*self.inner;
+        if let Some(b) = &inner.buffer {
+            return inner.recv_buffered(b);
+        }
         let mut wakes = Wakeups::default();
         let mut st = inner.lock();
         match inner.recv_now(&mut st, &mut wakes) {
@@ -261,13 +319,16 @@ impl<T> Receiver<T> {
             Err(TryRecvError::Empty) => {}
         }
         let wait = Wait::new(None);
-        inner.block_on(st, &wait, false);
+        inner.block_on(st, &wait, Side::Recv);
         wait.received()
     }
 
     /// Receives a value if one is available now.
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         let inner = &*self.inner;
+        if let Some(b) = &inner.buffer {
+            return inner.try_pop(b);
+        }
         let mut wakes = Wakeups::default();
         let mut st = inner.lock();
         inner.recv_now(&mut st, &mut wakes)
@@ -311,7 +372,7 @@ macro_rules! channel_half {
 
             /// Values buffered now.
             pub fn len(&self) -> usize {
-                self.inner.lock().buf.len()
+                self.inner.buffer.as_ref().map_or(0, |b| b.ring.len())
             }
 
             /// Whether nothing is buffered now.

@@ -10,12 +10,16 @@
 //!    its case ready: a receive gets `Err(RecvError)`, a send gets its value
 //!    back in `Err(SendError(v))`.
 //! 3. Nothing ready: with a `default`, unlock and return. Otherwise queue
-//!    one record per case, all sharing one claim (`wait.rs`), unlock and
-//!    park once. The first completer on any of the channels claims the
-//!    select, completes its case and wakes it; completers that come later
-//!    find the claim taken and drop those records.
+//!    one record per case, all sharing one claim (`wait.rs`); on a buffered
+//!    channel this raises its waiting flag and re-checks its ring
+//!    (`buffered.rs`): if one became ready meanwhile, withdraw the records
+//!    queued so far, unlock and start over at 1. Else unlock and park once. The
+//!    first completer on any of the channels claims the select, completes
+//!    its case (unbuffered) or just wakes it (buffered) and completers that
+//!    come later find the claim taken and drop those records.
 //! 4. After waking, withdraw the records of the losing cases (each under
-//!    its own channel's lock).
+//!    its own channel's lock). A buffered winner then retries its own
+//!    operation first; if another party got there first, start over at 1.
 //!
 //! A deadline is one more case: a receive on a timer channel.
 
@@ -23,7 +27,10 @@ use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use super::wait::{SyncPoint, Wait, Wakeups};
-use super::{Inner, Receiver, RecvError, SelectTimeoutError, SendError, Sender, TrySendError};
+use super::{
+    Inner, Receiver, RecvError, SelectTimeoutError, SendError, Sender, Side, TryRecvError,
+    TrySendError,
+};
 use crate::sched::{park, WaitReason};
 
 /// One case of a `select` (built by the `select!` macro).
@@ -40,16 +47,25 @@ pub trait SelectCase {
     /// # Safety
     /// The lock is held, and the case is not queued.
     unsafe fn try_complete(&mut self, wakes: &mut Wakeups) -> bool;
-    /// Queues this case's record as case `case` of `sync`.
+    /// Queues this case's record as case `case` of `sync`. On a buffered
+    /// channel, returns whether the case can proceed after all (the
+    /// re-check after raising the waiting flag, `buffered.rs`).
     ///
     /// # Safety
     /// The lock is held; the case stays in place until it has won or has
     /// been withdrawn, and `sync` outlives that.
-    unsafe fn enqueue(&mut self, sync: &SyncPoint, case: usize);
+    unsafe fn enqueue(&mut self, sync: &SyncPoint, case: usize) -> bool;
+    /// Takes the case's record off its queue, with the lock held.
+    ///
+    /// # Safety
+    /// The lock is held.
+    unsafe fn unqueue(&mut self);
     /// Takes the case's record off its queue if it is still there.
     fn withdraw(&mut self);
-    /// Collects the outcome of a case that won while the select was parked.
-    fn finish(&mut self);
+    /// After this case was claimed while the select was parked: collects
+    /// the outcome, or on a buffered channel retries the operation; false
+    /// if that found it no longer possible (another party was first).
+    fn finish(&mut self) -> bool;
 }
 
 /// A `recv(rx)` case.
@@ -73,6 +89,16 @@ impl<'a, T> RecvCase<'a, T> {
     pub fn into_result(self) -> Result<T, RecvError> {
         self.result
             .expect("goro: select case read before it completed")
+    }
+
+    /// Records a receive attempt's outcome; false if it would block.
+    fn settle(&mut self, attempt: Result<T, TryRecvError>) -> bool {
+        self.result = match attempt {
+            Ok(v) => Some(Ok(v)),
+            Err(TryRecvError::Disconnected) => Some(Err(RecvError)),
+            Err(TryRecvError::Empty) => return false,
+        };
+        true
     }
 }
 
@@ -98,11 +124,28 @@ impl<'a, T> SendCase<'a, T> {
         self.result
             .expect("goro: select case read before it completed")
     }
+
+    /// Tries to send the case's value with `send`; records the outcome, or
+    /// keeps the value and returns false if it would block.
+    fn attempt(&mut self, send: impl FnOnce(T) -> Result<(), TrySendError<T>>) -> bool {
+        let Some(v) = self.wait.slot_mut().take() else {
+            return false;
+        };
+        self.result = match send(v) {
+            Ok(()) => Some(Ok(())),
+            Err(TrySendError::Disconnected(v)) => Some(Err(SendError(v))),
+            Err(TrySendError::Full(v)) => {
+                *self.wait.slot_mut() = Some(v);
+                return false;
+            }
+        };
+        true
+    }
 }
 
-/// The lock plumbing both case kinds share.
-macro_rules! case_lock {
-    () => {
+/// The lock and queue plumbing both case kinds share.
+macro_rules! case_common {
+    ($side:expr) => {
         fn lock_addr(&self) -> usize {
             self.inner as *const Inner<T> as usize
         }
@@ -115,70 +158,68 @@ macro_rules! case_lock {
             // SAFETY: forwarded from the caller.
             unsafe { self.inner.state.raw_unlock() }
         }
+
+        unsafe fn enqueue(&mut self, sync: &SyncPoint, case: usize) -> bool {
+            // SAFETY: the caller holds the lock; the reference dies here.
+            let st = unsafe { self.inner.state.locked_data() };
+            self.inner.enqueue(st, self.wait.attach(sync, case), $side)
+        }
+
+        unsafe fn unqueue(&mut self) {
+            // SAFETY: the caller holds the lock; the reference dies here.
+            let st = unsafe { self.inner.state.locked_data() };
+            self.inner.unqueue(st, &self.wait, $side);
+        }
+
+        fn withdraw(&mut self) {
+            self.inner.withdraw(&self.wait, $side);
+        }
     };
 }
 
 impl<T> SelectCase for RecvCase<'_, T> {
-    case_lock!();
+    case_common!(Side::Recv);
 
     unsafe fn try_complete(&mut self, wakes: &mut Wakeups) -> bool {
         // SAFETY: the caller holds the lock; the reference dies here.
         let st = unsafe { self.inner.state.locked_data() };
-        match self.inner.recv_now(st, wakes) {
-            Ok(v) => self.result = Some(Ok(v)),
-            Err(super::TryRecvError::Disconnected) => self.result = Some(Err(RecvError)),
-            Err(super::TryRecvError::Empty) => return false,
+        let attempt = self.inner.recv_now(st, wakes);
+        self.settle(attempt)
+    }
+
+    fn finish(&mut self) -> bool {
+        match &self.inner.buffer {
+            Some(b) => {
+                let attempt = self.inner.try_pop(b);
+                self.settle(attempt)
+            }
+            None => {
+                self.result = Some(self.wait.received());
+                true
+            }
         }
-        true
-    }
-
-    unsafe fn enqueue(&mut self, sync: &SyncPoint, case: usize) {
-        // SAFETY: the caller holds the lock.
-        let st = unsafe { self.inner.state.locked_data() };
-        st.recvq.push_back(self.wait.attach(sync, case));
-    }
-
-    fn withdraw(&mut self) {
-        self.inner.withdraw(&self.wait, false);
-    }
-
-    fn finish(&mut self) {
-        self.result = Some(self.wait.received());
     }
 }
 
 impl<T> SelectCase for SendCase<'_, T> {
-    case_lock!();
+    case_common!(Side::Send);
 
     unsafe fn try_complete(&mut self, wakes: &mut Wakeups) -> bool {
         // SAFETY: the caller holds the lock; the reference dies here.
         let st = unsafe { self.inner.state.locked_data() };
-        let Some(v) = self.wait.slot_mut().take() else {
-            return false;
-        };
-        match self.inner.send_now(st, v, wakes) {
-            Ok(()) => self.result = Some(Ok(())),
-            Err(TrySendError::Disconnected(v)) => self.result = Some(Err(SendError(v))),
-            Err(TrySendError::Full(v)) => {
-                *self.wait.slot_mut() = Some(v);
-                return false;
+        let inner = self.inner;
+        self.attempt(|v| inner.send_now(st, v, wakes))
+    }
+
+    fn finish(&mut self) -> bool {
+        let inner = self.inner;
+        match &inner.buffer {
+            Some(b) => self.attempt(|v| inner.try_push(b, v)),
+            None => {
+                self.result = Some(self.wait.sent());
+                true
             }
         }
-        true
-    }
-
-    unsafe fn enqueue(&mut self, sync: &SyncPoint, case: usize) {
-        // SAFETY: the caller holds the lock.
-        let st = unsafe { self.inner.state.locked_data() };
-        st.sendq.push_back(self.wait.attach(sync, case));
-    }
-
-    fn withdraw(&mut self) {
-        self.inner.withdraw(&self.wait, true);
-    }
-
-    fn finish(&mut self) {
-        self.result = Some(self.wait.sent());
     }
 }
 
@@ -197,50 +238,67 @@ pub fn select(cases: &mut [&mut dyn SelectCase], nonblocking: bool) -> Option<us
             park(WaitReason::SelectNoCases);
         }
     }
-    // Dropped after the locks are released (see `Wakeups`).
-    let mut wakes = Wakeups::default();
     with_scratch(n, |order, locks| {
-        shuffle(order);
         sort_by_lock(cases, locks);
         let locks = dedup_by_lock(cases, locks);
-        for &i in locks.iter() {
-            cases[i].lock();
-        }
         let unlock_all = |cases: &mut [&mut dyn SelectCase]| {
             for &i in locks.iter().rev() {
-                // SAFETY: locked above by this thread.
+                // SAFETY: locked by this thread, in this round.
                 unsafe { cases[i].unlock() };
             }
         };
-        for &i in order.iter() {
-            // SAFETY: every case's lock is held; nothing is queued yet.
-            if unsafe { cases[i].try_complete(&mut wakes) } {
+        // One round per park: a buffered case that woke us may have been
+        // taken by another party before we retried it.
+        loop {
+            // Dropped after the locks are released (see `Wakeups`).
+            let mut wakes = Wakeups::default();
+            shuffle(order);
+            for &i in locks.iter() {
+                cases[i].lock();
+            }
+            for &i in order.iter() {
+                // SAFETY: every case's lock is held; nothing is queued yet.
+                if unsafe { cases[i].try_complete(&mut wakes) } {
+                    unlock_all(cases);
+                    return Some(i);
+                }
+            }
+            if nonblocking {
                 unlock_all(cases);
-                return Some(i);
+                return None;
+            }
+            let sync = SyncPoint::new();
+            let mut queued = 0;
+            let mut ready = false;
+            while queued < n && !ready {
+                // SAFETY: locks held; `cases` and `sync` stay put until the
+                // guard below has withdrawn every losing record.
+                ready = unsafe { cases[queued].enqueue(&sync, queued) };
+                queued += 1;
+            }
+            if ready {
+                // A buffered case became ready since the poll: start over.
+                for case in cases[..queued].iter_mut() {
+                    // SAFETY: locks held; nobody could claim `sync` yet.
+                    unsafe { case.unqueue() };
+                }
+                unlock_all(cases);
+                continue;
+            }
+            unlock_all(cases);
+            let guard = WithdrawLosers {
+                cases: &mut *cases,
+                sync: &sync,
+            };
+            park(WaitReason::Select);
+            drop(guard);
+            let won = sync
+                .selected()
+                .expect("goro: select woke without a winning case");
+            if cases[won].finish() {
+                return Some(won);
             }
         }
-        if nonblocking {
-            unlock_all(cases);
-            return None;
-        }
-        let sync = SyncPoint::new();
-        for (i, case) in cases.iter_mut().enumerate() {
-            // SAFETY: locks held; `cases` and `sync` stay put until the
-            // guard below has withdrawn every losing record.
-            unsafe { case.enqueue(&sync, i) };
-        }
-        unlock_all(cases);
-        let guard = WithdrawLosers {
-            cases: &mut *cases,
-            sync: &sync,
-        };
-        park(WaitReason::Select);
-        drop(guard);
-        let won = sync
-            .selected()
-            .expect("goro: select woke without a winning case");
-        cases[won].finish();
-        Some(won)
     })
 }
 

@@ -9,7 +9,9 @@
 //! CAS; only the first claimer of a sync point proceeds (it moves the value
 //! through the record, marks the outcome and wakes the owner, still under
 //! the lock); a record whose sync point was already claimed through another
-//! channel is stale and simply dropped from the queue.
+//! channel is stale and simply dropped from the queue. On a buffered channel
+//! the claimer moves nothing: it only wakes the owner to retry
+//! (`WaitPtr::notify`, see `buffered.rs`).
 //!
 //! Lifetime rules, which every `unsafe` below relies on:
 //! - A record is only dereferenced under its channel's lock, while it is
@@ -157,6 +159,20 @@ impl<T> WaitPtr<T> {
             None => slot.take(),
         };
         w.closed.store(closed, Ordering::Relaxed);
+        // SAFETY: forwarded from the caller.
+        unsafe { self.notify(wakes) };
+        taken
+    }
+
+    /// Readies the owner of a claimed record without touching its slot (a
+    /// buffered channel's "retry now"); the futex wake-up goes to `wakes`.
+    ///
+    /// # Safety
+    /// As for [`complete`](Self::complete).
+    #[inline]
+    pub(crate) unsafe fn notify(self, wakes: &mut Wakeups) {
+        // SAFETY: guaranteed by the caller: the record is alive and ours.
+        let w = unsafe { self.0.as_ref() };
         // SAFETY: the sync point lives as long as its records.
         let sync = unsafe { &*w.sync.get() };
         // SAFETY: only the claimer (us) touches the waiter, once.
@@ -164,7 +180,6 @@ impl<T> WaitPtr<T> {
             // SAFETY: registered for this park by the owner; woken once.
             wakes.add(unsafe { waiter.wake_later() });
         }
-        taken
     }
 }
 
@@ -176,6 +191,7 @@ impl<T> WaitPtr<T> {
 pub struct Wakeups(Vec<Wakeup>);
 
 impl Wakeups {
+    #[inline]
     fn add(&mut self, w: Wakeup) {
         if w.is_pending() {
             self.0.push(w);
