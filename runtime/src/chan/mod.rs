@@ -27,7 +27,6 @@ mod ring;
 mod select;
 mod wait;
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -39,7 +38,7 @@ pub use select::{select, select_deadline, select_timeout, RecvCase, SelectCase, 
 
 use buffered::Buffer;
 use goro_scheduler::{Lock, LockGuard};
-use wait::{pop_claimed, remove, SyncPoint, Wait, WaitPtr, Wakeups};
+use wait::{pop_claimed, SyncPoint, Wait, WaitPtr, WaitQueue, Wakeups};
 
 use crate::sched::{park, WaitReason};
 
@@ -52,8 +51,8 @@ pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     let inner = Arc::new(Inner {
         state: Lock::new(State {
             closed: false,
-            recvq: VecDeque::new(),
-            sendq: VecDeque::new(),
+            recvq: WaitQueue::default(),
+            sendq: WaitQueue::default(),
             senders: 1,
             receivers: 1,
         }),
@@ -78,8 +77,8 @@ struct Inner<T> {
 
 struct State<T> {
     closed: bool,
-    recvq: VecDeque<WaitPtr<T>>,
-    sendq: VecDeque<WaitPtr<T>>,
+    recvq: WaitQueue<T>,
+    sendq: WaitQueue<T>,
     senders: usize,
     receivers: usize,
 }
@@ -92,7 +91,7 @@ enum Side {
 }
 
 impl<T> State<T> {
-    fn queue(&mut self, side: Side) -> &mut VecDeque<WaitPtr<T>> {
+    fn queue(&mut self, side: Side) -> &mut WaitQueue<T> {
         match side {
             Side::Send => &mut self.sendq,
             Side::Recv => &mut self.recvq,
@@ -162,7 +161,7 @@ impl<T> Inner<T> {
 
     /// Removes `wait` from its queue if it is still there, under the lock.
     fn unqueue(&self, st: &mut State<T>, wait: &Wait<T>, side: Side) {
-        remove(st.queue(side), wait);
+        st.queue(side).remove(wait);
         self.refresh_waiting(st, side);
     }
 

@@ -13,6 +13,12 @@
 //! the claimer moves nothing: it only wakes the owner to retry
 //! (`WaitPtr::notify`, see `buffered.rs`).
 //!
+//! A channel's queues are intrusive doubly linked lists through the records
+//! ([`WaitQueue`], Go's `waitq` of sudogs), so an owner withdraws a record
+//! in constant time: a `select` that lost a case on a channel where
+//! thousands of others wait (every worker selecting on one `ctx.done()`)
+//! does not scan them.
+//!
 //! Lifetime rules, which every `unsafe` below relies on:
 //! - A record is only dereferenced under its channel's lock, while it is
 //!   queued or right after being dequeued under that same lock hold.
@@ -23,7 +29,6 @@
 //!   waits out a claimer that is still waking it.
 
 use std::cell::{Cell, UnsafeCell};
-use std::collections::VecDeque;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -71,6 +76,10 @@ pub(crate) struct Wait<T> {
     case: Cell<usize>,
     /// Completed by `close` rather than by a transfer.
     closed: AtomicBool,
+    /// Links in its channel queue, and whether it is in it (under the lock).
+    prev: Cell<Option<NonNull<Wait<T>>>>,
+    next: Cell<Option<NonNull<Wait<T>>>>,
+    queued: Cell<bool>,
 }
 
 /// A queued record's address.
@@ -88,6 +97,9 @@ impl<T> Wait<T> {
             sync: Cell::new(std::ptr::null()),
             case: Cell::new(0),
             closed: AtomicBool::new(false),
+            prev: Cell::new(None),
+            next: Cell::new(None),
+            queued: Cell::new(false),
         }
     }
 
@@ -97,10 +109,6 @@ impl<T> Wait<T> {
         self.sync.set(sync);
         self.case.set(case);
         WaitPtr(NonNull::from(self))
-    }
-
-    pub(crate) fn is(&self, p: &WaitPtr<T>) -> bool {
-        std::ptr::eq(self, p.0.as_ptr())
     }
 
     /// The slot, while no completer can reach the record (before it is
@@ -199,12 +207,84 @@ impl Wakeups {
     }
 }
 
+/// A channel's queue of waiting records, linked through the records.
+pub(crate) struct WaitQueue<T> {
+    head: Option<NonNull<Wait<T>>>,
+    tail: Option<NonNull<Wait<T>>>,
+}
+
+// SAFETY: the queue only holds addresses of records, reached under its
+// channel's lock (see the module rules); records carry `T`s across threads.
+unsafe impl<T: Send> Send for WaitQueue<T> {}
+
+impl<T> Default for WaitQueue<T> {
+    fn default() -> WaitQueue<T> {
+        WaitQueue {
+            head: None,
+            tail: None,
+        }
+    }
+}
+
+impl<T> WaitQueue<T> {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.head.is_none()
+    }
+
+    /// Appends a record (from `Wait::attach`, not queued anywhere).
+    pub(crate) fn push_back(&mut self, p: WaitPtr<T>) {
+        // SAFETY: the caller holds the channel lock and the record is alive
+        // and pinned while queued (module rules).
+        let w = unsafe { p.0.as_ref() };
+        debug_assert!(!w.queued.get(), "goro: a wait record queued twice");
+        w.prev.set(self.tail);
+        w.next.set(None);
+        w.queued.set(true);
+        match self.tail {
+            // SAFETY: as above, for the queued tail.
+            Some(t) => unsafe { t.as_ref() }.next.set(Some(p.0)),
+            None => self.head = Some(p.0),
+        }
+        self.tail = Some(p.0);
+    }
+
+    fn pop_front(&mut self) -> Option<WaitPtr<T>> {
+        let head = self.head?;
+        // SAFETY: queued records are alive while the lock is held.
+        self.unlink(unsafe { head.as_ref() });
+        Some(WaitPtr(head))
+    }
+
+    /// Removes `w` if it is queued here (the owner withdrawing it).
+    pub(crate) fn remove(&mut self, w: &Wait<T>) {
+        if w.queued.get() {
+            self.unlink(w);
+        }
+    }
+
+    fn unlink(&mut self, w: &Wait<T>) {
+        let (prev, next) = (w.prev.take(), w.next.take());
+        match prev {
+            // SAFETY: a queued record's neighbours are queued records,
+            // alive while the lock is held.
+            Some(p) => unsafe { p.as_ref() }.next.set(next),
+            None => self.head = next,
+        }
+        match next {
+            // SAFETY: as above.
+            Some(n) => unsafe { n.as_ref() }.prev.set(prev),
+            None => self.tail = prev,
+        }
+        w.queued.set(false);
+    }
+}
+
 /// Dequeues the first record whose operation can still be claimed, and
 /// claims it; drops stale ones (a `select` that another case already won).
 ///
 /// # Safety
 /// `q` is a channel queue and the caller holds that channel's lock.
-pub(crate) unsafe fn pop_claimed<T>(q: &mut VecDeque<WaitPtr<T>>) -> Option<WaitPtr<T>> {
+pub(crate) unsafe fn pop_claimed<T>(q: &mut WaitQueue<T>) -> Option<WaitPtr<T>> {
     while let Some(p) = q.pop_front() {
         // SAFETY: queued records are alive while the lock is held.
         let w = unsafe { p.0.as_ref() };
@@ -217,9 +297,47 @@ pub(crate) unsafe fn pop_claimed<T>(q: &mut VecDeque<WaitPtr<T>>) -> Option<Wait
     None
 }
 
-/// Removes `w` from `q` if it is still there (the owner withdrawing).
-pub(crate) fn remove<T>(q: &mut VecDeque<WaitPtr<T>>, w: &Wait<T>) {
-    if let Some(i) = q.iter().position(|p| w.is(p)) {
-        q.remove(i);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pops every claimable record's case number, in queue order.
+    fn drain(q: &mut WaitQueue<u8>) -> Vec<usize> {
+        // SAFETY: single-threaded test; the records outlive the queue use.
+        std::iter::from_fn(|| unsafe { pop_claimed(q) })
+            .map(|p| unsafe { p.0.as_ref() }.case.get())
+            .collect()
+    }
+
+    #[test]
+    fn withdrawn_records_leave_from_anywhere_in_the_queue() {
+        let records: Vec<Wait<u8>> = (0..5).map(|_| Wait::new(None)).collect();
+        let syncs: Vec<SyncPoint> = (0..5).map(|_| SyncPoint::new()).collect();
+        let mut q = WaitQueue::default();
+        for (i, (w, s)) in records.iter().zip(&syncs).enumerate() {
+            q.push_back(w.attach(s, i));
+        }
+        q.remove(&records[2]); // middle
+        q.remove(&records[0]); // head
+        q.remove(&records[4]); // tail
+        q.remove(&records[4]); // not queued any more: no effect
+        assert_eq!(drain(&mut q), [1, 3]);
+        assert!(q.is_empty());
+        // Re-queued after leaving, as a retrying select does.
+        q.push_back(records[3].attach(&syncs[3], 7));
+        assert!(!q.is_empty());
+        q.remove(&records[3]);
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn stale_records_are_dropped_when_popped() {
+        let (a, b) = (Wait::<u8>::new(None), Wait::<u8>::new(None));
+        let (shared, other) = (SyncPoint::new(), SyncPoint::new());
+        let mut q = WaitQueue::default();
+        q.push_back(a.attach(&shared, 0));
+        q.push_back(b.attach(&other, 1));
+        assert!(shared.claim(5)); // won through another channel
+        assert_eq!(drain(&mut q), [1]);
     }
 }
