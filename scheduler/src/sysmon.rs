@@ -11,11 +11,14 @@
 //! in a long goroutine (an idle M fires its own, see `timer.rs`).
 //!
 //! About once a second it asks every M to trim stacks when it next goes
-//! idle (see `trim.rs`).
+//! idle (see `trim.rs`), and re-reads the affinity mask and cgroup CPU
+//! limit, resizing the P set when the default P count changed (unless it
+//! was set explicitly or `GODEBUG=updatemaxprocs=0`; see `procs/`).
 //!
 //! Its sleep starts at 20 µs and doubles after 50 idle rounds up to 10 ms,
 //! as Go's does. When every P is idle it sleeps on a futex until a worker
-//! wakes up, so an idle runtime uses no CPU.
+//! wakes up, so an idle runtime uses no CPU (and follows a CPU change
+//! when it next wakes).
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -30,6 +33,7 @@ const STUCK_AFTER: Duration = Duration::from_secs(1);
 const MIN_DELAY: Duration = Duration::from_micros(20);
 const MAX_DELAY: Duration = Duration::from_millis(10);
 const TRIM_EVERY: Duration = Duration::from_secs(1);
+const PROCS_EVERY: Duration = Duration::from_secs(1);
 const TIMER_SLACK: Duration = Duration::from_millis(1);
 
 const RUNNING: u32 = 0;
@@ -78,7 +82,12 @@ pub(crate) fn sysmon_main(shared: Arc<Shared>) {
     let mut delay = MIN_DELAY;
     let mut idle_rounds = 0u32;
     let mut last_trim = Instant::now();
+    let mut last_procs = Instant::now();
     while !shared.is_shutting_down() {
+        if last_procs.elapsed() >= PROCS_EVERY {
+            last_procs = Instant::now();
+            shared.update_default_procs();
+        }
         if last_trim.elapsed() >= TRIM_EVERY {
             last_trim = Instant::now();
             for w in shared.all_workers().iter() {

@@ -1,0 +1,112 @@
+//! `GODEBUG`: runtime debug settings, as Go reads them.
+//!
+//! The value is a comma-separated list of `key=value` pairs, read left to
+//! right, a later pair overriding an earlier one. Unknown keys are ignored
+//! silently (a program may be run with settings meant for Go, or for a
+//! newer goro); a bad value for a known key is reported by the caller once
+//! and that pair is ignored, leaving the default.
+//!
+//! The settings live in one struct, [`GoDebug`], and each key is one row
+//! of [`KEYS`]: a name and a setter that parses the value into its field.
+//! Adding a key is adding a field, its default and a row.
+
+/// The parsed `GODEBUG` settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct GoDebug {
+    /// `containermaxprocs` (default on): the default P count honours the
+    /// cgroup CPU limit. `0` ignores cgroups.
+    pub containermaxprocs: bool,
+    /// `updatemaxprocs` (default on): sysmon follows changes of the CPU
+    /// affinity and the cgroup limit. `0` keeps the start-up value.
+    pub updatemaxprocs: bool,
+}
+
+impl Default for GoDebug {
+    fn default() -> GoDebug {
+        GoDebug {
+            containermaxprocs: true,
+            updatemaxprocs: true,
+        }
+    }
+}
+
+type Setter = fn(&mut GoDebug, &str) -> Result<(), String>;
+
+/// Every key goro knows, with the setter that parses its value.
+const KEYS: &[(&str, Setter)] = &[
+    ("containermaxprocs", |d, v| {
+        d.containermaxprocs = switch(v)?;
+        Ok(())
+    }),
+    ("updatemaxprocs", |d, v| {
+        d.updatemaxprocs = switch(v)?;
+        Ok(())
+    }),
+];
+
+impl GoDebug {
+    /// Parses a `GODEBUG` value. Returns the settings and one message per
+    /// ignored pair (`key=value: why`) for the caller to report.
+    pub(crate) fn parse(value: &str) -> (GoDebug, Vec<String>) {
+        let mut settings = GoDebug::default();
+        let mut problems = Vec::new();
+        for pair in value.split(',').filter(|p| !p.trim().is_empty()) {
+            let Some((key, v)) = pair.split_once('=') else {
+                continue; // not key=value: Go ignores it too
+            };
+            let Some((_, set)) = KEYS.iter().find(|(name, _)| *name == key.trim()) else {
+                continue;
+            };
+            if let Err(why) = set(&mut settings, v.trim()) {
+                problems.push(format!("{}={v}: {why}", key.trim()));
+            }
+        }
+        (settings, problems)
+    }
+}
+
+/// An on/off setting: an integer, 0 for off (Go reads these as integers).
+fn switch(v: &str) -> Result<bool, String> {
+    v.parse::<i64>()
+        .map(|n| n != 0)
+        .map_err(|_| "not an integer (0 turns it off, 1 on)".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_known_keys() {
+        assert_eq!(GoDebug::parse("").0, GoDebug::default());
+        let (d, problems) = GoDebug::parse("containermaxprocs=0");
+        assert!(!d.containermaxprocs && d.updatemaxprocs);
+        assert!(problems.is_empty());
+        let (d, _) = GoDebug::parse("updatemaxprocs=0, containermaxprocs=1");
+        assert!(d.containermaxprocs && !d.updatemaxprocs);
+    }
+
+    #[test]
+    fn later_pairs_win() {
+        let (d, _) = GoDebug::parse("updatemaxprocs=0,updatemaxprocs=1");
+        assert!(d.updatemaxprocs);
+        let (d, _) = GoDebug::parse("updatemaxprocs=1,updatemaxprocs=0");
+        assert!(!d.updatemaxprocs);
+    }
+
+    #[test]
+    fn unknown_keys_and_junk_are_ignored_silently() {
+        let (d, problems) = GoDebug::parse("gctrace=1,,madvdontneed=1,noequals,=3");
+        assert_eq!(d, GoDebug::default());
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn bad_values_of_known_keys_are_reported_and_keep_the_default() {
+        let (d, problems) = GoDebug::parse("containermaxprocs=off,updatemaxprocs=");
+        assert_eq!(d, GoDebug::default());
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("containermaxprocs=off: not an integer"));
+        assert!(problems[1].starts_with("updatemaxprocs=: not an integer"));
+    }
+}
