@@ -48,7 +48,10 @@ pub(crate) fn find_cpu_cgroup(root: &Path) -> Result<CpuCgroup, String> {
     let (mount, rel) =
         parse_mountinfo(&text, &path, version).map_err(|e| in_file(&mountinfo_file, e))?;
     let mount = root.join(mount.trim_start_matches('/'));
-    let dir = mount.join(rel.trim_start_matches('/'));
+    let dir = match rel.trim_start_matches('/') {
+        "" => mount.clone(),
+        rel => mount.join(rel),
+    };
     Ok(CpuCgroup {
         version,
         dir,

@@ -100,7 +100,7 @@ impl RuntimeInfo {
 
     /// Why the default rule gives `default_procs`.
     fn default_reason(&self) -> String {
-        let cpus = format!("{} CPUs available", self.cpus);
+        let cpus = format!("{} available", cpus(self.cpus));
         match self.cgroup.cpus() {
             Some(limit) if limit_procs(limit) < self.cpus => format!(
                 "the cgroup limit of {limit} CPUs, rounded up to a whole CPU and to at least 2, \
@@ -133,13 +133,63 @@ impl fmt::Display for RuntimeInfo {
         };
         writeln!(f, "; automatic updates {updates}")?;
         match &self.affinity {
-            Ok(n) => writeln!(f, "  affinity: {n} CPUs (sched_getaffinity)")?,
+            Ok(n) => writeln!(f, "  affinity: {} (sched_getaffinity)", cpus(*n))?,
             Err(why) => writeln!(
                 f,
-                "  affinity: unreadable ({why}); {} CPUs online",
-                self.cpus
+                "  affinity: unreadable ({why}); {} online",
+                cpus(self.cpus)
             )?,
         }
         write!(f, "  cgroup: {}", self.cgroup)
+    }
+}
+
+fn cpus(n: usize) -> String {
+    match n {
+        1 => "1 CPU".into(),
+        n => format!("{n} CPUs"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(source: ProcsSource, gomaxprocs: usize, cgroup: CgroupLimit) -> RuntimeInfo {
+        let procs = super::super::combine(8, cgroup.cpus());
+        let d = Detection {
+            affinity: Ok(8),
+            cpus: 8,
+            cgroup,
+            procs,
+        };
+        RuntimeInfo::new(gomaxprocs, source, source == ProcsSource::Automatic, d)
+    }
+
+    #[test]
+    fn report_says_why() {
+        let file = PathBuf::from("/sys/fs/cgroup/pod/cpu.max");
+        let limited = CgroupLimit::Limited { cpus: 1.5, file };
+        let text = info(ProcsSource::Automatic, 2, limited.clone()).to_string();
+        assert_eq!(
+            text,
+            "gomaxprocs=2: automatic, the cgroup limit of 1.5 CPUs, rounded up to a whole CPU \
+             and to at least 2, is below the 8 CPUs available; automatic updates on\n  \
+             affinity: 8 CPUs (sched_getaffinity)\n  \
+             cgroup: limit 1.5 CPUs from /sys/fs/cgroup/pod/cpu.max"
+        );
+        let text = info(ProcsSource::Environment, 5, limited).to_string();
+        assert!(text.starts_with(
+            "gomaxprocs=5: set by GOMAXPROCS in the environment (the default rule gives 2 now); \
+             automatic updates off (set explicitly)\n"
+        ));
+        let big = CgroupLimit::Limited {
+            cpus: 12.0,
+            file: PathBuf::from("/cg/cpu.max"),
+        };
+        let text = info(ProcsSource::Automatic, 8, big).to_string();
+        assert!(text.starts_with(
+            "gomaxprocs=8: automatic, 8 CPUs available; the cgroup limit of 12 CPUs allows 12;"
+        ));
     }
 }
