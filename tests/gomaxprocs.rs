@@ -118,47 +118,64 @@ fn machine_default() -> usize {
     goro::runtime_info().default_procs
 }
 
-/// Runs test `name` as a reporting child with `env` (and an optional
-/// command prefix such as `taskset -c 0`); returns its report and stderr.
-fn report_with(name: &str, prefix: &[&str], env: &[(&str, &str)]) -> (Report, String) {
-    let out = child_command(prefix, name, "report", env).output().unwrap();
+const REPORT_TEST: &str = "runtime_info_outside_a_runtime_describes_the_next_runtime";
+
+/// Runs a reporting child with `env` (and an optional command prefix such
+/// as `taskset -c 0`); returns its report and stderr.
+fn report_with(prefix: &[&str], env: &[(&str, &str)]) -> (Report, String) {
+    let out = child_command(prefix, REPORT_TEST, "report", env)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     (parse_report(&out), stderr)
 }
 
+/// Also the entry point of the reporting children.
 #[test]
-fn bad_gomaxprocs_values_fall_back_to_the_default_with_one_line() {
+fn runtime_info_outside_a_runtime_describes_the_next_runtime() {
     if reporting_child() {
         return;
     }
-    const NAME: &str = "bad_gomaxprocs_values_fall_back_to_the_default_with_one_line";
+    let info = goro::runtime_info();
+    assert_eq!(info.gomaxprocs, goro::gomaxprocs());
+    assert!(info.default_procs >= 1 && info.default_procs <= info.cpus);
+    if let Ok(n) = info.affinity {
+        assert_eq!(n, info.cpus);
+    }
+    let started = goro::Runtime::builder()
+        .build()
+        .unwrap()
+        .run(goro::gomaxprocs);
+    assert_eq!(started, info.gomaxprocs, "{info}");
+}
+
+/// The one stderr line naming `var` (there must be exactly one).
+fn only_line_about<'a>(var: &str, stderr: &'a str) -> &'a str {
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.contains(var)).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    lines[0]
+}
+
+#[test]
+fn bad_gomaxprocs_values_fall_back_to_the_default_with_one_line() {
     let default = machine_default();
     for bad in ["0", "-3", "abc", "99999999999", "", "1.5"] {
-        let (r, stderr) = report_with(NAME, &[], &[("GOMAXPROCS", bad)]);
+        let (r, stderr) = report_with(&[], &[("GOMAXPROCS", bad)]);
         assert_eq!(r.procs, default, "GOMAXPROCS={bad:?}: {stderr}");
         assert_eq!(r.source, "Automatic");
         assert!(r.updates);
-        let lines: Vec<&str> = stderr
-            .lines()
-            .filter(|l| l.contains("GOMAXPROCS"))
-            .collect();
-        assert_eq!(lines.len(), 1, "GOMAXPROCS={bad:?}: {stderr}");
+        let line = only_line_about("GOMAXPROCS", &stderr);
         assert!(
-            lines[0].starts_with(&format!("goro: ignoring GOMAXPROCS={bad:?}: "))
-                && lines[0].contains("using the default"),
-            "{}",
-            lines[0]
+            line.starts_with(&format!("goro: ignoring GOMAXPROCS={bad:?}: "))
+                && line.contains("using the default"),
+            "{line}"
         );
     }
 }
 
 #[test]
 fn gomaxprocs_env_wins_and_turns_updates_off() {
-    if reporting_child() {
-        return;
-    }
-    const NAME: &str = "gomaxprocs_env_wins_and_turns_updates_off";
-    let (r, stderr) = report_with(NAME, &[], &[("GOMAXPROCS", "3")]);
+    let (r, stderr) = report_with(&[], &[("GOMAXPROCS", "3")]);
     assert_eq!(r.procs, 3);
     assert_eq!(r.source, "Environment");
     assert!(!r.updates);
@@ -167,42 +184,32 @@ fn gomaxprocs_env_wins_and_turns_updates_off() {
 
 #[test]
 fn godebug_keys() {
-    if reporting_child() {
-        return;
-    }
-    const NAME: &str = "godebug_keys";
-    let (r, stderr) = report_with(NAME, &[], &[("GODEBUG", "containermaxprocs=0")]);
+    let (r, stderr) = report_with(&[], &[("GODEBUG", "containermaxprocs=0")]);
     assert_eq!(r.cgroup, "ignored");
     assert!(r.updates);
     assert!(stderr.is_empty(), "{stderr}");
 
-    let (r, _) = report_with(NAME, &[], &[("GODEBUG", "gctrace=1,updatemaxprocs=0")]);
+    let (r, _) = report_with(&[], &[("GODEBUG", "gctrace=1,updatemaxprocs=0")]);
     assert_eq!(r.source, "Automatic");
     assert!(!r.updates);
     assert_eq!(r.procs, machine_default());
 
-    let (r, stderr) = report_with(NAME, &[], &[("GODEBUG", "updatemaxprocs=maybe,unknown=x")]);
+    let (r, stderr) = report_with(&[], &[("GODEBUG", "updatemaxprocs=maybe,unknown=x")]);
     assert!(r.updates);
-    let lines: Vec<&str> = stderr.lines().filter(|l| l.contains("GODEBUG")).collect();
-    assert_eq!(lines.len(), 1, "{stderr}");
+    let line = only_line_about("GODEBUG", &stderr);
     assert!(
-        lines[0].starts_with("goro: ignoring GODEBUG updatemaxprocs=maybe: not an integer"),
-        "{}",
-        lines[0]
+        line.starts_with("goro: ignoring GODEBUG updatemaxprocs=maybe: not an integer"),
+        "{line}"
     );
 }
 
 #[test]
 fn under_taskset_one_cpu_the_default_is_one() {
-    if reporting_child() {
-        return;
-    }
-    const NAME: &str = "under_taskset_one_cpu_the_default_is_one";
     if Command::new("taskset").arg("-V").output().is_err() {
         println!("skipped: no taskset on this machine");
         return;
     }
-    let (r, stderr) = report_with(NAME, &["taskset", "-c", "0"], &[]);
+    let (r, stderr) = report_with(&["taskset", "-c", "0"], &[]);
     assert_eq!(r.procs, 1, "{stderr}");
     assert_eq!(r.source, "Automatic");
 }

@@ -26,8 +26,8 @@ pub use goro_scheduler::{
 
 /// Starts a runtime with the default configuration (`GOMAXPROCS`, else
 /// the CPUs available lowered to the cgroup CPU limit; `GORO_STACK_SIZE`
-/// or the default stack size), runs `main` as
-/// the main goroutine and returns its result.
+/// or the default stack size), runs `main` as the main goroutine and
+/// returns its result.
 ///
 /// # Panics
 /// If the runtime cannot be built (e.g. no address space for stacks), when

@@ -1,7 +1,7 @@
 //! The detector over fixture trees of `/proc/self/{cgroup,mountinfo}` and
 //! `/sys/fs/cgroup`, written into a temporary directory per test.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;
@@ -31,6 +31,25 @@ impl Fixture {
         self
     }
 
+    /// The process's `/proc/self/cgroup` and `/proc/self/mountinfo`.
+    fn proc(&self, cgroup: &str, mountinfo: &str) -> &Fixture {
+        self.file("proc/self/cgroup", cgroup)
+            .file("proc/self/mountinfo", mountinfo)
+    }
+
+    /// A v2 process in cgroup `path` with the usual mount.
+    fn v2(&self, path: &str) -> &Fixture {
+        self.proc(&format!("0::{path}\n"), V2_MOUNT)
+    }
+
+    /// Asserts the detected limit: `cpus` CPUs from `rel`, and the P count.
+    fn assert_limited(&self, cpus: f64, rel: &str) {
+        let d = self.detect();
+        let file = self.path(rel);
+        assert_eq!(d.cgroup, CgroupLimit::Limited { cpus, file });
+        assert_eq!(d.procs, d.cpus.min(limit_procs(cpus)));
+    }
+
     fn dir(&self, rel: &str) -> &Fixture {
         std::fs::create_dir_all(self.root.join(rel)).unwrap();
         self
@@ -54,13 +73,6 @@ impl Drop for Fixture {
 }
 
 const V2_MOUNT: &str = "29 23 0:26 / /sys/fs/cgroup rw,nosuid shared:4 - cgroup2 cgroup2 rw\n";
-
-fn limited(cpus: f64, file: &Path) -> CgroupLimit {
-    CgroupLimit::Limited {
-        cpus,
-        file: file.to_path_buf(),
-    }
-}
 
 fn unavailable(d: &Detection, needle: &str) {
     match &d.cgroup {
@@ -86,22 +98,17 @@ fn rule_rounds_up_applies_the_minimum_of_two_and_never_exceeds_the_cpus() {
 #[test]
 fn v2_nested_limits_take_the_lowest_in_the_middle() {
     let f = Fixture::new();
-    f.file("proc/self/cgroup", "0::/kubepods/pod1/ctr\n")
-        .file("proc/self/mountinfo", V2_MOUNT)
+    f.v2("/kubepods/pod1/ctr")
         .file("sys/fs/cgroup/kubepods/cpu.max", "400000 100000\n")
         .file("sys/fs/cgroup/kubepods/pod1/cpu.max", "150000 100000\n")
         .file("sys/fs/cgroup/kubepods/pod1/ctr/cpu.max", "max 100000\n");
-    let d = f.detect();
-    let file = f.path("sys/fs/cgroup/kubepods/pod1/cpu.max");
-    assert_eq!(d.cgroup, limited(1.5, &file));
-    assert_eq!(d.procs, d.cpus.min(2));
+    f.assert_limited(1.5, "sys/fs/cgroup/kubepods/pod1/cpu.max");
 }
 
 #[test]
 fn v2_max_everywhere_is_no_limit() {
     let f = Fixture::new();
-    f.file("proc/self/cgroup", "0::/app\n")
-        .file("proc/self/mountinfo", V2_MOUNT)
+    f.v2("/app")
         .file("sys/fs/cgroup/app/cpu.max", "max 100000\n");
     let d = f.detect();
     assert_eq!(
@@ -116,42 +123,33 @@ fn v2_max_everywhere_is_no_limit() {
 #[test]
 fn v2_quota_below_one_cpu_gives_two_procs() {
     let f = Fixture::new();
-    f.file("proc/self/cgroup", "0::/small\n")
-        .file("proc/self/mountinfo", V2_MOUNT)
+    f.v2("/small")
         .file("sys/fs/cgroup/small/cpu.max", "50000 100000\n");
-    let d = f.detect();
-    assert_eq!(d.cgroup.cpus(), Some(0.5));
-    assert_eq!(d.procs, d.cpus.min(2));
+    f.assert_limited(0.5, "sys/fs/cgroup/small/cpu.max");
 }
 
 #[test]
 fn v2_namespaced_mount_walks_up_to_the_mount_point_only() {
     // A container's view: the mount's root is its own cgroup.
     let f = Fixture::new();
-    f.file("proc/self/cgroup", "0::/pod/ctr/worker\n")
-        .file(
-            "proc/self/mountinfo",
-            "29 23 0:26 /pod/ctr /sys/fs/cgroup ro - cgroup2 cgroup2 rw\n",
-        )
-        .file("sys/fs/cgroup/cpu.max", "300000 100000\n")
-        .file("sys/fs/cgroup/worker/cpu.max", "max 100000\n")
-        // Above the mount point: outside the container, never read.
-        .file("sys/fs/cpu.max", "10000 100000\n");
-    let d = f.detect();
-    assert_eq!(d.cgroup, limited(3.0, &f.path("sys/fs/cgroup/cpu.max")));
+    f.proc(
+        "0::/pod/ctr/worker\n",
+        "29 23 0:26 /pod/ctr /sys/fs/cgroup ro - cgroup2 cgroup2 rw\n",
+    )
+    .file("sys/fs/cgroup/cpu.max", "300000 100000\n")
+    .file("sys/fs/cgroup/worker/cpu.max", "max 100000\n")
+    // Above the mount point: outside the container, never read.
+    .file("sys/fs/cpu.max", "10000 100000\n");
+    f.assert_limited(3.0, "sys/fs/cgroup/cpu.max");
 }
 
 #[test]
 fn v1_quota_and_period_with_unlimited_parent() {
     let f = Fixture::new();
-    f.file(
-        "proc/self/cgroup",
+    f.proc(
         "4:memory:/docker/abc\n3:cpu,cpuacct:/docker/abc\n0::/\n",
-    )
-    .file(
-        "proc/self/mountinfo",
         "32 31 0:29 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n\
-             33 31 0:30 / /sys/fs/cgroup/cpu,cpuacct rw shared:9 - cgroup cgroup rw,cpu,cpuacct\n",
+         33 31 0:30 / /sys/fs/cgroup/cpu,cpuacct rw shared:9 - cgroup cgroup rw,cpu,cpuacct\n",
     )
     .file("sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us", "-1\n")
     .file("sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us", "100000\n")
@@ -168,46 +166,37 @@ fn v1_quota_and_period_with_unlimited_parent() {
         "sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_period_us",
         "100000\n",
     );
-    let d = f.detect();
-    let file = f.path("sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us");
-    assert_eq!(d.cgroup, limited(2.5, &file));
-    assert_eq!(d.procs, d.cpus.min(3));
+    f.assert_limited(2.5, "sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us");
 }
 
 #[test]
 fn hybrid_with_cpu_in_the_unified_tree_uses_v2() {
     let f = Fixture::new();
-    f.file("proc/self/cgroup", "5:memory:/svc\n2:cpuset:/\n0::/svc\n")
-        .file(
-            "proc/self/mountinfo",
-            "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n\
+    f.proc(
+        "5:memory:/svc\n2:cpuset:/\n0::/svc\n",
+        "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n\
              35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n\
              34 31 0:31 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset\n\
              41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n",
-        )
-        .file("sys/fs/cgroup/unified/svc/cpu.max", "200000 100000\n");
-    let d = f.detect();
-    let file = f.path("sys/fs/cgroup/unified/svc/cpu.max");
-    assert_eq!(d.cgroup, limited(2.0, &file));
+    )
+    .file("sys/fs/cgroup/unified/svc/cpu.max", "200000 100000\n");
+    f.assert_limited(2.0, "sys/fs/cgroup/unified/svc/cpu.max");
 }
 
 #[test]
 fn hybrid_with_cpu_in_v1_uses_v1() {
     // This machine's layout: every controller on v1 beside an empty unified tree.
     let f = Fixture::new();
-    f.file("proc/self/cgroup", "9:name=systemd:/\n1:cpu:/job\n0::/\n")
-        .file(
-            "proc/self/mountinfo",
-            "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n\
+    f.proc(
+        "9:name=systemd:/\n1:cpu:/job\n0::/\n",
+        "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n\
              33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct\n\
              41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n",
-        )
-        .file("sys/fs/cgroup/cpu/job/cpu.cfs_quota_us", "50000\n")
-        .file("sys/fs/cgroup/cpu/job/cpu.cfs_period_us", "100000\n")
-        .file("sys/fs/cgroup/unified/cpu.max", "100000 100000\n");
-    let d = f.detect();
-    let file = f.path("sys/fs/cgroup/cpu/job/cpu.cfs_quota_us");
-    assert_eq!(d.cgroup, limited(0.5, &file));
+    )
+    .file("sys/fs/cgroup/cpu/job/cpu.cfs_quota_us", "50000\n")
+    .file("sys/fs/cgroup/cpu/job/cpu.cfs_period_us", "100000\n")
+    .file("sys/fs/cgroup/unified/cpu.max", "100000 100000\n");
+    f.assert_limited(0.5, "sys/fs/cgroup/cpu/job/cpu.cfs_quota_us");
 }
 
 #[test]
@@ -221,8 +210,7 @@ fn malformed_numbers_apply_no_limit_and_say_which_file() {
     ];
     for (name, text) in cases {
         let f = Fixture::new();
-        f.file("proc/self/cgroup", "0::/bad\n")
-            .file("proc/self/mountinfo", V2_MOUNT)
+        f.v2("/bad")
             .file(&format!("sys/fs/cgroup/bad/{name}"), text);
         let d = f.detect();
         unavailable(&d, "malformed");
@@ -230,11 +218,7 @@ fn malformed_numbers_apply_no_limit_and_say_which_file() {
         assert_eq!(d.procs, d.cpus.min(MAX_PROCS), "{text:?}");
     }
     let f = Fixture::new();
-    f.file("proc/self/cgroup", "1:cpu:/v1\n")
-        .file(
-            "proc/self/mountinfo",
-            "1 2 0:3 / /cg rw - cgroup cgroup rw,cpu\n",
-        )
+    f.proc("1:cpu:/v1\n", "1 2 0:3 / /cg rw - cgroup cgroup rw,cpu\n")
         .file("cg/v1/cpu.cfs_quota_us", "50000\n")
         .file("cg/v1/cpu.cfs_period_us", "1e5\n");
     unavailable(&f.detect(), "cpu.cfs_period_us");
@@ -243,18 +227,13 @@ fn malformed_numbers_apply_no_limit_and_say_which_file() {
 #[test]
 fn malformed_proc_files_apply_no_limit() {
     let f = Fixture::new();
-    f.file("proc/self/cgroup", "no colons here\n")
-        .file("proc/self/mountinfo", V2_MOUNT);
+    f.proc("no colons here\n", V2_MOUNT);
     unavailable(&f.detect(), "proc/self/cgroup");
     let f = Fixture::new();
-    f.file("proc/self/cgroup", "0::/x\n").file(
-        "proc/self/mountinfo",
-        "29 23 0:26 / /sys/fs/cgroup rw cgroup2\n",
-    );
+    f.proc("0::/x\n", "29 23 0:26 / /sys/fs/cgroup rw cgroup2\n");
     unavailable(&f.detect(), "proc/self/mountinfo: malformed line");
     let f = Fixture::new();
-    f.file("proc/self/cgroup", "0::/x\n")
-        .file("proc/self/mountinfo", "1 2 0:3 / /proc rw - proc proc rw\n");
+    f.proc("0::/x\n", "1 2 0:3 / /proc rw - proc proc rw\n");
     unavailable(&f.detect(), "no V2 cgroup mount");
 }
 
@@ -266,22 +245,15 @@ fn missing_files_and_directories() {
     unavailable(&f.detect(), "cannot read");
     // No /sys/fs/cgroup.
     let f = Fixture::new();
-    f.file("proc/self/cgroup", "0::/gone\n")
-        .file("proc/self/mountinfo", V2_MOUNT);
+    f.v2("/gone");
     unavailable(&f.detect(), "not found");
     // The cgroup exists but no level has cpu.max (controller not enabled).
     let f = Fixture::new();
-    f.file("proc/self/cgroup", "0::/a/b\n")
-        .file("proc/self/mountinfo", V2_MOUNT)
-        .dir("sys/fs/cgroup/a/b");
+    f.v2("/a/b").dir("sys/fs/cgroup/a/b");
     assert!(matches!(f.detect().cgroup, CgroupLimit::Unlimited { .. }));
     // v1 with only one of the two files.
     let f = Fixture::new();
-    f.file("proc/self/cgroup", "1:cpu:/half\n")
-        .file(
-            "proc/self/mountinfo",
-            "1 2 0:3 / /cg rw - cgroup cgroup rw,cpu\n",
-        )
+    f.proc("1:cpu:/half\n", "1 2 0:3 / /cg rw - cgroup cgroup rw,cpu\n")
         .file("cg/half/cpu.cfs_quota_us", "50000\n");
     unavailable(&f.detect(), "only one of");
 }
@@ -290,17 +262,14 @@ fn missing_files_and_directories() {
 fn unreadable_limit_file_applies_no_limit() {
     // A directory opens but cannot be read.
     let f = Fixture::new();
-    f.file("proc/self/cgroup", "0::/odd\n")
-        .file("proc/self/mountinfo", V2_MOUNT)
-        .dir("sys/fs/cgroup/odd/cpu.max");
+    f.v2("/odd").dir("sys/fs/cgroup/odd/cpu.max");
     unavailable(&f.detect(), "cannot read");
 }
 
 #[test]
 fn containermaxprocs_off_ignores_the_cgroup() {
     let f = Fixture::new();
-    f.file("proc/self/cgroup", "0::/small\n")
-        .file("proc/self/mountinfo", V2_MOUNT)
+    f.v2("/small")
         .file("sys/fs/cgroup/small/cpu.max", "50000 100000\n");
     let d = Detector::new(&f.root, false).detect();
     assert_eq!(d.cgroup, CgroupLimit::Ignored);
@@ -310,8 +279,7 @@ fn containermaxprocs_off_ignores_the_cgroup() {
 #[test]
 fn files_stay_open_and_are_reread() {
     let f = Fixture::new();
-    f.file("proc/self/cgroup", "0::/live\n")
-        .file("proc/self/mountinfo", V2_MOUNT)
+    f.v2("/live")
         .file("sys/fs/cgroup/live/cpu.max", "max 100000\n");
     let detector = Detector::new(&f.root, true);
     assert_eq!(detector.detect().cgroup.cpus(), None);
