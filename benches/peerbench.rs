@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use goro::sync::WaitGroup;
+use goro::sync::{Mutex, WaitGroup};
 
 struct Outcome {
     elapsed: Duration,
@@ -247,6 +247,62 @@ fn timers(n: usize) -> Outcome {
     }
 }
 
+/// N contexts under one `with_cancel` root: ceil(N/100) children of the
+/// root, the rest grandchildren spread over them (N = 10,000: 100 children
+/// with 99 grandchildren each), one goroutine per context parked in
+/// `select!` on its `done()` and on its own inbox channel (nobody sends on
+/// it; a worker's usual shape). The timed part is from the root's cancel to
+/// every waiter having woken and seen `Canceled` (building the tree and
+/// starting the waiters is not timed); ns_per_op is that over N.
+fn ctx_cancel(n: usize) -> Outcome {
+    use goro::context::{background, with_cancel, Error};
+    let (root, cancel) = with_cancel(&background());
+    let k = n.div_ceil(100);
+    let mut ctxs: Vec<goro::context::Context> = Vec::with_capacity(n);
+    let mut cancels = Vec::with_capacity(n);
+    for i in 0..n {
+        let parent = if i < k {
+            root.clone()
+        } else {
+            ctxs[i % k].clone()
+        };
+        let (ctx, f) = with_cancel(&parent);
+        ctxs.push(ctx);
+        cancels.push(f);
+    }
+    let (ready, woken) = (wait_group(n), wait_group(n));
+    let canceled = Arc::new(AtomicUsize::new(0));
+    let mut inboxes = Vec::with_capacity(n);
+    for ctx in &ctxs {
+        let (inbox_tx, inbox) = goro::chan::<()>(0);
+        inboxes.push(inbox_tx);
+        let ctx = ctx.clone();
+        let (ready, woken, canceled) = (ready.clone(), woken.clone(), canceled.clone());
+        drop(goro::go!(move || {
+            ready.done();
+            goro::select! {
+                recv(ctx.done()) -> _ => {},
+                recv(inbox) -> _ => {},
+            }
+            if ctx.err() == Some(Error::Canceled) {
+                canceled.fetch_add(1, Ordering::Relaxed);
+            }
+            woken.done();
+        }));
+    }
+    ready.wait();
+    let start = Instant::now();
+    cancel.cancel();
+    woken.wait();
+    let elapsed = start.elapsed();
+    drop((cancels, inboxes));
+    Outcome {
+        elapsed,
+        ops: n as f64,
+        ok: canceled.load(Ordering::Relaxed) == n && root.child_count() == 0,
+    }
+}
+
 fn yield_bench(n: usize) -> Outcome {
     let start = Instant::now();
     let a = goro::go!(move || (0..n.div_ceil(2)).for_each(|_| goro::gosched()));
@@ -289,10 +345,76 @@ fn fib_spawn(n: usize) -> Outcome {
     }
 }
 
+const MUTEX_GOROUTINES: usize = 1000;
+
+/// 1000 goroutines, N/1000 increments each (the first N mod 1000 do one
+/// more) of one counter under a goro Mutex; a WaitGroup waits for all.
+fn mutex(n: usize) -> Outcome {
+    let counter = Arc::new(Mutex::new(0usize));
+    let start = Instant::now();
+    let wg = wait_group(MUTEX_GOROUTINES);
+    for g in 0..MUTEX_GOROUTINES {
+        let k = n / MUTEX_GOROUTINES + usize::from(g < n % MUTEX_GOROUTINES);
+        let (wg, counter) = (wg.clone(), counter.clone());
+        drop(goro::go!(move || {
+            for _ in 0..k {
+                *counter.lock() += 1;
+            }
+            wg.done();
+        }));
+    }
+    wg.wait();
+    counted(start, &counter, n)
+}
+
+/// N lock/unlock pairs of one Mutex on one goroutine, incrementing the
+/// counter under it (the fast paths only).
+fn mutex_uncontended(n: usize) -> Outcome {
+    let counter = Mutex::new(0usize);
+    let start = Instant::now();
+    for _ in 0..n {
+        *std::hint::black_box(&counter).lock() += 1;
+    }
+    counted(start, &counter, n)
+}
+
+/// The outcome of N increments of `counter` since `start`.
+fn counted(start: Instant, counter: &Mutex<usize>, n: usize) -> Outcome {
+    let elapsed = start.elapsed();
+    let got = *counter.lock();
+    Outcome {
+        elapsed,
+        ops: n as f64,
+        ok: got == n,
+    }
+}
+
+/// N goroutines started with `wg.go` (Go 1.25's wg.Go: an add(1) each, a
+/// done when it returns), each adding 1 to a counter; one wait for all.
+fn wg(n: usize) -> Outcome {
+    let ran = Arc::new(AtomicUsize::new(0)); // the check only
+    let start = Instant::now();
+    let wg = WaitGroup::new();
+    for _ in 0..n {
+        let ran = ran.clone();
+        drop(wg.go(move || {
+            ran.fetch_add(1, Ordering::Relaxed);
+        }));
+    }
+    wg.wait();
+    let elapsed = start.elapsed();
+    Outcome {
+        elapsed,
+        ops: n as f64,
+        ok: ran.load(Ordering::Relaxed) == n,
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let usage = || -> ! {
-        eprintln!("usage: GOMAXPROCS=P peerbench WORKLOAD N\nworkloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers");
+        eprintln!("usage: GOMAXPROCS=P peerbench WORKLOAD N
+workloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers mutex mutex_uncontended wg ctx_cancel");
         std::process::exit(2)
     };
     if args.len() != 3 {
@@ -310,7 +432,11 @@ fn main() {
         "ring" => ring,
         "select2" => select2,
         "timers" => timers,
+        "ctx_cancel" => ctx_cancel,
         "fib_spawn" => fib_spawn,
+        "mutex" => mutex,
+        "mutex_uncontended" => mutex_uncontended,
+        "wg" => wg,
         _ => usage(),
     };
     let (out, procs) = goro::run(move || (bench(n), goro::gomaxprocs()));

@@ -35,18 +35,21 @@ type result struct {
 type workload func(n int) result
 
 var workloads = map[string]workload{
-	"spawn_join": spawnJoin,
-	"skynet":     skynetBench,
-	"yield":      yieldBench,
-	"fib_spawn":  fibSpawn,
-	"pingpong":   pingpong,
-	"chan_spsc":  chanSPSC,
-	"chan_mpmc":  chanMPMC,
-	"ring":       ringBench,
-	"select2":    select2,
-	"timers":     timersBench,
-	"mutex":      mutexBench,
-	"park_mem":   parkMem,
+	"spawn_join":        spawnJoin,
+	"skynet":            skynetBench,
+	"yield":             yieldBench,
+	"fib_spawn":         fibSpawn,
+	"pingpong":          pingpong,
+	"chan_spsc":         chanSPSC,
+	"chan_mpmc":         chanMPMC,
+	"ring":              ringBench,
+	"select2":           select2,
+	"timers":            timersBench,
+	"mutex":             mutexBench,
+	"park_mem":          parkMem,
+	"ctx_cancel":        ctxCancel,
+	"mutex_uncontended": mutexUncontended,
+	"wg":                wgBench,
 }
 
 func usage() {

@@ -2,10 +2,13 @@
 //!
 //! This crate is the user-facing layer over `goro-scheduler`: the `go!`
 //! macro and the runtime calls, channels and `select!` (`chan`), and
-//! `time`, and `sync`; context, errgroup and net will build on the
-//! scheduler's park/ready contract in their own modules the same way.
+//! `time`, `sync`, and `context` and `errgroup` on top of channels and
+//! timers; net will build on the scheduler's park/ready contract in its own
+//! module the same way.
 
 pub mod chan;
+pub mod context;
+pub mod errgroup;
 mod go_macro;
 mod select_macro;
 pub mod sync;

@@ -327,7 +327,7 @@ impl TimerTarget for TimerCore {
 }
 
 /// `now + d`, or a deadline a century away when that overflows.
-fn deadline_after(d: Duration) -> Instant {
+pub(crate) fn deadline_after(d: Duration) -> Instant {
     let now = Instant::now();
     now.checked_add(d)
         .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))

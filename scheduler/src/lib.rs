@@ -6,6 +6,7 @@
 //! - `spawn`: `go`, `try_go`, `spawn_local`, `spawn_migratory`, `gosched`,
 //!   `lock_os_thread`, GOMAXPROCS queries.
 //! - `task`: the one allocation a spawn makes; `JoinHandle`.
+//! - `task_blocks`: per-M recycled memory for task cells.
 //! - `g`: the goroutine control block, its coroutine and its states.
 //! - `park`: the park/ready contract everything blocking builds on.
 //! - `worker`: an M and its P: fresh queue (stealable), home queue,
@@ -46,6 +47,7 @@ mod schedule;
 mod spawn;
 mod sysmon;
 mod task;
+mod task_blocks;
 mod timer;
 mod trim;
 mod worker;
@@ -64,7 +66,7 @@ pub use spawn::{
     set_default_gomaxprocs, set_gomaxprocs, spawn_local, spawn_migratory, try_go, unlock_os_thread,
     GoBuilder, SpawnError,
 };
-pub use task::JoinHandle;
+pub use task::{forced_unwind_in_progress, JoinHandle};
 pub use timer::{add_timer, sleep_until, TimerTarget};
 
 /// Whether the caller runs inside a goroutine.

@@ -25,7 +25,8 @@ use crate::g::{GRef, G};
 use crate::procs::{self, ProcsSource};
 use crate::schedule;
 use crate::sysmon::{self, SysmonState};
-use crate::task::{Pinned, TaskCell, TaskInfo};
+use crate::task::{self, Pinned, TaskInfo};
+use crate::task_blocks::Stash;
 use crate::worker::{Item, Local, Worker};
 
 /// Configures a [`Runtime`]: `goro::Runtime::builder().procs(4).build()`.
@@ -211,6 +212,8 @@ pub(crate) struct Shared {
     pub default_stack_size: usize,
     /// Global queue of fresh tasks (and readied migratory goroutines).
     pub injector: Injector<Item>,
+    /// Batches of free task-cell memory passed between Ms (`task_blocks.rs`).
+    pub spare_blocks: Stash,
     pub gomaxprocs: AtomicUsize,
     pub nspinning: AtomicUsize,
     pub nidle: AtomicUsize,
@@ -247,6 +250,7 @@ impl Shared {
             stacks: rt.stacks.clone(),
             default_stack_size: rt.stack_size,
             injector: Injector::new(),
+            spare_blocks: Stash::default(),
             gomaxprocs: AtomicUsize::new(rt.procs),
             nspinning: AtomicUsize::new(0),
             nidle: AtomicUsize::new(0),
@@ -538,5 +542,5 @@ where
         stack_size: stack_size.unwrap_or(shared.default_stack_size),
         migratory,
     };
-    TaskCell::create(info, f)
+    task::create(info, f)
 }

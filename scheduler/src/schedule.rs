@@ -31,7 +31,7 @@ use std::sync::atomic::Ordering;
 
 use crate::g::{GRef, Yield, G, NOTIFIED, PARKED, RUNNABLE, RUNNING};
 use crate::task::Task;
-use crate::worker::{Item, Local, FREE_G_CACHE};
+use crate::worker::{bump, unbump, Item, Local, FREE_G_CACHE};
 
 enum Work {
     G(GRef, bool),
@@ -209,7 +209,7 @@ fn track_live(l: &Local, g: GRef) {
     let mut live = l.live.borrow_mut();
     gr.live_index.set(live.len());
     live.push(g);
-    l.worker.live.fetch_add(1, Ordering::Release);
+    bump(&l.worker.live);
 }
 
 fn untrack_live(l: &Local, g: GRef) {
@@ -233,13 +233,13 @@ fn untrack_live(l: &Local, g: GRef) {
         // SAFETY: every G in the live list is alive.
         unsafe { moved.get() }.live_index.set(i);
     }
-    l.worker.live.fetch_sub(1, Ordering::Release);
+    unbump(&l.worker.live);
 }
 
 fn run(l: &Local, g: GRef, inherit: bool) {
     if !inherit {
         l.tick.set(l.tick.get() + 1);
-        l.worker.schedtick.fetch_add(1, Ordering::Relaxed);
+        bump(&l.worker.schedtick);
     }
     l.worker.preempt.store(false, Ordering::Relaxed);
     // SAFETY: a runnable G is alive and homed on this M.
@@ -293,7 +293,7 @@ fn requeue(l: &Local, g: GRef, next: bool) {
 
 fn finish(l: &Local, g: GRef) {
     untrack_live(l, g);
-    l.worker.exited.fetch_add(1, Ordering::Relaxed);
+    bump(&l.worker.exited);
     // SAFETY: the G finished; no queue or waiter refers to it any more, so
     // this M owns it again (it was leaked from a Box in `start`).
     let g = unsafe { Box::from_raw(g.0.as_ptr()) };
@@ -337,7 +337,7 @@ pub(crate) fn shutdown_worker(l: &Local) {
     let mut dead = Vec::with_capacity(live.len());
     for g in live {
         G::force_unwind(g, l);
-        l.worker.exited.fetch_add(1, Ordering::Relaxed);
+        bump(&l.worker.exited);
         // SAFETY: the goroutine is unwound; it is ours now (see `finish`).
         dead.push(unsafe { Box::from_raw(g.0.as_ptr()) });
     }
@@ -350,7 +350,7 @@ pub(crate) fn abandon_item(l: &Local, item: Item) {
     match item {
         Item::Fresh(task) => {
             task.abandon();
-            l.worker.exited.fetch_add(1, Ordering::Relaxed);
+            bump(&l.worker.exited);
             l.shared.release_reservation();
         }
         // Migratory goroutines are unwound from `migratory_live` by M0.

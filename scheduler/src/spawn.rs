@@ -14,7 +14,7 @@ use crate::context::{self, Current};
 use crate::g::Yield;
 use crate::procs::RuntimeInfo;
 use crate::task::Pinned;
-use crate::worker::{Item, Local};
+use crate::worker::{bump, Item, Local};
 use crate::JoinHandle;
 
 /// Why a goroutine could not be started.
@@ -166,7 +166,7 @@ where
 {
     reserve_stack(&l.shared)?;
     let (task, handle) = crate::runtime::new_task(&l.shared, l.next_goid(), site, None, false, f);
-    l.worker.spawned.fetch_add(1, Ordering::Relaxed);
+    bump(&l.worker.spawned);
     let g = crate::schedule::start(l, task);
     l.worker.push_home(g);
     Ok(handle)
@@ -200,7 +200,7 @@ where
             reserve_stack(&l.shared)?;
             let (task, handle) =
                 crate::runtime::new_task(&l.shared, l.next_goid(), site, stack_size, migratory, f);
-            l.worker.spawned.fetch_add(1, Ordering::Relaxed);
+            bump(&l.worker.spawned);
             l.push_fresh(Item::Fresh(task));
             preempt_point();
             Ok(handle)

@@ -1,21 +1,26 @@
 //! Tasks: what a spawn creates before the goroutine has a stack.
 //!
-//! `go!` allocates exactly one heap object, a [`TaskCell`], holding the
-//! closure, then the closure's result, plus the join state. Two views of the
-//! same `Arc` exist: the scheduler's `Task` (`Arc<dyn Runnable>`, queued,
-//! stolen, finally run on a goroutine) and the user's [`JoinHandle<T>`]
-//! (`Arc<dyn Joinable<T>>`). A fresh task is only this cell; the G and its
-//! stack are taken from the running P's caches when it first runs, so queued
-//! work costs no stack memory and stealing moves one pointer.
+//! `go!` makes exactly one allocation, a task cell, holding the closure,
+//! then the closure's result, plus the join state. The cell is reference
+//! counted by hand (two references: the scheduler's [`Task`], queued, stolen
+//! and finally run on a goroutine, and the user's [`JoinHandle<T>`]) and
+//! reached through a per-type vtable, like a `dyn` object, so that its
+//! memory can come from the per-M block caches of `task_blocks.rs` instead
+//! of the global allocator. A fresh task is only this cell; the G and its
+//! stack are taken from the running P's caches when it first runs, so
+//! queued work costs no stack memory and stealing moves one pointer.
 
+use std::alloc::Layout;
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, Location};
-use std::sync::{Arc, Mutex};
+use std::ptr::NonNull;
+use std::sync::atomic::{fence, AtomicU8, AtomicUsize, Ordering};
 
 use crate::g::current_g;
 use crate::panic::Panic;
 use crate::park::{self, WaitReason, Waiter};
+use crate::task_blocks::{alloc_cell, free_cell};
 
 /// Facts about a task that the scheduler needs before it runs.
 pub(crate) struct TaskInfo {
@@ -27,27 +32,6 @@ pub(crate) struct TaskInfo {
     pub migratory: bool,
 }
 
-/// The scheduler's view of a task.
-pub(crate) trait Runnable: Send + Sync {
-    fn info(&self) -> &TaskInfo;
-    /// Runs the closure to completion on the current goroutine, catching a
-    /// panic, and publishes the outcome to the joiner.
-    fn run(&self);
-    /// Completes the task without running it (runtime shutdown): drops the
-    /// closure here, on its home thread, and reports it abandoned.
-    fn abandon(&self);
-}
-
-pub(crate) type Task = Arc<dyn Runnable>;
-
-/// The joiner's view of a task.
-trait Joinable<T>: Send + Sync {
-    fn info(&self) -> &TaskInfo;
-    fn join_state(&self) -> &JoinState;
-    /// Takes the outcome. Only called once `JoinState::done` is set.
-    fn take_output(&self) -> Result<T, Panic>;
-}
-
 enum Stage<F, T> {
     Pending(F),
     Running,
@@ -55,114 +39,150 @@ enum Stage<F, T> {
     Taken,
 }
 
-/// Completion flag plus the parked joiner, if any.
+/// Completion flag plus the parked joiner, if any: one atomic word, so a
+/// detached or already-finished task completes with a single swap.
 pub(crate) struct JoinState {
-    inner: Mutex<JoinInner>,
+    state: AtomicU8,
+    /// Written by the (single) joiner before it publishes `WAITING`, taken
+    /// by the completer after it sees `WAITING`.
+    waiter: UnsafeCell<Option<Waiter>>,
 }
 
-struct JoinInner {
-    done: bool,
-    waiter: Option<Waiter>,
-}
+const RUNNING: u8 = 0;
+const WAITING: u8 = 1;
+const DONE: u8 = 2;
 
 impl JoinState {
     fn new() -> JoinState {
         JoinState {
-            inner: Mutex::new(JoinInner {
-                done: false,
-                waiter: None,
-            }),
+            state: AtomicU8::new(RUNNING),
+            waiter: UnsafeCell::new(None),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, JoinInner> {
-        // The lock is never held across user code, so it cannot be poisoned
-        // by a user panic; recover from poison anyway rather than cascade.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     fn complete(&self) {
-        let waiter = {
-            let mut inner = self.lock();
-            inner.done = true;
-            inner.waiter.take()
-        };
-        if let Some(w) = waiter {
-            // SAFETY: the waiter was registered by `wait` below for exactly
-            // one park, and is taken out under the lock, so it is woken once.
-            unsafe { w.wake() };
+        if self.state.swap(DONE, Ordering::AcqRel) == WAITING {
+            // SAFETY: the joiner stored its waiter before publishing
+            // `WAITING` (Release), which our swap acquired, and never
+            // touches the cell again: we own it now.
+            let waiter = unsafe { (*self.waiter.get()).take() };
+            if let Some(w) = waiter {
+                // SAFETY: registered by `wait` for exactly one park, and
+                // only this completion (the one swap that saw `WAITING`)
+                // takes it, so it is woken once.
+                unsafe { w.wake() };
+            }
         }
     }
 
     fn is_done(&self) -> bool {
-        self.lock().done
+        self.state.load(Ordering::Acquire) == DONE
     }
 
+    /// Parks until `complete`. Called by the joiner only, at most once
+    /// (`JoinHandle::join` consumes the handle).
     fn wait(&self) {
-        loop {
-            {
-                let mut inner = self.lock();
-                if inner.done {
-                    return;
-                }
-                inner.waiter = Some(park::current_waiter());
-            }
-            park::park(WaitReason::JoinHandle);
+        if self.is_done() {
+            return;
+        }
+        // SAFETY: the state is not `WAITING` yet, so the completer does not
+        // read the cell; only this (single) joiner writes it.
+        unsafe { *self.waiter.get() = Some(park::current_waiter()) };
+        match self
+            .state
+            .compare_exchange(RUNNING, WAITING, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => park::park(WaitReason::JoinHandle),
+            // Finished meanwhile: the waiter was never published.
+            // SAFETY: as above; the completer saw `RUNNING`, not `WAITING`.
+            Err(_) => unsafe { *self.waiter.get() = None },
         }
     }
 }
 
-pub(crate) struct TaskCell<F, T> {
+/// What every task cell starts with; a [`Task`] points here.
+#[repr(C)]
+struct Header {
+    refs: AtomicUsize,
+    vtable: &'static Vtable,
     info: TaskInfo,
-    stage: UnsafeCell<Stage<F, T>>,
     join: JoinState,
 }
 
-// SAFETY: `stage` is touched by the running goroutine (run/abandon, which the
-// scheduler calls at most once, on one thread) and by the joiner only after
-// `join.done` was published under the join mutex, which orders the accesses.
-// `F: Send` moves the closure to the thread that runs it; `T: Send` moves the
-// result to the joiner. Pinned (`spawn_local`) tasks wrap a `!Send` closure in
-// `Pinned`, whose own SAFETY comment covers that case.
-unsafe impl<F: Send, T: Send> Sync for TaskCell<F, T> {}
-// SAFETY: as above.
-unsafe impl<F: Send, T: Send> Send for TaskCell<F, T> {}
+/// The operations of one `TaskCell<F, T>` type.
+struct Vtable {
+    run: unsafe fn(NonNull<Header>),
+    abandon: unsafe fn(NonNull<Header>),
+    destroy: unsafe fn(NonNull<Header>),
+}
 
+#[repr(C)]
+struct TaskCell<F, T> {
+    header: Header,
+    stage: UnsafeCell<Stage<F, T>>,
+}
+
+/// Creates a task running `f`: the scheduler's reference and the joiner's.
+pub(crate) fn create<F, T>(info: TaskInfo, f: F) -> (Task, JoinHandle<T>)
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let cell = alloc_cell(Layout::new::<TaskCell<F, T>>()).cast::<TaskCell<F, T>>();
+    // SAFETY: freshly allocated with the cell's layout.
+    unsafe {
+        cell.as_ptr().write(TaskCell {
+            header: Header {
+                refs: AtomicUsize::new(2),
+                vtable: &TaskCell::<F, T>::VTABLE,
+                info,
+                join: JoinState::new(),
+            },
+            stage: UnsafeCell::new(Stage::Pending(f)),
+        })
+    };
+    let header = cell.cast::<Header>();
+    let handle = JoinHandle {
+        task: Task(header),
+        take_output: TaskCell::<F, T>::take_output,
+        _output: PhantomData,
+    };
+    (Task(header), handle)
+}
+
+// The vtable functions get a pointer to a live `TaskCell<F, T>` of their own
+// type: `create` stores this type's vtable in the header, and a `Task` keeps
+// the cell alive.
 impl<F, T> TaskCell<F, T>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    pub(crate) fn create(info: TaskInfo, f: F) -> (Task, JoinHandle<T>) {
-        let cell = Arc::new(TaskCell {
-            info,
-            stage: UnsafeCell::new(Stage::Pending(f)),
-            join: JoinState::new(),
-        });
-        let handle = JoinHandle {
-            inner: cell.clone(),
-            _not_unpin: PhantomData,
-        };
-        (cell, handle)
-    }
-}
+    const VTABLE: Vtable = Vtable {
+        run: Self::run,
+        abandon: Self::abandon,
+        destroy: Self::destroy,
+    };
 
-impl<F, T> Runnable for TaskCell<F, T>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    fn info(&self) -> &TaskInfo {
-        &self.info
+    /// # Safety
+    /// `h` heads a live `TaskCell<F, T>`.
+    unsafe fn cell<'a>(h: NonNull<Header>) -> &'a Self {
+        // SAFETY: forwarded from the caller.
+        unsafe { h.cast::<Self>().as_ref() }
     }
 
-    fn run(&self) {
+    /// Runs the closure to completion on the current goroutine, catching a
+    /// panic, and publishes the outcome to the joiner.
+    unsafe fn run(h: NonNull<Header>) {
+        // SAFETY: the vtable contract above.
+        let cell = unsafe { Self::cell(h) };
+        let info = &cell.header.info;
         // SAFETY: the scheduler runs a task once, on one goroutine; nobody
-        // else touches `stage` until `join.done` is set below.
-        let stage = unsafe { &mut *self.stage.get() };
+        // else touches `stage` until `join.complete()` below.
+        let stage = unsafe { &mut *cell.stage.get() };
         let f = match std::mem::replace(stage, Stage::Running) {
             Stage::Pending(f) => f,
-            _ => unreachable!("goro: task {} run twice", self.info.id),
+            _ => unreachable!("goro: task {} run twice", info.id),
         };
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(f));
         let outcome = match outcome {
@@ -171,54 +191,112 @@ where
                 if forced_unwind_in_progress() {
                     // Runtime shutdown is unwinding this goroutine (corosensei's
                     // forced unwind): report it abandoned and keep unwinding.
-                    *stage = Stage::Finished(Err(Panic::abandoned(self.info.id)));
-                    self.join.complete();
+                    *stage = Stage::Finished(Err(Panic::abandoned(info.id)));
+                    cell.header.join.complete();
                     std::panic::resume_unwind(payload);
                 }
-                Err(Panic::new(payload, self.info.id))
+                Err(Panic::new(payload, info.id))
             }
         };
         *stage = Stage::Finished(outcome);
-        self.join.complete();
+        cell.header.join.complete();
     }
 
-    fn abandon(&self) {
+    /// Completes the task without running it (runtime shutdown): drops the
+    /// closure here, on its home thread, and reports it abandoned.
+    unsafe fn abandon(h: NonNull<Header>) {
+        // SAFETY: the vtable contract above.
+        let cell = unsafe { Self::cell(h) };
         // SAFETY: called instead of `run`, once, by the thread owning the task.
-        let stage = unsafe { &mut *self.stage.get() };
+        let stage = unsafe { &mut *cell.stage.get() };
         if let Stage::Pending(f) = std::mem::replace(stage, Stage::Running) {
             drop(f);
-            *stage = Stage::Finished(Err(Panic::abandoned(self.info.id)));
-            self.join.complete();
+            *stage = Stage::Finished(Err(Panic::abandoned(cell.header.info.id)));
+            cell.header.join.complete();
+        }
+    }
+
+    /// Drops the cell and frees its memory; called by the last reference.
+    unsafe fn destroy(h: NonNull<Header>) {
+        let cell = h.cast::<Self>();
+        // SAFETY: the last reference is gone, so nothing else uses the
+        // cell; it was allocated by `create` with this layout.
+        unsafe {
+            cell.as_ptr().drop_in_place();
+            free_cell(cell.cast(), Layout::new::<Self>());
+        }
+    }
+
+    /// Takes the outcome. Only called once the join state is `DONE`.
+    unsafe fn take_output(h: NonNull<Header>) -> Result<T, Panic> {
+        // SAFETY: the vtable contract above.
+        let cell = unsafe { Self::cell(h) };
+        // SAFETY: the join state was seen `DONE` (Acquire), so the
+        // goroutine has stopped touching `stage`; JoinHandle::join consumes
+        // the only handle, so this runs once.
+        let stage = unsafe { &mut *cell.stage.get() };
+        match std::mem::replace(stage, Stage::Taken) {
+            Stage::Finished(r) => r,
+            _ => unreachable!("goro: join of unfinished task {}", cell.header.info.id),
         }
     }
 }
 
-fn forced_unwind_in_progress() -> bool {
+/// Whether the running goroutine is being unwound because the runtime
+/// abandoned it at shutdown. Code that catches panics inside a goroutine
+/// (`catch_unwind`) must resume such an unwind at once: it is not a user
+/// panic, and the goroutine's stack must unwind to its root.
+pub fn forced_unwind_in_progress() -> bool {
     // SAFETY: `current_g` is the goroutine running this code, alive while it runs.
     current_g().is_some_and(|g| unsafe { g.as_ref() }.force_unwinding.get())
 }
 
-impl<F, T> Joinable<T> for TaskCell<F, T>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    fn info(&self) -> &TaskInfo {
-        &self.info
+/// One counted reference to a task cell (the scheduler's view of a task).
+pub(crate) struct Task(NonNull<Header>);
+
+// SAFETY: the cell's `stage` is touched by the running goroutine (run or
+// abandon, which the scheduler calls at most once, on one thread) and by the
+// joiner only after it saw the join state `DONE` (Acquire, after the
+// completer's swap), which orders the accesses; the header is immutable
+// apart from its atomics and the join waiter (see `JoinState`). `create` requires `F: Send` (the closure moves to the thread
+// that runs it) and `T: Send` (the result moves to the joiner). Pinned
+// (`spawn_local`) tasks wrap a `!Send` closure in `Pinned`, whose own SAFETY
+// comment covers that case.
+unsafe impl Send for Task {}
+// SAFETY: as above.
+unsafe impl Sync for Task {}
+
+impl Task {
+    fn header(&self) -> &Header {
+        // SAFETY: this reference keeps the cell alive.
+        unsafe { self.0.as_ref() }
     }
 
-    fn join_state(&self) -> &JoinState {
-        &self.join
+    pub(crate) fn info(&self) -> &TaskInfo {
+        &self.header().info
     }
 
-    fn take_output(&self) -> Result<T, Panic> {
-        // SAFETY: `join.done` was observed under the join mutex, so the
-        // goroutine has stopped touching `stage`; JoinHandle::join consumes
-        // the only handle, so this runs once.
-        let stage = unsafe { &mut *self.stage.get() };
-        match std::mem::replace(stage, Stage::Taken) {
-            Stage::Finished(r) => r,
-            _ => unreachable!("goro: join of unfinished task {}", self.info.id),
+    /// Runs the task's closure (once; see `TaskCell::run`).
+    pub(crate) fn run(&self) {
+        // SAFETY: the header's vtable belongs to its cell's type.
+        unsafe { (self.header().vtable.run)(self.0) }
+    }
+
+    /// Completes the task without running it (see `TaskCell::abandon`).
+    pub(crate) fn abandon(&self) {
+        // SAFETY: as in `run`.
+        unsafe { (self.header().vtable.abandon)(self.0) }
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        let header = self.header();
+        if header.refs.fetch_sub(1, Ordering::Release) == 1 {
+            // Everything the other reference did happens before the free.
+            fence(Ordering::Acquire);
+            // SAFETY: this was the last reference; the vtable is the cell's.
+            unsafe { (header.vtable.destroy)(self.0) };
         }
     }
 }
@@ -228,8 +306,9 @@ where
 /// Dropping the handle detaches the goroutine: it keeps running and its
 /// result is dropped when it finishes, as with `std::thread::JoinHandle`.
 pub struct JoinHandle<T> {
-    inner: Arc<dyn Joinable<T>>,
-    _not_unpin: PhantomData<T>,
+    task: Task,
+    take_output: unsafe fn(NonNull<Header>) -> Result<T, Panic>,
+    _output: PhantomData<T>,
 }
 
 impl<T> JoinHandle<T> {
@@ -237,18 +316,20 @@ impl<T> JoinHandle<T> {
     /// [`Panic`] that ended it. Parks the calling goroutine (or blocks the
     /// calling plain thread) meanwhile.
     pub fn join(self) -> Result<T, Panic> {
-        self.inner.join_state().wait();
-        self.inner.take_output()
+        self.task.header().join.wait();
+        // SAFETY: `take_output` belongs to the cell's type, and the task is
+        // done; `join` consumes the handle, so the output is taken once.
+        unsafe { (self.take_output)(self.task.0) }
     }
 
     /// Whether the goroutine has finished (its result is ready).
     pub fn is_finished(&self) -> bool {
-        self.inner.join_state().is_done()
+        self.task.header().join.is_done()
     }
 
     /// The goroutine's id (as shown in dumps and panic reports).
     pub fn id(&self) -> u64 {
-        self.inner.info().id
+        self.task.info().id
     }
 }
 

@@ -32,6 +32,7 @@ use crate::context::{self, Current};
 use crate::g::{GRef, G};
 use crate::runtime::Shared;
 use crate::task::Task;
+use crate::task_blocks::BlockCache;
 use crate::timer::TimerHeap;
 
 /// Work in a stealable queue.
@@ -60,7 +61,8 @@ pub(crate) struct Worker {
     pub schedtick: AtomicU64,
     /// Id of the goroutine running now, 0 when none.
     pub running: AtomicU64,
-    /// Spawned/exited goroutine counts (for `num_goroutine`).
+    /// Spawned/exited goroutine counts (for `num_goroutine`); written by
+    /// this worker's M only, with [`bump`].
     pub spawned: AtomicU64,
     pub exited: AtomicU64,
     /// Started goroutines homed here (live list length).
@@ -142,6 +144,8 @@ pub(crate) struct Local {
     pub goid_end: Cell<u64>,
     /// Whether this M is currently a spinning M (counted in `nspinning`).
     pub spinning: Cell<bool>,
+    /// Free task-cell memory (`task_blocks.rs`).
+    pub blocks: BlockCache,
 }
 
 const GOID_BATCH: u64 = 16;
@@ -169,6 +173,7 @@ impl Local {
             goid_next: Cell::new(0),
             goid_end: Cell::new(0),
             spinning: Cell::new(false),
+            blocks: BlockCache::default(),
         }
     }
 
@@ -325,4 +330,16 @@ pub(crate) fn push_migratory(g: GRef) {
     } else {
         shared.wakep();
     }
+}
+
+/// Adds one to a counter that only the calling M writes (others only read
+/// it): a plain load and a release store, no locked instruction on the
+/// spawn and finish paths.
+pub(crate) fn bump(counter: &AtomicU64) {
+    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Release);
+}
+
+/// Subtracts one from a counter that only the calling M writes.
+pub(crate) fn unbump(counter: &AtomicU64) {
+    counter.store(counter.load(Ordering::Relaxed) - 1, Ordering::Release);
 }

@@ -27,6 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot, Mutex, Notify};
+use tokio::task::JoinSet;
 
 /// What one workload reports back.
 struct Report {
@@ -511,6 +512,49 @@ async fn mutex(n: u64) -> Report {
     Report::new(elapsed, n, got == n, format!("count {got}, want {n}"))
 }
 
+// --------------------------------------------------------- mutex_uncontended
+
+/// N lock/unlock pairs of one tokio::sync::Mutex in one task, incrementing
+/// the counter under it (the uncontended path only).
+async fn mutex_uncontended(n: u64) -> Report {
+    let counter = Mutex::new(0u64);
+    let start = Instant::now();
+    for _ in 0..n {
+        *counter.lock().await += 1;
+    }
+    let elapsed = start.elapsed();
+    let got = *counter.lock().await;
+    Report::new(elapsed, n, got == n, format!("count {got}, want {n}"))
+}
+
+// ------------------------------------------------------------------------ wg
+
+/// N tasks spawned into a JoinSet (Tokio's counterpart of a WaitGroup that
+/// spawns, like Go's wg.Go), each adding 1 to a counter; then join them all.
+async fn wg(n: u64) -> Report {
+    let ran = Arc::new(AtomicU64::new(0)); // the check only
+    let start = Instant::now();
+    let mut set = JoinSet::new();
+    for _ in 0..n {
+        let ran = ran.clone();
+        set.spawn(async move {
+            ran.fetch_add(1, Ordering::Relaxed);
+        });
+    }
+    let mut joined = 0u64;
+    while let Some(r) = set.join_next().await {
+        joined += u64::from(r.is_ok());
+    }
+    let elapsed = start.elapsed();
+    let got = ran.load(Ordering::Relaxed);
+    Report::new(
+        elapsed,
+        n,
+        got == n && joined == n,
+        format!("ran {got}, joined {joined} of {n} tasks"),
+    )
+}
+
 // ------------------------------------------------------------------ park_mem
 
 fn vm_rss_kb() -> Option<u64> {
@@ -593,6 +637,8 @@ const WORKLOADS: &[&str] = &[
     "select2",
     "timers",
     "mutex",
+    "mutex_uncontended",
+    "wg",
     "park_mem",
     "chan_spsc_crossbeam",
 ];
@@ -610,6 +656,8 @@ async fn run(workload: String, n: u64) -> Report {
         "select2" => select2(n).await,
         "timers" => timers(n).await,
         "mutex" => mutex(n).await,
+        "mutex_uncontended" => mutex_uncontended(n).await,
+        "wg" => wg(n).await,
         "park_mem" => park_mem(n).await,
         _ => unreachable!(), // chan_spsc_crossbeam runs without the runtime
     }

@@ -12,13 +12,14 @@ use std::sync::Arc;
 
 use goro_scheduler::Lock;
 
-use super::wait_list::{park_on, wake_all, WaitList};
+use super::wait_list::{park_on, wake_all, Queue, Wait, WaitList};
 use crate::sched::WaitReason;
 
 /// Waits for a collection of goroutines to finish. Cloning gives another
 /// handle to the same group.
 ///
 /// ```
+/// # use goro_runtime as goro;
 /// goro::run(|| {
 ///     let wg = goro::sync::WaitGroup::new();
 ///     for _ in 0..3 {
@@ -81,7 +82,7 @@ impl WaitGroup {
         };
         if new == 0 && !list.is_empty() {
             let mut list = list;
-            let woken = list.take_all();
+            let woken = list.take_all(false);
             drop(list);
             wake_all(woken);
         }
@@ -102,12 +103,13 @@ impl WaitGroup {
         if self.inner.count.load(Ordering::Acquire) == 0 {
             return;
         }
-        park_on(
-            &self.inner.waiters,
-            list,
-            |l| l,
-            WaitReason::SyncWaitGroupWait,
-        );
+        let wait = Wait {
+            data: (),
+            queue: Queue::Back,
+            reason: WaitReason::SyncWaitGroupWait,
+        };
+        // Nothing to give back if unwound: a wake only said "zero".
+        park_on(&self.inner.waiters, list, |l| l, wait, || {}, |_| {});
     }
 
     /// Runs `f` in a new goroutine counted by the group (Go 1.25's
