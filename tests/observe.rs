@@ -506,19 +506,17 @@ fn bad_godebug_values_are_reported_once() {
     }
     let out = run_child(
         NAME,
-        &[("GODEBUG", "schedtrace=abc,scheddetail=2,http2debug=1")],
+        &[("GODEBUG", "schedtrace=abc,scheddetail=on,http2debug=1")],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(
-        stderr
-            .matches("ignoring GODEBUG schedtrace=\"abc\"")
-            .count(),
+        stderr.matches("ignoring GODEBUG schedtrace=abc: ").count(),
         1,
         "{stderr}"
     );
     assert_eq!(
-        stderr.matches("ignoring GODEBUG scheddetail=\"2\"").count(),
+        stderr.matches("ignoring GODEBUG scheddetail=on: ").count(),
         1,
         "{stderr}"
     );

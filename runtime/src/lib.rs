@@ -21,14 +21,16 @@ pub use chan::{
 
 pub use goro_scheduler::{
     blocking, dump_goroutines, go as spawn, gomaxprocs, goroutine_id, goroutine_local, gosched,
-    in_goroutine, lock_os_thread, num_goroutine, preempt_point, set_gomaxprocs, spawn_local,
-    spawn_migratory, try_go, unlock_os_thread, Builder, GoBuilder, GoroutineLocal, JoinHandle,
-    Panic, Runtime, SpawnError, MAX_PROCS,
+    in_goroutine, lock_os_thread, num_goroutine, preempt_point, runtime_info,
+    set_default_gomaxprocs, set_gomaxprocs, spawn_local, spawn_migratory, try_go, unlock_os_thread,
+    Builder, CgroupLimit, GoBuilder, GoroutineLocal, JoinHandle, Panic, ProcsSource, Runtime,
+    RuntimeInfo, SpawnError, MAX_PROCS,
 };
 
-/// Starts a runtime with the default configuration (`GOMAXPROCS` or the
-/// CPU count, `GORO_STACK_SIZE` or the default stack size), runs `main` as
-/// the main goroutine and returns its result.
+/// Starts a runtime with the default configuration (`GOMAXPROCS`, else
+/// the CPUs available lowered to the cgroup CPU limit; `GORO_STACK_SIZE`
+/// or the default stack size), runs `main` as the main goroutine and
+/// returns its result.
 ///
 /// # Panics
 /// If the runtime cannot be built (e.g. no address space for stacks), when

@@ -3,10 +3,16 @@
 //! `GOMAXPROCS` (a positive integer) and `GORO_STACK_SIZE` (bytes, with an
 //! optional K/M/G suffix) set defaults; a bad value is reported on stderr
 //! once, naming the variable, the value and the fallback, and is ignored.
+//! `GODEBUG` is parsed by `godebug.rs`; its bad values are reported the
+//! same way. Without `GOMAXPROCS` the P count follows the container-aware
+//! default of `procs/`.
 //! `GORO_MIGRATE_AGGRESSIVELY=1` is a stress mode for `spawn_migratory`
 //! goroutines: they move to the global queue at every park.
 
 use std::sync::OnceLock;
+
+use crate::godebug::GoDebug;
+use crate::procs::{self, ProcsSource};
 
 /// Largest P count accepted (`set_gomaxprocs` clamps to it).
 pub const MAX_PROCS: usize = 1024;
@@ -15,6 +21,7 @@ pub(crate) struct EnvConfig {
     pub gomaxprocs: Option<usize>,
     pub stack_size: Option<usize>,
     pub migrate_aggressively: bool,
+    pub godebug: GoDebug,
 }
 
 pub(crate) fn env() -> &'static EnvConfig {
@@ -22,7 +29,7 @@ pub(crate) fn env() -> &'static EnvConfig {
     ENV.get_or_init(|| EnvConfig {
         gomaxprocs: std::env::var("GOMAXPROCS")
             .ok()
-            .and_then(|v| report(parse_procs(&v), "GOMAXPROCS", &v, "the number of CPUs")),
+            .and_then(|v| report(parse_procs(&v), "GOMAXPROCS", &v, DEFAULT_PROCS)),
         stack_size: std::env::var("GORO_STACK_SIZE").ok().and_then(|v| {
             report(
                 goro_stack::parse_stack_size(&v),
@@ -32,8 +39,20 @@ pub(crate) fn env() -> &'static EnvConfig {
             )
         }),
         migrate_aggressively: std::env::var("GORO_MIGRATE_AGGRESSIVELY").is_ok_and(|v| v == "1"),
+        godebug: std::env::var("GODEBUG").map_or_else(
+            |_| GoDebug::default(),
+            |v| {
+                let (settings, problems) = GoDebug::parse(&v);
+                for p in problems {
+                    eprintln!("goro: ignoring GODEBUG {p}; using its default");
+                }
+                settings
+            },
+        ),
     })
 }
+
+const DEFAULT_PROCS: &str = "the default (the CPUs available, lowered to the cgroup CPU limit)";
 
 fn report<T>(r: Result<T, String>, var: &str, value: &str, fallback: &str) -> Option<T> {
     match r {
@@ -65,11 +84,24 @@ pub(crate) fn parse_procs(v: &str) -> Result<usize, String> {
     }
 }
 
-/// The default P count: `GOMAXPROCS`, else the CPU count.
+/// The default P count: `GOMAXPROCS`, else the CPUs available (affinity
+/// mask) lowered to the cgroup CPU limit (docs/gomaxprocs.md).
 pub fn default_procs() -> usize {
-    env()
-        .gomaxprocs
-        .unwrap_or_else(|| num_cpus::get().clamp(1, MAX_PROCS))
+    initial_procs(|| procs::detect().procs).0
+}
+
+/// The P count a new runtime starts with and who chose it: `GOMAXPROCS`,
+/// else `automatic()`.
+pub(crate) fn initial_procs(automatic: impl FnOnce() -> usize) -> (usize, ProcsSource) {
+    match env().gomaxprocs {
+        Some(n) => (n, ProcsSource::Environment),
+        None => (automatic(), ProcsSource::Automatic),
+    }
+}
+
+/// Whether sysmon follows the default rule for a count set by `source`.
+pub(crate) fn automatic_updates(source: ProcsSource) -> bool {
+    source == ProcsSource::Automatic && env().godebug.updatemaxprocs
 }
 
 /// The default usable stack size: `GORO_STACK_SIZE`, else 256 KiB (release)

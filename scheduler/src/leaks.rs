@@ -22,7 +22,7 @@ use crate::snapshot::{goroutines, GInfo, GStatus};
 
 /// Prints the report if `GODEBUG=goroleaks=1` and any goroutine is parked.
 pub(crate) fn report_at_exit(shared: &Shared) {
-    if !crate::godebug::godebug().goroleaks {
+    if !crate::config::env().godebug.goroleaks {
         return;
     }
     let text = format(&goroutines(shared));

@@ -19,8 +19,11 @@
 //! - `handle`: a weak handle to a runtime, to spawn or arm timers later.
 //! - `lock`: the futex mutex for channel and timer state.
 //! - `sysmon`: preemption requests, stuck-M reports, overdue timers, trim
-//!   requests, `schedtrace`, deadlock detection.
+//!   requests, `schedtrace`, deadlock detection, automatic GOMAXPROCS
+//!   updates.
 //! - `godebug`: the `GODEBUG` keys goro reads.
+//! - `procs`: the container-aware default P count (affinity mask, cgroup
+//!   CPU limit) and `runtime_info`.
 //! - `snapshot`: what observers read of the scheduler; `schedtrace`,
 //!   `dump` (goroutine dumps), `deadlock`, `proc_threads` (which threads of
 //!   the process are blocked for good), `sigquit` and `leaks` build on it.
@@ -28,8 +31,8 @@
 //! - `blocking`: the helper pool for calls that block a thread.
 //! - `runtime`: `Builder`, `Runtime::run`, the state shared by all Ms.
 //! - `local_storage`: `goroutine_local!`.
-//! - `config`, `context`, `futex`, `panic`: environment, TLS access rules,
-//!   the futex, panic reports.
+//! - `config`, `godebug`, `context`, `futex`, `panic`: environment,
+//!   `GODEBUG` settings, TLS access rules, the futex, panic reports.
 
 mod blocking;
 mod config;
@@ -47,6 +50,7 @@ mod lock;
 mod panic;
 mod park;
 mod proc_threads;
+mod procs;
 mod runtime;
 mod schedtrace;
 mod schedule;
@@ -69,10 +73,12 @@ pub use local_storage::GoroutineLocal;
 pub use lock::{Lock, LockGuard};
 pub use panic::Panic;
 pub use park::{current_waiter, park, WaitReason, Waiter, Wakeup};
+pub use procs::{CgroupLimit, ProcsSource, RuntimeInfo};
 pub use runtime::{Builder, Runtime};
 pub use spawn::{
-    go, gomaxprocs, gosched, lock_os_thread, num_goroutine, preempt_point, set_gomaxprocs,
-    spawn_local, spawn_migratory, try_go, unlock_os_thread, GoBuilder, SpawnError,
+    go, gomaxprocs, gosched, lock_os_thread, num_goroutine, preempt_point, runtime_info,
+    set_default_gomaxprocs, set_gomaxprocs, spawn_local, spawn_migratory, try_go, unlock_os_thread,
+    GoBuilder, SpawnError,
 };
 pub use task::{forced_unwind_in_progress, JoinHandle};
 pub use timer::{add_timer, sleep_until, TimerTarget};

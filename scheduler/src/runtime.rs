@@ -12,7 +12,7 @@
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle as ThreadHandle;
 
 use crossbeam_deque::Injector;
@@ -22,6 +22,7 @@ use crate::blocking::{BlockingPool, DEFAULT_MAX_BLOCKING_THREADS};
 use crate::config::{self, MAX_PROCS};
 use crate::context::{self, Current};
 use crate::g::{GRef, G};
+use crate::procs::{self, ProcsSource};
 use crate::schedule;
 use crate::sysmon::{self, SysmonState};
 use crate::task::{self, Pinned, TaskInfo};
@@ -53,7 +54,9 @@ impl Builder {
         Builder::default()
     }
 
-    /// Number of Ps (GOMAXPROCS). Default: `GOMAXPROCS` or the CPU count.
+    /// Number of Ps (GOMAXPROCS); automatic updates are then off.
+    /// Default: `GOMAXPROCS`, else the CPUs available lowered to the cgroup
+    /// CPU limit, followed as they change (docs/gomaxprocs.md).
     pub fn procs(mut self, n: usize) -> Builder {
         self.procs = Some(n);
         self
@@ -82,7 +85,10 @@ impl Builder {
     }
 
     pub fn build(self) -> io::Result<Runtime> {
-        let procs = self.procs.unwrap_or_else(config::default_procs);
+        let (procs, procs_source) = match self.procs {
+            Some(n) => (n, ProcsSource::Explicit),
+            None => config::initial_procs(|| procs::detect().procs),
+        };
         if procs == 0 || procs > MAX_PROCS {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -101,6 +107,7 @@ impl Builder {
         let stacks = StackPool::new(self.pool)?;
         Ok(Runtime {
             procs,
+            procs_source,
             stack_size,
             max_blocking_threads: self.max_blocking_threads,
             stacks: Arc::new(stacks),
@@ -112,6 +119,7 @@ impl Builder {
 /// are kept between runs.
 pub struct Runtime {
     procs: usize,
+    procs_source: ProcsSource,
     stack_size: usize,
     max_blocking_threads: usize,
     stacks: Arc<StackPool>,
@@ -244,8 +252,9 @@ pub(crate) struct Shared {
     /// In mprotect-guard mode: goroutines that may need a stack, and the cap.
     pub stack_reservations: AtomicUsize,
     pub stack_budget: Option<usize>,
-    /// Serializes P-set changes (`set_gomaxprocs`, `lock_os_thread`).
-    resize: Mutex<()>,
+    /// Serializes P-set changes (`set_gomaxprocs`, automatic updates,
+    /// `lock_os_thread`) and holds who set the P count.
+    resize: Mutex<ProcsSource>,
 }
 
 impl Shared {
@@ -280,7 +289,7 @@ impl Shared {
             sysmon: SysmonState::new(),
             stack_reservations: AtomicUsize::new(0),
             stack_budget,
-            resize: Mutex::new(()),
+            resize: Mutex::new(rt.procs_source),
         })
     }
 
@@ -355,9 +364,52 @@ impl Shared {
             .push(handle);
     }
 
-    /// Sets the P count; returns the previous one.
+    fn lock_resize(&self) -> MutexGuard<'_, ProcsSource> {
+        self.resize.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Who set the P count.
+    pub(crate) fn procs_source(&self) -> ProcsSource {
+        *self.lock_resize()
+    }
+
+    /// Sets the P count explicitly (`set_gomaxprocs`), which stops
+    /// automatic updates; returns the previous count.
     pub(crate) fn set_procs(self: &Arc<Shared>, n: usize) -> usize {
-        let _serial = self.resize.lock().unwrap_or_else(|e| e.into_inner());
+        let mut source = self.lock_resize();
+        *source = ProcsSource::Explicit;
+        self.resize(&source, n)
+    }
+
+    /// Applies the default rule's `n`: with `restore`
+    /// (`set_default_gomaxprocs`) the count becomes automatic again;
+    /// without (sysmon's update) nothing happens if it was set explicitly
+    /// in the meantime, so no automatic change follows `set_gomaxprocs`.
+    pub(crate) fn set_default_procs(self: &Arc<Shared>, n: usize, restore: bool) {
+        let mut source = self.lock_resize();
+        if restore {
+            *source = ProcsSource::Automatic;
+        } else if *source != ProcsSource::Automatic {
+            return;
+        }
+        self.resize(&source, n);
+    }
+
+    /// sysmon, about once a second: re-reads the affinity mask and the
+    /// cgroup limit and follows them, unless updates are off.
+    pub(crate) fn update_default_procs(self: &Arc<Shared>) {
+        if !config::automatic_updates(self.procs_source()) || self.is_shutting_down() {
+            return;
+        }
+        let n = procs::detect().procs;
+        if n != self.gomaxprocs.load(Ordering::SeqCst) {
+            self.set_default_procs(n, false);
+        }
+    }
+
+    /// Changes the P count (the caller holds the resize lock); returns the
+    /// previous count.
+    fn resize(self: &Arc<Shared>, _serial: &MutexGuard<'_, ProcsSource>, n: usize) -> usize {
         let n = n.clamp(1, MAX_PROCS);
         let old = self.gomaxprocs.load(Ordering::SeqCst);
         if n > old {
@@ -383,7 +435,7 @@ impl Shared {
     /// Takes P `p` away from `w` (which keeps running its own goroutines)
     /// and gives it to a new M.
     pub(crate) fn hand_off_p(self: &Arc<Shared>, w: &Arc<Worker>) {
-        let _serial = self.resize.lock().unwrap_or_else(|e| e.into_inner());
+        let _serial = self.lock_resize();
         if !w.has_p.swap(false, Ordering::SeqCst) {
             return;
         }

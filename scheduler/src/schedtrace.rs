@@ -29,7 +29,7 @@ pub(crate) struct SchedTrace {
 impl SchedTrace {
     /// The trace `GODEBUG` asks for, if any.
     pub(crate) fn from_godebug() -> Option<SchedTrace> {
-        let settings = crate::godebug::godebug();
+        let settings = &crate::config::env().godebug;
         settings.schedtrace.map(|every| SchedTrace {
             every,
             detail: settings.scheddetail,

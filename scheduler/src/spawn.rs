@@ -12,6 +12,7 @@ use std::sync::atomic::Ordering;
 
 use crate::context::{self, Current};
 use crate::g::Yield;
+use crate::procs::RuntimeInfo;
 use crate::task::Pinned;
 use crate::worker::{bump, Item, Local};
 use crate::JoinHandle;
@@ -282,6 +283,32 @@ pub fn set_gomaxprocs(n: usize) -> usize {
         return shared.gomaxprocs.load(Ordering::SeqCst);
     }
     shared.set_procs(n)
+}
+
+/// Returns to the default P count and turns automatic updates back on
+/// (unless `GODEBUG=updatemaxprocs=0`), undoing `GOMAXPROCS`,
+/// `Builder::procs` and `set_gomaxprocs` (`runtime.SetDefaultGOMAXPROCS`).
+/// The default is re-read now, so this also applies a change at once.
+///
+/// # Panics
+/// Outside a runtime.
+pub fn set_default_gomaxprocs() {
+    let shared = match context::local() {
+        Some(l) => l.shared.clone(),
+        None => panic!("goro: set_default_gomaxprocs called outside a goro runtime"),
+    };
+    shared.set_default_procs(crate::procs::detect().procs, true);
+}
+
+/// The P count, who set it, and the inputs of the default rule (affinity
+/// mask, cgroup limit and its file), read now. Outside a runtime, about
+/// the count a new runtime would start with. Its `Display` is a short
+/// report.
+pub fn runtime_info() -> RuntimeInfo {
+    let d = crate::procs::detect();
+    let (n, source) = with_shared(|s| (s.gomaxprocs.load(Ordering::SeqCst), s.procs_source()))
+        .unwrap_or_else(|| crate::config::initial_procs(|| d.procs));
+    RuntimeInfo::new(n, source, crate::config::automatic_updates(source), d)
 }
 
 /// Wires the calling goroutine to its OS thread (`runtime.LockOSThread`).

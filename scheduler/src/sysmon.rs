@@ -11,14 +11,16 @@
 //! in a long goroutine (an idle M fires its own, see `timer.rs`).
 //!
 //! About once a second it asks every M to trim stacks when it next goes
-//! idle (see `trim.rs`).
+//! idle (see `trim.rs`), and re-reads the affinity mask and cgroup CPU
+//! limit, resizing the P set when the default P count changed (unless it
+//! was set explicitly or `GODEBUG=updatemaxprocs=0`; see `procs/`).
 //!
 //! Its sleep starts at 20 µs and doubles after 50 rounds in which it fired
-//! no timer up to 10 ms, as
-//! Go's does: a busy program whose goroutines keep returning to the
-//! scheduler costs it about 100 wake-ups a second, not 50,000. When every P
-//! is idle it sleeps on a futex until a worker wakes up, so an idle runtime
-//! uses no CPU, except for what deadlock detection (`deadlock.rs`) and
+//! no timer up to 10 ms, as Go's does: a busy program whose goroutines keep
+//! returning to the scheduler costs it about 100 wake-ups a second, not
+//! 50,000. When every P is idle it sleeps on a futex until a worker wakes
+//! up, so an idle runtime uses no CPU (and follows a CPU change when it
+//! next wakes), except for what deadlock detection (`deadlock.rs`) and
 //! `GODEBUG=schedtrace` (`schedtrace.rs`), both run from here, ask for.
 //!
 //! It keeps a coarse clock for the goroutines' park times (`park` stores it
@@ -41,6 +43,7 @@ const STUCK_AFTER: Duration = Duration::from_secs(1);
 const MIN_DELAY: Duration = Duration::from_micros(20);
 const MAX_DELAY: Duration = Duration::from_millis(10);
 const TRIM_EVERY: Duration = Duration::from_secs(1);
+const PROCS_EVERY: Duration = Duration::from_secs(1);
 const TIMER_SLACK: Duration = Duration::from_millis(1);
 
 const RUNNING: u32 = 0;
@@ -138,11 +141,16 @@ pub(crate) fn sysmon_main(shared: Arc<Shared>) {
     let mut last_trim = Instant::now();
     let mut trace = SchedTrace::from_godebug();
     let mut deadlock = DeadlockWatch::new();
+    let mut last_procs = Instant::now();
     while !shared.is_shutting_down() {
         let now = Instant::now();
         shared.sysmon.clock.store(nanos(now), Ordering::Relaxed);
         if let Some(t) = trace.as_mut() {
             t.tick(&shared, now);
+        }
+        if now.duration_since(last_procs) >= PROCS_EVERY {
+            last_procs = now;
+            shared.update_default_procs();
         }
         if last_trim.elapsed() >= TRIM_EVERY {
             last_trim = Instant::now();
