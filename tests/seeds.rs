@@ -85,16 +85,45 @@ fn check_pool(
     }
 }
 
+/// Two goroutines each printed `"{label}{i}{sep}{count}"` for `i` in
+/// `0..1000`, in order (their lines interleaved any way), then main printed
+/// `"Final counter: {n}"`. Returns the printed counts and `n`.
+fn check_two_loops(out: &[String], label: &str, sep: &str) -> (Vec<i32>, i32) {
+    assert_eq!(out.len(), 2001);
+    let mut seen = vec![0; 1000]; // how many lines so far had each `i`
+    let mut counts = Vec::new();
+    for line in &out[..2000] {
+        let (i, count) = line
+            .strip_prefix(label)
+            .and_then(|rest| rest.split_once(sep))
+            .unwrap_or_else(|| panic!("unexpected line {line:?}"));
+        let i: usize = i.parse().unwrap();
+        // Each goroutine counts up from 0, so `i` comes once more only
+        // after `i - 1` has come as often.
+        assert!(
+            seen[i] < 2 && (i == 0 || seen[i - 1] > seen[i]),
+            "{line:?} out of order"
+        );
+        seen[i] += 1;
+        counts.push(count.parse().unwrap());
+    }
+    let last = out[2000].strip_prefix("Final counter: ").unwrap();
+    (counts, last.parse().unwrap())
+}
+
 #[test]
 fn python_compare() {
     check_all(python_compare::TWINS, |name, out| match name {
         "threading_thread" => assert_eq!(out, lines(&["Hello from goroutine-1"])),
         "queue_queue" => assert_eq!(out, lines(&["Got: 0", "Got: 1", "Got: 2"])),
+        "threading_lock" => assert_eq!(out, lines(&["1000"])),
         "asyncio_gather" => {
             assert_eq!(sorted(out), lines(&["data from url1", "data from url2"]))
         }
+        "thread_pool_executor" => assert_eq!(out, lines(&["[2 4 6 8]"])),
         "select_first_ready" => assert_eq!(out, lines(&["Received from ch1: one"])),
         "buffered_vs_unbuffered" => assert_eq!(out, lines(&["1"])),
+        "avoid_goroutine_leaks" => assert_eq!(out, lines(&["Cancelled"])),
         _ => panic!("no check for twin {name}"),
     });
 }
@@ -136,6 +165,32 @@ fn chapter8() {
             |w, j| format!("worker {w} processing job {j}"),
             |r| format!("received:  {r}"),
         ),
+        "race_condition" => {
+            // Lost updates may leave any count from 2 to 2000, each line
+            // showing some count reached so far.
+            let (counts, last) = check_two_loops(out, "goroutine: ", " counter: ");
+            assert!((2..=2000).contains(&last), "final count {last}");
+            assert!(counts.iter().all(|c| (1..=2000).contains(c)));
+        }
+        "mutex_counter" => {
+            // Every line is printed under the lock: the counts in order.
+            let (counts, last) = check_two_loops(out, "goroutine:  ", " counter:  ");
+            assert_eq!(counts, (1..=2000).collect::<Vec<_>>());
+            assert_eq!(last, 2000);
+        }
+        "wait_group" => {
+            // Every worker starts, sleeps a second and is done, in any
+            // order among them; main prints once all are done.
+            let starts = [
+                "Worker: 1 starting",
+                "Worker: 2 starting",
+                "Worker: 3 starting",
+            ];
+            let dones = ["Worker: 1 done", "Worker: 2 done", "Worker: 3 done"];
+            assert_eq!(sorted(&out[..3]), lines(&starts));
+            assert_eq!(sorted(&out[3..6]), lines(&dones));
+            assert_eq!(out[6..], lines(&["All workers done"]));
+        }
         _ => panic!("no check for twin {name}"),
     });
 }

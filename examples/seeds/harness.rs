@@ -16,6 +16,11 @@
 //! leaving the timing margins (100 ms or more) wide enough
 //! for a loaded 2-core machine.
 //!
+//! Go's `wg.Add(1); go func() { defer wg.Done(); ... }()` is goro's
+//! `wg.go(...)` (Go 1.25's `wg.Go`): the same `Add` before the spawn, and
+//! the `Done` when the goroutine returns or panics. Where Go adds for
+//! several goroutines at once, the twin does too and calls `done` itself.
+//!
 //! The complete Go program of each twin sits in a ```` ```go ```` block in
 //! the doc comment above it; `examples/seeds/run_go.py` extracts and runs
 //! them all, printing in the example's format, to compare with real Go.
@@ -36,6 +41,22 @@ pub fn secs(n: u64) -> Duration {
 /// Go's `n * time.Millisecond`, scaled by [`SCALE`].
 pub fn millis(n: u64) -> Duration {
     Duration::from_millis(n) / SCALE
+}
+
+/// Go's `n * time.Microsecond`, scaled by [`SCALE`].
+pub fn micros(n: u64) -> Duration {
+    Duration::from_micros(n) / SCALE
+}
+
+/// Go's `%v` of a slice of numbers: `[1 2 3]`.
+pub fn go_slice<T: std::fmt::Display>(items: &[T]) -> String {
+    let items: Vec<String> = items.iter().map(T::to_string).collect();
+    format!("[{}]", items.join(" "))
+}
+
+/// Go's `%v` of an `error` that may be nil: `<nil>` or its message.
+pub fn go_err<E: std::fmt::Display>(err: Option<E>) -> String {
+    err.map_or_else(|| "<nil>".to_string(), |e| e.to_string())
 }
 
 /// Go's `rand.Intn(n)`: a random number in `0..n`, from std's randomly
