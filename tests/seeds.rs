@@ -219,7 +219,54 @@ fn patterns() {
             |w, j| format!("Worker {w} processing job {j}"),
             |r| format!("Result: {r}"),
         ),
+        "worker_pool" => {
+            // Each job is started and finished by one worker, one job at a
+            // time per worker, and its result comes after it finished.
+            assert_eq!(out.len(), 15);
+            for j in 1..=5 {
+                let started = |l: &String| l.ends_with(&format!(" started job {j}"));
+                let start = out.iter().position(started).unwrap();
+                let worker = out[start].split(" started").next().unwrap();
+                let finish = format!("{worker} finished job {j}");
+                assert_eq!(
+                    out[start + 1..].iter().find(|l| l.starts_with(worker)),
+                    Some(&finish)
+                );
+                let finished = out.iter().position(|l| *l == finish).unwrap();
+                let result = out.iter().position(|l| *l == format!("Result: {}", 2 * j));
+                assert!(result.is_some_and(|r| r > finished), "job {j}'s result");
+            }
+        }
+        "context_aware_pool" => {
+            // Jobs 1 to 3 take 3 s; jobs 4 and 5 start then, on two of the
+            // workers, and the 5 s timeout cancels them.
+            assert_eq!(
+                sorted(&out[..3]),
+                lines(&["Result: 2", "Result: 4", "Result: 6"])
+            );
+            assert_eq!(out.len(), 5);
+            let mut cancelled: Vec<(&str, &str)> = out[3..]
+                .iter()
+                .map(|l| {
+                    let (worker, job) = l.split_once(" cancelled ").unwrap();
+                    (job, worker)
+                })
+                .collect();
+            cancelled.sort();
+            let err = ": context deadline exceeded";
+            assert_eq!(cancelled[0].0, format!("job 4{err}"));
+            assert_eq!(cancelled[1].0, format!("job 5{err}"));
+            assert_ne!(cancelled[0].1, cancelled[1].1);
+            assert!(cancelled
+                .iter()
+                .all(|(_, w)| ["Worker 1", "Worker 2", "Worker 3"].contains(w)));
+        }
         "timeout_with_select" => assert_eq!(out, lines(&["timeout"])),
+        "wait_group" => {
+            let done = ["Worker 0 done", "Worker 1 done", "Worker 2 done"];
+            assert_eq!(sorted(&out[..3]), lines(&done));
+            assert_eq!(out[3..], lines(&["All workers finished."]));
+        }
         _ => panic!("no check for twin {name}"),
     });
 }
