@@ -279,6 +279,14 @@ fn guide() {
             sorted(out),
             lines(&["0", "1", "2", "3", "4", "Message 1: Hello"])
         ),
+        "proper_cleanup" => {
+            // Main returns as the goroutine wakes from its fifth second of
+            // work: it sees the cancel before the exit only if it wins.
+            assert!(
+                out.is_empty() || *out == lines(&["Cleanup and exit"]),
+                "{out:?}"
+            )
+        }
         "channel_types" => assert_eq!(out, lines(&["0 5"])),
         "buffered_vs_unbuffered" => assert_eq!(out, lines(&["0 10"])),
         "channel_example" => assert_eq!(out, lines(&["42"])),
@@ -288,7 +296,30 @@ fn guide() {
             lines(&["Received from ch1: hello", "No message available"])
         ),
         "non_blocking" => assert_eq!(out, lines(&["No message, moving on"])),
+        "wait_group" => assert_eq!(sorted(out), lines(&["Worker 0", "Worker 1", "Worker 2"])),
+        "rw_mutex" => assert_eq!(out, lines(&["100 0 10000"])),
+        "race_counter" => {
+            // Lost updates may leave any count from 2 to 1,000,000.
+            assert_eq!(out.len(), 1);
+            let count = out[0].strip_prefix("Final Counter (potential race): ");
+            let count: i64 = count.unwrap().parse().unwrap();
+            assert!((2..=1_000_000).contains(&count), "{count}");
+        }
+        "atomic_add" => assert_eq!(out, lines(&["Final Counter (with atomic): 1000000"])),
         "atomic_counter" => assert_eq!(out, lines(&["1000"])),
+        "creating_contexts" => assert_eq!(
+            out,
+            lines(&[
+                "Background: <nil>",
+                "WithCancel: <nil>",
+                "WithCancel after cancel: context canceled",
+                "WithTimeout: <nil> true",
+                "WithDeadline: <nil> true",
+                "WithValue: value",
+            ])
+        ),
+        "context_in_functions" => assert_eq!(out, lines(&["doWork: context canceled"])),
+        "worker_pool" | "fan_out_fan_in" => assert_eq!(out, lines(&["[1 4 9 16 25]"])),
         "rate_limiter" => {
             // Go prints ticks 0, 0, 1, 2: two requests on the initial tokens,
             // then one per refill. No request can go before its token; a
@@ -299,13 +330,21 @@ fn guide() {
                 assert!(*line == format!("request {i} in tick {tick}") || *line == late);
             }
         }
+        "context_cancellation" => {
+            assert_eq!(out, lines(&["longTask: context deadline exceeded"]))
+        }
         "sender_closes" => assert_eq!(
             out,
             lines(&["bad: closed by the receiver: true", "good: data"])
         ),
         "error_channel" => assert_eq!(out, lines(&["error: work failed"])),
+        "errgroup_errors" => assert_eq!(out, lines(&["work failed"])),
         "goroutine_leak" => assert_eq!(out, lines(&["goroutines: 2"])),
+        "goroutine_leak_context" => {
+            assert_eq!(out, lines(&["goroutines: 2", "goroutines after cancel: 1"]))
+        }
         "race_condition_fixed" => assert_eq!(out, lines(&["1000"])),
+        "mutex_copying" => assert_eq!(out, lines(&["debug=false"; 3])),
         _ => panic!("no check for twin {name}"),
     });
 }

@@ -6,11 +6,11 @@
 //! The seed's 8.3 programs import `time` without using it in the first one,
 //! which Go rejects; its twin's Go program leaves that import out.
 
-use crate::harness::{micros, millis, rand_intn, secs, Out, Twin};
+use crate::harness::{micros, millis, racy_increment, rand_intn, secs, Out, Twin};
 use goro::sync::{Mutex, WaitGroup};
 use goro::time::sleep;
 use goro::{chan, go, Receiver, Sender};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 /// Every twin of this document, in order.
@@ -372,20 +372,9 @@ pub fn worker_pool(out: &Out) {
     }
 }
 
-/// `counter++` on a plain `int` as two goroutines run it unsynchronized:
-/// a load, then a store of one more, so an increment that lands between
-/// another's load and store is lost. Safe Rust rejects the plain `int` (a
-/// `'static` goroutine cannot share a mutable variable), so the twin's
-/// counter is an atomic used exactly that way, which keeps Go's lost
-/// updates without undefined behaviour.
-fn racy_increment(counter: &AtomicI32) {
-    let value = counter.load(Ordering::Relaxed);
-    counter.store(value + 1, Ordering::Relaxed);
-}
-
 // The loop's `i` shadows the parameter `i`, as in Go: the goroutines print
 // their loop counts, not their numbers.
-fn increment_counter_racy(out: Out, counter: Arc<AtomicI32>, wg: WaitGroup, _i: i32) {
+fn increment_counter_racy(out: Out, counter: Arc<AtomicI64>, wg: WaitGroup, _i: i32) {
     for i in 0..1000 {
         racy_increment(&counter);
         outln!(
@@ -430,7 +419,7 @@ fn increment_counter_racy(out: Out, counter: Arc<AtomicI32>, wg: WaitGroup, _i: 
 /// }
 /// ```
 pub fn race_condition(out: &Out) {
-    let counter = Arc::new(AtomicI32::new(0)); // shared resource
+    let counter = Arc::new(AtomicI64::new(0)); // shared resource
     let wg = WaitGroup::new();
     wg.add(2);
     go!(increment_counter_racy(

@@ -27,6 +27,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -57,6 +58,16 @@ pub fn go_slice<T: std::fmt::Display>(items: &[T]) -> String {
 /// Go's `%v` of an `error` that may be nil: `<nil>` or its message.
 pub fn go_err<E: std::fmt::Display>(err: Option<E>) -> String {
     err.map_or_else(|| "<nil>".to_string(), |e| e.to_string())
+}
+
+/// Go's `counter++` on an `int` that goroutines share unsynchronized (the
+/// data race the seeds warn about): a load, then a store of one more, so
+/// an increment landing between another's load and store is lost. Safe
+/// Rust rejects the plain shared `int`, so the twins' counter is an atomic
+/// used exactly that way: Go's lost updates without undefined behaviour.
+pub fn racy_increment(counter: &AtomicI64) {
+    let value = counter.load(Ordering::Relaxed);
+    counter.store(value + 1, Ordering::Relaxed);
 }
 
 /// Go's `rand.Intn(n)`: a random number in `0..n`, from std's randomly
