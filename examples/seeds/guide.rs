@@ -577,6 +577,14 @@ pub fn rw_mutex(out: &Out) {
 /// }
 /// ```
 pub fn race_counter(out: &Out) {
+    let counter = count_concurrently(racy_increment); // Data race!
+    outln!(out, "Final Counter (potential race): {counter}");
+}
+
+/// The body of both 5.3 programs, which differ only in how they add 1:
+/// a thousand goroutines each `increment` a shared counter (from 0) a
+/// thousand times; returns the count once all are done.
+fn count_concurrently(increment: fn(&AtomicI64)) -> i64 {
     let counter = Arc::new(AtomicI64::new(0));
     let num_goroutines = 1000;
     let wg = WaitGroup::new();
@@ -586,15 +594,14 @@ pub fn race_counter(out: &Out) {
         let (counter, wg) = (counter.clone(), wg.clone());
         go!(move || {
             for _ in 0..1000 {
-                racy_increment(&counter); // Data race!
+                increment(&counter);
             }
             wg.done();
         });
     }
 
     wg.wait();
-    let counter = counter.load(Ordering::Relaxed);
-    outln!(out, "Final Counter (potential race): {counter}");
+    counter.load(Ordering::SeqCst)
 }
 
 /// 5.3 "Atomic Operations": the `atomic.AddInt64` program (complete in the
@@ -629,23 +636,10 @@ pub fn race_counter(out: &Out) {
 /// }
 /// ```
 pub fn atomic_add(out: &Out) {
-    let counter = Arc::new(AtomicI64::new(0)); // Use int64 for atomic operations
-    let num_goroutines = 1000;
-    let wg = WaitGroup::new();
-
-    wg.add(num_goroutines);
-    for _ in 0..num_goroutines {
-        let (counter, wg) = (counter.clone(), wg.clone());
-        go!(move || {
-            for _ in 0..1000 {
-                counter.fetch_add(1, Ordering::SeqCst); // Atomically add 1
-            }
-            wg.done();
-        });
-    }
-
-    wg.wait();
-    let counter = counter.load(Ordering::SeqCst);
+    // Atomically add 1 to an int64
+    let counter = count_concurrently(|counter| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
     outln!(out, "Final Counter (with atomic): {counter}"); // Should be 1,000,000
 }
 
@@ -823,7 +817,9 @@ fn with_value(out: &Out, parent: &Context) {
     outln!(out, "WithValue: {}", ctx.value::<&str>("key").unwrap());
 }
 
-fn do_work(ctx: &Context) -> Result<(), context::Error> {
+/// 6.2's `doWork` and 8.1's good `longTask`, which are the same function:
+/// spins until `ctx` is done and returns why.
+fn work_until_done(ctx: &Context) -> Result<(), context::Error> {
     loop {
         select! {
             recv(ctx.done()) -> _ => return Err(ctx.err().unwrap()),
@@ -834,7 +830,7 @@ fn do_work(ctx: &Context) -> Result<(), context::Error> {
     }
 }
 
-/// 6.2 "Using Context in Functions": `doWork`, completed with a `main`
+/// 6.2 "Using Context in Functions": `doWork` ([`work_until_done`]), completed with a `main`
 /// that cancels its context from another goroutine after half a second
 /// while `doWork` spins (its `default` case does no work, so the loop
 /// never blocks: the canceller must get a turn all the same).
@@ -874,7 +870,7 @@ pub fn context_in_functions(out: &Out) {
         sleep(millis(500));
         cancel.cancel();
     });
-    outln!(out, "doWork: {}", go_err(do_work(&ctx).err()));
+    outln!(out, "doWork: {}", go_err(work_until_done(&ctx).err()));
 }
 
 type Job = i32;
@@ -1222,20 +1218,9 @@ pub fn rate_limiter(out: &Out) {
     }
 }
 
-// ✅ Good
-fn long_task(ctx: &Context) -> Result<(), context::Error> {
-    loop {
-        select! {
-            recv(ctx.done()) -> _ => return Err(ctx.err().unwrap()),
-            default => {
-                // Work
-            }
-        }
-    }
-}
-
-/// 8.1 "Always Use Context for Cancellation", its good half, completed
-/// with a `main` that gives `longTask` half a second (the bad half loops
+/// 8.1 "Always Use Context for Cancellation", its good half (`longTask` is
+/// 6.2's `doWork`: [`work_until_done`]), completed with a `main` that gives
+/// it half a second (the bad half loops
 /// forever: see the module doc). As in 6.2 the loop spins without
 /// blocking, so the deadline must fire all the same.
 ///
@@ -1268,7 +1253,7 @@ fn long_task(ctx: &Context) -> Result<(), context::Error> {
 /// ```
 pub fn context_cancellation(out: &Out) {
     let (ctx, _cancel) = context::with_timeout(&context::background(), millis(500));
-    outln!(out, "longTask: {}", go_err(long_task(&ctx).err()));
+    outln!(out, "longTask: {}", go_err(work_until_done(&ctx).err()));
 }
 
 /// 8.2 "Sender Closes Channels", completed: each half in a function with

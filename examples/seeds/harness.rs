@@ -12,7 +12,7 @@
 //! Every Go duration goes through [`secs`] or [`millis`], which divide it by
 //! [`SCALE`]: the programs' behaviour depends only on how their durations
 //! compare, so the twins run five times faster than the Go programs, which
-//! keeps the example and tests short (about 5 s for all the programs) while
+//! keeps the example and tests short (about 8 s for all the programs) while
 //! leaving the timing margins (100 ms or more) wide enough
 //! for a loaded 2-core machine.
 //!

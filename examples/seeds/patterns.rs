@@ -323,6 +323,15 @@ fn pool_worker(out: Out, id: i32, jobs: Receiver<i32>, results: Sender<i32>, wg:
 /// }
 /// ```
 pub fn worker_pool(out: &Out) {
+    run_pool(out, |w, jobs, results, wg| {
+        go!(pool_worker(out.clone(), w, jobs, results, wg));
+    });
+}
+
+/// The seed's pool `main`, which both pool twins run: starts the workers
+/// with `start_worker(id, jobs, results, wg)` (counted in `wg`), sends the
+/// jobs, closes the results once every worker is done and prints them.
+fn run_pool(out: &Out, start_worker: impl Fn(i32, Receiver<i32>, Sender<i32>, WaitGroup)) {
     const NUM_JOBS: usize = 5;
     const NUM_WORKERS: i32 = 3;
 
@@ -333,8 +342,7 @@ pub fn worker_pool(out: &Out) {
     // start workers
     for w in 1..=NUM_WORKERS {
         wg.add(1);
-        let (jobs, results_tx) = (jobs.clone(), results_tx.clone());
-        go!(pool_worker(out.clone(), w, jobs, results_tx, wg.clone()));
+        start_worker(w, jobs.clone(), results_tx.clone(), wg.clone());
     }
 
     // send jobs
@@ -379,7 +387,8 @@ fn context_worker(
 /// the timeout context, completed into the pool above with workers that
 /// give up their job when the context is done. Each job takes 3 seconds,
 /// so the first three finish and the 5-second timeout cancels jobs 4 and 5
-/// halfway through.
+/// halfway through. Its `main` after the context is the pool's
+/// (`run_pool`).
 ///
 /// ```go
 /// package main
@@ -436,41 +445,17 @@ fn context_worker(
 /// }
 /// ```
 pub fn context_aware_pool(out: &Out) {
-    const NUM_JOBS: usize = 5;
-    const NUM_WORKERS: i32 = 3;
-
     let (ctx, _cancel) = context::with_timeout(&context::background(), secs(5));
-
-    let (jobs_tx, jobs) = chan::<i32>(NUM_JOBS);
-    let (results_tx, results) = chan::<i32>(NUM_JOBS);
-    let wg = WaitGroup::new();
-
-    for w in 1..=NUM_WORKERS {
-        wg.add(1);
-        let (ctx, jobs, results_tx) = (ctx.clone(), jobs.clone(), results_tx.clone());
+    run_pool(out, |w, jobs, results, wg| {
         go!(context_worker(
-            ctx,
+            ctx.clone(),
             out.clone(),
             w,
             jobs,
-            results_tx,
-            wg.clone()
+            results,
+            wg
         ));
-    }
-
-    for j in 1..=NUM_JOBS as i32 {
-        jobs_tx.send(j).unwrap();
-    }
-    jobs_tx.close();
-
-    go!(move || {
-        wg.wait();
-        results_tx.close();
     });
-
-    for r in &results {
-        outln!(out, "Result: {r}");
-    }
 }
 
 /// "Concurrency Patterns: 3. Timeout with select", completed with `main`:
