@@ -19,7 +19,8 @@
 //! Go's `wg.Add(1); go func() { defer wg.Done(); ... }()` is goro's
 //! `wg.go(...)` (Go 1.25's `wg.Go`): the same `Add` before the spawn, and
 //! the `Done` when the goroutine returns or panics. Where Go adds for
-//! several goroutines at once, the twin does too and calls `done` itself.
+//! several goroutines at once, or hands the group to a named worker
+//! function, the twin does the same and the worker calls `done` at its end.
 //!
 //! The complete Go program of each twin sits in a ```` ```go ```` block in
 //! the doc comment above it; `examples/seeds/run_go.py` extracts and runs
