@@ -85,16 +85,45 @@ fn check_pool(
     }
 }
 
+/// Two goroutines each printed `"{label}{i}{sep}{count}"` for `i` in
+/// `0..1000`, in order (their lines interleaved any way), then main printed
+/// `"Final counter: {n}"`. Returns the printed counts and `n`.
+fn check_two_loops(out: &[String], label: &str, sep: &str) -> (Vec<i32>, i32) {
+    assert_eq!(out.len(), 2001);
+    let mut seen = vec![0; 1000]; // how many lines so far had each `i`
+    let mut counts = Vec::new();
+    for line in &out[..2000] {
+        let (i, count) = line
+            .strip_prefix(label)
+            .and_then(|rest| rest.split_once(sep))
+            .unwrap_or_else(|| panic!("unexpected line {line:?}"));
+        let i: usize = i.parse().unwrap();
+        // Each goroutine counts up from 0, so `i` comes once more only
+        // after `i - 1` has come as often.
+        assert!(
+            seen[i] < 2 && (i == 0 || seen[i - 1] > seen[i]),
+            "{line:?} out of order"
+        );
+        seen[i] += 1;
+        counts.push(count.parse().unwrap());
+    }
+    let last = out[2000].strip_prefix("Final counter: ").unwrap();
+    (counts, last.parse().unwrap())
+}
+
 #[test]
 fn python_compare() {
     check_all(python_compare::TWINS, |name, out| match name {
         "threading_thread" => assert_eq!(out, lines(&["Hello from goroutine-1"])),
         "queue_queue" => assert_eq!(out, lines(&["Got: 0", "Got: 1", "Got: 2"])),
+        "threading_lock" => assert_eq!(out, lines(&["1000"])),
         "asyncio_gather" => {
             assert_eq!(sorted(out), lines(&["data from url1", "data from url2"]))
         }
+        "thread_pool_executor" => assert_eq!(out, lines(&["[2 4 6 8]"])),
         "select_first_ready" => assert_eq!(out, lines(&["Received from ch1: one"])),
         "buffered_vs_unbuffered" => assert_eq!(out, lines(&["1"])),
+        "avoid_goroutine_leaks" => assert_eq!(out, lines(&["Cancelled"])),
         _ => panic!("no check for twin {name}"),
     });
 }
@@ -136,6 +165,32 @@ fn chapter8() {
             |w, j| format!("worker {w} processing job {j}"),
             |r| format!("received:  {r}"),
         ),
+        "race_condition" => {
+            // Lost updates may leave any count from 2 to 2000, each line
+            // showing some count reached so far.
+            let (counts, last) = check_two_loops(out, "goroutine: ", " counter: ");
+            assert!((2..=2000).contains(&last), "final count {last}");
+            assert!(counts.iter().all(|c| (1..=2000).contains(c)));
+        }
+        "mutex_counter" => {
+            // Every line is printed under the lock: the counts in order.
+            let (counts, last) = check_two_loops(out, "goroutine:  ", " counter:  ");
+            assert_eq!(counts, (1..=2000).collect::<Vec<_>>());
+            assert_eq!(last, 2000);
+        }
+        "wait_group" => {
+            // Every worker starts, sleeps a second and is done, in any
+            // order among them; main prints once all are done.
+            let starts = [
+                "Worker: 1 starting",
+                "Worker: 2 starting",
+                "Worker: 3 starting",
+            ];
+            let dones = ["Worker: 1 done", "Worker: 2 done", "Worker: 3 done"];
+            assert_eq!(sorted(&out[..3]), lines(&starts));
+            assert_eq!(sorted(&out[3..6]), lines(&dones));
+            assert_eq!(out[6..], lines(&["All workers done"]));
+        }
         _ => panic!("no check for twin {name}"),
     });
 }
@@ -164,7 +219,54 @@ fn patterns() {
             |w, j| format!("Worker {w} processing job {j}"),
             |r| format!("Result: {r}"),
         ),
+        "worker_pool" => {
+            // Each job is started and finished by one worker, one job at a
+            // time per worker, and its result comes after it finished.
+            assert_eq!(out.len(), 15);
+            for j in 1..=5 {
+                let started = |l: &String| l.ends_with(&format!(" started job {j}"));
+                let start = out.iter().position(started).unwrap();
+                let worker = out[start].split(" started").next().unwrap();
+                let finish = format!("{worker} finished job {j}");
+                assert_eq!(
+                    out[start + 1..].iter().find(|l| l.starts_with(worker)),
+                    Some(&finish)
+                );
+                let finished = out.iter().position(|l| *l == finish).unwrap();
+                let result = out.iter().position(|l| *l == format!("Result: {}", 2 * j));
+                assert!(result.is_some_and(|r| r > finished), "job {j}'s result");
+            }
+        }
+        "context_aware_pool" => {
+            // Jobs 1 to 3 take 3 s; jobs 4 and 5 start then, on two of the
+            // workers, and the 5 s timeout cancels them.
+            assert_eq!(
+                sorted(&out[..3]),
+                lines(&["Result: 2", "Result: 4", "Result: 6"])
+            );
+            assert_eq!(out.len(), 5);
+            let mut cancelled: Vec<(&str, &str)> = out[3..]
+                .iter()
+                .map(|l| {
+                    let (worker, job) = l.split_once(" cancelled ").unwrap();
+                    (job, worker)
+                })
+                .collect();
+            cancelled.sort();
+            let err = ": context deadline exceeded";
+            assert_eq!(cancelled[0].0, format!("job 4{err}"));
+            assert_eq!(cancelled[1].0, format!("job 5{err}"));
+            assert_ne!(cancelled[0].1, cancelled[1].1);
+            assert!(cancelled
+                .iter()
+                .all(|(_, w)| ["Worker 1", "Worker 2", "Worker 3"].contains(w)));
+        }
         "timeout_with_select" => assert_eq!(out, lines(&["timeout"])),
+        "wait_group" => {
+            let done = ["Worker 0 done", "Worker 1 done", "Worker 2 done"];
+            assert_eq!(sorted(&out[..3]), lines(&done));
+            assert_eq!(out[3..], lines(&["All workers finished."]));
+        }
         _ => panic!("no check for twin {name}"),
     });
 }
@@ -177,6 +279,14 @@ fn guide() {
             sorted(out),
             lines(&["0", "1", "2", "3", "4", "Message 1: Hello"])
         ),
+        "proper_cleanup" => {
+            // Main returns as the goroutine wakes from its fifth second of
+            // work: it sees the cancel before the exit only if it wins.
+            assert!(
+                out.is_empty() || *out == lines(&["Cleanup and exit"]),
+                "{out:?}"
+            )
+        }
         "channel_types" => assert_eq!(out, lines(&["0 5"])),
         "buffered_vs_unbuffered" => assert_eq!(out, lines(&["0 10"])),
         "channel_example" => assert_eq!(out, lines(&["42"])),
@@ -186,7 +296,30 @@ fn guide() {
             lines(&["Received from ch1: hello", "No message available"])
         ),
         "non_blocking" => assert_eq!(out, lines(&["No message, moving on"])),
+        "wait_group" => assert_eq!(sorted(out), lines(&["Worker 0", "Worker 1", "Worker 2"])),
+        "rw_mutex" => assert_eq!(out, lines(&["100 0 10000"])),
+        "race_counter" => {
+            // Lost updates may leave any count from 2 to 1,000,000.
+            assert_eq!(out.len(), 1);
+            let count = out[0].strip_prefix("Final Counter (potential race): ");
+            let count: i64 = count.unwrap().parse().unwrap();
+            assert!((2..=1_000_000).contains(&count), "{count}");
+        }
+        "atomic_add" => assert_eq!(out, lines(&["Final Counter (with atomic): 1000000"])),
         "atomic_counter" => assert_eq!(out, lines(&["1000"])),
+        "creating_contexts" => assert_eq!(
+            out,
+            lines(&[
+                "Background: <nil>",
+                "WithCancel: <nil>",
+                "WithCancel after cancel: context canceled",
+                "WithTimeout: <nil> true",
+                "WithDeadline: <nil> true",
+                "WithValue: value",
+            ])
+        ),
+        "context_in_functions" => assert_eq!(out, lines(&["doWork: context canceled"])),
+        "worker_pool" | "fan_out_fan_in" => assert_eq!(out, lines(&["[1 4 9 16 25]"])),
         "rate_limiter" => {
             // Go prints ticks 0, 0, 1, 2: two requests on the initial tokens,
             // then one per refill. No request can go before its token; a
@@ -197,13 +330,21 @@ fn guide() {
                 assert!(*line == format!("request {i} in tick {tick}") || *line == late);
             }
         }
+        "context_cancellation" => {
+            assert_eq!(out, lines(&["longTask: context deadline exceeded"]))
+        }
         "sender_closes" => assert_eq!(
             out,
             lines(&["bad: closed by the receiver: true", "good: data"])
         ),
         "error_channel" => assert_eq!(out, lines(&["error: work failed"])),
+        "errgroup_errors" => assert_eq!(out, lines(&["work failed"])),
         "goroutine_leak" => assert_eq!(out, lines(&["goroutines: 2"])),
+        "goroutine_leak_context" => {
+            assert_eq!(out, lines(&["goroutines: 2", "goroutines after cancel: 1"]))
+        }
         "race_condition_fixed" => assert_eq!(out, lines(&["1000"])),
+        "mutex_copying" => assert_eq!(out, lines(&["debug=false"; 3])),
         _ => panic!("no check for twin {name}"),
     });
 }

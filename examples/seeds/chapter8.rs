@@ -3,13 +3,15 @@
 //! buffered, directional) and a worker pool. One function per Go program,
 //! in the document's order.
 //!
-//! Not twinned yet (they need `sync`, which goro does not have yet): 8.3's
-//! race-condition and `sync.Mutex` programs (`sync.WaitGroup`,
-//! `sync.Mutex`) and 8.4's `sync.WaitGroup` program.
+//! The seed's 8.3 programs import `time` without using it in the first one,
+//! which Go rejects; its twin's Go program leaves that import out.
 
-use crate::harness::{millis, rand_intn, secs, Out, Twin};
+use crate::harness::{micros, millis, racy_increment, rand_intn, secs, Out, Twin};
+use goro::sync::{Mutex, WaitGroup};
 use goro::time::sleep;
 use goro::{chan, go, Receiver, Sender};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 
 /// Every twin of this document, in order.
 pub const TWINS: &[Twin] = twins![
@@ -20,6 +22,9 @@ pub const TWINS: &[Twin] = twins![
     buffered_channel,
     channel_directionality,
     worker_pool,
+    race_condition,
+    mutex_counter,
+    wait_group,
 ];
 
 fn print_number(out: Out, n: i32) {
@@ -365,4 +370,187 @@ pub fn worker_pool(out: &Out) {
         let result = results.recv().unwrap();
         outln!(out, "received:  {result}");
     }
+}
+
+// The loop's `i` shadows the parameter `i`, as in Go: the goroutines print
+// their loop counts, not their numbers.
+fn increment_counter_racy(out: Out, counter: Arc<AtomicI64>, wg: WaitGroup, _i: i32) {
+    for i in 0..1000 {
+        racy_increment(&counter);
+        outln!(
+            out,
+            "goroutine: {i} counter: {}",
+            counter.load(Ordering::Relaxed)
+        );
+    }
+    wg.done();
+}
+
+/// 8.3 "Preventing Race Conditions" (complete in the seed but for its
+/// unused `time` import). Go's `counter++` is the data race the section is
+/// about; the twin keeps its lost updates with [`racy_increment`]. The final
+/// count is at most 2000, and less whenever an update was lost.
+///
+/// ```go
+/// package main
+///
+/// import (
+///     "fmt"
+///     "sync"
+/// )
+///
+/// var counter int // shared resource, accessing it concurrently will cause a race condition
+/// var wg sync.WaitGroup
+///
+/// func incrementCounter(i int) {
+///     defer wg.Done()
+///     for i := 0; i < 1000; i++ {
+///         counter++
+///         fmt.Println("goroutine:", i, "counter:", counter)
+///     }
+/// }
+///
+/// func main() {
+///     wg.Add(2)
+///     go incrementCounter(1)
+///     go incrementCounter(2)
+///     wg.Wait()
+///     fmt.Println("Final counter:", counter) // this will return a random number due to the race condition.
+/// }
+/// ```
+pub fn race_condition(out: &Out) {
+    let counter = Arc::new(AtomicI64::new(0)); // shared resource
+    let wg = WaitGroup::new();
+    wg.add(2);
+    go!(increment_counter_racy(
+        out.clone(),
+        counter.clone(),
+        wg.clone(),
+        1
+    ));
+    go!(increment_counter_racy(
+        out.clone(),
+        counter.clone(),
+        wg.clone(),
+        2
+    ));
+    wg.wait();
+    // this will return a random number due to the race condition.
+    outln!(out, "Final counter: {}", counter.load(Ordering::Relaxed));
+}
+
+// As above, the loop's `i` shadows the parameter.
+fn increment_counter(out: Out, counter: Arc<Mutex<i32>>, wg: WaitGroup, _i: i32) {
+    for i in 0..1000 {
+        let mut c = counter.lock(); // Lock access to the shared resource
+        *c += 1;
+        outln!(out, "goroutine:  {i} counter:  {}", *c);
+        drop(c); // Unlock access to the shared resource
+        sleep(micros(100)); // simulating some work
+    }
+    wg.done();
+}
+
+/// 8.3 "Using `sync.Mutex`" (complete in the seed). Go's `m` and the
+/// `counter` it guards are one `Mutex<i32>` in Rust, where a mutex owns
+/// its data. Each line is printed under the lock, so the counts come out
+/// in order, 1 to 2000.
+///
+/// ```go
+/// package main
+///
+/// import (
+///     "fmt"
+///     "sync"
+///     "time"
+/// )
+///
+/// var counter int // shared resource, accessing it concurrently will cause a race condition
+/// var wg sync.WaitGroup
+/// var m sync.Mutex // declare the mutex variable
+///
+/// func incrementCounter(i int) {
+///     defer wg.Done()
+///     for i := 0; i < 1000; i++ {
+///         m.Lock() // Lock access to the shared resource
+///         counter++
+///         fmt.Println("goroutine: ", i, "counter: ", counter)
+///         m.Unlock()                         // Unlock access to the shared resource
+///         time.Sleep(100 * time.Microsecond) // simulating some work
+///     }
+/// }
+///
+/// func main() {
+///     wg.Add(2)
+///     go incrementCounter(1)
+///     go incrementCounter(2)
+///     wg.Wait()
+///
+///     fmt.Println("Final counter:", counter) // The output will always be 2000.
+/// }
+/// ```
+pub fn mutex_counter(out: &Out) {
+    let counter = Arc::new(Mutex::new(0)); // shared resource and its mutex
+    let wg = WaitGroup::new();
+    wg.add(2);
+    go!(increment_counter(
+        out.clone(),
+        counter.clone(),
+        wg.clone(),
+        1
+    ));
+    go!(increment_counter(
+        out.clone(),
+        counter.clone(),
+        wg.clone(),
+        2
+    ));
+    wg.wait();
+
+    outln!(out, "Final counter: {}", *counter.lock()); // The output will always be 2000.
+}
+
+fn wait_group_worker(out: Out, id: i32, wg: WaitGroup) {
+    outln!(out, "Worker: {id} starting");
+    sleep(secs(1));
+    outln!(out, "Worker: {id} done");
+    wg.done();
+}
+
+/// 8.4 "Synchronizing the Execution of Goroutines" (complete in the seed):
+///
+/// ```go
+/// package main
+///
+/// import (
+///     "fmt"
+///     "sync"
+///     "time"
+/// )
+///
+/// func worker(id int, wg *sync.WaitGroup) {
+///     defer wg.Done()
+///     fmt.Println("Worker:", id, "starting")
+///     time.Sleep(1 * time.Second)
+///     fmt.Println("Worker:", id, "done")
+/// }
+///
+/// func main() {
+///     var wg sync.WaitGroup
+///     wg.Add(3)
+///     go worker(1, &wg)
+///     go worker(2, &wg)
+///     go worker(3, &wg)
+///     wg.Wait()
+///     fmt.Println("All workers done")
+/// }
+/// ```
+pub fn wait_group(out: &Out) {
+    let wg = WaitGroup::new();
+    wg.add(3);
+    go!(wait_group_worker(out.clone(), 1, wg.clone()));
+    go!(wait_group_worker(out.clone(), 2, wg.clone()));
+    go!(wait_group_worker(out.clone(), 3, wg.clone()));
+    wg.wait();
+    outln!(out, "All workers done");
 }

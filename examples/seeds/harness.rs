@@ -12,9 +12,15 @@
 //! Every Go duration goes through [`secs`] or [`millis`], which divide it by
 //! [`SCALE`]: the programs' behaviour depends only on how their durations
 //! compare, so the twins run five times faster than the Go programs, which
-//! keeps the example and tests short (about 5 s for all the programs) while
+//! keeps the example and tests short (about 8 s for all the programs) while
 //! leaving the timing margins (100 ms or more) wide enough
 //! for a loaded 2-core machine.
+//!
+//! Go's `wg.Add(1); go func() { defer wg.Done(); ... }()` is goro's
+//! `wg.go(...)` (Go 1.25's `wg.Go`): the same `Add` before the spawn, and
+//! the `Done` when the goroutine returns or panics. Where Go adds for
+//! several goroutines at once, or hands the group to a named worker
+//! function, the twin does the same and the worker calls `done` at its end.
 //!
 //! The complete Go program of each twin sits in a ```` ```go ```` block in
 //! the doc comment above it; `examples/seeds/run_go.py` extracts and runs
@@ -22,6 +28,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -36,6 +43,32 @@ pub fn secs(n: u64) -> Duration {
 /// Go's `n * time.Millisecond`, scaled by [`SCALE`].
 pub fn millis(n: u64) -> Duration {
     Duration::from_millis(n) / SCALE
+}
+
+/// Go's `n * time.Microsecond`, scaled by [`SCALE`].
+pub fn micros(n: u64) -> Duration {
+    Duration::from_micros(n) / SCALE
+}
+
+/// Go's `%v` of a slice of numbers: `[1 2 3]`.
+pub fn go_slice<T: std::fmt::Display>(items: &[T]) -> String {
+    let items: Vec<String> = items.iter().map(T::to_string).collect();
+    format!("[{}]", items.join(" "))
+}
+
+/// Go's `%v` of an `error` that may be nil: `<nil>` or its message.
+pub fn go_err<E: std::fmt::Display>(err: Option<E>) -> String {
+    err.map_or_else(|| "<nil>".to_string(), |e| e.to_string())
+}
+
+/// Go's `counter++` on an `int` that goroutines share unsynchronized (the
+/// data race the seeds warn about): a load, then a store of one more, so
+/// an increment landing between another's load and store is lost. Safe
+/// Rust rejects the plain shared `int`, so the twins' counter is an atomic
+/// used exactly that way: Go's lost updates without undefined behaviour.
+pub fn racy_increment(counter: &AtomicI64) {
+    let value = counter.load(Ordering::Relaxed);
+    counter.store(value + 1, Ordering::Relaxed);
 }
 
 /// Go's `rand.Intn(n)`: a random number in `0..n`, from std's randomly
