@@ -2,8 +2,9 @@
 //!
 //! Shows `go!` in both forms, joining results, a channel pipeline, `select!` with
 //! timers, a panicking goroutine that does not take the program down, a hundred
-//! thousand goroutines, `gosched`, `blocking`, goroutine-local storage and
-//! GOMAXPROCS at run time.
+//! thousand goroutines, `gosched`, `blocking`, goroutine-local storage,
+//! `sync` (Mutex, WaitGroup), `context` and `errgroup`, and GOMAXPROCS at
+//! run time.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -121,6 +122,43 @@ fn main() {
         println!(
             "100000 goroutines slept 1-10 ms each; all awake after {:?}",
             start.elapsed()
+        );
+
+        // sync: a Mutex that parks goroutines (never threads), a WaitGroup.
+        let counter = Arc::new(goro::sync::Mutex::new(0u64));
+        let wg = goro::sync::WaitGroup::new();
+        for _ in 0..1000 {
+            let counter = counter.clone();
+            wg.go(move || {
+                for _ in 0..100 {
+                    *counter.lock() += 1;
+                }
+            });
+        }
+        wg.wait();
+        println!(
+            "1000 goroutines x 100 increments under a Mutex: {}",
+            *counter.lock()
+        );
+
+        // errgroup + context: the first error cancels the others' context.
+        let (group, ctx) = goro::errgroup::with_context::<String>(&goro::context::background());
+        for id in 0..8u64 {
+            let ctx = ctx.clone();
+            group.go(move || {
+                if id == 5 {
+                    return Err(format!("task {id} failed"));
+                }
+                goro::select! {
+                    recv(ctx.done()) -> _ => Ok(()),
+                    recv(goro::time::after(Duration::from_secs(10))) -> _ => Ok(()),
+                }
+            });
+        }
+        println!(
+            "errgroup: {:?}; the others saw their context end: {:?}",
+            group.wait(),
+            ctx.err()
         );
 
         let previous = goro::set_gomaxprocs(goro::gomaxprocs() + 1);
