@@ -184,8 +184,7 @@ where
     T: Send + 'static,
 {
     let (id, parent) = (l.next_goid(), l.current_goid());
-    let created =
-        crate::runtime::new_task(&l.shared, id, parent, site, stack_size, migratory, f);
+    let created = crate::runtime::new_task(&l.shared, id, parent, site, stack_size, migratory, f);
     bump(&l.worker.spawned);
     crate::trace::spawn(l, parent, id, site);
     created

@@ -184,7 +184,10 @@ impl Local {
         fresh: crossbeam_deque::Worker<Item>,
     ) -> Local {
         let seed = (worker.id as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        let trace = shared.trace.as_ref().map(|f| MTrace::new(f.clone(), worker.id));
+        let trace = shared
+            .trace
+            .as_ref()
+            .map(|f| MTrace::new(f.clone(), worker.id));
         Local {
             trace,
             worker,

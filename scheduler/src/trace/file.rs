@@ -172,7 +172,11 @@ fn event_json(tid: usize, r: &Record) -> String {
             Micros(dur_ns),
             end.as_str()
         ),
-        Event::Spawn { parent, child, site } => write!(
+        Event::Spawn {
+            parent,
+            child,
+            site,
+        } => write!(
             s,
             r#"{{"name":"spawn","cat":"spawn","ph":"i","s":"t","pid":1,"tid":{tid},"ts":{ts},"args":{{"goid":{child},"parent":{parent},"site":"{}"}}}}"#,
             JsonStr(&site.to_string())

@@ -41,11 +41,7 @@ use crate::worker::Local;
 pub(crate) enum Event {
     /// Goroutine `goid` ran from the record's time for `dur_ns`, and then
     /// `end`ed its slice.
-    Run {
-        goid: u64,
-        dur_ns: u64,
-        end: RunEnd,
-    },
+    Run { goid: u64, dur_ns: u64, end: RunEnd },
     /// Goroutine `parent` (0: the runtime) spawned `child` at `site`.
     Spawn {
         parent: u64,
@@ -151,8 +147,7 @@ fn record_ready(g: &G) {
     let shared = unsafe { &*(*home).shared };
     let l = context::local();
     let by = l.map_or(0, Local::current_goid);
-    let runnext =
-        !g.migratory.get() && l.is_some_and(|l| std::ptr::eq(l.worker_ptr(), home));
+    let runnext = !g.migratory.get() && l.is_some_and(|l| std::ptr::eq(l.worker_ptr(), home));
     let goid = g.id();
     record(shared, l, Event::Wake { goid, by, runnext });
 }
