@@ -253,10 +253,8 @@ fn run(l: &Local, g: GRef, inherit: bool) {
     l.worker.running.store(gr.id(), Ordering::Relaxed);
     gr.state.store(RUNNING, Ordering::Release);
     let goid = gr.id();
-    let span = trace::run_span(goid);
     let start = trace::run_begin(l);
     let outcome = gr.resume(l);
-    drop(span);
     l.current.set(None);
     l.worker.running.store(0, Ordering::Relaxed);
     let end = match outcome {

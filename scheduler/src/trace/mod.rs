@@ -3,10 +3,12 @@
 //! Every scheduler event of interest goes through one function here, which
 //! does both jobs:
 //! - it emits a `tracing` event (`trace` level for the hot paths: spawn,
-//!   park, ready, steal and the per-run span; `debug` for the rare ones:
+//!   park, ready and steal; `debug` for the rare ones:
 //!   P handoff and GOMAXPROCS changes). With no subscriber listening, a
 //!   `tracing` macro costs one relaxed load of the global max level (a
-//!   branch that is never taken);
+//!   branch that is never taken). Goroutine runs are not `tracing` spans:
+//!   even disabled, a span's guard cost ~10% on `peerbench yield`
+//!   (docs/tracing.md); they are in the trace file only;
 //! - when the runtime was started with `GORO_TRACE=path`, it appends a
 //!   compact [`Record`] to the calling M's own buffer (`buffer.rs`; no
 //!   lock, no cross-thread traffic), which `file.rs` turns into Chrome
@@ -78,12 +80,6 @@ impl RunEnd {
             RunEnd::Exit => "exit",
         }
     }
-}
-
-/// The span of one goroutine run on its M (entered around the resume).
-#[inline]
-pub(crate) fn run_span(goid: u64) -> tracing::span::EnteredSpan {
-    tracing::trace_span!("goro: run", goid).entered()
 }
 
 /// A goroutine starts running on `l`: the slice's start time, if recording.
