@@ -11,6 +11,7 @@ only, so it runs where matplotlib is not installed.
 
 import json
 import sys
+import os
 from html import escape
 
 WIDTH, LEFT, ROW, TOP = 1200, 110, 64, 40
@@ -36,7 +37,7 @@ def main(src, dst):
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
         'font-family="sans-serif" font-size="11">',
         f'<rect width="{WIDTH}" height="{height}" fill="white"/>',
-        f'<text x="{LEFT}" y="20" font-size="13">{escape(src)}: {t1 - t0:.0f} µs, '
+        f'<text x="{LEFT}" y="20" font-size="13">{escape(os.path.basename(src))}: {t1 - t0:.0f} µs, '
         "one row per M; boxes are goroutine runs; ticks: "
         + ", ".join(f'<tspan fill="{c}">{k}</tspan>' for k, c in TICKS.items())
         + "</text>",
