@@ -27,6 +27,8 @@
 //! - `snapshot`: what observers read of the scheduler; `schedtrace`,
 //!   `dump` (goroutine dumps), `deadlock`, `proc_threads` (which threads of
 //!   the process are blocked for good), `sigquit` and `leaks` build on it.
+//! - `trace`: `tracing` events for spawn, park, ready, steal, P handoff
+//!   and GOMAXPROCS changes, and `GORO_TRACE` Chrome/Perfetto trace files.
 //! - `trim`: giving back stack pages of idle and parked goroutines.
 //! - `blocking`: the helper pool for calls that block a thread.
 //! - `runtime`: `Builder`, `Runtime::run`, the state shared by all Ms.
@@ -61,6 +63,7 @@ mod sysmon;
 mod task;
 mod task_blocks;
 mod timer;
+mod trace;
 mod trim;
 mod worker;
 

@@ -188,6 +188,7 @@ pub fn park(reason: WaitReason) {
         if let Some(g) = l.current.get() {
             // SAFETY: the running goroutine is alive.
             let g = unsafe { g.get() };
+            crate::trace::park(l, g.id(), reason);
             g.set_wait_reason(reason);
             g.wait_since
                 .store(l.shared.sysmon.clock_nanos(), Ordering::Relaxed);
@@ -253,6 +254,7 @@ impl std::fmt::Debug for Wakeup {
 pub(crate) unsafe fn ready(g: GRef) -> Wakeup {
     // SAFETY: guaranteed by the caller.
     let gr = unsafe { g.get() };
+    crate::trace::ready(gr);
     loop {
         match gr.state.load(Ordering::Acquire) {
             RUNNING => {

@@ -27,6 +27,7 @@ use crate::schedule;
 use crate::sysmon::{self, SysmonState};
 use crate::task::{self, Pinned, TaskInfo};
 use crate::task_blocks::Stash;
+use crate::trace::TraceFile;
 use crate::worker::{Item, Local, Worker};
 
 /// Configures a [`Runtime`]: `goro::Runtime::builder().procs(4).build()`.
@@ -195,6 +196,9 @@ impl Runtime {
         shared.free_goroutines(&local);
         context::set_current(prev);
         drop(local);
+        if let Some(trace) = &shared.trace {
+            trace.finish();
+        }
         match main_handle.join() {
             Ok(Pinned(r)) => r,
             Err(p) => p.resume(),
@@ -252,6 +256,8 @@ pub(crate) struct Shared {
     /// In mprotect-guard mode: goroutines that may need a stack, and the cap.
     pub stack_reservations: AtomicUsize,
     pub stack_budget: Option<usize>,
+    /// The `GORO_TRACE` file, when one is written (`trace/`).
+    pub trace: Option<Arc<TraceFile>>,
     /// Serializes P-set changes (`set_gomaxprocs`, automatic updates,
     /// `lock_os_thread`) and holds who set the P count.
     resize: Mutex<ProcsSource>,
@@ -290,6 +296,7 @@ impl Shared {
             stack_reservations: AtomicUsize::new(0),
             stack_budget,
             resize: Mutex::new(rt.procs_source),
+            trace: TraceFile::open_from_env(),
         })
     }
 
@@ -428,7 +435,7 @@ impl Shared {
                 w.wake_up();
             }
         }
-        tracing::debug!(old, new = n, "goro: GOMAXPROCS changed");
+        crate::trace::procs(self, old, n);
         old
     }
 
@@ -445,6 +452,7 @@ impl Shared {
             .get(p)
             .is_some_and(|x| Arc::ptr_eq(x, w));
         if still_active && !self.is_shutting_down() {
+            crate::trace::handoff(self, w.id);
             self.start_worker(p);
         }
     }

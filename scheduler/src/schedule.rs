@@ -31,6 +31,7 @@ use std::sync::atomic::Ordering;
 
 use crate::g::{GRef, Yield, DEAD, G, NOTIFIED, PARKED, RUNNABLE, RUNNING};
 use crate::task::Task;
+use crate::trace::{self, RunEnd};
 use crate::worker::{bump, unbump, Item, Local};
 
 enum Work {
@@ -251,9 +252,17 @@ fn run(l: &Local, g: GRef, inherit: bool) {
     gr.trimmed.set(false);
     l.worker.running.store(gr.id(), Ordering::Relaxed);
     gr.state.store(RUNNING, Ordering::Release);
+    let goid = gr.id();
+    let start = trace::run_begin(l);
     let outcome = gr.resume(l);
     l.current.set(None);
     l.worker.running.store(0, Ordering::Relaxed);
+    let end = match outcome {
+        Some(Yield::Park) => RunEnd::Park,
+        Some(Yield::Gosched) => RunEnd::Yield,
+        None => RunEnd::Exit,
+    };
+    trace::run_end(l, goid, start, end);
     match outcome {
         Some(Yield::Park) => {
             match gr

@@ -165,19 +165,29 @@ where
     T: Send + 'static,
 {
     reserve_stack(&l.shared)?;
-    let (task, handle) = crate::runtime::new_task(
-        &l.shared,
-        l.next_goid(),
-        l.current_goid(),
-        site,
-        None,
-        false,
-        f,
-    );
-    bump(&l.worker.spawned);
+    let (task, handle) = new_task_on(l, site, None, false, f);
     let g = crate::schedule::start(l, task);
     l.worker.push_home(g);
     Ok(handle)
+}
+
+/// Creates the task for a spawn from M `l` (counted and traced there).
+fn new_task_on<F, T>(
+    l: &Local,
+    site: &'static Location<'static>,
+    stack_size: Option<usize>,
+    migratory: bool,
+    f: F,
+) -> (crate::task::Task, JoinHandle<T>)
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let (id, parent) = (l.next_goid(), l.current_goid());
+    let created = crate::runtime::new_task(&l.shared, id, parent, site, stack_size, migratory, f);
+    bump(&l.worker.spawned);
+    crate::trace::spawn(l, parent, id, site);
+    created
 }
 
 pub(crate) fn reserve_stack(shared: &crate::runtime::Shared) -> Result<(), SpawnError> {
@@ -206,16 +216,7 @@ where
             // SAFETY: `Current::Worker` points at this thread's live Local.
             let l = unsafe { &*l };
             reserve_stack(&l.shared)?;
-            let (task, handle) = crate::runtime::new_task(
-                &l.shared,
-                l.next_goid(),
-                l.current_goid(),
-                site,
-                stack_size,
-                migratory,
-                f,
-            );
-            bump(&l.worker.spawned);
+            let (task, handle) = new_task_on(l, site, stack_size, migratory, f);
             l.push_fresh(Item::Fresh(task));
             preempt_point();
             Ok(handle)

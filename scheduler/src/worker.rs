@@ -35,6 +35,7 @@ use crate::runtime::Shared;
 use crate::task::Task;
 use crate::task_blocks::BlockCache;
 use crate::timer::TimerHeap;
+use crate::trace::MTrace;
 
 /// Work in a stealable queue.
 pub(crate) enum Item {
@@ -46,6 +47,17 @@ pub(crate) enum Item {
 
 /// How many idle Gs (with stacks) a P keeps before returning them.
 pub(crate) const FREE_G_CACHE: usize = 256;
+
+impl Item {
+    /// The id of the goroutine this item starts or resumes.
+    pub(crate) fn goid(&self) -> u64 {
+        match self {
+            Item::Fresh(task) => task.info().id,
+            // SAFETY: a queued G is alive.
+            Item::Migratory(g) => unsafe { g.get() }.id(),
+        }
+    }
+}
 
 /// The shared half of a worker.
 pub(crate) struct Worker {
@@ -159,6 +171,8 @@ pub(crate) struct Local {
     pub goid_end: Cell<u64>,
     /// Free task-cell memory (`task_blocks.rs`).
     pub blocks: BlockCache,
+    /// This M's `GORO_TRACE` buffer, when the runtime writes a trace.
+    pub trace: Option<MTrace>,
 }
 
 const GOID_BATCH: u64 = 16;
@@ -170,7 +184,12 @@ impl Local {
         fresh: crossbeam_deque::Worker<Item>,
     ) -> Local {
         let seed = (worker.id as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let trace = shared
+            .trace
+            .as_ref()
+            .map(|f| MTrace::new(f.clone(), worker.id));
         Local {
+            trace,
             worker,
             shared,
             fresh,
@@ -297,6 +316,7 @@ impl Local {
                 continue;
             }
             if let Some(item) = retry_steal(|| w.stealer.steal_batch_and_pop(&self.fresh)) {
+                crate::trace::steal(self, w.id, item.goid());
                 return Some(item);
             }
         }
