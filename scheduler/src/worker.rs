@@ -45,6 +45,10 @@ pub(crate) enum Item {
     Migratory(GRef),
 }
 
+/// Fresh queues shorter than this are left to their own M by impatient
+/// thieves (see `Local::steal_from_others`).
+const GROUP_SIZE: usize = 4;
+
 /// How many idle Gs (with stacks) a P keeps before returning them.
 pub(crate) const FREE_G_CACHE: usize = 256;
 
@@ -298,11 +302,12 @@ impl Local {
     }
 
     /// Steals half of another P's fresh queue into ours; returns the first
-    /// stolen item. Unless `patient`, a P whose queue holds a single task
-    /// is skipped: that is most likely the goroutine its running spawner is
-    /// about to wait for (Go keeps it in `runnext`, which thieves leave
-    /// alone for a few microseconds), and stealing it would split a pair
-    /// that talks across two Ms for its whole life.
+    /// stolen item. Unless `patient`, a P whose queue holds fewer than
+    /// `GROUP_SIZE` tasks is skipped: those are most likely the goroutines
+    /// its running spawner is about to wait for (Go keeps the last in
+    /// `runnext`, which thieves leave alone for a few microseconds), and
+    /// stealing one would split a group that talks across two Ms for its
+    /// whole life (docs/design.md).
     pub(crate) fn steal_from_others(&self, patient: bool) -> Option<Item> {
         let workers = self.shared.active_workers();
         let n = workers.len();
@@ -312,7 +317,7 @@ impl Local {
         let start = (self.random() % n as u64) as usize;
         for i in 0..n {
             let w = &workers[(start + i) % n];
-            if Arc::ptr_eq(w, &self.worker) || (!patient && w.stealer.len() < 2) {
+            if Arc::ptr_eq(w, &self.worker) || (!patient && w.stealer.len() < GROUP_SIZE) {
                 continue;
             }
             if let Some(item) = retry_steal(|| w.stealer.steal_batch_and_pop(&self.fresh)) {
