@@ -56,7 +56,8 @@ const WAKE_TOKEN: u64 = 0;
 const STALE_POLL: Duration = Duration::from_millis(10);
 const EVENTS_PER_POLL: usize = 128;
 
-const READ_EVENTS: u32 = (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
+const READ_EVENTS: u32 =
+    (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
 const WRITE_EVENTS: u32 = (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) as u32;
 
 struct Poller {
@@ -97,7 +98,10 @@ static POLLER: OnceLock<Poller> = OnceLock::new();
 
 /// The poller, created on first use (by the first socket).
 fn poller() -> &'static Poller {
-    POLLER.get_or_init(|| Poller::new().unwrap_or_else(|e| crate::fatal(format_args!("cannot create the network poller: {e}"))))
+    POLLER.get_or_init(|| {
+        Poller::new()
+            .unwrap_or_else(|e| crate::fatal(format_args!("cannot create the network poller: {e}")))
+    })
 }
 
 fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
@@ -133,8 +137,10 @@ impl Poller {
     }
 
     /// Waits up to `timeout` (`None`: forever) for events and readies the
-    /// goroutines they concern; returns how many it readied.
-    fn poll(&self, timeout: Option<Duration>) -> usize {
+    /// goroutines they concern; returns how many it readied. Only the
+    /// blocker drains the eventfd (level-triggered): an interrupt meant for
+    /// it must not be swallowed by another M's non-blocking poll.
+    fn poll(&self, timeout: Option<Duration>, blocker: bool) -> usize {
         let ms = match timeout {
             None => -1,
             // Round up, so a timer is never polled for early in a loop.
@@ -142,14 +148,17 @@ impl Poller {
         };
         let mut events = [libc::epoll_event { events: 0, u64: 0 }; EVENTS_PER_POLL];
         // SAFETY: `events` is a valid buffer of EVENTS_PER_POLL entries.
-        let n = unsafe {
-            libc::epoll_wait(self.epfd, events.as_mut_ptr(), EVENTS_PER_POLL as i32, ms)
-        };
-        self.last_poll.store(nanos(Instant::now()), Ordering::Relaxed);
+        let n =
+            unsafe { libc::epoll_wait(self.epfd, events.as_mut_ptr(), EVENTS_PER_POLL as i32, ms) };
+        self.last_poll
+            .store(nanos(Instant::now()), Ordering::Relaxed);
         let mut readied = 0;
         for ev in &events[..n.max(0) as usize] {
             let (token, flags) = (ev.u64, ev.events);
             if token == WAKE_TOKEN {
+                if !blocker {
+                    continue;
+                }
                 let mut buf = 0u64;
                 // SAFETY: reads 8 bytes into a live u64 (drains the eventfd).
                 unsafe { libc::read(self.eventfd, (&mut buf as *mut u64).cast(), 8) };
@@ -411,7 +420,7 @@ pub(crate) fn poll_ready() -> usize {
     if p.waiters.load(Ordering::SeqCst) == 0 || p.blocker.load(Ordering::SeqCst) {
         return 0;
     }
-    p.poll(Some(Duration::ZERO))
+    p.poll(Some(Duration::ZERO), false)
 }
 
 /// sysmon's share: polls if goroutines wait on I/O and nobody polled for
@@ -440,8 +449,7 @@ pub(crate) fn sleep_in_poller(w: &Arc<Worker>) -> bool {
         if p.waiters.load(Ordering::SeqCst) == 0 {
             return false;
         }
-        if p
-            .blocker
+        if p.blocker
             .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
         {
@@ -461,7 +469,11 @@ pub(crate) fn sleep_in_poller(w: &Arc<Worker>) -> bool {
         if timeout == Some(Duration::ZERO) {
             break;
         }
-        p.poll(timeout);
+        // Readied goroutines may be this M's own (queued as its runnext,
+        // with no wake-up): go back to the scheduler.
+        if p.poll(timeout, true) > 0 {
+            break;
+        }
     }
     w.in_poller.store(false, Ordering::SeqCst);
     p.blocker.store(false, Ordering::SeqCst);
