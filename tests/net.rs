@@ -258,3 +258,81 @@ fn open_close_loop_loses_no_wake_up() {
         assert!(total > 100, "only {total} round trips");
     });
 }
+
+#[test]
+fn udp_round_trips() {
+    runtime(2).run(|| {
+        let server = goro::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = server.local_addr().unwrap();
+        let echo = goro::go!(move || {
+            let mut buf = [0u8; 1500];
+            for _ in 0..100 {
+                let (n, from) = server.recv_from(&mut buf).unwrap();
+                server.send_to(&buf[..n], from).unwrap();
+            }
+        });
+        let client = goro::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        client.connect(addr).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        for i in 0..100u64 {
+            let msg = payload(i, 1 + i as usize * 13);
+            client.send(&msg).unwrap();
+            let mut buf = [0u8; 1500];
+            let n = client.recv(&mut buf).unwrap();
+            assert_eq!(&buf[..n], &msg[..]);
+        }
+        echo.join().unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_millis(20)))
+            .unwrap();
+        let err = client.recv(&mut [0u8; 8]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::WouldBlock);
+    });
+}
+
+#[test]
+fn unix_streams_echo_and_pair() {
+    let dir = std::env::temp_dir().join(format!("goro-net-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("echo.sock");
+    let _ = std::fs::remove_file(&path);
+    runtime(2).run(move || {
+        let listener = goro::net::UnixListener::bind(&path).unwrap();
+        let server = goro::go!(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut buf = Vec::new();
+            conn.read_to_end(&mut buf).unwrap();
+            conn.write_all(&buf).unwrap();
+        });
+        let mut conn = goro::net::UnixStream::connect(&path).unwrap();
+        let data = payload(11, 300_000);
+        let writer = {
+            let mut w = conn.try_clone().unwrap();
+            let data = data.clone();
+            goro::go!(move || {
+                w.write_all(&data).unwrap();
+                w.shutdown(Shutdown::Write).unwrap();
+            })
+        };
+        let mut got = Vec::new();
+        conn.read_to_end(&mut got).unwrap();
+        writer.join().unwrap();
+        server.join().unwrap();
+        assert!(got == data);
+
+        let (mut a, mut b) = goro::net::UnixStream::pair().unwrap();
+        let t = goro::go!(move || {
+            let mut buf = [0u8; 4];
+            b.read_exact(&mut buf).unwrap();
+            b.write_all(&buf).unwrap();
+        });
+        a.write_all(b"ping").unwrap();
+        let mut buf = [0u8; 4];
+        a.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"ping");
+        t.join().unwrap();
+        std::fs::remove_file(&path).unwrap();
+    });
+}

@@ -11,12 +11,20 @@
 //! [`blocking`](crate::blocking) helper; that is why the address
 //! arguments must be `Send`.
 
+#[macro_use]
+mod shared_impls;
 mod fd;
 mod sockaddr;
 mod tcp_listener;
 mod tcp_stream;
+mod udp_socket;
+mod unix_listener;
+mod unix_stream;
 
 pub use tcp_listener::{Incoming, TcpListener};
 pub use tcp_stream::TcpStream;
+pub use udp_socket::UdpSocket;
+pub use unix_listener::UnixListener;
+pub use unix_stream::UnixStream;
 
 pub use std::net::{Shutdown, SocketAddr};
