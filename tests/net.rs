@@ -336,3 +336,69 @@ fn unix_streams_echo_and_pair() {
         std::fs::remove_file(&path).unwrap();
     });
 }
+
+#[test]
+fn accept_loop_ends_when_its_context_is_cancelled() {
+    runtime(2).run(|| {
+        let listener = Arc::new(TcpListener::bind("127.0.0.1:0").unwrap());
+        let addr = listener.local_addr().unwrap();
+        let (ctx, cancel) = goro::context::with_cancel(&goro::context::background());
+        let server = {
+            let listener = listener.clone();
+            goro::go!(move || {
+                let mut served = 0;
+                loop {
+                    match listener.accept() {
+                        Ok((conn, _)) => {
+                            served += 1;
+                            goro::go!(move || echo::handle(conn));
+                        }
+                        Err(e) => return (served, e.kind()),
+                    }
+                }
+            })
+        };
+        {
+            let listener = listener.clone();
+            goro::go!(move || {
+                let _ = ctx.done().recv();
+                listener.shutdown().unwrap();
+            });
+        }
+        echo_round_trip(addr, b"before cancel");
+        cancel.cancel();
+        let (served, kind) = server.join().unwrap();
+        assert_eq!(served, 1);
+        assert_eq!(kind, ErrorKind::InvalidInput);
+    });
+}
+
+#[test]
+fn a_goroutine_busy_on_ready_sockets_does_not_starve_a_ticker() {
+    runtime(1).run(|| {
+        let ticks = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let ticker = {
+            let ticks = ticks.clone();
+            goro::go!(move || {
+                let t = goro::time::Ticker::new(Duration::from_millis(5));
+                for _ in 0..5 {
+                    t.chan().recv().unwrap();
+                    ticks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            })
+        };
+        // Socket calls that never block: only the net calls' preemption
+        // points give the P back.
+        let (mut a, mut b) = goro::net::UnixStream::pair().unwrap();
+        let start = Instant::now();
+        while ticks.load(std::sync::atomic::Ordering::SeqCst) < 5 {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "the ticker starved"
+            );
+            a.write_all(&[1u8; 64]).unwrap();
+            b.read_exact(&mut [0u8; 64]).unwrap();
+        }
+        ticker.join().unwrap();
+    });
+}

@@ -62,12 +62,23 @@ impl<S: AsRawFd> Pollable<S> {
         self.desc.wait(Interest::Write, deadline)
     }
 
+    /// Shuts a listening socket down: every parked or later accept wakes
+    /// and fails (`EINVAL`).
+    pub(crate) fn stop_listening(&self) -> io::Result<()> {
+        // SAFETY: a plain system call on a socket we own; on a listening
+        // socket shutdown(2) wakes every blocked or polling accept.
+        cvt(unsafe { libc::shutdown(self.io.as_raw_fd(), libc::SHUT_RDWR) }).map(drop)
+    }
+
     fn retry<T>(
         &self,
         interest: Interest,
         timeout: Option<Duration>,
         mut f: impl FnMut(&S) -> io::Result<T>,
     ) -> io::Result<T> {
+        // Every socket call counts as a runtime call for preemption, even
+        // one that never blocks (a goroutine reading a fast peer).
+        goro_scheduler::preempt_point();
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
             match f(&self.io) {

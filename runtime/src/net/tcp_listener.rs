@@ -31,6 +31,15 @@ impl TcpListener {
         Ok((TcpStream::from_std_accepted(s)?, addr))
     }
 
+    /// Stops accepting (a goro extension, Go's `Listener.Close` for a
+    /// listener shared by reference): pending and later `accept`s on this
+    /// socket, in any goroutine and through any clone, fail with
+    /// `InvalidInput`. Cancels an accept loop, e.g. from a goroutine
+    /// waiting on a context's `done()`.
+    pub fn shutdown(&self) -> io::Result<()> {
+        self.inner.stop_listening()
+    }
+
     /// An endless iterator of `accept` results.
     pub fn incoming(&self) -> Incoming<'_> {
         Incoming { listener: self }

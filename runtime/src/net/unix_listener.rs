@@ -27,6 +27,11 @@ impl UnixListener {
         let (s, addr) = self.inner.read_untimed(|l| l.accept())?;
         Ok((UnixStream::from_std(s)?, addr))
     }
+
+    /// Stops accepting, as [`TcpListener::shutdown`](super::TcpListener::shutdown).
+    pub fn shutdown(&self) -> io::Result<()> {
+        self.inner.stop_listening()
+    }
 }
 
 socket_common!(UnixListener, SocketAddr);
