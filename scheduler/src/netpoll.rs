@@ -494,3 +494,60 @@ pub(crate) fn leave_standby(w: &Arc<Worker>) {
         standby.swap_remove(i);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+
+    fn pair() -> (UnixStream, UnixStream, PollDesc) {
+        let (a, b) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let desc = PollDesc::register(a.as_raw_fd()).unwrap();
+        (a, b, desc)
+    }
+
+    #[test]
+    fn a_plain_thread_waits_in_poll_until_ready_or_deadline() {
+        let (_a, mut b, desc) = pair();
+        let start = Instant::now();
+        let deadline = start + Duration::from_millis(20);
+        let err = desc.wait(Interest::Read, Some(deadline)).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EAGAIN));
+        assert!(Instant::now() >= deadline);
+        std::io::Write::write_all(&mut b, b"x").unwrap();
+        desc.wait(Interest::Read, None).unwrap();
+        desc.wait(
+            Interest::Write,
+            Some(Instant::now() + Duration::from_secs(5)),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn readiness_before_the_park_is_remembered_and_deadlines_wake() {
+        let rt = crate::Runtime::builder().procs(1).build().unwrap();
+        rt.run(|| {
+            let (a, mut b, desc) = pair();
+            // The event arrives between the failed read and the wait: the
+            // ready bit makes the wait return instead of parking forever.
+            let mut buf = [0u8; 4];
+            assert!(std::io::Read::read(&mut &a, &mut buf).is_err());
+            std::io::Write::write_all(&mut b, b"ping").unwrap();
+            while poller().poll(Some(Duration::ZERO), false) == 0 && !ready(&desc) {}
+            desc.wait(Interest::Read, None).unwrap();
+            assert_eq!(std::io::Read::read(&mut &a, &mut buf).unwrap(), 4);
+            // Nothing more to read: the deadline timer wakes the goroutine.
+            let deadline = Instant::now() + Duration::from_millis(20);
+            let err = desc.wait(Interest::Read, Some(deadline)).unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::EAGAIN));
+            assert!(Instant::now() >= deadline);
+            assert_eq!(poller().waiters.load(Ordering::SeqCst), 0);
+        });
+    }
+
+    fn ready(desc: &PollDesc) -> bool {
+        desc.desc.state.lock().sides[Interest::Read as usize].ready
+    }
+}
