@@ -16,6 +16,8 @@ const BAD_REQUEST: &[u8] =
     b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 /// A request head larger than this is refused.
 const MAX_HEAD: usize = 16 * 1024;
+/// A request body larger than this is refused (it is read and ignored).
+const MAX_BODY: usize = 1024 * 1024;
 
 /// One parsed request head: its length with the body, and whether the
 /// client asked to close the connection afterwards.
@@ -24,7 +26,8 @@ struct Request {
     close: bool,
 }
 
-/// Parses the first request in `buf`: `Ok(None)` if it is not complete yet.
+/// Parses the first request in `buf`: `Ok(None)` if it is not complete
+/// yet, `Err` for a request this server refuses (answered with 400).
 fn parse(buf: &[u8]) -> Result<Option<Request>, ()> {
     let Some(head_end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
         return if buf.len() > MAX_HEAD {
@@ -44,6 +47,13 @@ fn parse(buf: &[u8]) -> Result<Option<Request>, ()> {
         let value = value.trim();
         if name.eq_ignore_ascii_case("content-length") {
             body = value.parse::<usize>().map_err(|_| ())?;
+            if body > MAX_BODY {
+                return Err(());
+            }
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            // Chunked bodies are not supported: refuse rather than
+            // misread the rest of the pipeline.
+            return Err(());
         } else if name.eq_ignore_ascii_case("connection") {
             close = value.eq_ignore_ascii_case("close")
                 || (http10 && !value.eq_ignore_ascii_case("keep-alive"));
