@@ -233,12 +233,14 @@ fn connecting_to_a_closed_port_is_refused() {
     });
 }
 
+/// Connections opened, used and closed in a loop for 10 s
+/// (`GORO_NET_STRESS_SECS` to change it): a lost wake-up hangs it.
 #[test]
 fn open_close_loop_loses_no_wake_up() {
     let secs = std::env::var("GORO_NET_STRESS_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(2);
+        .unwrap_or(10);
     runtime(2).run(move || {
         let addr = start_echo();
         let end = Instant::now() + Duration::from_secs(secs);
