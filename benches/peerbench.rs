@@ -12,6 +12,10 @@ use std::time::{Duration, Instant};
 
 use goro::sync::{Mutex, WaitGroup};
 
+#[allow(dead_code)]
+#[path = "../examples/echo.rs"]
+mod echo;
+
 struct Outcome {
     elapsed: Duration,
     ops: f64,
@@ -410,11 +414,52 @@ fn wg(n: usize) -> Outcome {
     }
 }
 
+/// How many loopback connections the echo workload keeps busy.
+const ECHO_CONNS: usize = 1000;
+
+/// The echo example's server and a load client of `ECHO_CONNS`
+/// connections in the same process, each making `n / ECHO_CONNS` round
+/// trips of a 64-byte message (the Go twin's `echo`). Per round trip.
+fn echo_bench(n: usize) -> Outcome {
+    use std::io::{Read, Write};
+    let listener = goro::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(goro::go!(move || echo::serve(listener)));
+    let per = n / ECHO_CONNS;
+    let conns: Vec<_> = (0..ECHO_CONNS)
+        .map(|_| goro::net::TcpStream::connect(addr).unwrap())
+        .collect();
+    let bad = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let wg = wait_group(ECHO_CONNS);
+    for mut c in conns {
+        let (wg, bad) = (wg.clone(), bad.clone());
+        drop(goro::go!(move || {
+            let msg = [b'x'; 64];
+            let mut back = [0u8; 64];
+            for _ in 0..per {
+                let ok = c.write_all(&msg).is_ok() && c.read_exact(&mut back).is_ok();
+                if !ok || back != msg {
+                    bad.fetch_add(1, Ordering::Relaxed);
+                    break;
+                }
+            }
+            wg.done();
+        }));
+    }
+    wg.wait();
+    Outcome {
+        elapsed: start.elapsed(),
+        ops: (per * ECHO_CONNS) as f64,
+        ok: bad.load(Ordering::Relaxed) == 0,
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let usage = || -> ! {
         eprintln!("usage: GOMAXPROCS=P peerbench WORKLOAD N
-workloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers mutex mutex_uncontended wg ctx_cancel");
+workloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers mutex mutex_uncontended wg ctx_cancel echo");
         std::process::exit(2)
     };
     if args.len() != 3 {
@@ -437,6 +482,7 @@ workloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring s
         "mutex" => mutex,
         "mutex_uncontended" => mutex_uncontended,
         "wg" => wg,
+        "echo" => echo_bench,
         _ => usage(),
     };
     let (out, procs) = goro::run(move || (bench(n), goro::gomaxprocs()));

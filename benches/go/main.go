@@ -50,6 +50,7 @@ var workloads = map[string]workload{
 	"ctx_cancel":        ctxCancel,
 	"mutex_uncontended": mutexUncontended,
 	"wg":                wgBench,
+	"echo":              echoBench,
 }
 
 func usage() {

@@ -3,13 +3,13 @@
 //! This crate is the user-facing layer over `goro-scheduler`: the `go!`
 //! macro and the runtime calls, channels and `select!` (`chan`), and
 //! `time`, `sync`, and `context` and `errgroup` on top of channels and
-//! timers; net will build on the scheduler's park/ready contract in its own
-//! module the same way.
+//! timers, and `net` on the scheduler's network poller.
 
 pub mod chan;
 pub mod context;
 pub mod errgroup;
 mod go_macro;
+pub mod net;
 mod select_macro;
 pub mod sync;
 pub mod time;

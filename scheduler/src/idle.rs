@@ -74,7 +74,13 @@ impl Worker {
 
     pub(crate) fn wake_up(&self) {
         if self.sleep.swap(NOTIFIED, Ordering::SeqCst) == SLEEPING {
-            futex::wake(&self.sleep, 1);
+            // Read after the swap; the poller's blocker sets the flag before
+            // it reads the sleep word, so one of us sees the other.
+            if self.in_poller.load(Ordering::SeqCst) {
+                crate::netpoll::interrupt();
+            } else {
+                futex::wake(&self.sleep, 1);
+            }
         }
     }
 }
@@ -263,8 +269,9 @@ impl Local {
         }
     }
 
-    /// Sleeps until notified or until this P's next timer is due. Returns at
-    /// once if work shows up meanwhile.
+    /// Sleeps until notified or until this P's next timer is due (in the
+    /// network poller if goroutines wait on I/O and no other M does, see
+    /// `netpoll.rs`). Returns at once if work shows up meanwhile.
     pub(crate) fn sleep(&self) {
         let w = &self.worker;
         let s = &self.shared;
@@ -275,7 +282,7 @@ impl Local {
             .is_ok()
         {
             fence(Ordering::SeqCst);
-            if !self.has_pending_work() {
+            if !self.has_pending_work() && !crate::netpoll::sleep_in_poller(w) {
                 // Until woken, or until this P's next timer is due (read
                 // after announcing the sleep: whoever arms an earlier timer
                 // afterwards sees SLEEPING and wakes us).
@@ -289,6 +296,7 @@ impl Local {
             }
         }
         w.sleep.store(AWAKE, Ordering::SeqCst);
+        crate::netpoll::leave_standby(w);
         s.remove_idle(w);
         if w.woken_spinning.swap(false, Ordering::SeqCst) {
             // `wakep` counted us in `nspinning` already.

@@ -18,6 +18,7 @@
 //!   thread.
 //! - `handle`: a weak handle to a runtime, to spawn or arm timers later.
 //! - `lock`: the futex mutex for channel and timer state.
+//! - `netpoll`: the epoll network poller, polled by idle Ms (`PollDesc`).
 //! - `sysmon`: preemption requests, stuck-M reports, overdue timers, trim
 //!   requests, `schedtrace`, deadlock detection, automatic GOMAXPROCS
 //!   updates.
@@ -49,6 +50,7 @@ mod idle;
 mod leaks;
 mod local_storage;
 mod lock;
+mod netpoll;
 mod panic;
 mod park;
 mod proc_threads;
@@ -74,6 +76,7 @@ pub use config::{default_procs, default_stack_size, MAX_PROCS};
 pub use handle::Handle;
 pub use local_storage::GoroutineLocal;
 pub use lock::{Lock, LockGuard};
+pub use netpoll::{Interest, PollDesc};
 pub use panic::Panic;
 pub use park::{current_waiter, park, WaitReason, Waiter, Wakeup};
 pub use procs::{CgroupLimit, ProcsSource, RuntimeInfo};

@@ -21,6 +21,10 @@
 //!    few microseconds (a partner on another M is likely to ready one).
 //! 7. Sleep (see `idle.rs`) until woken or until this P's next timer.
 //!
+//! Between 4 and 5, while goroutines wait on I/O, the network poller is
+//! polled without blocking (`netpoll.rs`); what it readies goes to the
+//! goroutines' home queues, so the round starts over.
+//!
 //! Each round starts by firing this P's due timers (`timer.rs`).
 //!
 //! A worker without a P (retiring) only does 1 and 3 (home queue) and exits
@@ -74,6 +78,9 @@ fn find_runnable(l: &Local) -> Option<Work> {
         if let Some(w) = local_work(l) {
             l.found_work();
             return Some(w);
+        }
+        if crate::netpoll::poll_ready() > 0 {
+            continue;
         }
         let has_p = l.worker.has_p.load(Ordering::Acquire);
         if !has_p {

@@ -7,6 +7,9 @@
 //! `preempt_point`); one still running after 1 s is reported through
 //! `tracing` as an M stuck in a non-runtime call.
 //!
+//! It polls the network when no M has for 10 ms (every M busy, see
+//! `netpoll.rs`).
+//!
 //! It fires timers overdue by more than a millisecond on Ps whose M is busy
 //! in a long goroutine (an idle M fires its own, see `timer.rs`).
 //!
@@ -158,7 +161,7 @@ pub(crate) fn sysmon_main(shared: Arc<Shared>) {
                 w.trim_request.store(true, Ordering::Relaxed);
             }
         }
-        let acted = check_workers(&shared, &mut seen);
+        let acted = check_workers(&shared, &mut seen) | crate::netpoll::poll_if_stale(now);
         if acted {
             idle_rounds = 0;
             delay = MIN_DELAY;

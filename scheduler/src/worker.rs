@@ -100,6 +100,8 @@ pub(crate) struct Worker {
     pub woken_spinning: AtomicBool,
     /// Set by sysmon about once a second: trim stacks when next idle.
     pub trim_request: AtomicBool,
+    /// Blocked in `epoll_wait` as the poller's blocker (`netpoll.rs`).
+    pub in_poller: AtomicBool,
     /// The P this worker holds (meaningful while `has_p`).
     pub p: AtomicUsize,
     /// This P's timers (see `timer.rs`).
@@ -136,6 +138,7 @@ impl Worker {
             idle: AtomicBool::new(false),
             woken_spinning: AtomicBool::new(false),
             trim_request: AtomicBool::new(false),
+            in_poller: AtomicBool::new(false),
             p: AtomicUsize::new(0),
             timers: TimerHeap::new(),
         }

@@ -623,6 +623,73 @@ async fn park_mem(n: u64) -> Report {
     r
 }
 
+// ---------------------------------------------------------------------- echo
+
+/// How many loopback connections the echo workload keeps busy.
+const ECHO_CONNS: u64 = 1000;
+
+/// An echo server (one task per connection) and a load client of
+/// `ECHO_CONNS` connections in the same process, each making
+/// `n / ECHO_CONNS` round trips of a 64-byte message. Per round trip.
+async fn echo(n: u64) -> Report {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut c, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16 * 1024];
+                loop {
+                    match c.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => {
+                            if c.write_all(&buf[..k]).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let per = n / ECHO_CONNS;
+    let mut conns = Vec::new();
+    for _ in 0..ECHO_CONNS {
+        conns.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    let bad = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let tasks: Vec<_> = conns
+        .into_iter()
+        .map(|mut c| {
+            let bad = bad.clone();
+            tokio::spawn(async move {
+                let msg = [b'x'; 64];
+                let mut back = [0u8; 64];
+                for _ in 0..per {
+                    let ok =
+                        c.write_all(&msg).await.is_ok() && c.read_exact(&mut back).await.is_ok();
+                    if !ok || back != msg {
+                        bad.fetch_add(1, Ordering::Relaxed);
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("an echo client panicked");
+    }
+    let elapsed = start.elapsed();
+    let bad = bad.load(Ordering::Relaxed);
+    Report::new(
+        elapsed,
+        per * ECHO_CONNS,
+        bad == 0,
+        format!("{bad} connections saw a wrong echo"),
+    )
+}
+
 // ---------------------------------------------------------------------- main
 
 const WORKLOADS: &[&str] = &[
@@ -640,6 +707,7 @@ const WORKLOADS: &[&str] = &[
     "mutex_uncontended",
     "wg",
     "park_mem",
+    "echo",
     "chan_spsc_crossbeam",
 ];
 
@@ -659,6 +727,7 @@ async fn run(workload: String, n: u64) -> Report {
         "mutex_uncontended" => mutex_uncontended(n).await,
         "wg" => wg(n).await,
         "park_mem" => park_mem(n).await,
+        "echo" => echo(n).await,
         _ => unreachable!(), // chan_spsc_crossbeam runs without the runtime
     }
 }

@@ -1,0 +1,42 @@
+//! An echo server on `goro::net`: one goroutine per connection, each
+//! writing back whatever it reads until the client closes its write half.
+//!
+//! Run: `cargo run --release --example echo -- 127.0.0.1:7000`
+//! (default address `127.0.0.1:7000`), then e.g. `nc 127.0.0.1 7000`.
+
+use std::io::{self, Read, Write};
+
+use goro::net::{TcpListener, TcpStream};
+
+/// Echoes everything `conn` sends until it reaches end of stream.
+pub fn handle(mut conn: TcpStream) -> io::Result<()> {
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let n = conn.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        conn.write_all(&buf[..n])?;
+    }
+}
+
+/// Accepts connections until accepting fails, one goroutine each.
+pub fn serve(listener: TcpListener) -> io::Result<()> {
+    loop {
+        let (conn, _) = listener.accept()?;
+        goro::go!(move || {
+            let _ = handle(conn);
+        });
+    }
+}
+
+fn main() -> io::Result<()> {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:7000".to_string());
+    goro::run(move || {
+        let listener = TcpListener::bind(addr.as_str())?;
+        println!("echo server listening on {}", listener.local_addr()?);
+        serve(listener)
+    })
+}

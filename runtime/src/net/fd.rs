@@ -1,0 +1,185 @@
+//! The socket plumbing every `goro::net` type shares.
+//!
+//! [`Pollable`] owns a non-blocking std socket and its [`PollDesc`]: an
+//! operation runs the socket's own (std) call, and when that fails with
+//! `EAGAIN` it waits on the desc (the goroutine parks; a plain thread
+//! blocks in poll(2)) and tries again. Read and write timeouts (std's
+//! `set_read_timeout`/`set_write_timeout`, Go's deadlines renewed per call)
+//! become the wait's deadline; a call that times out fails with `EAGAIN`
+//! (`ErrorKind::WouldBlock`), as std's do on Unix.
+//!
+//! Field order matters: the desc is dropped (the fd leaves the epoll set)
+//! before the socket closes the fd.
+
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use goro_scheduler::{Interest, PollDesc};
+
+pub(crate) struct Pollable<S: AsRawFd> {
+    desc: PollDesc,
+    io: S,
+    read_timeout: Timeout,
+    write_timeout: Timeout,
+}
+
+impl<S: AsRawFd> Pollable<S> {
+    /// Takes a socket that is already non-blocking and registers it.
+    pub(crate) fn new(io: S) -> io::Result<Pollable<S>> {
+        Ok(Pollable {
+            desc: PollDesc::register(io.as_raw_fd())?,
+            io,
+            read_timeout: Timeout::default(),
+            write_timeout: Timeout::default(),
+        })
+    }
+
+    /// The std socket (non-blocking: its calls may fail with `EAGAIN`).
+    pub(crate) fn get_ref(&self) -> &S {
+        &self.io
+    }
+
+    /// Runs a read-side call until it does not block, within the read timeout.
+    pub(crate) fn read<T>(&self, f: impl FnMut(&S) -> io::Result<T>) -> io::Result<T> {
+        self.retry(Interest::Read, self.read_timeout.get(), f)
+    }
+
+    /// Runs a write-side call until it does not block, within the write timeout.
+    pub(crate) fn write<T>(&self, f: impl FnMut(&S) -> io::Result<T>) -> io::Result<T> {
+        self.retry(Interest::Write, self.write_timeout.get(), f)
+    }
+
+    /// Runs a read-side call with no timeout (accept).
+    pub(crate) fn read_untimed<T>(&self, f: impl FnMut(&S) -> io::Result<T>) -> io::Result<T> {
+        self.retry(Interest::Read, None, f)
+    }
+
+    /// Waits until the socket may be writable (a connect in progress).
+    pub(crate) fn wait_writable(&self, deadline: Option<Instant>) -> io::Result<()> {
+        self.desc.wait(Interest::Write, deadline)
+    }
+
+    /// Shuts a listening socket down: every parked or later accept wakes
+    /// and fails (`EINVAL`).
+    pub(crate) fn stop_listening(&self) -> io::Result<()> {
+        // SAFETY: a plain system call on a socket we own; on a listening
+        // socket shutdown(2) wakes every blocked or polling accept.
+        cvt(unsafe { libc::shutdown(self.io.as_raw_fd(), libc::SHUT_RDWR) }).map(drop)
+    }
+
+    fn retry<T>(
+        &self,
+        interest: Interest,
+        timeout: Option<Duration>,
+        mut f: impl FnMut(&S) -> io::Result<T>,
+    ) -> io::Result<T> {
+        // Every socket call counts as a runtime call for preemption, even
+        // one that never blocks (a goroutine reading a fast peer).
+        goro_scheduler::preempt_point();
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            match f(&self.io) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.desc.wait(interest, deadline)?
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                other => return other,
+            }
+        }
+    }
+
+    pub(crate) fn set_read_timeout(&self, d: Option<Duration>) -> io::Result<()> {
+        self.read_timeout.set(d)
+    }
+
+    pub(crate) fn set_write_timeout(&self, d: Option<Duration>) -> io::Result<()> {
+        self.write_timeout.set(d)
+    }
+
+    pub(crate) fn read_timeout(&self) -> Option<Duration> {
+        self.read_timeout.get()
+    }
+
+    pub(crate) fn write_timeout(&self) -> Option<Duration> {
+        self.write_timeout.get()
+    }
+}
+
+/// A per-call timeout in nanoseconds (0: none).
+#[derive(Default)]
+struct Timeout(AtomicU64);
+
+impl Timeout {
+    fn set(&self, d: Option<Duration>) -> io::Result<()> {
+        let nanos = match d {
+            None => 0,
+            Some(d) if d.is_zero() => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "cannot set a 0 duration timeout",
+                ))
+            }
+            Some(d) => u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1),
+        };
+        self.0.store(nanos, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn get(&self) -> Option<Duration> {
+        match self.0.load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(Duration::from_nanos(n)),
+        }
+    }
+}
+
+/// Resolves `addr` on a `blocking` helper (name resolution may block the
+/// thread), failing like std when it yields no address.
+pub(crate) fn resolve<A: ToSocketAddrs + Send>(addr: A) -> io::Result<Vec<SocketAddr>> {
+    let addrs: Vec<SocketAddr> =
+        goro_scheduler::blocking(move || addr.to_socket_addrs().map(Iterator::collect))?;
+    if addrs.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "could not resolve to any addresses",
+        ));
+    }
+    Ok(addrs)
+}
+
+/// Tries `f` on each address in turn; returns the first success or the
+/// last error (std's rule for multi-address calls).
+pub(crate) fn each_addr<T>(
+    addrs: &[SocketAddr],
+    mut f: impl FnMut(&SocketAddr) -> io::Result<T>,
+) -> io::Result<T> {
+    let mut last = None;
+    for a in addrs {
+        match f(a) {
+            Ok(t) => return Ok(t),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::from(io::ErrorKind::InvalidInput)))
+}
+
+/// Makes a std socket non-blocking before it is wrapped in a `Pollable`.
+pub(crate) fn nonblocking<S: AsRawFd>(
+    s: S,
+    set: impl FnOnce(&S) -> io::Result<()>,
+) -> io::Result<Pollable<S>> {
+    set(&s)?;
+    Pollable::new(s)
+}
+
+/// A Unix error code as an `io::Result` of a libc call's return value.
+pub(crate) fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}

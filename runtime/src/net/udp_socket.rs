@@ -1,0 +1,78 @@
+//! `UdpSocket`: datagrams whose blocking receives and sends park the
+//! goroutine. Addresses given as `ToSocketAddrs` are resolved on a
+//! `blocking` helper (they may need DNS), as for TCP.
+
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use super::fd::{each_addr, nonblocking, resolve, Pollable};
+
+/// A UDP socket (std's `UdpSocket` API).
+pub struct UdpSocket {
+    inner: Pollable<std::net::UdpSocket>,
+}
+
+impl UdpSocket {
+    /// Binds to the first address of `addr` that works.
+    pub fn bind<A: ToSocketAddrs + Send>(addr: A) -> io::Result<UdpSocket> {
+        let std = each_addr(&resolve(addr)?, |a| std::net::UdpSocket::bind(a))?;
+        Ok(UdpSocket {
+            inner: nonblocking(std, |s| s.set_nonblocking(true))?,
+        })
+    }
+
+    /// Sets the default destination of `send` and the only source `recv`
+    /// accepts.
+    pub fn connect<A: ToSocketAddrs + Send>(&self, addr: A) -> io::Result<()> {
+        each_addr(&resolve(addr)?, |a| self.inner.get_ref().connect(a))
+    }
+
+    /// Receives one datagram (waiting for it) and its sender.
+    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.inner.read(|s| s.recv_from(buf))
+    }
+
+    /// Like `recv_from`, without taking the datagram off the queue.
+    pub fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.inner.read(|s| s.peek_from(buf))
+    }
+
+    /// Receives one datagram from the connected peer.
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(|s| s.recv(buf))
+    }
+
+    /// Sends `buf` to the first address of `addr`.
+    pub fn send_to<A: ToSocketAddrs + Send>(&self, buf: &[u8], addr: A) -> io::Result<usize> {
+        let to = resolve(addr)?[0];
+        self.inner.write(|s| s.send_to(buf, to))
+    }
+
+    /// Sends `buf` to the connected peer.
+    pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(|s| s.send(buf))
+    }
+
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.get_ref().peer_addr()
+    }
+
+    pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
+        self.inner.get_ref().set_broadcast(on)
+    }
+
+    pub fn broadcast(&self) -> io::Result<bool> {
+        self.inner.get_ref().broadcast()
+    }
+
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.inner.get_ref().set_ttl(ttl)
+    }
+
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.inner.get_ref().ttl()
+    }
+}
+
+socket_common!(UdpSocket, SocketAddr);
+socket_timeouts!(UdpSocket);
