@@ -314,6 +314,68 @@ fn block_of(dump: &str, id: u64) -> &str {
     &dump[start..end]
 }
 
+// The functions the dump test's goroutines park in. Each `*_AT` is the
+// line of the call it parks in, which the dump must show. `black_box`
+// after the call keeps it from being a tail call (which would leave no
+// frame of the function on the stack).
+const RECV_AT: u32 = line!() + 3;
+#[inline(never)]
+fn parked_in_recv(rx: goro::Receiver<u8>) -> Result<u8, goro::RecvError> {
+    std::hint::black_box(rx.recv())
+}
+
+const SEND_AT: u32 = line!() + 3;
+#[inline(never)]
+fn parked_in_send(tx: goro::Sender<u8>) -> Result<(), goro::SendError<u8>> {
+    std::hint::black_box(tx.send(1))
+}
+
+const SLEEP_AT: u32 = line!() + 3;
+#[inline(never)]
+fn parked_in_sleep() {
+    goro::time::sleep(Duration::from_secs(60));
+    std::hint::black_box(());
+}
+
+const SELECT_AT: u32 = line!() + 3;
+#[inline(never)]
+fn parked_in_select(rx: goro::Receiver<u8>) {
+    goro::select! {
+        recv(rx) -> _ => {},
+        recv(goro::time::after(Duration::from_secs(60))) -> _ => {},
+    }
+    std::hint::black_box(());
+}
+
+const WAIT_AT: u32 = line!() + 3;
+#[inline(never)]
+fn parked_in_wait(wg: goro::sync::WaitGroup) {
+    wg.wait();
+    std::hint::black_box(());
+}
+
+const LOCK_AT: u32 = line!() + 3;
+#[inline(never)]
+fn parked_in_lock(m: std::sync::Arc<goro::sync::Mutex<()>>) {
+    drop(std::hint::black_box(m.lock()))
+}
+
+/// Checks that `block` shows a frame of `function` of this file at `line`
+/// (`observe::f(...)`, then a tab and the path ending in `tests/observe.rs:N`),
+/// and walked frames only.
+fn assert_parked_in(block: &str, function: &str, line: u32) {
+    let frame = format!("observe::{function}(...)\n\t");
+    let at = block
+        .find(&frame)
+        .unwrap_or_else(|| panic!("no frame of {function} in\n{block}"));
+    let location = block[at + frame.len()..].lines().next().unwrap();
+    assert!(
+        location.ends_with(&format!("tests/observe.rs:{line}")),
+        "{function} at {location}, not line {line}, in\n{block}"
+    );
+    assert!(!block.contains("stack unavailable"), "{block}");
+}
+
 #[test]
 fn dump_shows_wait_reasons_and_spawn_sites() {
     goro::run(|| {
@@ -322,31 +384,26 @@ fn dump_shows_wait_reasons_and_spawn_sites() {
         let wg = goro::sync::WaitGroup::new();
         wg.add(1);
         let recv_line = line!() + 1;
-        let receiver = goro::go!(move || rx.recv());
+        let receiver = goro::go!(move || parked_in_recv(rx));
         let send_line = line!() + 1;
-        let sender = goro::go!(move || tx2.send(1));
+        let sender = goro::go!(move || parked_in_send(tx2));
         let sleep_line = line!() + 1;
-        let sleeper = goro::go!(|| goro::time::sleep(Duration::from_secs(60)));
+        let sleeper = goro::go!(parked_in_sleep);
         let (tx3, rx3) = goro::chan::<u8>(0);
         let select_line = line!() + 1;
-        let selector = goro::go!(move || {
-            goro::select! {
-                recv(rx3) -> _ => {},
-                recv(goro::time::after(Duration::from_secs(60))) -> _ => {},
-            }
-        });
+        let selector = goro::go!(move || parked_in_select(rx3));
         let waiter_wg = wg.clone();
         let wait_line = line!() + 1;
-        let waiter = goro::go!(move || waiter_wg.wait());
+        let waiter = goro::go!(move || parked_in_wait(waiter_wg));
         let mutex = std::sync::Arc::new(goro::sync::Mutex::new(()));
         let held = mutex.lock();
         let contender = mutex.clone();
         let mutex_line = line!() + 1;
-        let mutex_waiter = goro::go!(move || drop(contender.lock()));
+        let mutex_waiter = goro::go!(move || parked_in_lock(contender));
         let (unlock, locked_rx) = goro::chan::<u8>(0);
         let locked = goro::go!(move || {
             goro::lock_os_thread();
-            let _ = locked_rx.recv();
+            parked_in_recv(locked_rx)
         });
         goro::time::sleep(Duration::from_millis(50));
         let dump = goro::dump_goroutines();
@@ -362,22 +419,66 @@ fn dump_shows_wait_reasons_and_spawn_sites() {
             me.contains("created by goro::run\n\ttests/observe.rs:"),
             "{me}"
         );
+        // Each parked goroutine: its wait reason, the frames of its own
+        // stack down from the call it parked in (the scheduler's park
+        // frames hidden), and its spawn site.
         let expect = [
-            (&receiver.id(), "chan receive", recv_line),
-            (&sender.id(), "chan send", send_line),
-            (&sleeper.id(), "sleep", sleep_line),
-            (&selector.id(), "select", select_line),
-            (&waiter.id(), "sync.WaitGroup.Wait", wait_line),
-            (&mutex_waiter.id(), "sync.Mutex.Lock", mutex_line),
+            (
+                &receiver.id(),
+                "chan receive",
+                "parked_in_recv",
+                RECV_AT,
+                recv_line,
+            ),
+            (
+                &sender.id(),
+                "chan send",
+                "parked_in_send",
+                SEND_AT,
+                send_line,
+            ),
+            (
+                &sleeper.id(),
+                "sleep",
+                "parked_in_sleep",
+                SLEEP_AT,
+                sleep_line,
+            ),
+            (
+                &selector.id(),
+                "select",
+                "parked_in_select",
+                SELECT_AT,
+                select_line,
+            ),
+            (
+                &waiter.id(),
+                "sync.WaitGroup.Wait",
+                "parked_in_wait",
+                WAIT_AT,
+                wait_line,
+            ),
+            (
+                &mutex_waiter.id(),
+                "sync.Mutex.Lock",
+                "parked_in_lock",
+                LOCK_AT,
+                mutex_line,
+            ),
         ];
-        for (&id, reason, line) in expect {
+        for (&id, reason, function, at, line) in expect {
             let block = block_of(&dump, id);
+            let header = format!("goroutine {id} [{reason}]:\n");
+            assert!(block.starts_with(&header), "{block}");
             assert!(
-                block.starts_with(&format!("goroutine {id} [{reason}]:\n")),
+                !block[header.len()..].starts_with("goro_scheduler::"),
                 "{block}"
             );
+            assert_parked_in(block, function, at);
             assert!(block.ends_with(&created_by(1, line)), "{block}");
         }
+        let block = block_of(&dump, receiver.id());
+        assert!(block.contains("goro_runtime::chan::"), "{block}");
         let block = block_of(&dump, locked.id());
         assert!(
             block.starts_with(&format!(
@@ -386,6 +487,7 @@ fn dump_shows_wait_reasons_and_spawn_sites() {
             )),
             "{block}"
         );
+        assert_parked_in(block, "parked_in_recv", RECV_AT);
         // Ids in order after the caller.
         let ids: Vec<u64> = dump
             .lines()
@@ -410,7 +512,7 @@ fn dump_shows_wait_reasons_and_spawn_sites() {
         assert!(sender.join().unwrap().is_ok());
         selector.join().unwrap();
         waiter.join().unwrap();
-        locked.join().unwrap();
+        assert_eq!(locked.join().unwrap(), Ok(1));
     });
     assert_eq!(goro::dump_goroutines(), "", "outside a runtime");
 }
@@ -421,8 +523,8 @@ fn sigquit_dumps_every_goroutine_and_exits_2() {
     if is_child(NAME) {
         goro::run(|| {
             let (_tx, rx) = goro::chan::<u8>(0);
-            goro::go!(move || rx.recv());
-            goro::go!(|| goro::time::sleep(Duration::from_secs(60)));
+            goro::go!(move || parked_in_recv(rx));
+            goro::go!(parked_in_sleep);
             std::thread::spawn(|| {
                 std::thread::sleep(Duration::from_millis(100));
                 // SAFETY: sends SIGQUIT to this process.
@@ -441,9 +543,22 @@ fn sigquit_dumps_every_goroutine_and_exits_2() {
         out.status.signal()
     );
     let dump = &stderr[stderr.find("SIGQUIT: quit\n\n").expect(&stderr)..];
-    assert!(dump.contains("goroutine 1 [sleep]:\n"), "{dump}");
-    assert!(dump.contains(" [chan receive]:\ngoroutine parked; stack unavailable\ncreated by goro::go in goroutine 1\n\ttests/observe.rs:"), "{dump}");
     assert_eq!(dump.matches(" [sleep]:\n").count(), 2, "{dump}");
+    // Every goroutine is parked, and shows the frames where it parked.
+    let main = block_of(dump, 1);
+    assert!(main.starts_with("goroutine 1 [sleep]:\n"), "{dump}");
+    assert!(
+        main.contains("observe::sigquit_dumps_every_goroutine_and_exits_2"),
+        "{main}"
+    );
+    let receiver = &dump[dump.find(" [chan receive]:\n").expect(dump)..];
+    let receiver = &receiver[..receiver.find("\n\n").expect(dump)];
+    assert_parked_in(receiver, "parked_in_recv", RECV_AT);
+    assert!(
+        receiver.contains("created by goro::go in goroutine 1\n\ttests/observe.rs:"),
+        "{receiver}"
+    );
+    assert!(!dump.contains("stack unavailable"), "{dump}");
 }
 
 #[test]

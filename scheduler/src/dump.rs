@@ -3,28 +3,36 @@
 //!
 //! ```text
 //! goroutine 7 [chan receive, 2 minutes]:
-//! goroutine parked; stack unavailable
+//! goro_runtime::chan::Receiver<T>::recv(...)
+//!     /src/app/runtime/src/chan/mod.rs:123
+//! app::worker(...)
+//!     /src/app/src/main.rs:40
 //! created by goro::go in goroutine 1
 //!     src/main.rs:12
 //! ```
 //!
-//! (the site line starts with a tab, as in Go).
+//! (location lines start with a tab, as in Go).
 //!
 //! The header is Go's: the wait reason of a parked goroutine (`runnable`,
 //! `running` otherwise), `, N minutes` once it has waited a minute or more,
-//! `, locked to thread` after `lock_os_thread`. The goroutine asking for
-//! the dump comes first with its own backtrace (`std::backtrace`); a
+//! `, locked to thread` after `lock_os_thread`. Then its stack: the
+//! goroutine asking for the dump comes first, with its own frames below the
+//! dump call; a parked goroutine shows the frames of its own stack where it
+//! parked, walked from the registers `park` recorded (`stackwalk/`: it is
+//! held still meanwhile, and the scheduler's park frames are left out); a
 //! goroutine running on another M shows Go's `goroutine running on other
-//! thread; stack unavailable`. goro does not walk a parked goroutine's
-//! stack (that needs unwinding from the registers corosensei saved at the
-//! switch), so a parked goroutine shows its wait reason, how long it has
-//! waited and where it was spawned, by whom.
+//! thread; stack unavailable`, and a runnable one `goroutine runnable;
+//! stack unavailable` (neither holds still: Go would signal the thread).
+//! Both stacks are printed by `frames.rs`. Last, where it was spawned, by
+//! whom.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use crate::frames::{self, below_park, callers_of_dump, symbolize, write_go_frames};
 use crate::runtime::Shared;
 use crate::snapshot::{goroutines, GInfo, GStatus};
+use crate::stackwalk::Walker;
 
 /// The dump of every started goroutine of `shared`; `current` is the
 /// calling goroutine's id, whose stack is captured here.
@@ -36,19 +44,29 @@ pub(crate) fn dump(shared: &Shared, current: Option<u64>) -> String {
     }
     let now = shared.sysmon.clock_nanos();
     let main = shared.main_goid();
+    let mut walker = None;
     let mut out = String::new();
     for g in &gs {
         write_header(&mut out, g, now);
         if Some(g.id) == current {
-            out.push_str(&go_frames(
-                &std::backtrace::Backtrace::force_capture().to_string(),
-            ));
+            write_go_frames(
+                &mut out,
+                callers_of_dump(&symbolize(&frames::current_thread())),
+            );
         } else {
-            out.push_str(match g.status {
-                GStatus::Running => "goroutine running on other thread; stack unavailable\n",
-                GStatus::Runnable => "goroutine runnable; stack unavailable\n",
-                GStatus::Waiting(_) => "goroutine parked; stack unavailable\n",
-            });
+            match g.status {
+                GStatus::Running => {
+                    out.push_str("goroutine running on other thread; stack unavailable\n")
+                }
+                GStatus::Runnable => out.push_str("goroutine runnable; stack unavailable\n"),
+                GStatus::Waiting(_) => {
+                    let walker = walker.get_or_insert_with(Walker::new);
+                    match walker.walk(shared, g) {
+                        Some(addrs) => write_go_frames(&mut out, below_park(&symbolize(&addrs))),
+                        None => out.push_str("goroutine parked; stack unavailable\n"),
+                    }
+                }
+            }
         }
         write_created_by(&mut out, g, main);
         out.push('\n');
@@ -91,38 +109,6 @@ fn write_created_by(out: &mut String, g: &GInfo, main: u64) {
     let _ = writeln!(out, "\n\t{}:{}", g.site.file(), g.site.line());
 }
 
-/// Turns std's backtrace text into Go's frame format (`function(...)` and
-/// a tab-indented `file:line`), from the caller of the dump down to the
-/// goroutine's entry.
-fn go_frames(backtrace: &str) -> String {
-    let mut out = String::new();
-    let mut started = false;
-    // Whether the frame being read is shown (its `at` line too).
-    let mut shown = false;
-    for line in backtrace.lines().map(str::trim) {
-        if let Some(at) = line.strip_prefix("at ") {
-            if shown {
-                let (file_line, _column) = at.rsplit_once(':').unwrap_or((at, ""));
-                let _ = writeln!(out, "\t{file_line}");
-            }
-            continue;
-        }
-        let Some((_, name)) = line.split_once(": ") else {
-            continue;
-        };
-        if name.contains("goro_scheduler::task::") || name.starts_with("corosensei::") {
-            break;
-        }
-        shown = started;
-        if shown {
-            let _ = writeln!(out, "{name}(...)");
-        } else if name.contains("dump_goroutines") {
-            started = true;
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,13 +116,9 @@ mod tests {
 
     fn g(status: GStatus, wait_since: u64, locked: bool) -> GInfo {
         GInfo {
-            id: 7,
-            parent: 1,
-            site: std::panic::Location::caller(),
-            status,
-            m: 0,
             locked,
             wait_since,
+            ..GInfo::fake(7, status)
         }
     }
 
@@ -169,21 +151,5 @@ mod tests {
             info.site.line()
         );
         assert_eq!(out, expect);
-    }
-
-    #[test]
-    fn backtraces_become_go_frames() {
-        let bt = "   0: std::backtrace::Backtrace::force_capture\n\
-                  \x20            at /rustc/library/std/src/backtrace.rs:310:9\n\
-                  \x20  1: goro_scheduler::dump_goroutines\n\
-                  \x20            at ./scheduler/src/lib.rs:80:5\n\
-                  \x20  2: observe::worker\n\
-                  \x20            at ./tests/observe.rs:12:9\n\
-                  \x20  3: goro_scheduler::task::TaskCell::run\n\
-                  \x20            at ./scheduler/src/task.rs:1:1\n";
-        assert_eq!(
-            go_frames(bt),
-            "observe::worker(...)\n\t./tests/observe.rs:12\n"
-        );
     }
 }

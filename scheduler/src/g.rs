@@ -10,8 +10,14 @@
 //! ```text
 //!            resume                 park (yield)            ready
 //! RUNNABLE ---------> RUNNING ------------------> PARKED ----------> RUNNABLE
-//!                       |  ready before the switch  ^
-//!                       +--> NOTIFIED --(M sees it)-+--> RUNNABLE (runnext)
+//!                       |  ready before the switch  ^  ^ |
+//!                       +--> NOTIFIED --(M sees it)-+  | | observer holds it
+//!                                  |                   | v    (scan.rs)
+//!                                  v        scan done SCANNING
+//!                          RUNNABLE (runnext)            | ready
+//!                                                        v
+//!                     RUNNABLE <--(scan done: the observer enqueues it)--
+//!                                                   SCAN_READIED
 //! ```
 //!
 //! `ready` may race with the goroutine's own way into `park`: the waker can
@@ -20,6 +26,13 @@
 //! the switch, fails its `RUNNING -> PARKED` CAS, sees the mark and queues the
 //! G at once. So no wake-up is lost, and no lock is held across the switch
 //! (Go needs `gopark`'s unlock callback for the same job).
+//!
+//! `SCANNING` is Go's scan bit: an observer walking a parked goroutine's
+//! stack (the goroutine dump) holds it there so that no M resumes it
+//! meanwhile. A `ready` that finds it `SCANNING` neither waits for the
+//! observer nor queues it: it marks it `SCAN_READIED`, and the observer,
+//! when done, queues it itself (`scan.rs`). So a dump never loses a wake-up
+//! and never makes a waker spin.
 //!
 //! Only the G's home M ever resumes it (it never changes OS thread after its
 //! first instruction), so every non-atomic field is touched by one thread at
@@ -33,7 +46,12 @@
 //! reuse), and every field an observer reads is atomic, so an observer may
 //! see a G a moment stale, or half-way through being recycled (it then
 //! re-checks the id), but never freed memory or a data race. A G that is
-//! not running a goroutine is `DEAD`.
+//! not running a goroutine is `DEAD`. An observer holding a goroutine in
+//! `SCANNING` may also read what the goroutine wrote before it parked (its
+//! `park_frame`, `stack_range` and the stack above the park frame): the
+//! `RUNNING -> PARKED` CAS of its M and the observer's `PARKED -> SCANNING`
+//! CAS order those writes before the reads, and nothing writes them again
+//! until the observer lets go.
 
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::panic::Location;
@@ -45,6 +63,7 @@ use goro_stack::{GuardedStack, StackRange};
 
 use crate::local_storage::Locals;
 use crate::park::WaitReason;
+use crate::park_frame::ParkFrame;
 use crate::task::Task;
 use crate::worker::{Local, Worker};
 
@@ -54,6 +73,10 @@ pub(crate) const PARKED: u8 = 2;
 pub(crate) const NOTIFIED: u8 = 3;
 /// Not a goroutine now: new, finished, or cached for reuse.
 pub(crate) const DEAD: u8 = 4;
+/// Parked, and held there by an observer reading its stack.
+pub(crate) const SCANNING: u8 = 5;
+/// Readied while `SCANNING`: the observer queues it when it lets go.
+pub(crate) const SCAN_READIED: u8 = 6;
 
 /// Why a goroutine handed control back to its M.
 pub(crate) enum Yield {
@@ -96,8 +119,8 @@ pub(crate) struct G {
     pub locals: RefCell<Locals>,
     /// Where its stack is, for trimming while it is parked.
     pub stack_range: Cell<Option<StackRange>>,
-    /// An address in `park`'s frame, recorded before the switch.
-    pub park_sp: Cell<usize>,
+    /// `park`'s frame, recorded before the switch.
+    pub park_frame: ParkFrame,
     /// Whether its stack was trimmed since it last ran.
     pub trimmed: Cell<bool>,
     task: UnsafeCell<Option<Task>>,
@@ -146,7 +169,7 @@ impl G {
             live_index: Cell::new(usize::MAX),
             locals: RefCell::new(Locals::default()),
             stack_range: Cell::new(None),
-            park_sp: Cell::new(0),
+            park_frame: ParkFrame::new(),
             trimmed: Cell::new(false),
             task: UnsafeCell::new(None),
             coroutine: UnsafeCell::new(None),
@@ -214,7 +237,7 @@ impl G {
         g.state.store(RUNNABLE, Ordering::Release);
         stack.set_owner(info.id, info.spawn_site);
         g.stack_range.set(Some(stack.range()));
-        g.park_sp.set(0);
+        g.park_frame.clear();
         g.trimmed.set(false);
         // SAFETY: the G is idle; nothing else references these cells.
         unsafe {

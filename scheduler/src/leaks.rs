@@ -62,13 +62,8 @@ mod tests {
 
     fn g(id: u64, status: GStatus, site: &'static Location<'static>) -> GInfo {
         GInfo {
-            id,
-            parent: 1,
             site,
-            status,
-            m: 0,
-            locked: false,
-            wait_since: 0,
+            ..GInfo::fake(id, status)
         }
     }
 

@@ -8,7 +8,8 @@
 //! - `task`: the one allocation a spawn makes; `JoinHandle`.
 //! - `task_blocks`: per-M recycled memory for task cells.
 //! - `g`: the goroutine control block, its coroutine and its states.
-//! - `park`: the park/ready contract everything blocking builds on.
+//! - `park`: the park/ready contract everything blocking builds on;
+//!   `park_frame`: the registers `park` records for stack walks.
 //! - `worker`: an M and its P: fresh queue (stealable), home queue,
 //!   runnext, G and stack caches.
 //! - `schedule`: the scheduler loop (`findRunnable`), start and finish of Gs,
@@ -28,6 +29,8 @@
 //! - `snapshot`: what observers read of the scheduler; `schedtrace`,
 //!   `dump` (goroutine dumps), `deadlock`, `proc_threads` (which threads of
 //!   the process are blocked for good), `sigquit` and `leaks` build on it.
+//! - `stackwalk`: walking a parked goroutine's stack for dumps, holding it
+//!   still meanwhile (`scan`); `frames`: symbolizing and printing frames.
 //! - `trace`: `tracing` events for spawn, park, ready, steal, P handoff
 //!   and GOMAXPROCS changes, and `GORO_TRACE` Chrome/Perfetto trace files.
 //! - `trim`: giving back stack pages of idle and parked goroutines.
@@ -42,6 +45,7 @@ mod config;
 mod context;
 mod deadlock;
 mod dump;
+mod frames;
 mod futex;
 mod g;
 mod godebug;
@@ -53,14 +57,17 @@ mod lock;
 mod netpoll;
 mod panic;
 mod park;
+mod park_frame;
 mod proc_threads;
 mod procs;
 mod runtime;
+mod scan;
 mod schedtrace;
 mod schedule;
 mod sigquit;
 mod snapshot;
 mod spawn;
+mod stackwalk;
 mod sysmon;
 mod task;
 mod task_blocks;
@@ -103,7 +110,8 @@ pub fn goroutine_id() -> Option<u64> {
 /// Every started goroutine of the calling code's runtime, as Go prints
 /// them (`goroutine 7 [chan receive, 2 minutes]:`, see `docs/observability.md`):
 /// the caller's goroutine first, with its backtrace, then the others by id,
-/// with their wait reason, how long they have waited and their spawn site.
+/// with their wait reason, how long they have waited, the frames of their
+/// own stacks where they parked, and their spawn site.
 /// Empty outside a runtime.
 pub fn dump_goroutines() -> String {
     match context::current() {

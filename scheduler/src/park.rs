@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use crate::context::{self, Current};
 use crate::futex;
-use crate::g::{GRef, Yield, NOTIFIED, PARKED, RUNNABLE, RUNNING};
+use crate::g::{GRef, Yield, NOTIFIED, PARKED, RUNNABLE, RUNNING, SCANNING, SCAN_READIED};
 use crate::worker::Worker;
 
 /// Why a goroutine is parked (Go's `waitReason`, shown in goroutine dumps).
@@ -192,9 +192,7 @@ pub fn park(reason: WaitReason) {
             g.set_wait_reason(reason);
             g.wait_since
                 .store(l.shared.sysmon.clock_nanos(), Ordering::Relaxed);
-            let marker = 0u8;
-            g.park_sp
-                .set(std::hint::black_box(&marker) as *const u8 as usize);
+            g.park_frame.record();
             if std::thread::panicking() {
                 g.pinned.set(true);
             }
@@ -273,6 +271,16 @@ pub(crate) unsafe fn ready(g: GRef) -> Wakeup {
                     .is_ok()
                 {
                     return enqueue_readied(g);
+                }
+            }
+            SCANNING => {
+                // An observer holds it; it queues the goroutine when done.
+                if gr
+                    .state
+                    .compare_exchange(SCANNING, SCAN_READIED, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+                {
+                    return Wakeup::NONE;
                 }
             }
             s => crate::fatal(format_args!(

@@ -465,6 +465,13 @@ impl Shared {
         }
     }
 
+    /// Waits until no observer holds a parked goroutine still (`scan.rs`):
+    /// holds live under the `all_gs` lock, and once the shutdown flag is
+    /// set no new one is taken.
+    pub(crate) fn wait_for_observers(&self) {
+        drop(self.all_gs.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+
     /// A new G, registered for observers.
     pub(crate) fn new_g(&self) -> Box<G> {
         let g = G::new();

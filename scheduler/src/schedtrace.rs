@@ -172,22 +172,13 @@ mod tests {
             ],
             gs: vec![
                 GInfo {
-                    id: 7,
-                    parent: 1,
-                    site: std::panic::Location::caller(),
-                    status: GStatus::Waiting(WaitReason::ChanReceive),
                     m: 1,
                     locked: true,
-                    wait_since: 0,
+                    ..GInfo::fake(7, GStatus::Waiting(WaitReason::ChanReceive))
                 },
                 GInfo {
-                    id: 25,
-                    parent: 1,
-                    site: std::panic::Location::caller(),
-                    status: GStatus::Running,
                     m: 3,
-                    locked: false,
-                    wait_since: 0,
+                    ..GInfo::fake(25, GStatus::Running)
                 },
             ],
         }

@@ -340,6 +340,8 @@ pub(crate) fn recycle(l: &Local, g: Box<G>) {
 /// hand all Gs to the runtime to free once every M has stopped.
 pub(crate) fn shutdown_worker(l: &Local) {
     l.shared.wait_for_blocking_calls();
+    // Nothing may read a goroutine's stack while it is unwound below.
+    l.shared.wait_for_observers();
     while let Some(item) = l.fresh.pop() {
         abandon_item(l, item);
     }

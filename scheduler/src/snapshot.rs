@@ -15,7 +15,7 @@
 use std::panic::Location;
 use std::sync::atomic::Ordering;
 
-use crate::g::{GRef, DEAD, NOTIFIED, PARKED, RUNNABLE, RUNNING};
+use crate::g::{GRef, DEAD, NOTIFIED, PARKED, RUNNABLE, RUNNING, SCANNING, SCAN_READIED};
 use crate::idle;
 use crate::park::WaitReason;
 use crate::runtime::Shared;
@@ -46,6 +46,8 @@ impl GStatus {
 /// One started goroutine.
 #[derive(Clone, Debug)]
 pub(crate) struct GInfo {
+    /// Its G in the runtime's registry (for `stackwalk`).
+    pub g: GRef,
     pub id: u64,
     pub parent: u64,
     pub site: &'static Location<'static>,
@@ -55,6 +57,25 @@ pub(crate) struct GInfo {
     pub locked: bool,
     /// When it parked, in the sysmon clock's nanoseconds (0: unknown).
     pub wait_since: u64,
+}
+
+#[cfg(test)]
+impl GInfo {
+    /// A goroutine for formatting tests, spawned by goroutine 1 at the
+    /// caller (its G is never dereferenced).
+    #[track_caller]
+    pub(crate) fn fake(id: u64, status: GStatus) -> GInfo {
+        GInfo {
+            g: GRef(std::ptr::NonNull::dangling()),
+            id,
+            parent: 1,
+            site: Location::caller(),
+            status,
+            m: 0,
+            locked: false,
+            wait_since: 0,
+        }
+    }
 }
 
 /// One P, as `scheddetail` shows it.
@@ -203,14 +224,16 @@ unsafe fn g_info(g: GRef) -> Option<GInfo> {
     let status = match state {
         DEAD => return None,
         RUNNING | NOTIFIED => GStatus::Running,
-        PARKED => GStatus::Waiting(gr.wait_reason()),
-        RUNNABLE => GStatus::Runnable,
+        // Held by a goroutine dump (`scan.rs`): still parked.
+        PARKED | SCANNING => GStatus::Waiting(gr.wait_reason()),
+        RUNNABLE | SCAN_READIED => GStatus::Runnable,
         s => unreachable!("goro: goroutine in unknown state {s}"),
     };
     // SAFETY: a started G's home is a worker of its runtime, and
     // `Shared::all` keeps every worker alive as long as the runtime.
     let home = unsafe { &*gr.home.load(Ordering::Acquire) };
     let info = GInfo {
+        g,
         id,
         parent: gr.parent(),
         site: gr.spawn_site(),

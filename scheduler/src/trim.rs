@@ -45,7 +45,7 @@ pub(crate) fn trim_idle_stacks(l: &Local) {
     for k in 0..BATCH.min(n) {
         // SAFETY: Gs in the live list are alive.
         let g = unsafe { live[(start + k) % n].get() };
-        let sp = g.park_sp.get();
+        let sp = g.park_frame.sp();
         if g.state.load(Ordering::Acquire) != PARKED || g.trimmed.get() || sp == 0 {
             continue;
         }

@@ -1,0 +1,89 @@
+//! Holding a parked goroutine still while an observer reads its stack
+//! (Go's `_Gscan` bit, for goroutine dumps).
+//!
+//! The observer moves the G `PARKED -> SCANNING` with a CAS; from then on
+//! no M resumes it, because only `ready` makes a parked G runnable and a
+//! `ready` that finds `SCANNING` only marks it `SCAN_READIED` (`park.rs`).
+//! Letting go moves it back `SCANNING -> PARKED`, or, if it was readied
+//! meanwhile, to `RUNNABLE` and queues it (`enqueue_readied`) as the waker
+//! would have. The waker never waits for the observer, and the wake-up is
+//! neither lost nor doubled.
+//!
+//! A hold lives only under the runtime's `all_gs` lock (it borrows the
+//! registry `Shared::with_all_gs` lends), which keeps every G allocated
+//! and means two observers never contend for one G. Runtime shutdown
+//! unwinds parked goroutines on their stacks, which no observer may be
+//! reading: an M takes that lock once after it saw the shutdown flag and
+//! before it unwinds anything (`Shared::wait_for_observers`), and a hold is
+//! only taken while the flag is clear, read under the same lock.
+
+use std::marker::PhantomData;
+use std::sync::atomic::Ordering;
+
+use crate::g::{GRef, G, PARKED, RUNNABLE, SCANNING, SCAN_READIED};
+use crate::runtime::Shared;
+
+/// A parked goroutine held still; dropping it lets go.
+pub(crate) struct ScanHold<'a> {
+    g: GRef,
+    /// The locked registry of every G (`Shared::with_all_gs`).
+    _registry: PhantomData<&'a [GRef]>,
+}
+
+impl<'a> ScanHold<'a> {
+    /// Holds goroutine `id`, on G `g`, if it is parked now and the runtime
+    /// is not shutting down. `all_gs` is the locked registry of `shared`.
+    ///
+    /// # Safety
+    /// `g` was read from this registry (e.g. by `snapshot::goroutines`).
+    pub(crate) unsafe fn try_new(
+        shared: &Shared,
+        all_gs: &'a [GRef],
+        g: GRef,
+        id: u64,
+    ) -> Option<ScanHold<'a>> {
+        // An emptied registry: the runtime ended and may have freed `g`.
+        if shared.is_shutting_down() || all_gs.is_empty() {
+            return None;
+        }
+        // SAFETY: `g` was registered (caller) and the registry was not
+        // cleared, so no G was freed; its lock, held for `'a`, keeps it so.
+        let gr = unsafe { g.get() };
+        gr.state
+            .compare_exchange(PARKED, SCANNING, Ordering::AcqRel, Ordering::Relaxed)
+            .ok()?;
+        let hold = ScanHold {
+            g,
+            _registry: PhantomData,
+        };
+        // Ids are never reused: same id and parked means the same goroutine.
+        (gr.id() == id).then_some(hold)
+    }
+
+    /// The held goroutine; it stays parked while `self` lives.
+    pub(crate) fn g(&self) -> &G {
+        // SAFETY: the G stays allocated while the hold lives (`try_new`).
+        unsafe { self.g.get() }
+    }
+}
+
+impl Drop for ScanHold<'_> {
+    fn drop(&mut self) {
+        let gr = self.g();
+        match gr
+            .state
+            .compare_exchange(SCANNING, PARKED, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => {}
+            Err(SCAN_READIED) => {
+                // Readied meanwhile: queue it as `ready` would have.
+                gr.state.store(RUNNABLE, Ordering::Release);
+                drop(crate::park::enqueue_readied(self.g));
+            }
+            Err(s) => crate::fatal(format_args!(
+                "goroutine {} left its scan in state {s}",
+                gr.id()
+            )),
+        }
+    }
+}
