@@ -29,7 +29,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::frames::{self, below_park, callers_of_dump, symbolize, write_go_frames};
+use crate::frames::{self, below_park, callers_of_dump, write_go_frames, Symbolizer};
 use crate::runtime::Shared;
 use crate::snapshot::{goroutines, GInfo, GStatus};
 use crate::stackwalk::Walker;
@@ -45,13 +45,14 @@ pub(crate) fn dump(shared: &Shared, current: Option<u64>) -> String {
     let now = shared.sysmon.clock_nanos();
     let main = shared.main_goid();
     let mut walker = None;
+    let mut symbols = Symbolizer::default();
     let mut out = String::new();
     for g in &gs {
         write_header(&mut out, g, now);
         if Some(g.id) == current {
             write_go_frames(
                 &mut out,
-                callers_of_dump(&symbolize(&frames::current_thread())),
+                callers_of_dump(&symbols.frames(&frames::current_thread())),
             );
         } else {
             match g.status {
@@ -62,7 +63,9 @@ pub(crate) fn dump(shared: &Shared, current: Option<u64>) -> String {
                 GStatus::Waiting(_) => {
                     let walker = walker.get_or_insert_with(Walker::new);
                     match walker.walk(shared, g) {
-                        Some(addrs) => write_go_frames(&mut out, below_park(&symbolize(&addrs))),
+                        Some(addrs) => {
+                            write_go_frames(&mut out, below_park(&symbols.frames(&addrs)))
+                        }
                         None => out.push_str("goroutine parked; stack unavailable\n"),
                     }
                 }

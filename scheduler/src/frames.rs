@@ -13,11 +13,14 @@
 //! its park frame by `stackwalk`). Each is a list of code addresses,
 //! symbolized by `backtrace::resolve` (demangled names without the hash,
 //! file and line from the debug info; an inlined call is a frame of its
-//! own, as in Go), then cut to what the user wants to see: the top frames
-//! that belong to the dump or to the scheduler's park are dropped, and the
-//! list ends above the goroutine's entry (the task and corosensei frames),
-//! after at most `MAX_FRAMES` frames (Go's `...additional frames elided...`).
+//! own, as in Go; each address is resolved once per dump), then cut to
+//! what the user wants to see: the top frames that belong to the dump or
+//! to the scheduler's park are dropped, and the list ends above the
+//! goroutine's entry (the task and corosensei frames, and std's
+//! `catch_unwind` glue right above them), after at most `MAX_FRAMES`
+//! frames (Go's `...additional frames elided...`).
 
+use std::collections::HashMap;
 use std::ffi::c_void;
 use std::fmt::Write as _;
 
@@ -64,28 +67,45 @@ pub(crate) fn current_thread() -> Vec<CodeAddress> {
     addrs
 }
 
-/// The source-level frames at `addrs`, innermost first.
-pub(crate) fn symbolize(addrs: &[CodeAddress]) -> Vec<Frame> {
-    let mut frames = Vec::with_capacity(addrs.len());
-    for &a in addrs {
-        let before = frames.len();
-        backtrace::resolve(a.lookup() as usize as *mut c_void, |s| {
-            frames.push(Frame {
-                function: s
-                    .name()
-                    .map_or_else(|| "?".to_string(), |n| format!("{n:#}")),
-                location: s
-                    .filename()
-                    .zip(s.lineno())
-                    .map(|(file, line)| format!("{}:{line}", file.display())),
-            });
-        });
-        if frames.len() == before {
-            frames.push(Frame {
-                function: format!("{:#x}", a.lookup()),
-                location: None,
-            });
+/// Symbolizes code addresses, remembering each one: a dump's goroutines
+/// mostly park at the same few places.
+#[derive(Default)]
+pub(crate) struct Symbolizer {
+    known: HashMap<u64, Vec<Frame>>,
+}
+
+impl Symbolizer {
+    /// The source-level frames at `addrs`, innermost first.
+    pub(crate) fn frames(&mut self, addrs: &[CodeAddress]) -> Vec<Frame> {
+        let mut frames = Vec::with_capacity(addrs.len());
+        for a in addrs {
+            let at = a.lookup();
+            frames.extend_from_slice(self.known.entry(at).or_insert_with(|| resolve(at)));
         }
+        frames
+    }
+}
+
+/// The frames of the instruction at `addr` (more than one where calls
+/// were inlined there, innermost first).
+fn resolve(addr: u64) -> Vec<Frame> {
+    let mut frames = Vec::new();
+    backtrace::resolve(addr as usize as *mut c_void, |s| {
+        frames.push(Frame {
+            function: s
+                .name()
+                .map_or_else(|| "?".to_string(), |n| format!("{n:#}")),
+            location: s
+                .filename()
+                .zip(s.lineno())
+                .map(|(file, line)| format!("{}:{line}", file.display())),
+        });
+    });
+    if frames.is_empty() {
+        frames.push(Frame {
+            function: format!("{addr:#x}"),
+            location: None,
+        });
     }
     frames
 }
@@ -239,18 +259,27 @@ mod tests {
     }
 
     #[test]
-    fn symbolizes_this_thread() {
-        let frames = symbolize(&current_thread());
+    fn symbolizes_this_thread_and_remembers() {
+        let mut symbols = Symbolizer::default();
+        let frames = symbols.frames(&current_thread());
         assert!(
-            frames
-                .iter()
-                .any(|f| f.function.ends_with("symbolizes_this_thread")
+            frames.iter().any(
+                |f| f.function.ends_with("symbolizes_this_thread_and_remembers")
                     && f.location
                         .as_deref()
-                        .is_some_and(|l| l.contains("frames.rs:"))),
+                        .is_some_and(|l| l.contains("frames.rs:"))
+            ),
             "{frames:#?}"
         );
         // An address in no function still gets a frame.
-        assert_eq!(symbolize(&[CodeAddress::Exact(16)])[0].function, "0x10");
+        assert_eq!(
+            symbols.frames(&[CodeAddress::Exact(16)])[0].function,
+            "0x10"
+        );
+        // Remembered: the same frames again.
+        assert_eq!(
+            symbols.frames(&current_thread()[..1]),
+            symbols.frames(&current_thread()[..1])
+        );
     }
 }

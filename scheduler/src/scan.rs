@@ -87,3 +87,94 @@ impl Drop for ScanHold<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::park::{current_waiter, park, WaitReason, Waiter};
+    use crate::snapshot::{goroutines, GInfo, GStatus};
+
+    /// The goroutine `id` once it is parked (yielding to let it get there).
+    fn parked(shared: &Shared, id: u64) -> GInfo {
+        for _ in 0..10_000 {
+            let g = goroutines(shared).into_iter().find(|g| g.id == id);
+            if let Some(g) = g.filter(|g| matches!(g.status, GStatus::Waiting(_))) {
+                return g;
+            }
+            crate::gosched();
+        }
+        panic!("goroutine {id} did not park");
+    }
+
+    #[test]
+    fn a_wake_during_a_hold_is_delivered_when_it_lets_go() {
+        let rt = crate::Runtime::builder().procs(1).build().unwrap();
+        rt.run(|| {
+            let shared = crate::context::local().unwrap().shared.clone();
+            let slot: Arc<Mutex<Option<Waiter>>> = Arc::default();
+            let registered = slot.clone();
+            let h = crate::go(move || {
+                *registered.lock().unwrap() = Some(current_waiter());
+                park(WaitReason::ChanReceive);
+                7
+            });
+            let info = parked(&shared, h.id());
+            let me = crate::goroutine_id().unwrap();
+            let running = goroutines(&shared).into_iter().find(|g| g.id == me);
+            let running = running.unwrap().g;
+            shared.with_all_gs(|all| {
+                // SAFETY (all four): `info.g` and `running` were read from
+                // this registry.
+                assert!(unsafe { ScanHold::try_new(&shared, all, running, me) }.is_none());
+                assert!(unsafe { ScanHold::try_new(&shared, all, info.g, info.id + 1) }.is_none());
+                let hold = unsafe { ScanHold::try_new(&shared, all, info.g, info.id) }.unwrap();
+                let state = || hold.g().state.load(Ordering::Relaxed);
+                assert_eq!(state(), SCANNING);
+                assert!(unsafe { ScanHold::try_new(&shared, all, info.g, info.id) }.is_none());
+                let waiter = slot.lock().unwrap().take().unwrap();
+                // SAFETY: the goroutine registered this waiter and parked;
+                // it is woken once.
+                let wakeup = unsafe { waiter.wake_later() };
+                assert!(!wakeup.is_pending());
+                // Readied, but not queued while held.
+                assert_eq!(state(), SCAN_READIED);
+                assert_eq!(crate::context::local().unwrap().runnext.get(), None);
+                drop(hold);
+                // Letting go queued it (next on this M, as `ready` would).
+                // SAFETY: as above.
+                let gr = unsafe { info.g.get() };
+                assert_eq!(gr.state.load(Ordering::Relaxed), RUNNABLE);
+                assert_eq!(crate::context::local().unwrap().runnext.get(), Some(info.g));
+            });
+            assert_eq!(h.join().unwrap(), 7);
+        });
+    }
+
+    #[test]
+    fn a_hold_without_a_wake_leaves_it_parked() {
+        let rt = crate::Runtime::builder().procs(1).build().unwrap();
+        rt.run(|| {
+            let shared = crate::context::local().unwrap().shared.clone();
+            let (tx, rx) = std::sync::mpsc::channel::<Waiter>();
+            let h = crate::go(move || {
+                tx.send(current_waiter()).unwrap();
+                park(WaitReason::Sleep);
+            });
+            let info = parked(&shared, h.id());
+            shared.with_all_gs(|all| {
+                // SAFETY: `info.g` was read from this registry.
+                let hold = unsafe { ScanHold::try_new(&shared, all, info.g, info.id) };
+                drop(hold.unwrap());
+            });
+            assert!(matches!(
+                parked(&shared, h.id()).status,
+                GStatus::Waiting(WaitReason::Sleep)
+            ));
+            // SAFETY: registered by the goroutine, woken once.
+            unsafe { rx.recv().unwrap().wake() };
+            h.join().unwrap();
+        });
+    }
+}

@@ -77,7 +77,7 @@ impl Walker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frames::symbolize;
+    use crate::frames::Symbolizer;
     use crate::park_frame::ParkFrame;
 
     /// Records its frame, then walks its own stack from there (the walk
@@ -114,7 +114,7 @@ mod tests {
 
     #[test]
     fn unwinds_release_frames_with_cfi() {
-        let frames = symbolize(&walk_from_here(3));
+        let frames = Symbolizer::default().frames(&walk_from_here(3));
         let names: Vec<&str> = frames.iter().map(|f| f.function.as_str()).collect();
         let recursions = names
             .iter()
