@@ -227,7 +227,7 @@ mod tests {
     fn the_table_covers_this_code_and_is_built_once() {
         let u = unwinder();
         assert!(Arc::ptr_eq(&u, &unwinder()));
-        let here = the_table_covers_this_code_and_is_built_once as fn() as u64;
+        let here = the_table_covers_this_code_and_is_built_once as fn() as usize as u64;
         assert!(u.max_known_code_address() > here);
     }
 }

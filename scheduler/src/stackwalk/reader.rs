@@ -26,7 +26,7 @@ impl StackReader {
     /// or not aligned.
     pub(crate) fn read(&self, addr: u64) -> Result<u64, ()> {
         let end = addr.checked_add(8).ok_or(())?;
-        if addr % 8 != 0 || addr < self.low || end > self.high {
+        if !addr.is_multiple_of(8) || addr < self.low || end > self.high {
             return Err(());
         }
         // SAFETY: the word lies inside the range `new` vouches for, and is
