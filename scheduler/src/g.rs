@@ -8,16 +8,16 @@
 //! # States
 //!
 //! ```text
-//!            resume                 park (yield)            ready
-//! RUNNABLE ---------> RUNNING ------------------> PARKED ----------> RUNNABLE
-//!                       |  ready before the switch  ^  ^ |
-//!                       +--> NOTIFIED --(M sees it)-+  | | observer holds it
-//!                                  |                   | v    (scan.rs)
-//!                                  v        scan done SCANNING
-//!                          RUNNABLE (runnext)            | ready
-//!                                                        v
-//!                     RUNNABLE <--(scan done: the observer enqueues it)--
-//!                                                   SCAN_READIED
+//!            resume              park (yield)             ready
+//! RUNNABLE ---------> RUNNING ---------------> PARKED -----------> RUNNABLE
+//!                        |                      |   ^
+//!                        | ready before  an     |   | it lets go
+//!                        | the switch  observer |   |
+//!                        v             holds it v   |       ready
+//!                    NOTIFIED                  SCANNING ---------> SCAN_READIED
+//!                        | M sees it after                               | it lets go,
+//!                        v the switch                                    v queues it
+//!               RUNNABLE (runnext)                                    RUNNABLE
 //! ```
 //!
 //! `ready` may race with the goroutine's own way into `park`: the waker can

@@ -28,6 +28,11 @@ pub(crate) struct ParkRegisters {
     pub pc: usize,
     /// The stack pointer in that frame (0: never parked).
     pub sp: usize,
+    /// Read by the x86_64 unwinder only.
+    #[cfg_attr(
+        not(all(target_arch = "x86_64", target_os = "linux")),
+        allow(dead_code)
+    )]
     pub fp: usize,
 }
 

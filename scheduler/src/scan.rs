@@ -125,14 +125,18 @@ mod tests {
             let running = goroutines(&shared).into_iter().find(|g| g.id == me);
             let running = running.unwrap().g;
             shared.with_all_gs(|all| {
-                // SAFETY (all four): `info.g` and `running` were read from
-                // this registry.
-                assert!(unsafe { ScanHold::try_new(&shared, all, running, me) }.is_none());
-                assert!(unsafe { ScanHold::try_new(&shared, all, info.g, info.id + 1) }.is_none());
-                let hold = unsafe { ScanHold::try_new(&shared, all, info.g, info.id) }.unwrap();
+                let try_hold = |g, id| {
+                    // SAFETY: the Gs passed below (`info.g`, `running`) were
+                    // read from this registry.
+                    unsafe { ScanHold::try_new(&shared, all, g, id) }
+                };
+                // Neither a running goroutine nor a wrong id is held.
+                assert!(try_hold(running, me).is_none());
+                assert!(try_hold(info.g, info.id + 1).is_none());
+                let hold = try_hold(info.g, info.id).unwrap();
                 let state = || hold.g().state.load(Ordering::Relaxed);
                 assert_eq!(state(), SCANNING);
-                assert!(unsafe { ScanHold::try_new(&shared, all, info.g, info.id) }.is_none());
+                assert!(try_hold(info.g, info.id).is_none(), "held once");
                 let waiter = slot.lock().unwrap().take().unwrap();
                 // SAFETY: the goroutine registered this waiter and parked;
                 // it is woken once.
@@ -143,7 +147,7 @@ mod tests {
                 assert_eq!(crate::context::local().unwrap().runnext.get(), None);
                 drop(hold);
                 // Letting go queued it (next on this M, as `ready` would).
-                // SAFETY: as above.
+                // SAFETY: `info.g` is registered, and the registry locked.
                 let gr = unsafe { info.g.get() };
                 assert_eq!(gr.state.load(Ordering::Relaxed), RUNNABLE);
                 assert_eq!(crate::context::local().unwrap().runnext.get(), Some(info.g));

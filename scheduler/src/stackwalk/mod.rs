@@ -12,7 +12,7 @@
 //!    or runnable one keeps its one-line state.
 //! 2. **Unwind** from the recorded registers with the DWARF CFI of the
 //!    loaded modules (`.eh_frame`, as release builds have no frame
-//!    pointers), using `framehop` (`walker.rs`, `modules.rs`). Every
+//!    pointers), using `framehop` (`cfi_unwinder.rs`, `modules.rs`). Every
 //!    memory read goes through `StackReader` (`reader.rs`): only aligned
 //!    words between the park frame's stack pointer and the top of the G's
 //!    stack, so a bogus frame can only end the walk, never fault, and pages
@@ -33,19 +33,21 @@
 //! volatile and aligned, so a word read while a (buggy) writer changes it
 //! would give a wrong frame, not a torn one.
 //!
-//! Supported on x86_64 Linux. Elsewhere `Walker::walk` returns `None` and
-//! the dump says `goroutine parked; stack unavailable`.
+//! `walker.rs` does steps 1 and 2 for one goroutine on every target; the
+//! unwinder is x86_64 Linux only. Elsewhere (`no_unwinder.rs`) the walk
+//! returns `None` and the dump says `goroutine parked; stack unavailable`.
 
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+mod cfi_unwinder;
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 mod modules;
-#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-mod reader;
 #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
-mod unsupported;
-#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+mod no_unwinder;
+mod reader;
 mod walker;
 
-#[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
-pub(crate) use unsupported::Walker;
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+use cfi_unwinder::Unwinder;
+#[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+use no_unwinder::Unwinder;
 pub(crate) use walker::Walker;

@@ -1,37 +1,29 @@
-//! The x86_64 walker: `framehop` over the loaded modules' `.eh_frame`,
-//! starting from the registers `park` recorded, reading the stack through
-//! `StackReader` (see the module doc of `stackwalk`).
+//! Walking one parked goroutine: hold it still (`scan.rs`), bound the
+//! reads to its stack above the park frame (`StackReader`), unwind (the
+//! target's `Unwinder`), let go. See the `stackwalk` module doc.
 
-use std::sync::Arc;
-
-use framehop::x86_64::{CacheX86_64, UnwindRegsX86_64};
-use framehop::{FrameAddress, Unwinder};
-
-use super::modules::{self, ProcessUnwinder};
 use super::reader::StackReader;
-use crate::frames::{CodeAddress, WALK_LIMIT};
-use crate::park_frame::ParkRegisters;
+use super::Unwinder;
+use crate::frames::CodeAddress;
 use crate::runtime::Shared;
 use crate::scan::ScanHold;
 use crate::snapshot::GInfo;
 
-/// Walks parked goroutines' stacks; one per dump (it keeps the module
-/// table and a cache of unwind rules between goroutines).
+/// Walks parked goroutines' stacks; one per dump.
 pub(crate) struct Walker {
-    unwinder: Arc<ProcessUnwinder>,
-    cache: CacheX86_64,
+    unwinder: Unwinder,
 }
 
 impl Walker {
     pub(crate) fn new() -> Walker {
         Walker {
-            unwinder: modules::unwinder(),
-            cache: CacheX86_64::new(),
+            unwinder: Unwinder::new(),
         }
     }
 
     /// The code addresses on the stack of goroutine `g`, innermost first,
-    /// from its park frame up; `None` if it is not parked now.
+    /// from its park frame up; `None` if it is not parked now or this
+    /// target has no unwinder.
     pub(crate) fn walk(&mut self, shared: &Shared, g: &GInfo) -> Option<Vec<CodeAddress>> {
         shared.with_all_gs(|all| {
             // SAFETY: `g.g` was read from this registry (`goroutines`).
@@ -47,97 +39,7 @@ impl Walker {
             // keeps it parked and allocated), and no thread writes the
             // words an unwinder reads there (module doc).
             let reader = unsafe { StackReader::new(regs.sp, stack.base()) };
-            Some(self.unwind(regs, &reader))
+            self.unwinder.unwind(regs, &reader)
         })
-    }
-
-    fn unwind(&mut self, regs: ParkRegisters, stack: &StackReader) -> Vec<CodeAddress> {
-        let (pc, sp, fp) = (regs.pc as u64, regs.sp as u64, regs.fp as u64);
-        let mut read = |addr| stack.read(addr);
-        let mut frames = self.unwinder.iter_frames(
-            pc,
-            UnwindRegsX86_64::new(pc, sp, fp),
-            &mut self.cache,
-            &mut read,
-        );
-        let mut addrs = Vec::new();
-        while addrs.len() < WALK_LIMIT {
-            match frames.next() {
-                Ok(Some(FrameAddress::InstructionPointer(a))) => addrs.push(CodeAddress::Exact(a)),
-                Ok(Some(FrameAddress::ReturnAddress(a))) => {
-                    addrs.push(CodeAddress::Return(a.get()))
-                }
-                Ok(None) | Err(_) => break,
-            }
-        }
-        addrs
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::frames::Symbolizer;
-    use crate::park_frame::ParkFrame;
-
-    /// Records its frame, then walks its own stack from there (the walk
-    /// reads only what lies above the recorded frame, which this thread
-    /// does not change while it walks).
-    #[inline(never)]
-    fn walk_from_here(depth: u32) -> Vec<CodeAddress> {
-        if depth > 0 {
-            return std::hint::black_box(walk_from_here(depth - 1));
-        }
-        let frame = ParkFrame::new();
-        frame.record();
-        let regs = frame.registers();
-        // SAFETY: this thread's stack is mapped from its stack pointer up
-        // to its top, and the walked frames are not written meanwhile.
-        let stack = unsafe { StackReader::new(regs.sp, thread_stack_top()) };
-        let mut walker = Walker::new();
-        walker.unwind(regs, &stack)
-    }
-
-    /// The top of the calling thread's stack.
-    fn thread_stack_top() -> usize {
-        // SAFETY: `attr` is initialized by `pthread_getattr_np` before it
-        // is read, and destroyed once.
-        unsafe {
-            let mut attr: libc::pthread_attr_t = std::mem::zeroed();
-            assert_eq!(libc::pthread_getattr_np(libc::pthread_self(), &mut attr), 0);
-            let (mut low, mut size) = (std::ptr::null_mut(), 0);
-            assert_eq!(libc::pthread_attr_getstack(&attr, &mut low, &mut size), 0);
-            libc::pthread_attr_destroy(&mut attr);
-            low as usize + size
-        }
-    }
-
-    #[test]
-    fn unwinds_release_frames_with_cfi() {
-        let frames = Symbolizer::default().frames(&walk_from_here(3));
-        let names: Vec<&str> = frames.iter().map(|f| f.function.as_str()).collect();
-        let recursions = names
-            .iter()
-            .filter(|n| n.ends_with("walk_from_here"))
-            .count();
-        assert!(recursions >= 4, "{names:#?}");
-        assert!(
-            names
-                .iter()
-                .any(|n| n.ends_with("unwinds_release_frames_with_cfi")),
-            "{names:#?}"
-        );
-    }
-
-    #[test]
-    fn a_stack_outside_the_range_ends_the_walk() {
-        let frame = ParkFrame::new();
-        frame.record();
-        // SAFETY: the empty range reads nothing.
-        let nothing = unsafe { StackReader::new(0, 0) };
-        let addrs = Walker::new().unwind(frame.registers(), &nothing);
-        // The first frame needs no read; the second would.
-        assert_eq!(addrs.len(), 1, "{addrs:?}");
-        assert!(matches!(addrs[0], CodeAddress::Exact(_)));
     }
 }
