@@ -4,6 +4,12 @@
 //! the M's stack through corosensei's trampoline) is refused, which ends
 //! the walk; nothing the unwinder computes can make it fault.
 
+// Targets without an unwinder build readers that nothing reads through.
+#![cfg_attr(
+    not(all(target_arch = "x86_64", target_os = "linux")),
+    allow(dead_code)
+)]
+
 /// Reads 8-byte words in `[low, high)`.
 pub(crate) struct StackReader {
     low: u64,
