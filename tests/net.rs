@@ -339,6 +339,39 @@ fn unix_streams_echo_and_pair() {
     });
 }
 
+/// A short read drains the receive queue, so the next read waits for an
+/// event first (runtime/src/net/fd.rs); end of stream that arrived with the
+/// data was reported by the one edge-triggered event already, and must
+/// still be seen rather than waited for (a timeout turns a hang into a
+/// failure here).
+#[test]
+fn end_of_stream_right_after_a_short_read_is_not_missed() {
+    runtime(2).run(|| {
+        let listener = goro::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        for _ in 0..20 {
+            let mut client = goro::net::TcpStream::connect(addr).unwrap();
+            let (mut server, _) = listener.accept().unwrap();
+            server
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            // The reader parks first, so the wake-up consumes the ready bit
+            // and the data and the end of stream come in one event.
+            let reader = goro::go!(move || {
+                let mut buf = [0u8; 64];
+                let n = server.read(&mut buf).unwrap();
+                assert!(n > 0 && n < buf.len());
+                server.read(&mut buf)
+            });
+            goro::time::sleep(Duration::from_millis(2));
+            client.write_all(b"last").unwrap();
+            client.shutdown(Shutdown::Write).unwrap();
+            let end = reader.join().unwrap();
+            assert_eq!(end.expect("end of stream, not a timeout"), 0);
+        }
+    });
+}
+
 #[test]
 fn accept_loop_ends_when_its_context_is_cancelled() {
     runtime(2).run(|| {

@@ -73,6 +73,40 @@ fn goroutines_spawned_from_one_goroutine_run_on_both_ms() {
     assert_eq!(threads, 2);
 }
 
+/// An accept loop: one goroutine starts long-lived goroutines one at a
+/// time and waits for each to report in before starting the next, so each
+/// would start on the spawner's M (nothing is queued for a thief to take).
+/// Load-aware placement (scheduler/src/balance.rs) must still spread them.
+#[test]
+fn long_lived_goroutines_started_one_at_a_time_spread_over_the_ms() {
+    const N: usize = 400;
+    let per_thread = rt(2).run(|| {
+        let (quit_tx, quit_rx) = goro::chan::<()>(0);
+        let acceptor = goro::go!(move || {
+            let (ready_tx, ready_rx) = goro::chan::<i32>(0);
+            let mut per_thread = std::collections::HashMap::<i32, usize>::new();
+            for _ in 0..N {
+                let (ready_tx, quit_rx) = (ready_tx.clone(), quit_rx.clone());
+                drop(goro::go!(move || {
+                    ready_tx.send(tid()).unwrap();
+                    let _ = quit_rx.recv();
+                }));
+                // The "handler" reports before the next "accept".
+                *per_thread.entry(ready_rx.recv().unwrap()).or_default() += 1;
+            }
+            per_thread
+        });
+        let per_thread = acceptor.join().unwrap();
+        quit_tx.close();
+        per_thread
+    });
+    let most = per_thread.values().copied().max().unwrap_or(0);
+    assert!(
+        per_thread.len() == 2 && most <= N * 3 / 4,
+        "goroutines per OS thread: {per_thread:?}"
+    );
+}
+
 #[test]
 fn migratory_goroutines_do_move() {
     let moves = rt(2).run(|| {

@@ -121,6 +121,7 @@ fn runtime_generation(shared: &Shared) -> Option<u64> {
                 && w.running.load(Ordering::SeqCst) == 0
                 && w.home.is_empty()
                 && w.stealer.is_empty()
+                && w.inbox.is_empty()
                 && !w.timers.is_pending());
         if !quiet {
             return None;

@@ -235,7 +235,9 @@ impl Local {
         }
         !self.fresh.is_empty()
             || !s.injector.is_empty()
-            || s.active_workers().iter().any(|w| !w.stealer.is_empty())
+            || s.active_workers()
+                .iter()
+                .any(|w| !w.stealer.is_empty() || !w.inbox.is_empty())
     }
 
     /// Watches the home queue for a short while before sleeping, if

@@ -40,6 +40,7 @@
 //! - `config`, `godebug`, `context`, `futex`, `panic`: environment,
 //!   `GODEBUG` settings, TLS access rules, the futex, panic reports.
 
+mod balance;
 mod blocking;
 mod config;
 mod context;

@@ -58,6 +58,7 @@ const EVENTS_PER_POLL: usize = 128;
 
 const READ_EVENTS: u32 =
     (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
+const READ_CLOSED_EVENTS: u32 = (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
 const WRITE_EVENTS: u32 = (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) as u32;
 
 struct Poller {
@@ -79,11 +80,17 @@ struct Poller {
 
 struct Desc {
     state: Lock<DescState>,
+    /// Read-side events so far (bumped under `state`'s lock; see
+    /// [`PollDesc::wait_read_after`]).
+    read_events: AtomicU64,
 }
 
 #[derive(Default)]
 struct DescState {
     sides: [Side; 2],
+    /// The peer closed its write half, or the socket failed: reading will
+    /// not block again, and no further event will say so (edge-triggered).
+    read_closed: bool,
 }
 
 #[derive(Default)]
@@ -199,6 +206,10 @@ impl Desc {
             let mut st = self.state.lock();
             for (i, mask) in [READ_EVENTS, WRITE_EVENTS].into_iter().enumerate() {
                 if flags & mask != 0 {
+                    if i == Interest::Read as usize {
+                        self.read_events.fetch_add(1, Ordering::Release);
+                        st.read_closed |= flags & READ_CLOSED_EVENTS != 0;
+                    }
                     st.sides[i].ready = true;
                     woken[i] = st.sides[i].waiter.take();
                 }
@@ -241,8 +252,12 @@ impl PollDesc {
             .unwrap_or_else(|| {
                 Box::leak(Box::new(Desc {
                     state: Lock::new(DescState::default()),
+                    read_events: AtomicU64::new(0),
                 }))
             });
+        // A reused desc forgets its last fd's end of stream (a stale event
+        // harvested later may set it again: that only costs a system call).
+        desc.state.lock().read_closed = false;
         let mut ev = libc::epoll_event {
             events: (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32,
             u64: desc as *const Desc as u64,
@@ -260,6 +275,32 @@ impl PollDesc {
     /// (`EAGAIN`, as std's timeouts on Unix). Parks a goroutine; blocks a
     /// plain thread in poll(2).
     pub fn wait(&self, interest: Interest, deadline: Option<Instant>) -> io::Result<()> {
+        self.wait_since(interest, deadline, None)
+    }
+
+    /// How many read-side events the fd has had; a snapshot for
+    /// [`wait_read_after`](Self::wait_read_after).
+    pub fn read_events(&self) -> u64 {
+        self.desc.read_events.load(Ordering::Acquire)
+    }
+
+    /// Like `wait(Interest::Read, ..)` for a caller that knows the receive
+    /// queue was empty when [`read_events`](Self::read_events) returned
+    /// `seen`: it returns at once if a read event came since (data may be
+    /// there, even if another reader took the ready bit) or the read side
+    /// was ever closed (end of stream stays readable, and edge-triggered
+    /// epoll reports it once), and otherwise parks until an event comes. This spares the `EAGAIN` a read would get
+    /// after a short read drained the queue.
+    pub fn wait_read_after(&self, seen: u64, deadline: Option<Instant>) -> io::Result<()> {
+        self.wait_since(Interest::Read, deadline, Some(seen))
+    }
+
+    fn wait_since(
+        &self,
+        interest: Interest,
+        deadline: Option<Instant>,
+        seen: Option<u64>,
+    ) -> io::Result<()> {
         if !crate::in_goroutine() {
             return poll_fd(self.fd, interest, deadline);
         }
@@ -268,8 +309,11 @@ impl PollDesc {
         loop {
             let seq = {
                 let mut st = self.desc.state.lock();
+                let came = seen.is_some_and(|n| {
+                    st.read_closed || n != self.desc.read_events.load(Ordering::Relaxed)
+                });
                 let side = &mut st.sides[interest as usize];
-                if side.ready {
+                if side.ready || came {
                     side.ready = false;
                     return Ok(());
                 }
@@ -501,6 +545,10 @@ mod tests {
     use std::os::fd::AsRawFd;
     use std::os::unix::net::UnixStream;
 
+    /// Serializes the tests that park on the process-wide poller (one
+    /// checks its waiter count).
+    static POLLER_TESTS: Mutex<()> = Mutex::new(());
+
     fn pair() -> (UnixStream, UnixStream, PollDesc) {
         let (a, b) = UnixStream::pair().unwrap();
         a.set_nonblocking(true).unwrap();
@@ -527,6 +575,7 @@ mod tests {
 
     #[test]
     fn readiness_before_the_park_is_remembered_and_deadlines_wake() {
+        let _serial = POLLER_TESTS.lock().unwrap_or_else(|e| e.into_inner());
         let rt = crate::Runtime::builder().procs(1).build().unwrap();
         rt.run(|| {
             let (a, mut b, desc) = pair();
@@ -544,6 +593,35 @@ mod tests {
             assert_eq!(err.raw_os_error(), Some(libc::EAGAIN));
             assert!(Instant::now() >= deadline);
             assert_eq!(poller().waiters.load(Ordering::SeqCst), 0);
+        });
+    }
+
+    #[test]
+    fn waiting_after_a_drained_read_needs_a_later_event_not_the_ready_bit() {
+        let _serial = POLLER_TESTS.lock().unwrap_or_else(|e| e.into_inner());
+        let rt = crate::Runtime::builder().procs(1).build().unwrap();
+        rt.run(|| {
+            let (a, mut b, desc) = pair();
+            let mut buf = [0u8; 8];
+            // A read event arrives and sets the ready bit...
+            std::io::Write::write_all(&mut b, b"ab").unwrap();
+            while poller().poll(Some(Duration::ZERO), false) == 0 && !ready(&desc) {}
+            // ...another reader takes the bit, and more data comes after
+            // our snapshot: the wait must return so we try the read.
+            let seen = desc.read_events();
+            desc.desc.state.lock().sides[Interest::Read as usize].ready = false;
+            std::io::Write::write_all(&mut b, b"cd").unwrap();
+            while desc.read_events() == seen {
+                poller().poll(Some(Duration::ZERO), false);
+            }
+            desc.wait_read_after(seen, None).unwrap();
+            assert_eq!(std::io::Read::read(&mut &a, &mut buf).unwrap(), 4);
+            // Drained, no event since: the wait parks until its deadline.
+            let seen = desc.read_events();
+            let deadline = Instant::now() + Duration::from_millis(20);
+            let err = desc.wait_read_after(seen, Some(deadline)).unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::EAGAIN));
+            assert!(Instant::now() >= deadline);
         });
     }
 

@@ -54,6 +54,10 @@ pub(crate) fn schedule_loop(l: &Local) {
         match work {
             Work::G(g, inherit) => run(l, g, inherit),
             Work::Item(Item::Fresh(task)) => {
+                if let Some(target) = l.lighter_p() {
+                    crate::balance::hand_to(&l.shared, &target, Item::Fresh(task));
+                    continue;
+                }
                 let g = start(l, task);
                 run(l, g, false);
             }
@@ -164,7 +168,7 @@ fn local_work(l: &Local) -> Option<Work> {
         } else {
             l.fresh.pop()
         };
-        own.or_else(|| l.take_global())
+        own.or_else(|| l.take_inbox()).or_else(|| l.take_global())
     };
     if tick.is_multiple_of(2) && !l.prefer_fresh.replace(false) {
         l.take_home()

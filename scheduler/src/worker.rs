@@ -68,6 +68,9 @@ pub(crate) struct Worker {
     pub id: usize,
     pub home: Injector<GRef>,
     pub stealer: Stealer<Item>,
+    /// Fresh tasks handed here by a busier P (`balance.rs`); stealable
+    /// like the fresh queue.
+    pub inbox: Injector<Item>,
     /// Sleep state for the futex (see `idle.rs`).
     pub sleep: AtomicU32,
     /// False once this worker lost its P (retiring).
@@ -123,6 +126,7 @@ impl Worker {
             shared,
             home: Injector::new(),
             stealer,
+            inbox: Injector::new(),
             sleep: AtomicU32::new(crate::idle::AWAKE),
             has_p: AtomicBool::new(true),
             preempt: AtomicBool::new(false),
@@ -178,6 +182,10 @@ pub(crate) struct Local {
     pub goid_end: Cell<u64>,
     /// Free task-cell memory (`task_blocks.rs`).
     pub blocks: BlockCache,
+    /// The lighter P that fresh tasks go to until the next sample, and
+    /// the starts left until then (`balance.rs`).
+    pub balance_target: RefCell<Option<Arc<Worker>>>,
+    pub balance_countdown: Cell<u32>,
     /// This M's `GORO_TRACE` buffer, when the runtime writes a trace.
     pub trace: Option<MTrace>,
 }
@@ -212,6 +220,8 @@ impl Local {
             goid_next: Cell::new(0),
             goid_end: Cell::new(0),
             blocks: BlockCache::default(),
+            balance_target: RefCell::new(None),
+            balance_countdown: Cell::new(0),
         }
     }
 
@@ -219,15 +229,10 @@ impl Local {
     /// queue, where the Ps take them, and its timers to the active Ps.
     pub(crate) fn give_up_fresh_work(&self) {
         crate::timer::rehome(&self.worker, &self.shared);
-        let mut moved = false;
         while let Some(item) = self.fresh.pop() {
-            self.shared.injector.push(item);
-            moved = true;
+            self.worker.inbox.push(item);
         }
-        if moved {
-            std::sync::atomic::fence(Ordering::SeqCst);
-            self.shared.wakep();
-        }
+        crate::balance::drain_inbox(&self.shared, &self.worker);
     }
 
     pub(crate) fn worker_ptr(&self) -> *const Worker {
@@ -320,10 +325,17 @@ impl Local {
         let start = (self.random() % n as u64) as usize;
         for i in 0..n {
             let w = &workers[(start + i) % n];
-            if Arc::ptr_eq(w, &self.worker) || (!patient && w.stealer.len() < GROUP_SIZE) {
+            if Arc::ptr_eq(w, &self.worker) {
                 continue;
             }
-            if let Some(item) = retry_steal(|| w.stealer.steal_batch_and_pop(&self.fresh)) {
+            let fresh = || retry_steal(|| w.stealer.steal_batch_and_pop(&self.fresh));
+            let handed = || retry_steal(|| w.inbox.steal_batch_and_pop(&self.fresh));
+            let item = if patient || w.stealer.len() >= GROUP_SIZE {
+                fresh().or_else(handed)
+            } else {
+                handed()
+            };
+            if let Some(item) = item {
                 crate::trace::steal(self, w.id, item.goid());
                 return Some(item);
             }
@@ -349,6 +361,9 @@ impl Local {
 
     /// Takes from the global queue (a batch into the local deque).
     pub(crate) fn take_global(&self) -> Option<Item> {
+        if self.shared.injector.is_empty() {
+            return None;
+        }
         retry_steal(|| self.shared.injector.steal_batch_and_pop(&self.fresh))
     }
 
@@ -358,6 +373,16 @@ impl Local {
         retry_steal(|| self.worker.stealer.steal())
     }
 
+    /// Moves tasks handed to this P (`balance.rs`) into its fresh queue and
+    /// returns the first.
+    pub(crate) fn take_inbox(&self) -> Option<Item> {
+        // `is_empty` first: a steal from an empty injector costs a fence.
+        if self.worker.inbox.is_empty() {
+            return None;
+        }
+        retry_steal(|| self.worker.inbox.steal_batch_and_pop(&self.fresh))
+    }
+
     /// Takes one readied goroutine from the home queue.
     pub(crate) fn take_home(&self) -> Option<GRef> {
         retry_steal(|| self.worker.home.steal())
@@ -365,7 +390,7 @@ impl Local {
 }
 
 /// Runs a crossbeam steal operation until it is not asked to retry.
-fn retry_steal<T>(mut steal: impl FnMut() -> Steal<T>) -> Option<T> {
+pub(crate) fn retry_steal<T>(mut steal: impl FnMut() -> Steal<T>) -> Option<T> {
     loop {
         match steal() {
             Steal::Success(t) => return Some(t),

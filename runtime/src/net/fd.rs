@@ -8,6 +8,12 @@
 //! become the wait's deadline; a call that times out fails with `EAGAIN`
 //! (`ErrorKind::WouldBlock`), as std's do on Unix.
 //!
+//! A stream read that comes back short (fewer bytes than asked, but some)
+//! emptied the receive queue, so the next read does not try the call only
+//! to get `EAGAIN`: it waits for a read event that came after the short
+//! read's call (Tokio clears its readiness on a short read the same way).
+//! That spares a request/response server one system call per request.
+//!
 //! Field order matters: the desc is dropped (the fd leaves the epoll set)
 //! before the socket closes the fd.
 
@@ -24,6 +30,9 @@ pub(crate) struct Pollable<S: AsRawFd> {
     io: S,
     read_timeout: Timeout,
     write_timeout: Timeout,
+    /// 0, or 1 + the desc's read-event count seen just before a stream read
+    /// that came back short (see the module comment).
+    drained_at: AtomicU64,
 }
 
 impl<S: AsRawFd> Pollable<S> {
@@ -34,6 +43,7 @@ impl<S: AsRawFd> Pollable<S> {
             io,
             read_timeout: Timeout::default(),
             write_timeout: Timeout::default(),
+            drained_at: AtomicU64::new(0),
         })
     }
 
@@ -44,12 +54,37 @@ impl<S: AsRawFd> Pollable<S> {
 
     /// Runs a read-side call until it does not block, within the read timeout.
     pub(crate) fn read<T>(&self, f: impl FnMut(&S) -> io::Result<T>) -> io::Result<T> {
-        self.retry(Interest::Read, self.read_timeout.get(), f)
+        self.retry(Interest::Read, deadline(self.read_timeout.get()), f)
+    }
+
+    /// Reads a stream into `buf` with `read` (the std socket's `read`),
+    /// within the read timeout; after a short read, the next one first
+    /// waits for data (see the module comment).
+    pub(crate) fn read_stream(
+        &self,
+        buf: &mut [u8],
+        mut read: impl FnMut(&S, &mut [u8]) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        let deadline = deadline(self.read_timeout.get());
+        let mark = self.drained_at.swap(0, Ordering::Relaxed);
+        if mark != 0 {
+            goro_scheduler::preempt_point();
+            self.desc.wait_read_after(mark - 1, deadline)?;
+        }
+        let mut seen = 0;
+        let n = self.retry(Interest::Read, deadline, |s| {
+            seen = self.desc.read_events();
+            read(s, buf)
+        })?;
+        if n > 0 && n < buf.len() {
+            self.drained_at.store(seen + 1, Ordering::Relaxed);
+        }
+        Ok(n)
     }
 
     /// Runs a write-side call until it does not block, within the write timeout.
     pub(crate) fn write<T>(&self, f: impl FnMut(&S) -> io::Result<T>) -> io::Result<T> {
-        self.retry(Interest::Write, self.write_timeout.get(), f)
+        self.retry(Interest::Write, deadline(self.write_timeout.get()), f)
     }
 
     /// Runs a read-side call with no timeout (accept).
@@ -73,13 +108,12 @@ impl<S: AsRawFd> Pollable<S> {
     fn retry<T>(
         &self,
         interest: Interest,
-        timeout: Option<Duration>,
+        deadline: Option<Instant>,
         mut f: impl FnMut(&S) -> io::Result<T>,
     ) -> io::Result<T> {
         // Every socket call counts as a runtime call for preemption, even
         // one that never blocks (a goroutine reading a fast peer).
         goro_scheduler::preempt_point();
-        let deadline = timeout.map(|t| Instant::now() + t);
         loop {
             match f(&self.io) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -106,6 +140,11 @@ impl<S: AsRawFd> Pollable<S> {
     pub(crate) fn write_timeout(&self) -> Option<Duration> {
         self.write_timeout.get()
     }
+}
+
+/// When a call with `timeout` that starts now must give up.
+fn deadline(timeout: Option<Duration>) -> Option<Instant> {
+    timeout.map(|t| Instant::now() + t)
 }
 
 /// A per-call timeout in nanoseconds (0: none).

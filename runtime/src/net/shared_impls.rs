@@ -91,7 +91,7 @@ macro_rules! stream_io {
 
         impl std::io::Read for &$ty {
             fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                self.inner.read(|mut s| s.read(buf))
+                self.inner.read_stream(buf, |mut s, buf| s.read(buf))
             }
         }
 
