@@ -200,3 +200,27 @@ fn runtime_builder_validates_and_runs_repeatedly() {
     }
     assert_eq!(rt.run(goro::gomaxprocs), 2);
 }
+
+/// Spawn back-pressure (scheduler/src/spawn.rs, `SPAWN_BACKLOG`): a loop
+/// spawning goroutines on one P yields once it has queued a few hundred, so
+/// queued-but-unstarted goroutines stay bounded instead of all 20,000 being
+/// queued (a task cell each) before the first runs.
+#[test]
+fn a_spawn_loop_does_not_queue_unboundedly() {
+    let max_backlog = goro::Runtime::builder().procs(1).build().unwrap().run(|| {
+        let ran = Arc::new(AtomicUsize::new(0));
+        let mut max_backlog = 0;
+        for spawned in 1..=20_000 {
+            let counter = ran.clone();
+            drop(goro::go!(move || {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }));
+            max_backlog = max_backlog.max(spawned - ran.load(Ordering::Relaxed));
+        }
+        max_backlog
+    });
+    assert!(
+        max_backlog <= 1024,
+        "{max_backlog} goroutines queued at once"
+    );
+}

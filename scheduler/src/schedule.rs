@@ -170,7 +170,7 @@ fn local_work(l: &Local) -> Option<Work> {
         };
         own.or_else(|| l.take_inbox()).or_else(|| l.take_global())
     };
-    if tick.is_multiple_of(2) && !l.prefer_fresh.replace(false) {
+    if tick.is_multiple_of(2) && !l.prefer_fresh.replace(false) && !draining(l) {
         l.take_home()
             .map(|g| Work::G(g, false))
             .or_else(|| fresh().map(Work::Item))
@@ -179,6 +179,17 @@ fn local_work(l: &Local) -> Option<Work> {
             .map(Work::Item)
             .or_else(|| l.take_home().map(|g| Work::G(g, false)))
     }
+}
+
+/// Whether a spawner's back-pressure yield (`spawn::SPAWN_BACKLOG`) still
+/// has fresh work run first: until half the backlog is done.
+fn draining(l: &Local) -> bool {
+    if !l.drain_fresh.get() {
+        return false;
+    }
+    let more = l.fresh.len() > crate::spawn::SPAWN_BACKLOG / 2;
+    l.drain_fresh.set(more);
+    more
 }
 
 /// Creates the G for a fresh task on this M: an idle G and its stack from
@@ -257,6 +268,7 @@ fn run(l: &Local, g: GRef, inherit: bool) {
         bump(&l.worker.schedtick);
     }
     l.worker.preempt.store(false, Ordering::Relaxed);
+    l.spawn_streak.set(0);
     // SAFETY: a runnable G is alive and homed on this M.
     let gr = unsafe { g.get() };
     l.current.set(Some(g));

@@ -174,6 +174,10 @@ pub(crate) struct Local {
     pub trim_cursor: Cell<usize>,
     /// The last goroutine yielded: take fresh work before the home queue.
     pub prefer_fresh: Cell<bool>,
+    /// Spawns by the running goroutine since it was resumed, and whether
+    /// they made it yield to drain the fresh queue (`spawn::SPAWN_BACKLOG`).
+    pub spawn_streak: Cell<u32>,
+    pub drain_fresh: Cell<bool>,
     /// `runnext` hand-offs in a row (see `local_work`).
     pub runnext_streak: Cell<u32>,
     pub rng: Cell<u64>,
@@ -215,6 +219,8 @@ impl Local {
             tick: Cell::new(0),
             trim_cursor: Cell::new(0),
             prefer_fresh: Cell::new(false),
+            spawn_streak: Cell::new(0),
+            drain_fresh: Cell::new(false),
             runnext_streak: Cell::new(0),
             rng: Cell::new(seed),
             goid_next: Cell::new(0),
