@@ -10,7 +10,7 @@ use goro::net::{TcpListener, TcpStream};
 
 /// Echoes everything `conn` sends until it reaches end of stream.
 pub fn handle(mut conn: TcpStream) -> io::Result<()> {
-    let mut buf = [0u8; 16 * 1024];
+    let mut buf = vec![0u8; 16 * 1024];
     loop {
         let n = conn.read(&mut buf)?;
         if n == 0 {
