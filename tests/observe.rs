@@ -638,3 +638,23 @@ fn bad_godebug_values_are_reported_once() {
     assert!(!stderr.contains("http2debug"), "{stderr}");
     assert!(!stderr.contains("SCHED"), "{stderr}");
 }
+
+/// Goroutines spawned but not started have no G yet: the dump counts them
+/// in its last line instead of leaving them out silently.
+#[test]
+fn dump_counts_goroutines_not_started_yet() {
+    let dump = goro::Runtime::builder().procs(1).build().unwrap().run(|| {
+        // One P and no yield between the spawns and the dump: none of the
+        // five has started.
+        let handles: Vec<_> = (0..5).map(|i| goro::go!(move || i)).collect();
+        let dump = goro::dump_goroutines();
+        for h in handles {
+            h.join().unwrap();
+        }
+        dump
+    });
+    assert!(
+        dump.contains("goro: 5 more goroutine(s) spawned and queued, not started yet"),
+        "{dump}"
+    );
+}

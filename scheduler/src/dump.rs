@@ -25,13 +25,17 @@
 //! stack unavailable` (neither holds still: Go would signal the thread).
 //! Both stacks are printed by `frames.rs`. Last, where it was spawned, by
 //! whom.
+//!
+//! Goroutines spawned but not started yet are tasks in run queues, with no
+//! G (Go creates the G at `go`): the dump ends with a line counting them
+//! instead of listing them.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::frames::{self, below_park, callers_of_dump, write_go_frames, Symbolizer};
 use crate::runtime::Shared;
-use crate::snapshot::{goroutines, GInfo, GStatus};
+use crate::snapshot::{goroutines, unstarted, GInfo, GStatus};
 use crate::stackwalk::Walker;
 
 /// The dump of every started goroutine of `shared`; `current` is the
@@ -73,6 +77,14 @@ pub(crate) fn dump(shared: &Shared, current: Option<u64>) -> String {
         }
         write_created_by(&mut out, g, main);
         out.push('\n');
+    }
+    let queued = unstarted(shared);
+    if queued > 0 {
+        let _ = writeln!(
+            out,
+            "goro: {queued} more goroutine(s) spawned and queued, not started yet \
+             (a goroutine is listed once it starts)"
+        );
     }
     out
 }

@@ -211,6 +211,18 @@ pub(crate) fn goroutines(shared: &Shared) -> Vec<GInfo> {
     gs
 }
 
+/// Goroutines spawned but not started: the tasks in the fresh queues, the
+/// inboxes and the global queue (they have no G yet, so no stack or state
+/// to show).
+pub(crate) fn unstarted(shared: &Shared) -> usize {
+    shared.injector.len()
+        + shared
+            .all_workers()
+            .iter()
+            .map(|w| w.stealer.len() + w.inbox.len())
+            .sum::<usize>()
+}
+
 /// Reads one goroutine; `None` if the G holds none now (or was recycled
 /// while being read).
 ///
