@@ -33,6 +33,7 @@
 use std::sync::atomic::{fence, Ordering};
 use std::sync::Arc;
 
+use crate::task::Task;
 use crate::worker::{retry_steal, Item, Local, Worker};
 
 /// Started goroutines a P hosts before it looks for a lighter one.
@@ -42,22 +43,27 @@ const FLOOR: u64 = 32;
 const SAMPLE_EVERY: u32 = 32;
 
 impl Local {
-    /// Where a fresh task this M is about to start should start instead: a
-    /// lighter P, or `None` to start it here.
-    pub(crate) fn lighter_p(&self) -> Option<Arc<Worker>> {
+    /// Hands a fresh task this M is about to start to a lighter P (module
+    /// docs); returns it when it should start here.
+    pub(crate) fn keep_or_hand_off(&self, task: Task) -> Option<Task> {
         let mine = self.worker.live.load(Ordering::Relaxed);
         if mine < FLOOR {
-            return None;
+            return Some(task);
         }
         let countdown = self.balance_countdown.get();
         if countdown > 0 {
             self.balance_countdown.set(countdown - 1);
-            return self.balance_target.borrow().clone();
+        } else {
+            self.balance_countdown.set(SAMPLE_EVERY - 1);
+            self.balance_target.replace(self.sample_lighter(mine));
         }
-        self.balance_countdown.set(SAMPLE_EVERY - 1);
-        let target = self.sample_lighter(mine);
-        self.balance_target.replace(target.clone());
-        target
+        match &*self.balance_target.borrow() {
+            Some(target) => {
+                hand_to(&self.shared, target, Item::Fresh(task));
+                None
+            }
+            None => Some(task),
+        }
     }
 
     /// One random other active P, if it is lighter by the module's margin.
@@ -78,7 +84,7 @@ impl Local {
 /// Hands a fresh task to `target`'s inbox and wakes its M. If `target`
 /// lost its P meanwhile (it would never look at its inbox again), the
 /// inbox is emptied into the global queue, so no task is stranded.
-pub(crate) fn hand_to(shared: &crate::runtime::Shared, target: &Worker, item: Item) {
+fn hand_to(shared: &crate::runtime::Shared, target: &Worker, item: Item) {
     target.inbox.push(item);
     fence(Ordering::SeqCst);
     if target.has_p.load(Ordering::SeqCst) {

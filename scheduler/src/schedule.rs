@@ -54,10 +54,9 @@ pub(crate) fn schedule_loop(l: &Local) {
         match work {
             Work::G(g, inherit) => run(l, g, inherit),
             Work::Item(Item::Fresh(task)) => {
-                if let Some(target) = l.lighter_p() {
-                    crate::balance::hand_to(&l.shared, &target, Item::Fresh(task));
+                let Some(task) = l.keep_or_hand_off(task) else {
                     continue;
-                }
+                };
                 let g = start(l, task);
                 run(l, g, false);
             }
