@@ -2,9 +2,10 @@
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 
 use super::fd::{cvt, each_addr, nonblocking, resolve, Pollable};
+use super::sockaddr::from_raw;
 use super::TcpStream;
 
 /// A TCP socket server (std's `TcpListener` API).
@@ -27,8 +28,12 @@ impl TcpListener {
 
     /// Waits for a connection (parking the goroutine).
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (s, addr) = self.inner.read_untimed(|l| l.accept())?;
-        Ok((TcpStream::from_std_accepted(s)?, addr))
+        let (fd, addr) = self
+            .inner
+            .read_untimed(|l| accept_nonblocking(l.as_raw_fd()))?;
+        // SAFETY: `accept4` just returned this fd, and nothing else owns it.
+        let s = unsafe { std::net::TcpStream::from_raw_fd(fd) };
+        Ok((TcpStream::from_accepted(s)?, addr))
     }
 
     /// Stops accepting (a goro extension, Go's `Listener.Close` for a
@@ -51,6 +56,33 @@ impl TcpListener {
 
     pub fn ttl(&self) -> io::Result<u32> {
         self.inner.get_ref().ttl()
+    }
+}
+
+/// `accept4(2)` of a connection that is non-blocking and close-on-exec
+/// from the start (std's `accept` would need an `ioctl` more per
+/// connection to make it non-blocking).
+fn accept_nonblocking(listener: RawFd) -> io::Result<(RawFd, SocketAddr)> {
+    // SAFETY: all-zero bytes are a valid `sockaddr_storage`.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: `storage` and `len` are live and describe a buffer of `len`
+    // bytes, which the kernel fills; the flags are valid.
+    let fd = cvt(unsafe {
+        libc::accept4(
+            listener,
+            (&mut storage as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+            libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+        )
+    })?;
+    match from_raw(&storage, len) {
+        Ok(addr) => Ok((fd, addr)),
+        Err(e) => {
+            // SAFETY: we own `fd` and give it back on this error path.
+            unsafe { libc::close(fd) };
+            Err(e)
+        }
     }
 }
 

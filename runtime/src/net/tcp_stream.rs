@@ -12,7 +12,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use super::fd::{cvt, each_addr, nonblocking, resolve, Pollable};
+use super::fd::{cvt, each_addr, resolve, Pollable};
 use super::sockaddr::to_raw;
 
 /// A TCP stream between a local and a remote socket (std's `TcpStream`
@@ -44,10 +44,10 @@ impl TcpStream {
         })
     }
 
-    /// Wraps an accepted std stream (made non-blocking here).
-    pub(crate) fn from_std_accepted(s: std::net::TcpStream) -> io::Result<TcpStream> {
+    /// Wraps an accepted stream that is non-blocking already (`accept4`).
+    pub(crate) fn from_accepted(s: std::net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream {
-            inner: nonblocking(s, |s| s.set_nonblocking(true))?,
+            inner: Pollable::new(s)?,
         })
     }
 
