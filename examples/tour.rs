@@ -3,8 +3,9 @@
 //! Shows `go!` in both forms, joining results, a channel pipeline, `select!` with
 //! timers, a panicking goroutine that does not take the program down, a hundred
 //! thousand goroutines, `gosched`, `blocking`, goroutine-local storage,
-//! `sync` (Mutex, WaitGroup), `context` and `errgroup`, and GOMAXPROCS at
-//! run time.
+//! `sync` (Mutex, WaitGroup), `context` and `errgroup`, a goroutine dump
+//! (Go's SIGQUIT format, with the parked goroutine's own frames), and
+//! GOMAXPROCS at run time.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -16,6 +17,13 @@ goro::goroutine_local! {
 
 fn worker(id: u64, rounds: u64) -> u64 {
     (0..rounds).map(|r| id * r).sum()
+}
+
+/// Waits for one order; the dump below shows it parked here.
+#[inline(never)]
+fn wait_for_order(orders: goro::Receiver<u32>) -> Option<u32> {
+    let order = orders.recv().ok();
+    std::hint::black_box(order)
 }
 
 fn main() {
@@ -160,6 +168,20 @@ fn main() {
             group.wait(),
             ctx.err()
         );
+
+        // A goroutine dump, as Go prints on SIGQUIT: this one's block shows
+        // its wait reason, its own frames where it parked, and its spawn site.
+        let (orders, inbox) = goro::chan::<u32>(0);
+        let waiter = goro::go!(wait_for_order(inbox));
+        goro::time::sleep(Duration::from_millis(10));
+        let dump = goro::dump_goroutines();
+        let block = dump
+            .split("\n\n")
+            .find(|b| b.contains("wait_for_order"))
+            .unwrap_or("(the waiter was not parked yet)");
+        println!("goroutine dump, the waiter's block:\n{block}");
+        orders.send(7).unwrap();
+        println!("the waiter got order {:?}", waiter.join().unwrap());
 
         let previous = goro::set_gomaxprocs(goro::gomaxprocs() + 1);
         println!(
