@@ -264,3 +264,49 @@ fn goroutines_and_plain_threads_talk() {
         t.join().unwrap();
     });
 }
+
+/// Handles are counted without the channel lock (`Arc`-style): sender
+/// clones made and dropped on both Ms at once still close the channel
+/// exactly when the last one goes, after every value sent through any of
+/// them, and dropping every receiver closes it for the senders.
+#[test]
+fn the_last_handle_of_a_side_closes_the_channel_under_concurrent_clones() {
+    for procs in [1, 2] {
+        goro::Runtime::builder()
+            .procs(procs)
+            .build()
+            .unwrap()
+            .run(|| {
+                let (tx, rx) = goro::chan::<u64>(16);
+                let spawners: Vec<_> = (0..8u64)
+                    .map(|s| {
+                        let tx = tx.clone();
+                        goro::go!(move || {
+                            for i in 0..500u64 {
+                                let tx = tx.clone();
+                                drop(goro::go!(move || tx.send(s * 1000 + i).unwrap()));
+                            }
+                        })
+                    })
+                    .collect();
+                drop(tx);
+                let mut got: Vec<u64> = rx.iter().collect();
+                for h in spawners {
+                    h.join().unwrap();
+                }
+                got.sort_unstable();
+                let want: Vec<u64> = (0..8u64)
+                    .flat_map(|s| (0..500).map(move |i| s * 1000 + i))
+                    .collect();
+                assert_eq!(got, want);
+
+                let (tx, rx) = goro::chan::<u8>(0);
+                let extra = rx.clone();
+                drop(rx);
+                assert!(!tx.is_closed());
+                drop(extra);
+                assert!(tx.is_closed());
+                assert!(tx.send(1).is_err());
+            });
+    }
+}

@@ -27,6 +27,7 @@ mod ring;
 mod select;
 mod wait;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -53,11 +54,11 @@ pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
             closed: false,
             recvq: WaitQueue::default(),
             sendq: WaitQueue::default(),
-            senders: 1,
-            receivers: 1,
         }),
         buffer: (cap > 0).then(|| Box::new(Buffer::new(cap))),
         cap,
+        senders: AtomicUsize::new(1),
+        receivers: AtomicUsize::new(1),
     });
     (
         Sender {
@@ -73,14 +74,17 @@ struct Inner<T> {
     /// `None` when unbuffered. Boxed: unbuffered channels stay small.
     buffer: Option<Box<Buffer<T>>>,
     cap: usize,
+    /// Live handles of each side, counted like `Arc`'s references (no
+    /// lock: cloning a handle per goroutine is common); the last of either
+    /// side to go closes the channel.
+    senders: AtomicUsize,
+    receivers: AtomicUsize,
 }
 
 struct State<T> {
     closed: bool,
     recvq: WaitQueue<T>,
     sendq: WaitQueue<T>,
-    senders: usize,
-    receivers: usize,
 }
 
 /// Which end of a channel an operation or a queue belongs to.
@@ -193,18 +197,23 @@ impl<T> Inner<T> {
         drop(withdraw);
     }
 
-    /// Adds (`+1`) or drops (`-1`) one handle of a side; closes the channel
-    /// when the last handle of either side goes.
-    fn count_handle(&self, side: fn(&mut State<T>) -> &mut usize, delta: isize) {
-        let last = {
-            let mut st = self.lock();
-            let n = side(&mut st);
-            *n = n
-                .checked_add_signed(delta)
-                .expect("goro: channel handle count overflow");
-            *n == 0
-        };
-        if last {
+    /// Counts one more handle of a side (`count` is `senders` or
+    /// `receivers`).
+    fn add_handle(count: &AtomicUsize) {
+        // Relaxed, as `Arc::clone`: the new handle comes from a live one.
+        if count.fetch_add(1, Ordering::Relaxed) > isize::MAX as usize {
+            // As `Arc`: a count this high means leaked handles; wrapping
+            // around would close the channel under live handles.
+            std::process::abort();
+        }
+    }
+
+    /// Counts one handle of a side gone; closes the channel when it was
+    /// the last of that side.
+    fn drop_handle(&self, count: &AtomicUsize) {
+        // AcqRel, as `Arc`'s drop: the last one sees every other handle's
+        // use before it closes.
+        if count.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.close();
         }
     }
@@ -392,7 +401,7 @@ macro_rules! channel_half {
 
         impl<T> Clone for $half<T> {
             fn clone(&self) -> Self {
-                self.inner.count_handle(|st| &mut st.$count, 1);
+                Inner::<T>::add_handle(&self.inner.$count);
                 $half {
                     inner: self.inner.clone(),
                 }
@@ -401,7 +410,7 @@ macro_rules! channel_half {
 
         impl<T> Drop for $half<T> {
             fn drop(&mut self) {
-                self.inner.count_handle(|st| &mut st.$count, -1);
+                self.inner.drop_handle(&self.inner.$count);
             }
         }
     };
