@@ -113,8 +113,10 @@ pub fn goroutine_id() -> Option<u64> {
 /// the caller's goroutine first, with its backtrace, then the others by id,
 /// with their wait reason, how long they have waited, the frames of their
 /// own stacks where they parked, and their spawn site.
-/// Empty outside a runtime.
+/// Empty outside a runtime. Like every runtime call it is a preemption
+/// point, so a goroutine dumping in a loop does not starve its M.
 pub fn dump_goroutines() -> String {
+    preempt_point();
     match context::current() {
         Current::Worker(l) => {
             // SAFETY: `Current::Worker` points at this thread's live Local.
