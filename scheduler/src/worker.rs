@@ -367,10 +367,7 @@ impl Local {
 
     /// Takes from the global queue (a batch into the local deque).
     pub(crate) fn take_global(&self) -> Option<Item> {
-        if self.shared.injector.is_empty() {
-            return None;
-        }
-        retry_steal(|| self.shared.injector.steal_batch_and_pop(&self.fresh))
+        self.take_batch(&self.shared.injector)
     }
 
     /// Takes the oldest task of this P's own fresh queue (the end thieves
@@ -382,11 +379,17 @@ impl Local {
     /// Moves tasks handed to this P (`balance.rs`) into its fresh queue and
     /// returns the first.
     pub(crate) fn take_inbox(&self) -> Option<Item> {
+        self.take_batch(&self.worker.inbox)
+    }
+
+    /// Moves a batch of `from` into this P's fresh queue and returns its
+    /// first task.
+    fn take_batch(&self, from: &Injector<Item>) -> Option<Item> {
         // `is_empty` first: a steal from an empty injector costs a fence.
-        if self.worker.inbox.is_empty() {
+        if from.is_empty() {
             return None;
         }
-        retry_steal(|| self.worker.inbox.steal_batch_and_pop(&self.fresh))
+        retry_steal(|| from.steal_batch_and_pop(&self.fresh))
     }
 
     /// Takes one readied goroutine from the home queue.

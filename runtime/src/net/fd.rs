@@ -68,7 +68,6 @@ impl<S: AsRawFd> Pollable<S> {
         let deadline = deadline(self.read_timeout.get());
         let mark = self.drained_at.swap(0, Ordering::Relaxed);
         if mark != 0 {
-            goro_scheduler::preempt_point();
             self.desc.wait_read_after(mark - 1, deadline)?;
         }
         let mut seen = 0;
