@@ -33,8 +33,8 @@ use super::raw_mutex::RawMutex;
 /// });
 /// ```
 pub struct Mutex<T: ?Sized> {
+    /// The lock, and the poison flag (in the lock word: see `raw_mutex.rs`).
     pub(super) raw: RawMutex,
-    poison: poison::Flag,
     data: UnsafeCell<T>,
 }
 
@@ -62,7 +62,6 @@ impl<T> Mutex<T> {
     pub const fn new(value: T) -> Mutex<T> {
         Mutex {
             raw: RawMutex::new(),
-            poison: poison::Flag::new(),
             data: UnsafeCell::new(value),
         }
     }
@@ -82,35 +81,38 @@ impl<T: ?Sized> Mutex<T> {
     /// Locks like [`lock`](Self::lock), reporting poisoning as std's
     /// `Mutex::lock` does (the guard is inside the `PoisonError`).
     pub fn lock_result(&self) -> LockResult<MutexGuard<'_, T>> {
-        self.raw.lock();
+        let poison = poison::Guard::before_locking();
+        let poisoned = self.raw.lock();
         // SAFETY: we just locked it.
-        unsafe { self.guard() }
+        unsafe { self.guard(poison, poisoned) }
     }
 
     /// Locks if it is free now (and not being handed to a waiter).
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
-        if !self.raw.try_lock() {
+        let poison = poison::Guard::before_locking();
+        let Some(poisoned) = self.raw.try_lock() else {
             return Err(TryLockError::WouldBlock);
-        }
+        };
         // SAFETY: we just locked it.
-        unsafe { self.guard() }.map_err(TryLockError::Poisoned)
+        unsafe { self.guard(poison, poisoned) }.map_err(TryLockError::Poisoned)
     }
 
-    /// The guard for a lock the caller just took.
+    /// The guard for a lock the caller just took, which found it
+    /// `poisoned` or not.
     ///
     /// # Safety
     /// The caller holds `raw` and hands that to the guard.
-    pub(super) unsafe fn guard(&self) -> LockResult<MutexGuard<'_, T>> {
+    unsafe fn guard(&self, poison: poison::Guard, poisoned: bool) -> LockResult<MutexGuard<'_, T>> {
         let guard = MutexGuard {
             mutex: self,
-            poison: self.poison.guard(),
+            poison,
             _not_send: PhantomData,
         };
-        poison::map_result(self.poison.get(), guard)
+        poison::map_result(poisoned, guard)
     }
 }
 
-poison::std_lock_surface!(Mutex, try_lock);
+poison::std_lock_surface!(Mutex, try_lock, raw);
 
 impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// Unlocks without the poison check and returns the mutex (Cond's wait
@@ -143,7 +145,9 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        self.mutex.poison.done(&self.poison);
+        if self.poison.poisons() {
+            self.mutex.raw.set_poisoned();
+        }
         // SAFETY: the guard holds the lock; references it handed out borrow
         // it and are gone.
         unsafe { self.mutex.raw.unlock() }

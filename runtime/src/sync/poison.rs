@@ -17,7 +17,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::PoisonError;
 
-/// Whether a lock is poisoned.
+/// Whether a lock is poisoned (RwLock's; Mutex keeps the flag in its lock
+/// word, see `raw_mutex.rs`).
 pub(crate) struct Flag(AtomicBool);
 
 /// What a guard remembers to decide, when dropped, whether it poisons.
@@ -30,26 +31,36 @@ impl Flag {
         Flag(AtomicBool::new(false))
     }
 
-    pub(crate) fn get(&self) -> bool {
+    pub(crate) fn is_poisoned(&self) -> bool {
         self.0.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn clear(&self) {
-        self.0.store(false, Ordering::Relaxed);
+    pub(crate) fn set_poisoned(&self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 
-    /// The poison guard for a lock just taken.
-    pub(crate) fn guard(&self) -> Guard {
+    pub(crate) fn clear_poison(&self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
+}
+
+impl Guard {
+    /// Taken just before locking. Whether this thread panics cannot change
+    /// in between, and reading the panic count before the lock's atomic
+    /// instruction keeps that load off the path its unlock waits on (a
+    /// locked instruction waits for every load before it).
+    #[inline]
+    pub(crate) fn before_locking() -> Guard {
         Guard {
             panicking: std::thread::panicking(),
         }
     }
 
-    /// Called when a guard is dropped, still holding the lock.
-    pub(crate) fn done(&self, guard: &Guard) {
-        if !guard.panicking && std::thread::panicking() {
-            self.0.store(true, Ordering::Relaxed);
-        }
+    /// Whether dropping the guard now poisons its lock: its goroutine
+    /// panics, and did not when it locked.
+    #[inline]
+    pub(crate) fn poisons(&self) -> bool {
+        !self.panicking && std::thread::panicking()
     }
 }
 
@@ -85,16 +96,17 @@ fn poisoned(what: &str) -> ! {
 }
 
 /// The std-like surface [`Mutex`](super::Mutex) and
-/// [`RwLock`](super::RwLock) share, for a lock type with `poison: Flag` and
-/// `data: UnsafeCell<T>` fields and a `new` constructor: `into_inner`,
+/// [`RwLock`](super::RwLock) share, for a lock type with a `$poison` field
+/// (with `is_poisoned` and `clear_poison`), a `data: UnsafeCell<T>` field
+/// and a `new` constructor: `into_inner`,
 /// `get_mut`, `is_poisoned`, `clear_poison`, `Default`, `From`, and a
 /// `Debug` showing the data when `$try_access` gets it without waiting.
 macro_rules! std_lock_surface {
-    ($lock:ident, $try_access:ident) => {
+    ($lock:ident, $try_access:ident, $poison:ident) => {
         impl<T> $lock<T> {
             /// Consumes the lock and returns the data; `Err` if poisoned.
             pub fn into_inner(self) -> std::sync::LockResult<T> {
-                let poisoned = self.poison.get();
+                let poisoned = self.$poison.is_poisoned();
                 super::poison::map_result(poisoned, self.data.into_inner())
             }
         }
@@ -102,18 +114,18 @@ macro_rules! std_lock_surface {
         impl<T: ?Sized> $lock<T> {
             /// Whether a holder panicked (and the flag was not cleared since).
             pub fn is_poisoned(&self) -> bool {
-                self.poison.get()
+                self.$poison.is_poisoned()
             }
 
             /// Clears the poisoned state.
             pub fn clear_poison(&self) {
-                self.poison.clear();
+                self.$poison.clear_poison();
             }
 
             /// The data, through exclusive access (no locking); `Err` if
             /// poisoned.
             pub fn get_mut(&mut self) -> std::sync::LockResult<&mut T> {
-                let poisoned = self.poison.get();
+                let poisoned = self.$poison.is_poisoned();
                 super::poison::map_result(poisoned, self.data.get_mut())
             }
         }
@@ -140,7 +152,7 @@ macro_rules! std_lock_surface {
                         d.field("data", &format_args!("<locked>"))
                     }
                 };
-                d.field("poisoned", &self.poison.get())
+                d.field("poisoned", &self.$poison.is_poisoned())
                     .finish_non_exhaustive()
             }
         }

@@ -23,6 +23,12 @@
 //! can take the mutex, and the unlocker sets `LOCKED` again for the waiter
 //! it hands it to.
 //!
+//! The word also holds [`Mutex`](super::Mutex)'s poison flag, `POISONED`,
+//! which the algorithm carries along untouched. Kept there, it costs the
+//! fast path nothing: the one CAS from 0 proves the mutex unpoisoned, where
+//! a separate flag would be one more load after that locked instruction,
+//! which the unlock's would wait on. A poisoned mutex takes the slow paths.
+//!
 //! `WAITERS` and `STARVING` change only under the queue lock, so a queuer
 //! that saw `LOCKED` and set `WAITERS` cannot miss the unlock: the unlock
 //! sees `WAITERS` left after its subtraction and takes the queue lock.
@@ -43,6 +49,7 @@ const LOCKED: u32 = 1;
 const WOKEN: u32 = 2;
 const STARVING: u32 = 4;
 const WAITERS: u32 = 8;
+const POISONED: u32 = 16;
 
 /// A waiter that waited longer than this and loses again switches the
 /// mutex to starvation mode (Go's `starvationThresholdNs`).
@@ -68,26 +75,41 @@ impl RawMutex {
         }
     }
 
-    /// Locks, parking until it can.
+    /// Locks, parking until it can; returns whether it is poisoned.
     #[inline]
-    pub(crate) fn lock(&self) {
-        if self
+    pub(crate) fn lock(&self) -> bool {
+        match self
             .state
             .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
         {
-            self.lock_slow();
+            Ok(_) => false,
+            Err(_) => self.lock_slow(),
         }
     }
 
-    /// Locks if that needs no wait: free, and not handed to a waiter.
+    /// Locks if that needs no wait (free, and not handed to a waiter);
+    /// `Some(poisoned)` if it did.
     #[inline]
-    pub(crate) fn try_lock(&self) -> bool {
+    pub(crate) fn try_lock(&self) -> Option<bool> {
         self.state
             .fetch_update(Ordering::Acquire, Ordering::Relaxed, |s| {
                 (s & (LOCKED | STARVING) == 0).then_some(s | LOCKED)
             })
-            .is_ok()
+            .ok()
+            .map(|s| s & POISONED != 0)
+    }
+
+    pub(crate) fn is_poisoned(&self) -> bool {
+        self.state.load(Ordering::Relaxed) & POISONED != 0
+    }
+
+    /// Marks it poisoned (by its holder, as it unlocks).
+    pub(crate) fn set_poisoned(&self) {
+        self.state.fetch_or(POISONED, Ordering::Relaxed);
+    }
+
+    pub(crate) fn clear_poison(&self) {
+        self.state.fetch_and(!POISONED, Ordering::Relaxed);
     }
 
     /// Unlocks.
@@ -104,7 +126,7 @@ impl RawMutex {
     }
 
     #[cold]
-    fn lock_slow(&self) {
+    fn lock_slow(&self) -> bool {
         // Yield first if sysmon asked this goroutine to (as channel calls
         // do): a goroutine relocking a mutex in a loop would otherwise keep
         // a woken waiter homed on its own M from ever running, and so from
@@ -128,7 +150,7 @@ impl RawMutex {
                     .compare_exchange_weak(s, new, Ordering::Acquire, Ordering::Relaxed)
                     .is_ok()
                 {
-                    return;
+                    return s & POISONED != 0;
                 }
                 continue;
             }
@@ -163,7 +185,7 @@ impl RawMutex {
                 reason: WaitReason::SyncMutexLock,
             };
             if park_on(&self.queue, queue, |q| q, wait, || {}, |u| self.unwound(u)) {
-                return; // handed over in starvation mode
+                return self.is_poisoned(); // handed over in starvation mode
             }
             woken = true;
             spins = 0;
@@ -353,12 +375,57 @@ mod tests {
     #[test]
     fn try_lock_fails_while_held() {
         let m = RawMutex::new();
-        assert!(m.try_lock());
-        assert!(!m.try_lock());
+        assert_eq!(m.try_lock(), Some(false));
+        assert_eq!(m.try_lock(), None);
         // SAFETY: we hold it.
         unsafe { m.unlock() };
-        assert!(m.try_lock());
+        assert_eq!(m.try_lock(), Some(false));
         // SAFETY: we hold it.
         unsafe { m.unlock() };
+    }
+
+    /// The poison bit rides through every path: the fast CAS fails on it,
+    /// the slow path and try_lock keep and report it, unlock keeps it, and
+    /// a contended poisoned mutex still excludes.
+    #[test]
+    fn poison_survives_locking_and_is_reported() {
+        let c = Arc::new(Counter {
+            raw: RawMutex::new(),
+            n: UnsafeCell::new(0),
+        });
+        assert!(!c.raw.lock());
+        c.raw.set_poisoned();
+        // SAFETY: we hold it.
+        unsafe { c.raw.unlock() };
+        assert!(c.raw.is_poisoned());
+        assert_eq!(c.raw.try_lock(), Some(true));
+        // SAFETY: we hold it.
+        unsafe { c.raw.unlock() };
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let c = c.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..10_000 {
+                        assert!(c.raw.lock(), "poison lost");
+                        // SAFETY: we hold the lock.
+                        unsafe { *c.n.get() += 1 };
+                        // SAFETY: we hold the lock.
+                        unsafe { c.raw.unlock() };
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        // SAFETY: every thread is done.
+        assert_eq!(unsafe { *c.n.get() }, 40_000);
+        c.raw.clear_poison();
+        assert!(!c.raw.lock());
+        assert_eq!(
+            c.raw.state.load(Ordering::Relaxed),
+            LOCKED,
+            "flags left set"
+        );
+        // SAFETY: we hold it.
+        unsafe { c.raw.unlock() };
     }
 }

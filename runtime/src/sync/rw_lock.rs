@@ -108,16 +108,18 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Locks for writing, reporting poisoning as std's `RwLock::write`.
     pub fn write_result(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
+        let poison = poison::Guard::before_locking();
         self.raw.write();
-        self.write_guard()
+        self.write_guard(poison)
     }
 
     /// Locks for writing if nobody holds the lock now.
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
+        let poison = poison::Guard::before_locking();
         if !self.raw.try_write() {
             return Err(TryLockError::WouldBlock);
         }
-        self.write_guard().map_err(TryLockError::Poisoned)
+        self.write_guard(poison).map_err(TryLockError::Poisoned)
     }
 
     /// The guard for a read lock just taken (it owns that lock now).
@@ -126,21 +128,21 @@ impl<T: ?Sized> RwLock<T> {
             lock: self,
             _not_send: PhantomData,
         };
-        poison::map_result(self.poison.get(), guard)
+        poison::map_result(self.poison.is_poisoned(), guard)
     }
 
     /// The guard for the write lock just taken (it owns that lock now).
-    fn write_guard(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
+    fn write_guard(&self, poison: poison::Guard) -> LockResult<RwLockWriteGuard<'_, T>> {
         let guard = RwLockWriteGuard {
             lock: self,
-            poison: self.poison.guard(),
+            poison,
             _not_send: PhantomData,
         };
-        poison::map_result(self.poison.get(), guard)
+        poison::map_result(self.poison.is_poisoned(), guard)
     }
 }
 
-poison::std_lock_surface!(RwLock, try_read);
+poison::std_lock_surface!(RwLock, try_read, poison);
 
 impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
     type Target = T;
@@ -175,7 +177,9 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.poison.done(&self.poison);
+        if self.poison.poisons() {
+            self.lock.poison.set_poisoned();
+        }
         // SAFETY: the guard holds the write lock, released once, here.
         unsafe { self.lock.raw.write_unlock() }
     }
