@@ -244,6 +244,60 @@ fn gosched_alternates_two_goroutines_on_one_p() {
     assert!(switches >= 8, "gosched did not alternate: {log:?}");
 }
 
+/// Goroutines readied in bursts run in the order they were readied, and
+/// every one runs, while the M reads ahead in its home queue (more than
+/// 256 homed on it) and after their number drops below that mid-burst as
+/// they finish (`lookahead.rs`).
+#[test]
+fn a_burst_of_readied_goroutines_runs_in_order_and_in_full() {
+    const N: usize = 600;
+    const ROUNDS: usize = 3;
+    let rounds = rt(1).run(|| {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let parked = goro::sync::WaitGroup::new();
+        let wakes: Vec<_> = (0..N)
+            .map(|id| {
+                let (wake, woken) = goro::chan::<()>(1);
+                let (log, parked) = (log.clone(), parked.clone());
+                parked.add(1);
+                drop(goro::go!(move || {
+                    for round in 0..ROUNDS {
+                        parked.done();
+                        woken.recv().unwrap();
+                        if round + 1 < ROUNDS {
+                            parked.add(1);
+                        }
+                        log.lock().unwrap().push(id);
+                    }
+                }));
+                wake
+            })
+            .collect();
+        let mut rounds = Vec::new();
+        for _ in 0..ROUNDS {
+            parked.wait(); // every goroutine is parked in recv (one P)
+            for wake in &wakes {
+                wake.send(()).unwrap();
+            }
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while log.lock().unwrap().len() < N {
+                assert!(Instant::now() < deadline, "a readied goroutine never ran");
+                goro::gosched();
+            }
+            rounds.push(std::mem::take(&mut *log.lock().unwrap()));
+        }
+        rounds
+    });
+    for order in rounds {
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..N).collect::<Vec<_>>(), "lost or repeated");
+        // In readying order, except one that may have run first (runnext).
+        let out_of_order = order.windows(2).filter(|w| w[0] > w[1]).count();
+        assert!(out_of_order <= 1, "out of order: {order:?}");
+    }
+}
+
 goro::goroutine_local! {
     static ID: std::cell::Cell<u64> = std::cell::Cell::new(0);
 }

@@ -224,7 +224,7 @@ impl Local {
     pub(crate) fn has_pending_work(&self) -> bool {
         let s = &self.shared;
         if s.is_shutting_down()
-            || !self.worker.home.is_empty()
+            || self.has_home_work()
             || self.runnext.get().is_some()
             || self.worker.timers.due_now()
         {

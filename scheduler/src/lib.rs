@@ -55,6 +55,7 @@ mod idle;
 mod leaks;
 mod local_storage;
 mod lock;
+mod lookahead;
 mod netpoll;
 mod panic;
 mod park;

@@ -90,7 +90,7 @@ fn find_runnable(l: &Local) -> Option<Work> {
             l.give_up_fresh_work();
             if l.worker.live.load(Ordering::Acquire) == 0
                 && l.runnext.get().is_none()
-                && l.worker.home.is_empty()
+                && !l.has_home_work()
             {
                 return None;
             }

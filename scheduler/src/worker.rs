@@ -31,6 +31,7 @@ use crossbeam_deque::{Injector, Steal, Stealer};
 
 use crate::context::{self, Current};
 use crate::g::{GRef, G};
+use crate::lookahead::HomeLookahead;
 use crate::runtime::Shared;
 use crate::task::Task;
 use crate::task_blocks::BlockCache;
@@ -163,6 +164,8 @@ pub(crate) struct Local {
     pub shared: Arc<Shared>,
     pub fresh: crossbeam_deque::Worker<Item>,
     pub runnext: Cell<Option<GRef>>,
+    /// The next goroutines of the home queue, taken out to prefetch.
+    pub home_ahead: HomeLookahead,
     /// The goroutine running now.
     pub current: Cell<Option<GRef>>,
     /// Boxed: a G's address is its identity (GRef) while it lives.
@@ -213,6 +216,7 @@ impl Local {
             shared,
             fresh,
             runnext: Cell::new(None),
+            home_ahead: HomeLookahead::default(),
             current: Cell::new(None),
             free: RefCell::new(Vec::new()),
             live: RefCell::new(Vec::new()),
@@ -392,9 +396,16 @@ impl Local {
         retry_steal(|| from.steal_batch_and_pop(&self.fresh))
     }
 
-    /// Takes one readied goroutine from the home queue.
+    /// Takes the oldest goroutine readied for this M (see `lookahead.rs`).
+    #[inline]
     pub(crate) fn take_home(&self) -> Option<GRef> {
-        retry_steal(|| self.worker.home.steal())
+        let live = self.worker.live.load(Ordering::Relaxed);
+        self.home_ahead.take(&self.worker.home, live)
+    }
+
+    /// Whether readied goroutines wait for this M.
+    pub(crate) fn has_home_work(&self) -> bool {
+        !self.home_ahead.is_empty() || !self.worker.home.is_empty()
     }
 }
 
