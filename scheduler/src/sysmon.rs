@@ -18,13 +18,19 @@
 //! limit, resizing the P set when the default P count changed (unless it
 //! was set explicitly or `GODEBUG=updatemaxprocs=0`; see `procs/`).
 //!
-//! Its sleep starts at 20 µs and doubles after 50 rounds in which it fired
-//! no timer up to 10 ms, as Go's does: a busy program whose goroutines keep
-//! returning to the scheduler costs it about 100 wake-ups a second, not
-//! 50,000. When every P is idle it sleeps on a futex until a worker wakes
-//! up, so an idle runtime uses no CPU (and follows a CPU change when it
-//! next wakes), except for what deadlock detection (`deadlock.rs`) and
-//! `GODEBUG=schedtrace` (`schedtrace.rs`), both run from here, ask for.
+//! Its sleep starts at 1 ms and doubles after each round in which it fired
+//! no timer, up to 10 ms. Go's starts at 20 µs, for what goro does not do:
+//! taking the P of a thread blocked in a system call (goro's `blocking`
+//! hands the call to a helper thread instead). Everything sysmon does here
+//! has millisecond granularity (10 ms preemption, 1 ms timer slack, 10 ms
+//! netpoll staleness), and on a machine with as many busy Ms as CPUs each
+//! of its wake-ups takes a slice of a busy M's CPU: at 20 µs it was a 10 µs
+//! slice every 80 µs, a tenth of a core, for the first millisecond after
+//! every wake-up of the runtime. When every P is idle it sleeps on a futex
+//! until a worker wakes up, so an idle runtime uses no CPU (and follows a
+//! CPU change when it next wakes), except for what deadlock detection
+//! (`deadlock.rs`) and `GODEBUG=schedtrace` (`schedtrace.rs`), both run
+//! from here, ask for.
 //!
 //! It keeps a coarse clock for the goroutines' park times (`park` stores it
 //! instead of reading the time: one load instead of a clock read per park):
@@ -43,7 +49,9 @@ use crate::timer::nanos;
 
 const PREEMPT_AFTER: Duration = Duration::from_millis(10);
 const STUCK_AFTER: Duration = Duration::from_secs(1);
-const MIN_DELAY: Duration = Duration::from_micros(20);
+/// Sleep after a round that acted (see the module comment for why not
+/// Go's 20 µs).
+const MIN_DELAY: Duration = Duration::from_millis(1);
 const MAX_DELAY: Duration = Duration::from_millis(10);
 const TRIM_EVERY: Duration = Duration::from_secs(1);
 const PROCS_EVERY: Duration = Duration::from_secs(1);
@@ -140,7 +148,6 @@ pub(crate) fn sysmon_main(shared: Arc<Shared>) {
     let prev = context::set_current(Current::Helper(Arc::as_ptr(&shared)));
     let mut seen: Vec<Seen> = Vec::new();
     let mut delay = MIN_DELAY;
-    let mut idle_rounds = 0u32;
     let mut last_trim = Instant::now();
     let mut trace = SchedTrace::from_godebug();
     let mut deadlock = DeadlockWatch::new();
@@ -163,13 +170,9 @@ pub(crate) fn sysmon_main(shared: Arc<Shared>) {
         }
         let acted = check_workers(&shared, &mut seen) | crate::netpoll::poll_if_stale(now);
         if acted {
-            idle_rounds = 0;
             delay = MIN_DELAY;
         } else {
-            idle_rounds += 1;
-            if idle_rounds > 50 {
-                delay = (delay * 2).min(MAX_DELAY);
-            }
+            delay = (delay * 2).min(MAX_DELAY);
         }
         if !acted && shared.all_idle() {
             let mut timeout = deadlock.idle(&shared, now);
@@ -178,7 +181,6 @@ pub(crate) fn sysmon_main(shared: Arc<Shared>) {
                 timeout = Some(timeout.map_or(next, |d| d.min(next)));
             }
             doze(&shared, timeout);
-            idle_rounds = 0;
             delay = MIN_DELAY;
         } else {
             deadlock.reset();
