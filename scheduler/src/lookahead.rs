@@ -41,7 +41,7 @@ use crate::g::GRef;
 use crate::worker::retry_steal;
 
 /// Goroutines homed on an M from which it reads ahead.
-pub(crate) const READ_AHEAD_MIN_LIVE: u64 = 256;
+const READ_AHEAD_MIN_LIVE: u64 = 256;
 
 /// Stack lines prefetched around a parked goroutine's recorded stack
 /// pointer: the switch frame below it, and the frames it returns into.
