@@ -12,7 +12,9 @@ Usage: compare.py RAWFILE [--impls goro,go,tokio[,crossbeam]]
 Prints, per (workload, procs): the median ns_per_op of each impl over its
 check=ok runs (— where an impl has no run, as crossbeam outside chan_spsc), the
 ratios goro/go, goro/tokio [, goro/crossbeam] (< 1: goro is faster), and the
-median rss_kb_per_task where a workload reports it.
+median rss_kb_per_task where a workload reports it. Workloads that report
+round-trip latency percentiles (rtt_p50_us, rtt_p99_us: echo) get a second
+table of their medians.
 """
 import argparse
 import statistics
@@ -52,13 +54,18 @@ def main():
             if r is None:
                 continue
             key = (r["workload"], int(r.get("procs", "0") or 0))
-            g = groups.setdefault(key, defaultdict(lambda: {"ns": [], "rss": [], "n": "", "bad": []}))
+            g = groups.setdefault(
+                key, defaultdict(lambda: {"ns": [], "rss": [], "p50": [], "p99": [], "n": "", "bad": []})
+            )
             cell = g[r["impl"]]
             cell["n"] = r.get("n", cell["n"])
             if r.get("check") == "ok" and "ns_per_op" in r:
                 cell["ns"].append(float(r["ns_per_op"]))
                 if "rss_kb_per_task" in r:
                     cell["rss"].append(float(r["rss_kb_per_task"]))
+                if "rtt_p99_us" in r:
+                    cell["p50"].append(float(r["rtt_p50_us"]))
+                    cell["p99"].append(float(r["rtt_p99_us"]))
             else:
                 cell["bad"].append(r.get("status") or ("check=" + r.get("check", "?")))
 
@@ -104,7 +111,29 @@ def main():
           "fib_spawn's ns/op is the whole fib(N); timers' is total/N (its total_ms is what counts).")
     for note in notes:
         print(f"- (!) {note}")
+    print_latency(groups, impls)
     return 0
+
+
+def print_latency(groups, impls):
+    """The round-trip latency table: median p50 and p99 per impl, in µs."""
+    rows = [(key, g) for key, g in groups.items() if any(c["p99"] for c in g.values())]
+    if not rows:
+        return
+    impls = [i for i in impls if any(g.get(i) and g[i]["p99"] for _, g in rows)]
+    head = ["workload", "procs"] + [f"{i} p50 µs" for i in impls] + [f"{i} p99 µs" for i in impls]
+    print()
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join(["---"] * 2 + ["---:"] * (len(head) - 2)) + "|")
+    for (workload, procs), g in rows:
+        row = [workload, str(procs)]
+        for stat in ("p50", "p99"):
+            for i in impls:
+                c = g.get(i)
+                row.append(fmt_ns(statistics.median(c[stat])) if c and c[stat] else "—")
+        print("| " + " | ".join(row) + " |")
+    print()
+    print("Round trips timed one by one: medians over the runs of each run's percentiles.")
 
 
 if __name__ == "__main__":

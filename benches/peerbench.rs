@@ -3,11 +3,13 @@
 //! `GOMAXPROCS=P cargo run --release --bin peerbench -- WORKLOAD N` prints
 //! one line per run, the contract shared with the Go twin (benches/go) and
 //! the Tokio twin (benches/tokio-peer):
-//! `impl=goro workload=W n=N procs=P ns_per_op=X total_ms=Y [rss_kb_per_task=Z] check=ok`.
+//! `impl=goro workload=W n=N procs=P ns_per_op=X total_ms=Y [rtt_p50_us=A rtt_p99_us=B] check=ok`
+//! (the Go and Tokio twins' park_mem also prints `rss_kb_per_task=Z`; echo
+//! prints the round-trip latency percentiles).
 //! `benches/compare.sh` runs all three side by side.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use goro::sync::{Mutex, WaitGroup};
@@ -420,9 +422,15 @@ fn wg(n: usize) -> Outcome {
 /// How many loopback connections the echo workload keeps busy.
 const ECHO_CONNS: usize = 1000;
 
+/// The median and 99th percentile of the echo workload's round trips,
+/// which `main` adds to its line (`rtt_p50_us`, `rtt_p99_us`): the one
+/// workload with a latency figure, set once by it.
+static ECHO_RTT: OnceLock<(Duration, Duration)> = OnceLock::new();
+
 /// The echo example's server and a load client of `ECHO_CONNS`
 /// connections in the same process, each making `n / ECHO_CONNS` round
-/// trips of a 64-byte message (the Go twin's `echo`). Per round trip.
+/// trips of a 64-byte message (the Go twin's `echo`). Per round trip; each
+/// round trip is also timed, for `ECHO_RTT`.
 fn echo_bench(n: usize) -> Outcome {
     use std::io::{Read, Write};
     let listener = goro::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -432,30 +440,49 @@ fn echo_bench(n: usize) -> Outcome {
     let conns: Vec<_> = (0..ECHO_CONNS)
         .map(|_| goro::net::TcpStream::connect(addr).unwrap())
         .collect();
-    let bad = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
-    let wg = wait_group(ECHO_CONNS);
-    for mut c in conns {
-        let (wg, bad) = (wg.clone(), bad.clone());
-        drop(goro::go!(move || {
-            let msg = [b'x'; 64];
-            let mut back = [0u8; 64];
-            for _ in 0..per {
-                let ok = c.write_all(&msg).is_ok() && c.read_exact(&mut back).is_ok();
-                if !ok || back != msg {
-                    bad.fetch_add(1, Ordering::Relaxed);
-                    break;
+    let clients: Vec<_> = conns
+        .into_iter()
+        .map(|mut c| {
+            goro::go!(move || {
+                let msg = [b'x'; 64];
+                let mut back = [0u8; 64];
+                let mut rtts = Vec::with_capacity(per);
+                for _ in 0..per {
+                    let sent = Instant::now();
+                    let ok = c.write_all(&msg).is_ok() && c.read_exact(&mut back).is_ok();
+                    if !ok || back != msg {
+                        return None;
+                    }
+                    rtts.push(sent.elapsed());
                 }
-            }
-            wg.done();
-        }));
-    }
-    wg.wait();
+                Some(rtts)
+            })
+        })
+        .collect();
+    let rtts: Option<Vec<Vec<Duration>>> = clients.into_iter().map(|c| c.join().ok()?).collect();
+    let elapsed = start.elapsed();
+    let Some(rtts) = rtts else {
+        return Outcome {
+            elapsed,
+            ops: n as f64,
+            ok: false,
+        };
+    };
+    let mut rtts: Vec<Duration> = rtts.concat();
+    rtts.sort_unstable();
+    let _ = ECHO_RTT.set((percentile(&rtts, 50), percentile(&rtts, 99)));
     Outcome {
-        elapsed: start.elapsed(),
-        ops: (per * ECHO_CONNS) as f64,
-        ok: bad.load(Ordering::Relaxed) == 0,
+        elapsed,
+        ops: rtts.len() as f64,
+        ok: true,
     }
+}
+
+/// The `p`th percentile of `sorted` (nearest rank).
+fn percentile(sorted: &[Duration], p: usize) -> Duration {
+    let rank = (sorted.len() * p).div_ceil(100).max(1);
+    sorted[rank - 1]
 }
 
 fn main() {
@@ -490,8 +517,15 @@ workloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring s
     };
     let (out, procs) = goro::run(move || (bench(n), goro::gomaxprocs()));
     let ns = out.elapsed.as_nanos() as f64;
+    let rtt = ECHO_RTT.get().map_or(String::new(), |(p50, p99)| {
+        format!(
+            " rtt_p50_us={:.1} rtt_p99_us={:.1}",
+            p50.as_secs_f64() * 1e6,
+            p99.as_secs_f64() * 1e6
+        )
+    });
     println!(
-        "impl=goro workload={workload} n={n} procs={procs} ns_per_op={:.2} total_ms={:.3} check={}",
+        "impl=goro workload={workload} n={n} procs={procs} ns_per_op={:.2} total_ms={:.3}{rtt} check={}",
         ns / out.ops,
         ns / 1e6,
         if out.ok { "ok" } else { "FAIL" }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"time"
 )
@@ -13,7 +14,8 @@ const echoConns = 1000
 
 // echo: an echo server (one goroutine per connection) and a load client of
 // echoConns connections in the same process, each making N/echoConns
-// round trips of a 64-byte message. ns_per_op is per round trip.
+// round trips of a 64-byte message. ns_per_op is per round trip; each round
+// trip is also timed, for the median and 99th percentile.
 func echoBench(n int) result {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -51,6 +53,7 @@ func echoBench(n int) result {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	bad := 0
+	var rtts []time.Duration
 	start := time.Now()
 	for _, c := range conns {
 		wg.Add(1)
@@ -59,21 +62,39 @@ func echoBench(n int) result {
 			defer c.Close()
 			msg := bytes.Repeat([]byte{'x'}, 64)
 			back := make([]byte, 64)
+			mine := make([]time.Duration, 0, per)
 			for i := 0; i < per; i++ {
-				if _, err := c.Write(msg); err != nil {
-					break
+				sent := time.Now()
+				_, err := c.Write(msg)
+				if err == nil {
+					_, err = io.ReadFull(c, back)
 				}
-				if _, err := io.ReadFull(c, back); err != nil || !bytes.Equal(back, msg) {
+				if err != nil || !bytes.Equal(back, msg) {
 					mu.Lock()
 					bad++
 					mu.Unlock()
 					return
 				}
+				mine = append(mine, time.Since(sent))
 			}
+			mu.Lock()
+			rtts = append(rtts, mine...)
+			mu.Unlock()
 		}(c)
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	return result{elapsed: elapsed, ops: float64(per * echoConns), ok: bad == 0,
+	r := result{elapsed: elapsed, ops: float64(per * echoConns), ok: bad == 0,
 		detail: sprintf("%d connections saw a wrong echo", bad)}
+	if r.ok {
+		slices.Sort(rtts)
+		r.rttP50, r.rttP99, r.hasRTT = percentile(rtts, 50), percentile(rtts, 99), true
+	}
+	return r
+}
+
+// percentile is the pth percentile of sorted (nearest rank).
+func percentile(sorted []time.Duration, p int) time.Duration {
+	rank := max((len(sorted)*p+99)/100, 1)
+	return sorted[rank-1]
 }

@@ -7,7 +7,7 @@
 //
 // It prints exactly one line:
 //
-//	impl=go workload=W n=N procs=P ns_per_op=X total_ms=Y [rss_kb_per_task=Z] check=ok
+//	impl=go workload=W n=N procs=P ns_per_op=X total_ms=Y [rss_kb_per_task=Z] [rtt_p50_us=A rtt_p99_us=B] check=ok
 //
 // and exits 1 (with check=FAIL) when the workload's result is wrong. Timing
 // covers only the workload, not process start-up.
@@ -29,6 +29,9 @@ type result struct {
 	ok      bool          // the check passed
 	rssKB   float64       // park_mem only: RSS growth per parked goroutine
 	hasRSS  bool
+	rttP50  time.Duration // echo only: round-trip latency percentiles
+	rttP99  time.Duration
+	hasRTT  bool
 	detail  string // printed to stderr when the check fails
 }
 
@@ -86,6 +89,10 @@ func main() {
 		float64(r.elapsed.Nanoseconds())/1e6)
 	if r.hasRSS {
 		line += fmt.Sprintf(" rss_kb_per_task=%.2f", r.rssKB)
+	}
+	if r.hasRTT {
+		line += fmt.Sprintf(" rtt_p50_us=%.1f rtt_p99_us=%.1f",
+			float64(r.rttP50.Nanoseconds())/1e3, float64(r.rttP99.Nanoseconds())/1e3)
 	}
 	if r.ok {
 		fmt.Println(line + " check=ok")

@@ -10,7 +10,7 @@
 //! like Go's main goroutine runs under the scheduler); the main thread only
 //! waits for it. Prints exactly one line:
 //!
-//! `impl=tokio workload=W n=N procs=P ns_per_op=X total_ms=Y [rss_kb_per_task=Z] check=ok`
+//! `impl=tokio workload=W n=N procs=P ns_per_op=X total_ms=Y [rss_kb_per_task=Z] [rtt_p50_us=A rtt_p99_us=B] check=ok`
 //!
 //! and exits 1 (with check=FAIL) when the result is wrong.
 //!
@@ -35,6 +35,8 @@ struct Report {
     ops: f64,          // ns_per_op = elapsed / ops
     ok: bool,
     rss_kb_per_task: Option<f64>,
+    /// echo only: the median and 99th percentile round trip.
+    rtt: Option<(Duration, Duration)>,
     detail: String, // printed to stderr when the check fails
 }
 
@@ -45,6 +47,7 @@ impl Report {
             ops: ops as f64,
             ok,
             rss_kb_per_task: None,
+            rtt: None,
             detail,
         }
     }
@@ -630,7 +633,8 @@ const ECHO_CONNS: u64 = 1000;
 
 /// An echo server (one task per connection) and a load client of
 /// `ECHO_CONNS` connections in the same process, each making
-/// `n / ECHO_CONNS` round trips of a 64-byte message. Per round trip.
+/// `n / ECHO_CONNS` round trips of a 64-byte message. Per round trip; each
+/// round trip is also timed, for the median and 99th percentile.
 async fn echo(n: u64) -> Report {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -657,37 +661,53 @@ async fn echo(n: u64) -> Report {
     for _ in 0..ECHO_CONNS {
         conns.push(tokio::net::TcpStream::connect(addr).await.unwrap());
     }
-    let bad = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let tasks: Vec<_> = conns
         .into_iter()
         .map(|mut c| {
-            let bad = bad.clone();
             tokio::spawn(async move {
                 let msg = [b'x'; 64];
                 let mut back = [0u8; 64];
+                let mut rtts = Vec::with_capacity(per as usize);
                 for _ in 0..per {
+                    let sent = Instant::now();
                     let ok =
                         c.write_all(&msg).await.is_ok() && c.read_exact(&mut back).await.is_ok();
                     if !ok || back != msg {
-                        bad.fetch_add(1, Ordering::Relaxed);
-                        break;
+                        return None;
                     }
+                    rtts.push(sent.elapsed());
                 }
+                Some(rtts)
             })
         })
         .collect();
+    let mut rtts = Vec::new();
+    let mut bad = 0;
     for t in tasks {
-        t.await.expect("an echo client panicked");
+        match t.await.expect("an echo client panicked") {
+            Some(mine) => rtts.extend(mine),
+            None => bad += 1,
+        }
     }
     let elapsed = start.elapsed();
-    let bad = bad.load(Ordering::Relaxed);
-    Report::new(
+    let mut r = Report::new(
         elapsed,
         per * ECHO_CONNS,
         bad == 0,
         format!("{bad} connections saw a wrong echo"),
-    )
+    );
+    if bad == 0 {
+        rtts.sort_unstable();
+        r.rtt = Some((percentile(&rtts, 50), percentile(&rtts, 99)));
+    }
+    r
+}
+
+/// The `p`th percentile of `sorted` (nearest rank).
+fn percentile(sorted: &[Duration], p: usize) -> Duration {
+    let rank = (sorted.len() * p).div_ceil(100).max(1);
+    sorted[rank - 1]
 }
 
 // ---------------------------------------------------------------------- main
@@ -778,6 +798,13 @@ fn main() {
     );
     if let Some(kb) = report.rss_kb_per_task {
         line += &format!(" rss_kb_per_task={kb:.2}");
+    }
+    if let Some((p50, p99)) = report.rtt {
+        line += &format!(
+            " rtt_p50_us={:.1} rtt_p99_us={:.1}",
+            p50.as_secs_f64() * 1e6,
+            p99.as_secs_f64() * 1e6
+        );
     }
     if report.ok {
         println!("{line} check=ok");
