@@ -4,8 +4,8 @@
 //! one line per run, the contract shared with the Go twin (benches/go) and
 //! the Tokio twin (benches/tokio-peer):
 //! `impl=goro workload=W n=N procs=P ns_per_op=X total_ms=Y [rtt_p50_us=A rtt_p99_us=B] check=ok`
-//! (the Go and Tokio twins' park_mem also prints `rss_kb_per_task=Z`; echo
-//! prints the round-trip latency percentiles).
+//! (the round-trip percentiles: echo only; the twins' park_mem adds
+//! `rss_kb_per_task=Z`).
 //! `benches/compare.sh` runs all three side by side.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
