@@ -15,7 +15,7 @@
 //! start, with the count of one other active P picked at random (the
 //! "power of two choices": a random sample finds a lighter P with good
 //! probability at the cost of one read). If the other P hosts fewer by more
-//! than `FLOOR` plus a quarter of this P's count, the tasks it would start
+//! than `FLOOR` plus an eighth of this P's count, the tasks it would start
 //! until the next sample go to that P's *inbox* instead, and its M is
 //! woken. An inbox holds fresh tasks like a fresh queue: its owner moves
 //! them into its fresh queue when it looks for work, and thieves may take
@@ -77,7 +77,7 @@ impl Local {
         let me = workers.iter().position(|w| Arc::ptr_eq(w, &self.worker))?;
         let other = &workers[if pick >= me { pick + 1 } else { pick }];
         let theirs = other.live.load(Ordering::Relaxed);
-        (mine > theirs + mine / 4 + FLOOR).then(|| other.clone())
+        (mine > theirs + mine / 8 + FLOOR).then(|| other.clone())
     }
 }
 
