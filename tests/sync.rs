@@ -453,6 +453,70 @@ fn a_panic_under_the_lock_poisons_it() {
     });
 }
 
+/// The poison flag shares the lock word and a poisoning guard sets it in
+/// its unlock: check it with waiters queued, after std's recovery idiom,
+/// and for a lock taken while already unwinding.
+#[test]
+fn poisoning_keeps_the_lock_word_whole() {
+    goro::run(|| {
+        // A holder panics while a goroutine waits: the waiter gets the
+        // mutex, poisoned, and the word is clean once the flag is cleared.
+        let m = Arc::new(Mutex::new(0));
+        let (m1, m2) = (m.clone(), m.clone());
+        let holder = goro::go!(move || {
+            let _g = m1.lock();
+            goro::time::sleep(Duration::from_millis(20));
+            panic!("holder panics");
+        });
+        goro::time::sleep(Duration::from_millis(5));
+        let waiter = goro::go!(move || m2.lock_result().is_err());
+        assert!(holder.join().is_err());
+        assert!(waiter.join().unwrap(), "the waiter was not told");
+        m.clear_poison();
+        *m.lock() += 1;
+        assert!(!m.is_poisoned());
+        assert_eq!(*m.try_lock().unwrap(), 1);
+
+        // std's recovery idiom: clear the flag while holding the guard a
+        // poisoned lock gave; a second panic under it poisons it again.
+        let m3 = m.clone();
+        let _ = goro::go!(move || {
+            let _g = m3.lock();
+            panic!("first");
+        })
+        .join();
+        let m4 = m.clone();
+        let _ = goro::go!(move || {
+            let g = m4.lock_result().unwrap_or_else(|e| {
+                m4.clear_poison();
+                e.into_inner()
+            });
+            assert!(!m4.is_poisoned());
+            let _g = g;
+            panic!("second");
+        })
+        .join();
+        assert!(m.is_poisoned(), "the second panic did not poison");
+        m.clear_poison();
+
+        // A guard taken during unwinding (in a destructor) does not poison.
+        struct LocksOnDrop(Arc<Mutex<i32>>);
+        impl Drop for LocksOnDrop {
+            fn drop(&mut self) {
+                *self.0.lock() += 1;
+            }
+        }
+        let m5 = m.clone();
+        let _ = goro::go!(move || {
+            let _d = LocksOnDrop(m5);
+            panic!("unwinds through a lock");
+        })
+        .join();
+        assert!(!m.is_poisoned(), "a lock taken while unwinding poisoned");
+        assert_eq!(*m.lock(), 2);
+    });
+}
+
 #[test]
 fn a_mutex_is_shared_by_goroutines_and_a_plain_thread() {
     let counter = Arc::new(Mutex::new(0u64));

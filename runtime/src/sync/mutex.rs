@@ -50,6 +50,8 @@ unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 pub struct MutexGuard<'a, T: ?Sized + 'a> {
     pub(super) mutex: &'a Mutex<T>,
     poison: poison::Guard,
+    /// The mutex was poisoned when this guard took it.
+    was_poisoned: bool,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -106,6 +108,7 @@ impl<T: ?Sized> Mutex<T> {
         let guard = MutexGuard {
             mutex: self,
             poison,
+            was_poisoned: poisoned,
             _not_send: PhantomData,
         };
         poison::map_result(poisoned, guard)
@@ -145,12 +148,20 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        if self.poison.poisons() {
-            self.mutex.raw.set_poisoned();
+        let poisons = self.poison.poisons();
+        if self.was_poisoned {
+            // The holder may have cleared the flag since (std's recovery
+            // idiom), so it is set the plain way.
+            if poisons {
+                self.mutex.raw.set_poisoned();
+            }
+            // SAFETY: the guard holds the lock; references it handed out
+            // borrow it and are gone.
+            unsafe { self.mutex.raw.unlock() }
+        } else {
+            // SAFETY: as above, and the flag was clear when it locked.
+            unsafe { self.mutex.raw.unlock_poisoning(poisons) }
         }
-        // SAFETY: the guard holds the lock; references it handed out borrow
-        // it and are gone.
-        unsafe { self.mutex.raw.unlock() }
     }
 }
 

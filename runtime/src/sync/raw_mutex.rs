@@ -27,7 +27,9 @@
 //! which the algorithm carries along untouched. Kept there, it costs the
 //! fast path nothing: the one CAS from 0 proves the mutex unpoisoned, where
 //! a separate flag would be one more load after that locked instruction,
-//! which the unlock's would wait on. A poisoned mutex takes the slow paths.
+//! which the unlock's would wait on; and a guard that poisons sets it in the
+//! unlock's own subtraction, so the decision is no branch before it. A
+//! poisoned mutex takes the slow paths.
 //!
 //! `WAITERS` and `STARVING` change only under the queue lock, so a queuer
 //! that saw `LOCKED` and set `WAITERS` cannot miss the unlock: the unlock
@@ -119,7 +121,23 @@ impl RawMutex {
     /// not unlocked since).
     #[inline]
     pub(crate) unsafe fn unlock(&self) {
-        let s = self.state.fetch_sub(LOCKED, Ordering::Release) - LOCKED;
+        // SAFETY: the caller holds the lock; nothing is poisoned.
+        unsafe { self.unlock_poisoning(false) }
+    }
+
+    /// Unlocks, and sets the poison flag in the same subtraction if
+    /// `poison` (it subtracts `LOCKED - POISONED`, wrapping).
+    ///
+    /// # Safety
+    /// As [`unlock`](Self::unlock); and if `poison`, the flag was clear
+    /// when the caller locked (only a holder sets it, so it still is).
+    #[inline]
+    pub(crate) unsafe fn unlock_poisoning(&self, poison: bool) {
+        let delta = LOCKED.wrapping_sub(POISONED * u32::from(poison));
+        let s = self
+            .state
+            .fetch_sub(delta, Ordering::Release)
+            .wrapping_sub(delta);
         if s != 0 {
             self.unlock_slow(s);
         }
