@@ -3,9 +3,10 @@
 //! `GOMAXPROCS=P cargo run --release --bin peerbench -- WORKLOAD N` prints
 //! one line per run, the contract shared with the Go twin (benches/go) and
 //! the Tokio twin (benches/tokio-peer):
-//! `impl=goro workload=W n=N procs=P ns_per_op=X total_ms=Y [rtt_p50_us=A rtt_p99_us=B] check=ok`
-//! (the round-trip percentiles: echo only; the twins' park_mem adds
-//! `rss_kb_per_task=Z`).
+//! `impl=goro workload=W n=N procs=P ns_per_op=X total_ms=Y [EXTRA] check=ok`
+//! where EXTRA is echo's round-trip percentiles (`rtt_p50_us=A
+//! rtt_p99_us=B`) and park_mem's memory per parked goroutine
+//! (`rss_kb_per_task=Z`), as the twins print them.
 //! `benches/compare.sh` runs all three side by side.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -419,18 +420,81 @@ fn wg(n: usize) -> Outcome {
     }
 }
 
+/// Fields a workload adds to its result line (before `check=`), set once by
+/// it: echo's round-trip percentiles, park_mem's memory per goroutine.
+static EXTRA_FIELDS: OnceLock<String> = OnceLock::new();
+
+/// VmRSS from /proc/self/status, in kB.
+fn vm_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line["VmRSS:".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// N goroutines each parked receiving on its own rendezvous channel (the
+/// twins' park_mem). RSS is read before spawning and once all N are parked
+/// (each signals a WaitGroup just before it blocks; then a 50 ms settle),
+/// for `rss_kb_per_task`. Timed: spawn+park plus wake+exit; not the settle
+/// or the RSS reads.
+fn park_mem(n: usize) -> Outcome {
+    // The waker's handles (as the twins' slices) are reserved before the
+    // baseline, so they do not count as a per-goroutine cost.
+    let mut wakers: Vec<goro::Sender<()>> = Vec::with_capacity(n);
+    let Some(baseline) = vm_rss_kb() else {
+        eprintln!("park_mem: cannot read VmRSS from /proc/self/status");
+        return Outcome {
+            elapsed: Duration::ZERO,
+            ops: n as f64,
+            ok: false,
+        };
+    };
+    let woke = Arc::new(AtomicUsize::new(0));
+    let (parked, exited) = (wait_group(n), wait_group(n));
+    let start = Instant::now();
+    for _ in 0..n {
+        let (tx, rx) = goro::chan::<()>(0);
+        wakers.push(tx);
+        let (parked, exited, woke) = (parked.clone(), exited.clone(), woke.clone());
+        drop(goro::go!(move || {
+            parked.done();
+            if rx.recv().is_ok() {
+                woke.fetch_add(1, Ordering::Relaxed);
+            }
+            exited.done();
+        }));
+    }
+    parked.wait();
+    let spawn_park = start.elapsed();
+    goro::time::sleep(Duration::from_millis(50));
+    let after = vm_rss_kb().unwrap_or(baseline);
+    let wake_start = Instant::now();
+    for tx in &wakers {
+        let _ = tx.send(());
+    }
+    exited.wait();
+    let elapsed = spawn_park + wake_start.elapsed();
+    let _ = EXTRA_FIELDS.set(format!(
+        " rss_kb_per_task={:.2}",
+        after.saturating_sub(baseline) as f64 / n as f64
+    ));
+    Outcome {
+        elapsed,
+        ops: n as f64,
+        ok: woke.load(Ordering::Relaxed) == n,
+    }
+}
+
 /// How many loopback connections the echo workload keeps busy.
 const ECHO_CONNS: usize = 1000;
-
-/// The median and 99th percentile of the echo workload's round trips,
-/// which `main` adds to its line (`rtt_p50_us`, `rtt_p99_us`): the one
-/// workload with a latency figure, set once by it.
-static ECHO_RTT: OnceLock<(Duration, Duration)> = OnceLock::new();
 
 /// The echo example's server and a load client of `ECHO_CONNS`
 /// connections in the same process, each making `n / ECHO_CONNS` round
 /// trips of a 64-byte message (the Go twin's `echo`). Per round trip; each
-/// round trip is also timed, for `ECHO_RTT`.
+/// round trip is also timed, for the percentiles in `EXTRA_FIELDS`.
 fn echo_bench(n: usize) -> Outcome {
     use std::io::{Read, Write};
     let listener = goro::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -471,7 +535,12 @@ fn echo_bench(n: usize) -> Outcome {
     };
     let mut rtts: Vec<Duration> = rtts.concat();
     rtts.sort_unstable();
-    let _ = ECHO_RTT.set((percentile(&rtts, 50), percentile(&rtts, 99)));
+    let (p50, p99) = (percentile(&rtts, 50), percentile(&rtts, 99));
+    let _ = EXTRA_FIELDS.set(format!(
+        " rtt_p50_us={:.1} rtt_p99_us={:.1}",
+        p50.as_secs_f64() * 1e6,
+        p99.as_secs_f64() * 1e6
+    ));
     Outcome {
         elapsed,
         ops: rtts.len() as f64,
@@ -489,7 +558,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let usage = || -> ! {
         eprintln!("usage: GOMAXPROCS=P peerbench WORKLOAD N
-workloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers mutex mutex_uncontended wg ctx_cancel echo");
+workloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers mutex mutex_uncontended wg park_mem ctx_cancel echo");
         std::process::exit(2)
     };
     if args.len() != 3 {
@@ -512,20 +581,15 @@ workloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring s
         "mutex" => mutex,
         "mutex_uncontended" => mutex_uncontended,
         "wg" => wg,
+        "park_mem" => park_mem,
         "echo" => echo_bench,
         _ => usage(),
     };
     let (out, procs) = goro::run(move || (bench(n), goro::gomaxprocs()));
     let ns = out.elapsed.as_nanos() as f64;
-    let rtt = ECHO_RTT.get().map_or(String::new(), |(p50, p99)| {
-        format!(
-            " rtt_p50_us={:.1} rtt_p99_us={:.1}",
-            p50.as_secs_f64() * 1e6,
-            p99.as_secs_f64() * 1e6
-        )
-    });
+    let extra = EXTRA_FIELDS.get().map_or("", String::as_str);
     println!(
-        "impl=goro workload={workload} n={n} procs={procs} ns_per_op={:.2} total_ms={:.3}{rtt} check={}",
+        "impl=goro workload={workload} n={n} procs={procs} ns_per_op={:.2} total_ms={:.3}{extra} check={}",
         ns / out.ops,
         ns / 1e6,
         if out.ok { "ok" } else { "FAIL" }
