@@ -17,7 +17,8 @@
 //! it.
 //!
 //! Slots are carved out in address order, each one exactly once: carving installs
-//! the slot's guard (see `guard.rs`). Slots are never unmapped individually;
+//! the slot's guard (see `guard.rs`), for up to 32 slots in one system call
+//! where the kernel allows. Slots are never unmapped individually;
 //! a freed slot keeps its guard and its committed pages and goes back to its
 //! size class's free list. The chunk is unpublished from the overflow registry
 //! and unmapped as a whole when its size class is dropped, which happens only
@@ -117,22 +118,37 @@ impl Chunk {
         self.carved == self.slots
     }
 
-    /// Carves the next slot: installs its guard in `mode` and hands it out.
-    /// On error the slot stays uncarved and the chunk is unchanged.
-    pub(crate) fn carve(&mut self, mode: GuardMode) -> io::Result<Slot> {
+    /// Carves up to `max` never-used slots (at least one, fewer if the chunk
+    /// has fewer left or the kernel takes one guard at a time), installing
+    /// their guards in `mode`, and pushes them onto `out` highest address
+    /// first, so that popping hands them out in address order; returns how
+    /// many. On error nothing is carved and the chunk is unchanged.
+    pub(crate) fn carve(
+        &mut self,
+        mode: GuardMode,
+        max: usize,
+        out: &mut Vec<Slot>,
+    ) -> io::Result<usize> {
         debug_assert!(!self.is_full());
-        let index = self.carved;
-        let limit = self.info.slots_start + index * self.info.stride;
-        // SAFETY: `limit..limit + guard` is the bottom of a slot of this chunk that
-        // has never been handed out, so it holds no live data.
-        unsafe { guard::install(mode, limit, self.info.guard)? };
-        self.carved += 1;
-        let owner = self.info.owners + index * size_of::<SlotOwner>();
-        Ok(Slot {
-            limit,
-            // SAFETY: `owners` is the (non-null) start of this mapping.
-            owner: unsafe { NonNull::new_unchecked(owner as *mut SlotOwner) },
-        })
+        let first = self.carved;
+        let mut guards = [0usize; guard::MAX_BATCH];
+        let want = max.clamp(1, guard::MAX_BATCH).min(self.slots - first);
+        for (i, g) in guards[..want].iter_mut().enumerate() {
+            *g = self.info.slots_start + (first + i) * self.info.stride;
+        }
+        // SAFETY: each `limit..limit + guard` is the bottom of a slot of this
+        // chunk that has never been handed out, so it holds no live data.
+        let carved = unsafe { guard::install_many(mode, &guards[..want], self.info.guard)? };
+        for (i, &limit) in guards[..carved].iter().enumerate().rev() {
+            let owner = self.info.owners + (first + i) * size_of::<SlotOwner>();
+            out.push(Slot {
+                limit,
+                // SAFETY: `owners` is the (non-null) start of this mapping.
+                owner: unsafe { NonNull::new_unchecked(owner as *mut SlotOwner) },
+            });
+        }
+        self.carved += carved;
+        Ok(carved)
     }
 }
 

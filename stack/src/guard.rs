@@ -31,7 +31,7 @@
 //! A stack is never handed out without a guard.
 
 use std::io::{self, Read};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use crate::sys;
 
@@ -91,6 +91,63 @@ pub(crate) unsafe fn install(mode: GuardMode, addr: usize, len: usize) -> io::Re
         // SAFETY: forwarded to the caller's contract.
         GuardMode::Mprotect { .. } => unsafe { sys::mprotect(addr, len, libc::PROT_NONE) },
     }
+}
+
+/// Largest batch [`install_many`] hands to one system call.
+pub(crate) const MAX_BATCH: usize = 32;
+
+/// Installs guards of `len` bytes at each of `addrs` (at most [`MAX_BATCH`])
+/// in as few system calls as the kernel allows, and returns how many were
+/// installed, in order: all of them, or at least the first, or an error.
+///
+/// Guard regions go in one `process_madvise` (Linux >= 6.14 for
+/// `PIDFD_SELF`); a kernel without it gets the first guard alone, as an
+/// `mprotect` pool always does (its budget counts guards one by one), and
+/// is not asked again.
+///
+/// # Safety
+/// As [`install`], for every range.
+pub(crate) unsafe fn install_many(
+    mode: GuardMode,
+    addrs: &[usize],
+    len: usize,
+) -> io::Result<usize> {
+    static UNBATCHED: AtomicBool = AtomicBool::new(false);
+    let &[first, ..] = addrs else {
+        return Ok(0);
+    };
+    if mode == GuardMode::GuardRegions && addrs.len() > 1 && !UNBATCHED.load(Ordering::Relaxed) {
+        let mut ranges = [libc::iovec {
+            iov_base: std::ptr::null_mut(),
+            iov_len: 0,
+        }; MAX_BATCH];
+        for (range, &addr) in ranges.iter_mut().zip(addrs) {
+            *range = libc::iovec {
+                iov_base: addr as *mut libc::c_void,
+                iov_len: len,
+            };
+        }
+        let n = addrs.len().min(MAX_BATCH);
+        // SAFETY: forwarded to the caller's contract.
+        match unsafe { sys::madvise_many(&ranges[..n], sys::MADV_GUARD_INSTALL) } {
+            Ok(bytes) if bytes >= len => return Ok(bytes / len),
+            // No `process_madvise`, no `PIDFD_SELF`, or no guard advice
+            // through it: one range at a time from now on.
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ENOSYS | libc::EBADF | libc::EINVAL)
+                ) =>
+            {
+                UNBATCHED.store(true, Ordering::Relaxed);
+            }
+            // Nothing installed (e.g. out of memory for page tables): the
+            // single call below reports it.
+            _ => {}
+        }
+    }
+    // SAFETY: forwarded to the caller's contract.
+    unsafe { install(mode, first, len) }.map(|()| 1)
 }
 
 /// The number of guarded stacks a process with `current_vmas` mappings may still

@@ -235,7 +235,8 @@ mod tests {
         let a = pool.alloc(64 << 10).unwrap();
         let (limit, base) = (a.range().limit(), a.range().base());
         assert_eq!(pool.live_stacks(), 1);
-        assert_eq!(pool.carved(), 1);
+        let carved = pool.carved();
+        assert!((1..=guard::MAX_BATCH).contains(&carved), "{carved}");
         pool.release(a);
         assert_eq!(pool.live_stacks(), 0);
         for _ in 0..100 {
@@ -245,7 +246,7 @@ mod tests {
             drop(b); // dropping releases as well
         }
         // No new slot was carved, i.e. no guard-installing system call was made.
-        assert_eq!(pool.carved(), 1);
+        assert_eq!(pool.carved(), carved);
     }
 
     #[test]
@@ -261,9 +262,9 @@ mod tests {
         assert_eq!(pool.rounded_size(1 << 20), 1 << 20);
         let big = pool.alloc(1 << 20).unwrap();
         assert_eq!(big.usable_size(), 1 << 20);
-        // Three classes, three carved slots, each in its own chunk.
+        // Three classes, each carving in its own chunk.
         assert_eq!(pool.classes.read().unwrap().len(), 3);
-        assert_eq!(pool.carved(), 3);
+        assert!((3..=3 * guard::MAX_BATCH).contains(&pool.carved()));
         assert!(!big.contains(odd.range().base() - 1) && !odd.contains(big.range().base() - 1));
         assert!(matches!(
             pool.alloc(MAX_STACK_SIZE + 1),

@@ -93,6 +93,40 @@ pub(crate) unsafe fn madvise(addr: usize, len: usize, advice: libc::c_int) -> io
     }
 }
 
+/// `PIDFD_SELF` (Linux >= 6.14): a pidfd argument meaning the calling
+/// process's own memory, so no pidfd needs opening. Not yet exported by the
+/// `libc` crate.
+const PIDFD_SELF: libc::c_int = -10000;
+
+/// `process_madvise(PIDFD_SELF, ranges, advice)`: one `madvise` per range in
+/// one system call. Returns the bytes advised, which fall short of the
+/// ranges' total if an error stopped it after some of them.
+///
+/// # Safety
+/// As [`madvise`], for every range.
+pub(crate) unsafe fn madvise_many(
+    ranges: &[libc::iovec],
+    advice: libc::c_int,
+) -> io::Result<usize> {
+    // SAFETY: `ranges` is a valid iovec array of `ranges.len()` entries; the
+    // caller vouches for the memory they describe.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_process_madvise,
+            PIDFD_SELF,
+            ranges.as_ptr(),
+            ranges.len(),
+            advice,
+            0,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r as usize)
+    }
+}
+
 /// `mprotect(addr, len, prot)`.
 ///
 /// # Safety

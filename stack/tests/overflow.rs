@@ -111,16 +111,29 @@ fn recurse_big(depth: u64) -> u64 {
     recurse_big(depth + 1) + u64::from(frame[100])
 }
 
-/// Overflows a goroutine with id 42 on a pooled stack in a child process.
+/// Overflows a goroutine with id 42 on a pooled stack in a child process:
+/// the pool's `nth` stack (0: the first), so that stacks carved in one batch
+/// with the first are checked too.
 fn overflow_goroutine(config: PoolConfig, size: usize, body: fn(u64) -> u64) -> (Exit, String) {
+    overflow_nth_goroutine(config, size, 0, body)
+}
+
+fn overflow_nth_goroutine(
+    config: PoolConfig,
+    size: usize,
+    nth: usize,
+    body: fn(u64) -> u64,
+) -> (Exit, String) {
     run_in_child(move || {
         install_overflow_handler();
         let _signal_stack = ensure_signal_stack();
         let pool = StackPool::new(config).unwrap();
+        let earlier: Vec<_> = (0..nth).map(|_| pool.alloc(size).unwrap()).collect();
         let stack = pool.alloc(size).unwrap();
         stack.set_owner(42, Location::caller());
         let mut goroutine = Coroutine::<(), (), u64, _>::with_stack(stack, move |_, ()| body(0));
         goroutine.resume(());
+        drop(earlier);
     })
 }
 
@@ -146,6 +159,16 @@ fn assert_goroutine_report(exit: Exit, stderr: &str, limit_kib: usize) {
 fn goroutine_overflow_is_reported_and_aborts() {
     let (exit, stderr) = overflow_goroutine(PoolConfig::default(), 64 << 10, recurse);
     assert_goroutine_report(exit, &stderr, 64);
+}
+
+#[test]
+fn stacks_carved_in_one_batch_are_each_guarded() {
+    // The first carve installs up to 32 guards at once (process_madvise);
+    // the 2nd and the 32nd stack come from that batch, the 33rd from the next.
+    for nth in [1, 31, 32] {
+        let (exit, stderr) = overflow_nth_goroutine(PoolConfig::default(), 64 << 10, nth, recurse);
+        assert_goroutine_report(exit, &stderr, 64);
+    }
 }
 
 #[test]
