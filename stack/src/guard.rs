@@ -131,12 +131,13 @@ pub(crate) unsafe fn install_many(
         // SAFETY: forwarded to the caller's contract.
         match unsafe { sys::madvise_many(&ranges[..n], sys::MADV_GUARD_INSTALL) } {
             Ok(bytes) if bytes >= len => return Ok(bytes / len),
-            // No `process_madvise`, no `PIDFD_SELF`, or no guard advice
-            // through it: one range at a time from now on.
+            // No `process_madvise`, no `PIDFD_SELF`, no guard advice
+            // through it, or a seccomp filter forbids it: one range at a
+            // time from now on.
             Err(e)
                 if matches!(
                     e.raw_os_error(),
-                    Some(libc::ENOSYS | libc::EBADF | libc::EINVAL)
+                    Some(libc::ENOSYS | libc::EBADF | libc::EINVAL | libc::EPERM)
                 ) =>
             {
                 UNBATCHED.store(true, Ordering::Relaxed);
