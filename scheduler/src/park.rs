@@ -171,6 +171,17 @@ impl Waiter {
         }
     }
 
+    /// Starts loading what waking it reads (a goroutine's state and home),
+    /// so that a batch of wake-ups overlaps its cache misses.
+    pub(crate) fn prefetch(&self) {
+        if let WaiterKind::Goroutine(g) = &self.0 {
+            // SAFETY: a registered waiter's G is alive (park contract).
+            let gr = unsafe { g.get() };
+            crate::lookahead::prefetch(&gr.state as *const _ as usize);
+            crate::lookahead::prefetch(&gr.home as *const _ as usize);
+        }
+    }
+
     /// Whether two waiters are the same goroutine or thread.
     pub fn same_as(&self, other: &Waiter) -> bool {
         match (&self.0, &other.0) {

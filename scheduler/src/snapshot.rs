@@ -164,7 +164,7 @@ fn p_info(w: &Worker, detail: bool) -> PInfo {
         syscalltick: w.syscalltick.load(Ordering::Relaxed),
         m: w.id,
         // Go's per-P run queue (not counting `runnext`): unstarted tasks
-        // plus started goroutines readied for this M (not counting the two
+        // plus started goroutines readied for this M (not counting the few
         // its M took out to prefetch, `lookahead.rs`).
         runqsize: w.stealer.len() + w.home.len(),
         gfree: w.gfree.load(Ordering::Relaxed),
