@@ -14,12 +14,16 @@
 //! read's call (Tokio clears its readiness on a short read the same way).
 //! That spares a request/response server one system call per request.
 //!
+//! Stream reads and writes themselves are [`recv`] and [`send`]: raw
+//! system calls, without libc's thread-cancellation bookkeeping (the
+//! other calls go through std).
+//!
 //! Field order matters: the desc is dropped (the fd leaves the epoll set)
 //! before the socket closes the fd.
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -211,6 +215,55 @@ pub(crate) fn nonblocking<S: AsRawFd>(
 ) -> io::Result<Pollable<S>> {
     set(&s)?;
     Pollable::new(s)
+}
+
+/// `recv(2)` of a connected stream socket into `buf`, as std's `read`.
+///
+/// Made with `syscall(2)` rather than libc's `recv`, which is a thread
+/// cancellation point: that costs two atomic operations on the thread
+/// descriptor around every call, for cancellation that Rust code never
+/// uses (`pthread_cancel` across Rust frames is undefined behaviour).
+pub(crate) fn recv(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for writes of its length; the null address
+    // and length ask for no peer address. Every argument is passed as a
+    // full register (`c_long`).
+    let n = unsafe {
+        libc::syscall(
+            libc::SYS_recvfrom,
+            fd as libc::c_long,
+            buf.as_mut_ptr() as libc::c_long,
+            buf.len() as libc::c_long,
+            0 as libc::c_long,
+            0 as libc::c_long,
+            0 as libc::c_long,
+        )
+    };
+    cvt_len(n)
+}
+
+/// `send(2)` of `buf` on a connected stream socket, as std's `write`
+/// (`MSG_NOSIGNAL`: a closed peer is an `EPIPE` error, not a signal); a
+/// system call for the reason given at [`recv`].
+pub(crate) fn send(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for reads of its length; the null address
+    // and zero length name no destination. Arguments as in `recv`.
+    let n = unsafe {
+        libc::syscall(
+            libc::SYS_sendto,
+            fd as libc::c_long,
+            buf.as_ptr() as libc::c_long,
+            buf.len() as libc::c_long,
+            libc::MSG_NOSIGNAL as libc::c_long,
+            0 as libc::c_long,
+            0 as libc::c_long,
+        )
+    };
+    cvt_len(n)
+}
+
+/// A byte count, or the error `syscall(2)` left in `errno` (it returned -1).
+fn cvt_len(r: libc::c_long) -> io::Result<usize> {
+    usize::try_from(r).map_err(|_| io::Error::last_os_error())
 }
 
 /// A Unix error code as an `io::Result` of a libc call's return value.

@@ -91,13 +91,16 @@ macro_rules! stream_io {
 
         impl std::io::Read for &$ty {
             fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                self.inner.read_stream(buf, |mut s, buf| s.read(buf))
+                self.inner.read_stream(buf, |s, buf| {
+                    $crate::net::fd::recv(std::os::fd::AsRawFd::as_raw_fd(s), buf)
+                })
             }
         }
 
         impl std::io::Write for &$ty {
             fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.inner.write(|mut s| s.write(buf))
+                self.inner
+                    .write(|s| $crate::net::fd::send(std::os::fd::AsRawFd::as_raw_fd(s), buf))
             }
 
             fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
