@@ -73,19 +73,18 @@ fn goroutines_spawned_from_one_goroutine_run_on_both_ms() {
     assert_eq!(threads, 2);
 }
 
-/// An accept loop: one goroutine starts long-lived goroutines one at a
+/// An accept loop: one goroutine starts `n` long-lived goroutines one at a
 /// time and waits for each to report in before starting the next, so each
 /// would start on the spawner's M (nothing is queued for a thief to take).
-/// Load-aware placement (scheduler/src/balance.rs) must still spread them.
-#[test]
-fn long_lived_goroutines_started_one_at_a_time_spread_over_the_ms() {
-    const N: usize = 400;
-    let per_thread = rt(2).run(|| {
+/// Load-aware placement (scheduler/src/balance.rs) must still spread them:
+/// returns how many ran on each OS thread.
+fn accept_loop(n: usize) -> std::collections::HashMap<i32, usize> {
+    rt(2).run(move || {
         let (quit_tx, quit_rx) = goro::chan::<()>(0);
         let acceptor = goro::go!(move || {
             let (ready_tx, ready_rx) = goro::chan::<i32>(0);
             let mut per_thread = std::collections::HashMap::<i32, usize>::new();
-            for _ in 0..N {
+            for _ in 0..n {
                 let (ready_tx, quit_rx) = (ready_tx.clone(), quit_rx.clone());
                 drop(goro::go!(move || {
                     ready_tx.send(tid()).unwrap();
@@ -99,12 +98,24 @@ fn long_lived_goroutines_started_one_at_a_time_spread_over_the_ms() {
         let per_thread = acceptor.join().unwrap();
         quit_tx.close();
         per_thread
-    });
-    let most = per_thread.values().copied().max().unwrap_or(0);
-    assert!(
-        per_thread.len() == 2 && most <= N * 3 / 4,
-        "goroutines per OS thread: {per_thread:?}"
-    );
+    })
+}
+
+#[test]
+fn long_lived_goroutines_started_one_at_a_time_spread_over_the_ms() {
+    // Many (a busy server), and few: 64, where an idle P must get work
+    // although the spawner's P hosts only a few dozen. (Of 64, up to 49
+    // have been seen on one M: the spawner's M, idle while the spawner
+    // waits, steals back some handed-off ones before their M wakes up.
+    // Before the margin counted the lighter P's load, 62.)
+    for (n, most_allowed) in [(400, 300), (64, 56)] {
+        let per_thread = accept_loop(n);
+        let most = per_thread.values().copied().max().unwrap_or(0);
+        assert!(
+            per_thread.len() == 2 && most <= most_allowed,
+            "{n} goroutines per OS thread: {per_thread:?}"
+        );
+    }
 }
 
 #[test]

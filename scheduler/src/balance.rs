@@ -15,9 +15,11 @@
 //! start, with the count of one other active P picked at random (the
 //! "power of two choices": a random sample finds a lighter P with good
 //! probability at the cost of one read). If the other P hosts fewer by more
-//! than `FLOOR` plus an eighth of this P's count, the tasks it would start
-//! until the next sample go to that P's *inbox* instead, and its M is
-//! woken. An inbox holds fresh tasks like a fresh queue: its owner moves
+//! than an eighth of this P's count plus the other's own count up to
+//! `FLOOR`, the tasks it would start until the next sample go to that P's
+//! *inbox* instead, and its M is woken. (A fixed `FLOOR` there let a
+//! 64-connection server keep every connection on the acceptor's P: 32
+//! against 0 was within the margin; docs/design.md has the figures.) An inbox holds fresh tasks like a fresh queue: its owner moves
 //! them into its fresh queue when it looks for work, and thieves may take
 //! them, so a task handed to a P that turns busy still runs wherever a P is
 //! idle.
@@ -77,7 +79,7 @@ impl Local {
         let me = workers.iter().position(|w| Arc::ptr_eq(w, &self.worker))?;
         let other = &workers[if pick >= me { pick + 1 } else { pick }];
         let theirs = other.live.load(Ordering::Relaxed);
-        (mine > theirs + mine / 8 + FLOOR).then(|| other.clone())
+        (mine > theirs + theirs.min(FLOOR) + mine / 8).then(|| other.clone())
     }
 }
 
