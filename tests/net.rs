@@ -233,6 +233,31 @@ fn connecting_to_a_closed_port_is_refused() {
     });
 }
 
+/// Every address form std accepts works: a host name (looked up on a
+/// `blocking` helper; `localhost` may give `::1` first, which refuses, so
+/// the next address is tried), IP literals as strings and pairs, a slice.
+#[test]
+fn host_names_and_literal_addresses_connect() {
+    runtime(1).run(|| {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let port = addr.port();
+        let accepter = goro::go!(move || {
+            for _ in 0..5 {
+                drop(listener.accept().unwrap());
+            }
+        });
+        TcpStream::connect(format!("localhost:{port}")).unwrap();
+        TcpStream::connect(("localhost", port)).unwrap();
+        TcpStream::connect(format!("127.0.0.1:{port}").as_str()).unwrap();
+        TcpStream::connect((std::net::Ipv4Addr::LOCALHOST, port)).unwrap();
+        TcpStream::connect(&[addr][..]).unwrap();
+        accepter.join().unwrap();
+        let err = TcpStream::connect("no port").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    });
+}
+
 /// Connections opened, used and closed in a loop for 10 s
 /// (`GORO_NET_STRESS_SECS` to change it): a lost wake-up hangs it.
 #[test]

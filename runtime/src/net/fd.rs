@@ -22,7 +22,7 @@
 //! before the socket closes the fd.
 
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -176,20 +176,6 @@ impl Timeout {
             n => Some(Duration::from_nanos(n)),
         }
     }
-}
-
-/// Resolves `addr` on a `blocking` helper (name resolution may block the
-/// thread), failing like std when it yields no address.
-pub(crate) fn resolve<A: ToSocketAddrs + Send>(addr: A) -> io::Result<Vec<SocketAddr>> {
-    let addrs: Vec<SocketAddr> =
-        goro_scheduler::blocking(move || addr.to_socket_addrs().map(Iterator::collect))?;
-    if addrs.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "could not resolve to any addresses",
-        ));
-    }
-    Ok(addrs)
 }
 
 /// Tries `f` on each address in turn; returns the first success or the

@@ -7,12 +7,13 @@
 //! Used from a plain thread (outside any runtime), the same calls block
 //! that thread in poll(2), so the types work anywhere.
 //!
-//! Name resolution (`"host:port"`) may block, so it runs on a
-//! [`blocking`](crate::blocking) helper; that is why the address
-//! arguments must be `Send`.
+//! Addresses are goro's own [`ToSocketAddrs`] (std's types): a socket
+//! address or IP literal is used at once, while a host name, whose lookup
+//! may block, is looked up on a [`blocking`](crate::blocking) helper.
 
 #[macro_use]
 mod shared_impls;
+mod addr;
 mod fd;
 mod sockaddr;
 mod tcp_listener;
@@ -21,6 +22,7 @@ mod udp_socket;
 mod unix_listener;
 mod unix_stream;
 
+pub use addr::ToSocketAddrs;
 pub use tcp_listener::{Incoming, TcpListener};
 pub use tcp_stream::TcpStream;
 pub use udp_socket::UdpSocket;

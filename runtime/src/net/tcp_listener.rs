@@ -1,10 +1,11 @@
 //! `TcpListener`: a listening TCP socket whose `accept` parks the goroutine.
 
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 
-use super::fd::{cvt, each_addr, nonblocking, resolve, Pollable};
+use super::addr::{resolve, ToSocketAddrs};
+use super::fd::{cvt, each_addr, nonblocking, Pollable};
 use super::sockaddr::from_raw;
 use super::TcpStream;
 
@@ -16,8 +17,8 @@ pub struct TcpListener {
 impl TcpListener {
     /// Binds to the first address of `addr` that works, listening with the
     /// system's largest backlog (`somaxconn`, as Go does).
-    pub fn bind<A: ToSocketAddrs + Send>(addr: A) -> io::Result<TcpListener> {
-        let std = each_addr(&resolve(addr)?, |a| std::net::TcpListener::bind(a))?;
+    pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
+        let std = each_addr(&resolve(&addr)?, |a| std::net::TcpListener::bind(a))?;
         // SAFETY: a plain system call on a listening socket we own; a second
         // listen(2) only changes the backlog (-1: the system maximum).
         cvt(unsafe { libc::listen(std.as_raw_fd(), -1) })?;

@@ -8,11 +8,12 @@
 //! waiter slot in the poller).
 
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use super::fd::{cvt, each_addr, resolve, Pollable};
+use super::addr::{resolve, ToSocketAddrs};
+use super::fd::{cvt, each_addr, Pollable};
 use super::sockaddr::to_raw;
 
 /// A TCP stream between a local and a remote socket (std's `TcpStream`
@@ -23,8 +24,8 @@ pub struct TcpStream {
 
 impl TcpStream {
     /// Connects to the first address of `addr` that accepts.
-    pub fn connect<A: ToSocketAddrs + Send>(addr: A) -> io::Result<TcpStream> {
-        each_addr(&resolve(addr)?, |a| connect_addr(a, None))
+    pub fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
+        each_addr(&resolve(&addr)?, |a| connect_addr(a, None))
     }
 
     /// Connects to `addr`, giving up after `timeout` (`TimedOut`).

@@ -1,11 +1,12 @@
 //! `UdpSocket`: datagrams whose blocking receives and sends park the
-//! goroutine. Addresses given as `ToSocketAddrs` are resolved on a
-//! `blocking` helper (they may need DNS), as for TCP.
+//! goroutine. Addresses are resolved as for TCP (`addr.rs`: a host name on
+//! a `blocking` helper, a socket address or IP literal at once).
 
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 
-use super::fd::{each_addr, nonblocking, resolve, Pollable};
+use super::addr::{resolve, ToSocketAddrs};
+use super::fd::{each_addr, nonblocking, Pollable};
 
 /// A UDP socket (std's `UdpSocket` API).
 pub struct UdpSocket {
@@ -14,8 +15,8 @@ pub struct UdpSocket {
 
 impl UdpSocket {
     /// Binds to the first address of `addr` that works.
-    pub fn bind<A: ToSocketAddrs + Send>(addr: A) -> io::Result<UdpSocket> {
-        let std = each_addr(&resolve(addr)?, |a| std::net::UdpSocket::bind(a))?;
+    pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
+        let std = each_addr(&resolve(&addr)?, |a| std::net::UdpSocket::bind(a))?;
         Ok(UdpSocket {
             inner: nonblocking(std, |s| s.set_nonblocking(true))?,
         })
@@ -23,8 +24,8 @@ impl UdpSocket {
 
     /// Sets the default destination of `send` and the only source `recv`
     /// accepts.
-    pub fn connect<A: ToSocketAddrs + Send>(&self, addr: A) -> io::Result<()> {
-        each_addr(&resolve(addr)?, |a| self.inner.get_ref().connect(a))
+    pub fn connect<A: ToSocketAddrs>(&self, addr: A) -> io::Result<()> {
+        each_addr(&resolve(&addr)?, |a| self.inner.get_ref().connect(a))
     }
 
     /// Receives one datagram (waiting for it) and its sender.
@@ -43,8 +44,8 @@ impl UdpSocket {
     }
 
     /// Sends `buf` to the first address of `addr`.
-    pub fn send_to<A: ToSocketAddrs + Send>(&self, buf: &[u8], addr: A) -> io::Result<usize> {
-        let to = resolve(addr)?[0];
+    pub fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], addr: A) -> io::Result<usize> {
+        let to = resolve(&addr)?[0];
         self.inner.write(|s| s.send_to(buf, to))
     }
 
