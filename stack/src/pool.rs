@@ -362,6 +362,42 @@ mod tests {
         assert!(std::error::Error::source(&os).is_some());
     }
 
+    /// Threads allocating at once, while others carve (the free list and
+    /// the chunks have separate locks, `class.rs`), never get the same slot
+    /// twice, and every slot carved is either live or free at the end.
+    #[test]
+    fn concurrent_allocation_hands_out_each_slot_once() {
+        const THREADS: usize = 4;
+        const EACH: usize = 300;
+        let pool = pool();
+        let stacks: Vec<Vec<GuardedStack>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut kept = Vec::new();
+                        for i in 0..EACH {
+                            let stack = pool.alloc(64 << 10).unwrap();
+                            if i % 3 == 0 {
+                                pool.release(stack); // reused by someone
+                            } else {
+                                kept.push(stack);
+                            }
+                        }
+                        kept
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut limits: Vec<usize> = stacks.iter().flatten().map(|s| s.range().limit()).collect();
+        let live = limits.len();
+        limits.sort_unstable();
+        limits.dedup();
+        assert_eq!(limits.len(), live, "a slot was handed out twice");
+        assert_eq!(pool.live_stacks(), live);
+        assert!(pool.carved() >= live);
+    }
+
     #[test]
     fn pool_is_send_and_sync() {
         fn check<T: Send + Sync>() {}
