@@ -210,46 +210,56 @@ pub(crate) fn nonblocking<S: AsRawFd>(
 /// descriptor around every call, for cancellation that Rust code never
 /// uses (`pthread_cancel` across Rust frames is undefined behaviour).
 pub(crate) fn recv(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
-    // SAFETY: `buf` is valid for writes of its length; the null address
-    // and length ask for no peer address. Every argument is passed as a
-    // full register (`c_long`).
-    let n = unsafe {
-        libc::syscall(
-            libc::SYS_recvfrom,
-            fd as libc::c_long,
-            buf.as_mut_ptr() as libc::c_long,
-            buf.len() as libc::c_long,
-            0 as libc::c_long,
-            0 as libc::c_long,
-            0 as libc::c_long,
-        )
-    };
-    cvt_len(n)
+    // SAFETY: `buf` is valid for writes of its length.
+    unsafe { stream_call(libc::SYS_recvfrom, fd, buf.as_mut_ptr(), buf.len(), 0) }
 }
 
 /// `send(2)` of `buf` on a connected stream socket, as std's `write`
 /// (`MSG_NOSIGNAL`: a closed peer is an `EPIPE` error, not a signal); a
 /// system call for the reason given at [`recv`].
 pub(crate) fn send(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
-    // SAFETY: `buf` is valid for reads of its length; the null address
-    // and zero length name no destination. Arguments as in `recv`.
+    // SAFETY: `buf` is valid for reads of its length, and `sendto` only
+    // reads it.
+    unsafe {
+        stream_call(
+            libc::SYS_sendto,
+            fd,
+            buf.as_ptr().cast_mut(),
+            buf.len(),
+            libc::MSG_NOSIGNAL,
+        )
+    }
+}
+
+/// `recvfrom` or `sendto` (`nr`) of `len` bytes at `buf` on a connected
+/// stream socket, naming no peer address; the byte count or `errno`.
+///
+/// # Safety
+/// `buf` is valid for `len` bytes: for writes if `nr` is `SYS_recvfrom`,
+/// for reads if it is `SYS_sendto`.
+unsafe fn stream_call(
+    nr: libc::c_long,
+    fd: RawFd,
+    buf: *mut u8,
+    len: usize,
+    flags: libc::c_int,
+) -> io::Result<usize> {
+    // SAFETY: `buf` as the caller guarantees; the null address and zero
+    // length ask for, or give, no peer address. Every argument is passed
+    // as a full register (`c_long`).
     let n = unsafe {
         libc::syscall(
-            libc::SYS_sendto,
+            nr,
             fd as libc::c_long,
-            buf.as_ptr() as libc::c_long,
-            buf.len() as libc::c_long,
-            libc::MSG_NOSIGNAL as libc::c_long,
+            buf as libc::c_long,
+            len as libc::c_long,
+            flags as libc::c_long,
             0 as libc::c_long,
             0 as libc::c_long,
         )
     };
-    cvt_len(n)
-}
-
-/// A byte count, or the error `syscall(2)` left in `errno` (it returned -1).
-fn cvt_len(r: libc::c_long) -> io::Result<usize> {
-    usize::try_from(r).map_err(|_| io::Error::last_os_error())
+    // -1: `syscall(2)` left the error in `errno`.
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
 }
 
 /// A Unix error code as an `io::Result` of a libc call's return value.
