@@ -91,14 +91,12 @@ impl Batch {
         self.next.get() == self.len.get()
     }
 
-    /// Fills an empty batch from `queue`, applying `prefetch` to each.
-    fn fill(&self, queue: &Injector<GRef>, prefetch: fn(GRef)) {
+    /// Fills this (empty) batch with up to `BATCH` goroutines from
+    /// `source`, applying `prefetch` to each.
+    fn fill(&self, mut source: impl FnMut() -> Option<GRef>, prefetch: fn(GRef)) {
         let mut len = 0;
-        // `is_empty` first: a steal from an empty injector costs a fence.
-        while len < BATCH && !queue.is_empty() {
-            let Some(g) = retry_steal(|| queue.steal()) else {
-                break;
-            };
+        while len < BATCH {
+            let Some(g) = source() else { break };
             prefetch(g);
             self.gs[len].set(Some(g));
             len += 1;
@@ -106,18 +104,15 @@ impl Batch {
         self.next.set(0);
         self.len.set(len);
     }
+}
 
-    /// Moves `from`'s goroutines here (this batch is empty), applying
-    /// `prefetch` to each.
-    fn take_all(&self, from: &Batch, prefetch: fn(GRef)) {
-        let mut len = 0;
-        while let Some(g) = from.pop() {
-            prefetch(g);
-            self.gs[len].set(Some(g));
-            len += 1;
-        }
-        self.next.set(0);
-        self.len.set(len);
+/// The next goroutine of `queue`, if any. `is_empty` first: a steal from
+/// an empty injector costs a fence.
+fn steal_next(queue: &Injector<GRef>) -> Option<GRef> {
+    if queue.is_empty() {
+        None
+    } else {
+        retry_steal(|| queue.steal())
     }
 }
 
@@ -147,11 +142,11 @@ impl HomeLookahead {
             if !more {
                 return;
             }
-            self.staged.fill(queue, prefetch_record);
+            self.staged.fill(|| steal_next(queue), prefetch_record);
         }
-        self.ready.take_all(&self.staged, prefetch_stack);
+        self.ready.fill(|| self.staged.pop(), prefetch_stack);
         if more && !self.ready.is_empty() {
-            self.staged.fill(queue, prefetch_record);
+            self.staged.fill(|| steal_next(queue), prefetch_record);
         }
     }
 
