@@ -364,6 +364,70 @@ fn unix_streams_echo_and_pair() {
     });
 }
 
+/// A Unix connect fails with `EAGAIN` while the listener's backlog is full;
+/// `UnixStream::connect` then waits for room (as std's does) instead of
+/// failing. The listener here has a backlog of 1 (two pending connections)
+/// and accepts only after the clients have piled up.
+#[test]
+fn unix_connect_waits_while_the_backlog_is_full() {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::io::FromRawFd;
+    const CLIENTS: u8 = 6;
+    let dir = std::env::temp_dir().join(format!("goro-net-backlog-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("full.sock");
+    let _ = std::fs::remove_file(&path);
+    // SAFETY: plain system calls on a socket this test owns; the address
+    // is a zeroed sockaddr_un with a NUL-terminated path shorter than
+    // sun_path.
+    let listener = unsafe {
+        let fd = libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        assert!(fd >= 0);
+        let mut sun: libc::sockaddr_un = std::mem::zeroed();
+        sun.sun_family = libc::AF_UNIX as libc::sa_family_t;
+        for (d, &b) in sun.sun_path.iter_mut().zip(path.as_os_str().as_bytes()) {
+            *d = b as libc::c_char;
+        }
+        let len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+        assert_eq!(
+            libc::bind(fd, (&sun as *const libc::sockaddr_un).cast(), len),
+            0
+        );
+        assert_eq!(libc::listen(fd, 1), 0);
+        std::os::unix::net::UnixListener::from_raw_fd(fd)
+    };
+    let acceptor = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        let mut seen: Vec<u8> = (0..CLIENTS)
+            .map(|_| {
+                let (mut conn, _) = listener.accept().unwrap();
+                let mut id = [0u8];
+                conn.read_exact(&mut id).unwrap();
+                id[0]
+            })
+            .collect();
+        seen.sort_unstable();
+        seen
+    });
+    let connect_path = path.clone();
+    runtime(2).run(move || {
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|id| {
+                let path = connect_path.clone();
+                goro::go!(move || {
+                    let mut conn = goro::net::UnixStream::connect(&path).unwrap();
+                    conn.write_all(&[id]).unwrap();
+                    conn
+                })
+            })
+            .collect();
+        let conns: Vec<_> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+        assert_eq!(conns.len(), usize::from(CLIENTS));
+    });
+    assert_eq!(acceptor.join().unwrap(), (0..CLIENTS).collect::<Vec<_>>());
+    std::fs::remove_file(&path).unwrap();
+}
+
 /// A short read drains the receive queue, so the next read waits for an
 /// event first (runtime/src/net/fd.rs); end of stream that arrived with the
 /// data was reported by the one edge-triggered event already, and must

@@ -23,7 +23,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -260,6 +260,34 @@ unsafe fn stream_call(
     };
     // -1: `syscall(2)` left the error in `errno`.
     usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
+/// A new non-blocking, close-on-exec stream socket of `domain`.
+pub(crate) fn stream_socket(domain: libc::c_int) -> io::Result<OwnedFd> {
+    // SAFETY: a plain system call with valid flags.
+    let fd = cvt(unsafe {
+        libc::socket(
+            domain,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        )
+    })?;
+    // SAFETY: `fd` was just created and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Starts `connect(2)` of the non-blocking socket `fd` to the address in
+/// the first `len` bytes of `addr`: `Ok` if it connected at once, else the
+/// call's error (`EINPROGRESS` for a TCP connect under way).
+pub(crate) fn start_connect(
+    fd: RawFd,
+    addr: &libc::sockaddr_storage,
+    len: libc::socklen_t,
+) -> io::Result<()> {
+    assert!(len as usize <= std::mem::size_of::<libc::sockaddr_storage>());
+    // SAFETY: `addr` is readable for `len` bytes (checked above); the
+    // kernel validates the address family and contents.
+    cvt(unsafe { libc::connect(fd, (addr as *const libc::sockaddr_storage).cast(), len) }).map(drop)
 }
 
 /// A Unix error code as an `io::Result` of a libc call's return value.

@@ -1,8 +1,11 @@
 //! `SocketAddr` to and from the C `sockaddr` that `connect(2)` takes and
-//! `accept4(2)` fills.
+//! `accept4(2)` fills, and a Unix socket path to the `sockaddr_un` that
+//! `connect(2)` takes.
 
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 /// `addr` as a `sockaddr_storage` and the length of its meaningful part.
 pub(crate) fn to_raw(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
@@ -39,6 +42,39 @@ pub(crate) fn to_raw(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::sockle
         }
     };
     (storage, len as libc::socklen_t)
+}
+
+/// `path` as a `sockaddr_un` (in a `sockaddr_storage`) and its length, by
+/// std's rules: no NUL byte in the path, and shorter than `sun_path`; a
+/// path name's length counts its terminating NUL.
+pub(crate) fn unix_to_raw(path: &Path) -> io::Result<(libc::sockaddr_storage, libc::socklen_t)> {
+    let bytes = path.as_os_str().as_bytes();
+    // SAFETY: all-zero bytes are a valid `sockaddr_un`.
+    let mut sun: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    if bytes.contains(&0) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "paths must not contain interior null bytes",
+        ));
+    }
+    if bytes.len() >= sun.sun_path.len() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "path must be shorter than SUN_LEN",
+        ));
+    }
+    sun.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    for (dst, &src) in sun.sun_path.iter_mut().zip(bytes) {
+        *dst = src as libc::c_char;
+    }
+    let path_offset = std::mem::offset_of!(libc::sockaddr_un, sun_path);
+    let len = path_offset + bytes.len() + usize::from(!bytes.is_empty());
+    // SAFETY: all-zero bytes are a valid `sockaddr_storage`.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    // SAFETY: `sockaddr_storage` is larger than and aligned for every
+    // sockaddr type, `sockaddr_un` included.
+    unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sun) };
+    Ok((storage, len as libc::socklen_t))
 }
 
 /// The address the kernel wrote into `storage` (`len` bytes of it).
@@ -95,5 +131,26 @@ mod tests {
         // SAFETY: all-zero bytes are a valid `sockaddr_storage`.
         let unix: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
         assert!(from_raw(&unix, 0).is_err());
+    }
+
+    #[test]
+    fn unix_paths_follow_std_rules() {
+        let offset = std::mem::offset_of!(libc::sockaddr_un, sun_path);
+        let (raw, len) = unix_to_raw(Path::new("/tmp/a.sock")).unwrap();
+        assert_eq!(len as usize, offset + "/tmp/a.sock".len() + 1);
+        // SAFETY: `unix_to_raw` wrote a sockaddr_un.
+        let sun: libc::sockaddr_un =
+            unsafe { std::ptr::read((&raw as *const libc::sockaddr_storage).cast()) };
+        assert_eq!(sun.sun_family as i32, libc::AF_UNIX);
+        assert_eq!(sun.sun_path[0] as u8, b'/');
+        assert_eq!(sun.sun_path["/tmp/a.sock".len()], 0);
+
+        let longest = "x".repeat(sun.sun_path.len() - 1);
+        assert!(unix_to_raw(Path::new(&longest)).is_ok());
+        let too_long = "x".repeat(sun.sun_path.len());
+        let err = unix_to_raw(Path::new(&too_long)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        let err = unix_to_raw(Path::new("a\0b")).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }
 }

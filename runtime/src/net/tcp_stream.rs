@@ -9,11 +9,11 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use super::addr::{resolve, ToSocketAddrs};
-use super::fd::{cvt, each_addr, Pollable};
+use super::fd::{each_addr, start_connect, stream_socket, Pollable};
 use super::sockaddr::to_raw;
 
 /// A TCP stream between a local and a remote socket (std's `TcpStream`
@@ -84,26 +84,15 @@ fn connect_addr(addr: &SocketAddr, deadline: Option<Instant>) -> io::Result<TcpS
         SocketAddr::V4(_) => libc::AF_INET,
         SocketAddr::V6(_) => libc::AF_INET6,
     };
-    // SAFETY: a plain system call with valid flags.
-    let fd = cvt(unsafe {
-        libc::socket(
-            domain,
-            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            0,
-        )
-    })?;
-    // SAFETY: `fd` was just created and is owned by nobody else.
-    let std = std::net::TcpStream::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    let std = std::net::TcpStream::from(stream_socket(domain)?);
+    let fd = std.as_raw_fd();
     let stream = TcpStream {
         inner: Pollable::new(std)?,
     };
     let (raw, len) = to_raw(addr);
-    // SAFETY: `raw` is a valid sockaddr of `len` bytes for `addr`'s family.
-    let r = unsafe { libc::connect(fd, (&raw as *const libc::sockaddr_storage).cast(), len) };
-    if r == 0 {
+    let Err(e) = start_connect(fd, &raw, len) else {
         return Ok(stream);
-    }
-    let e = io::Error::last_os_error();
+    };
     if !matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EINTR)) {
         return Err(e);
     }
