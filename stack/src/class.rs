@@ -24,6 +24,16 @@
 //! at 2 Ps) waited on each other's `process_madvise` calls: 11,000 futex calls
 //! for 100,000 goroutines, and no gain from the second P.
 //!
+//! Carving also starts *before* the list runs dry, so that such waits are
+//! rare: the free list keeps released slots and carved, never-used ones
+//! apart, and a take that leaves fewer than [`REFILL_BELOW`] carved slots
+//! carves the next batch then, unless another thread carves already (it
+//! does not wait for the lock). Reusing released slots never carves, and a
+//! class holds at most a batch and [`REFILL_BELOW`] carved slots more than
+//! it ever had live. With the waits left to the rare take that finds both
+//! lists empty, park_mem at 2 Ps went from 9,600 futex calls to about 900
+//! and from 2,627 to 1,992 ns a goroutine (Go: 2,073).
+//!
 //! In `mprotect` mode, step 2 first takes a unit of the pool's VMA budget and
 //! fails with [`StackError::StackLimit`] when none is left. Budget units are
 //! never returned: a freed slot keeps its guard (and its two VMAs) for reuse.
@@ -40,6 +50,8 @@ use crate::pool::{PoolShared, StackError};
 const FIRST_CHUNK_BYTES: usize = 1 << 30;
 /// Chunk sizes double this many times (1 GiB -> 64 GiB), then stay put.
 const CHUNK_DOUBLINGS: usize = 6;
+/// A take that leaves fewer carved slots than this carves the next batch.
+pub(crate) const REFILL_BELOW: usize = guard::MAX_BATCH / 2;
 
 /// All stacks of one usable size.
 #[derive(Debug)]
@@ -47,8 +59,8 @@ pub(crate) struct SizeClass {
     pub(crate) shared: Arc<PoolShared>,
     pub(crate) stack_size: usize,
     pub(crate) guard: usize,
-    /// Slots ready to hand out: released, or carved and not yet taken.
-    free: Mutex<Vec<Slot>>,
+    /// Slots ready to hand out.
+    free: Mutex<FreeSlots>,
     /// Held while carving (see the module docs).
     chunks: Mutex<Vec<Chunk>>,
 }
@@ -66,9 +78,14 @@ impl SizeClass {
 
     /// A slot of this class, reused if possible. Counts it as live.
     pub(crate) fn take(&self) -> Result<Slot, StackError> {
-        let reused = lock(&self.free).pop(); // the guard drops here
-        let slot = match reused {
-            Some(slot) => slot,
+        let popped = lock(&self.free).pop(); // the guard drops here
+        let slot = match popped {
+            Some((slot, carved_left)) => {
+                if carved_left.is_some_and(|n| n < REFILL_BELOW) {
+                    self.refill_ahead();
+                }
+                slot
+            }
             None => self.take_carved()?,
         };
         self.shared.live.fetch_add(1, Ordering::Relaxed);
@@ -77,7 +94,7 @@ impl SizeClass {
 
     /// Returns a slot taken from this class. No system call.
     pub(crate) fn give_back(&self, slot: Slot) {
-        lock(&self.free).push(slot);
+        lock(&self.free).released.push(slot);
         self.shared.live.fetch_sub(1, Ordering::Relaxed);
     }
 
@@ -85,8 +102,8 @@ impl SizeClass {
     /// free list; or one that another thread carved while we waited.
     fn take_carved(&self) -> Result<Slot, StackError> {
         let mut chunks = lock(&self.chunks);
-        let reused = lock(&self.free).pop();
-        if let Some(slot) = reused {
+        let popped = lock(&self.free).pop();
+        if let Some((slot, _)) = popped {
             return Ok(slot);
         }
         let mut carved = Vec::with_capacity(guard::MAX_BATCH);
@@ -94,8 +111,28 @@ impl SizeClass {
         drop(chunks);
         // Carved highest first: the lowest is ours, the next lowest on top.
         let slot = carved.pop().expect("carving adds at least one slot");
-        lock(&self.free).append(&mut carved);
+        lock(&self.free).carved.append(&mut carved);
         Ok(slot)
+    }
+
+    /// Carves a batch onto the free list while carved slots are left,
+    /// unless another thread carves already (see the module docs). An
+    /// error is left for the take that finds the list empty to report.
+    fn refill_ahead(&self) {
+        let Ok(mut chunks) = self.chunks.try_lock() else {
+            return;
+        };
+        if lock(&self.free).carved.len() >= REFILL_BELOW {
+            return;
+        }
+        let mut carved = Vec::with_capacity(guard::MAX_BATCH);
+        if self.carve(&mut chunks, &mut carved).is_ok() {
+            drop(chunks);
+            // Below the slots left: handed out in address order.
+            let mut free = lock(&self.free);
+            carved.append(&mut free.carved);
+            free.carved = carved;
+        }
     }
 
     /// Carves at least one slot into `out`.
@@ -156,6 +193,25 @@ impl SizeClass {
                 result => return result,
             }
         }
+    }
+}
+
+/// A size class's free slots: released ones (pages committed, handed out
+/// first) and carved ones no stack has used yet.
+#[derive(Debug, Default)]
+struct FreeSlots {
+    released: Vec<Slot>,
+    carved: Vec<Slot>,
+}
+
+impl FreeSlots {
+    /// The next slot, and how many carved ones are left if it was carved.
+    fn pop(&mut self) -> Option<(Slot, Option<usize>)> {
+        if let Some(slot) = self.released.pop() {
+            return Some((slot, None));
+        }
+        let slot = self.carved.pop()?;
+        Some((slot, Some(self.carved.len())))
     }
 }
 

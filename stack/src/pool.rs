@@ -250,6 +250,37 @@ mod tests {
     }
 
     #[test]
+    fn growth_carves_the_next_batch_before_the_list_runs_dry() {
+        use crate::class::REFILL_BELOW;
+        let pool = pool();
+        let mut stacks = vec![pool.alloc(16 << 10).unwrap()];
+        if pool.carved() < guard::MAX_BATCH {
+            return; // one guard per system call: no batch to carve ahead
+        }
+        while pool.carved() == guard::MAX_BATCH {
+            stacks.push(pool.alloc(16 << 10).unwrap());
+        }
+        // The take that left fewer than REFILL_BELOW carved slots carved
+        // the next batch (the first carve kept MAX_BATCH - 1 of its slots).
+        assert_eq!(stacks.len(), guard::MAX_BATCH - REFILL_BELOW + 1);
+        assert_eq!(pool.carved(), 2 * guard::MAX_BATCH);
+        // Slots are still handed out in address order across batches.
+        while stacks.len() < guard::MAX_BATCH + 8 {
+            stacks.push(pool.alloc(16 << 10).unwrap());
+        }
+        for pair in stacks.windows(2) {
+            assert_eq!(pair[1].range().limit(), pair[0].range().base());
+        }
+        // Reusing released slots never carves.
+        let carved = pool.carved();
+        drop(stacks);
+        for _ in 0..100 {
+            drop(pool.alloc(16 << 10).unwrap());
+        }
+        assert_eq!(pool.carved(), carved);
+    }
+
+    #[test]
     fn sizes_are_rounded_to_pages_and_classed() {
         let pool = pool();
         let page = sys::page_size();
