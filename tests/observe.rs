@@ -521,6 +521,11 @@ fn dump_shows_wait_reasons_and_spawn_sites() {
 fn sigquit_dumps_every_goroutine_and_exits_2() {
     const NAME: &str = "sigquit_dumps_every_goroutine_and_exits_2";
     if is_child(NAME) {
+        // A shell without job control starts background jobs with SIGQUIT
+        // ignored, and goro keeps an ignored SIGQUIT ignored: start from
+        // the default action, as a foreground process does.
+        // SAFETY: sets a signal's action to its default; no handler runs.
+        unsafe { libc::signal(libc::SIGQUIT, libc::SIG_DFL) };
         goro::run(|| {
             let (_tx, rx) = goro::chan::<u8>(0);
             goro::go!(move || parked_in_recv(rx));

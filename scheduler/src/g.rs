@@ -27,6 +27,8 @@
 //! G at once. So no wake-up is lost, and no lock is held across the switch
 //! (Go needs `gopark`'s unlock callback for the same job).
 //!
+//! The racing transitions are in `gstate.rs`, with loom models of them.
+//!
 //! `SCANNING` is Go's scan bit: an observer walking a parked goroutine's
 //! stack (the goroutine dump) holds it there so that no M resumes it
 //! meanwhile. A `ready` that finds it `SCANNING` neither waits for the
@@ -67,16 +69,9 @@ use crate::park_frame::ParkFrame;
 use crate::task::Task;
 use crate::worker::{Local, Worker};
 
-pub(crate) const RUNNABLE: u8 = 0;
-pub(crate) const RUNNING: u8 = 1;
-pub(crate) const PARKED: u8 = 2;
-pub(crate) const NOTIFIED: u8 = 3;
-/// Not a goroutine now: new, finished, or cached for reuse.
-pub(crate) const DEAD: u8 = 4;
-/// Parked, and held there by an observer reading its stack.
-pub(crate) const SCANNING: u8 = 5;
-/// Readied while `SCANNING`: the observer queues it when it lets go.
-pub(crate) const SCAN_READIED: u8 = 6;
+pub(crate) use crate::gstate::{
+    GState, DEAD, NOTIFIED, PARKED, RUNNABLE, RUNNING, SCANNING, SCAN_READIED,
+};
 
 /// Why a goroutine handed control back to its M.
 pub(crate) enum Yield {
@@ -96,7 +91,7 @@ pub(crate) struct G {
     id: AtomicU64,
     /// The goroutine that spawned it (0: the runtime or a plain thread).
     parent: AtomicU64,
-    pub state: AtomicU8,
+    pub state: GState,
     /// A `WaitReason` as `u8` (see `wait_reason`), set while it parks.
     wait_reason: AtomicU8,
     /// When it last parked, in the sysmon clock's nanoseconds (`sysmon.rs`).
@@ -157,7 +152,7 @@ impl G {
         Box::new(G {
             id: AtomicU64::new(0),
             parent: AtomicU64::new(0),
-            state: AtomicU8::new(DEAD),
+            state: GState::new(DEAD),
             wait_reason: AtomicU8::new(WaitReason::None as u8),
             wait_since: AtomicU64::new(0),
             home: AtomicPtr::new(std::ptr::null_mut()),
@@ -233,8 +228,8 @@ impl G {
         g.force_unwinding.set(false);
         g.set_wait_reason(WaitReason::None);
         g.home.store(home as *mut Worker, Ordering::Relaxed);
-        // Release: an observer that sees the new state sees the new identity.
-        g.state.store(RUNNABLE, Ordering::Release);
+        // An observer that sees the new state sees the new identity.
+        g.state.set(RUNNABLE);
         stack.set_owner(info.id, info.spawn_site);
         g.stack_range.set(Some(stack.range()));
         g.park_frame.clear();

@@ -7,7 +7,8 @@
 //!   `lock_os_thread`, GOMAXPROCS queries.
 //! - `task`: the one allocation a spawn makes; `JoinHandle`.
 //! - `task_blocks`: per-M recycled memory for task cells.
-//! - `g`: the goroutine control block, its coroutine and its states.
+//! - `g`: the goroutine control block, its coroutine and its states;
+//!   `gstate`: the state word's racing transitions (checked with loom).
 //! - `park`: the park/ready contract everything blocking builds on;
 //!   `park_frame`: the registers `park` records for stack walks.
 //! - `worker`: an M and its P: fresh queue (stealable), home queue,
@@ -50,6 +51,7 @@ mod frames;
 mod futex;
 mod g;
 mod godebug;
+mod gstate;
 mod handle;
 mod idle;
 mod leaks;

@@ -32,7 +32,8 @@ use std::sync::Arc;
 
 use crate::context::{self, Current};
 use crate::futex;
-use crate::g::{GRef, Yield, NOTIFIED, PARKED, RUNNABLE, RUNNING, SCANNING, SCAN_READIED};
+use crate::g::{GRef, Yield};
+use crate::gstate::Readied;
 use crate::worker::Worker;
 
 /// Why a goroutine is parked (Go's `waitReason`, shown in goroutine dumps).
@@ -264,41 +265,13 @@ pub(crate) unsafe fn ready(g: GRef) -> Wakeup {
     // SAFETY: guaranteed by the caller.
     let gr = unsafe { g.get() };
     crate::trace::ready(gr);
-    loop {
-        match gr.state.load(Ordering::Acquire) {
-            RUNNING => {
-                if gr
-                    .state
-                    .compare_exchange(RUNNING, NOTIFIED, Ordering::AcqRel, Ordering::Acquire)
-                    .is_ok()
-                {
-                    return Wakeup::NONE;
-                }
-            }
-            PARKED => {
-                if gr
-                    .state
-                    .compare_exchange(PARKED, RUNNABLE, Ordering::AcqRel, Ordering::Acquire)
-                    .is_ok()
-                {
-                    return enqueue_readied(g);
-                }
-            }
-            SCANNING => {
-                // An observer holds it; it queues the goroutine when done.
-                if gr
-                    .state
-                    .compare_exchange(SCANNING, SCAN_READIED, Ordering::AcqRel, Ordering::Acquire)
-                    .is_ok()
-                {
-                    return Wakeup::NONE;
-                }
-            }
-            s => crate::fatal(format_args!(
-                "goroutine {} readied in state {s} (a waiter was woken twice)",
-                gr.id()
-            )),
-        }
+    match gr.state.ready() {
+        Ok(Readied::Queue) => enqueue_readied(g),
+        Ok(Readied::LeftToHolder) => Wakeup::NONE,
+        Err(s) => crate::fatal(format_args!(
+            "goroutine {} readied in state {s} (a waiter was woken twice)",
+            gr.id()
+        )),
     }
 }
 

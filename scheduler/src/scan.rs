@@ -18,9 +18,9 @@
 //! only taken while the flag is clear, read under the same lock.
 
 use std::marker::PhantomData;
-use std::sync::atomic::Ordering;
 
-use crate::g::{GRef, G, PARKED, RUNNABLE, SCANNING, SCAN_READIED};
+use crate::g::{GRef, G};
+use crate::gstate::LetGo;
 use crate::runtime::Shared;
 
 /// A parked goroutine held still; dropping it lets go.
@@ -49,9 +49,9 @@ impl<'a> ScanHold<'a> {
         // SAFETY: `g` was registered (caller) and the registry was not
         // cleared, so no G was freed; its lock, held for `'a`, keeps it so.
         let gr = unsafe { g.get() };
-        gr.state
-            .compare_exchange(PARKED, SCANNING, Ordering::AcqRel, Ordering::Relaxed)
-            .ok()?;
+        if !gr.state.begin_scan() {
+            return None;
+        }
         let hold = ScanHold {
             g,
             _registry: PhantomData,
@@ -70,16 +70,10 @@ impl<'a> ScanHold<'a> {
 impl Drop for ScanHold<'_> {
     fn drop(&mut self) {
         let gr = self.g();
-        match gr
-            .state
-            .compare_exchange(SCANNING, PARKED, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => {}
-            Err(SCAN_READIED) => {
-                // Readied meanwhile: queue it as `ready` would have.
-                gr.state.store(RUNNABLE, Ordering::Release);
-                drop(crate::park::enqueue_readied(self.g));
-            }
+        match gr.state.end_scan() {
+            Ok(LetGo::Parked) => {}
+            // Readied meanwhile: queue it as `ready` would have.
+            Ok(LetGo::Runnable) => drop(crate::park::enqueue_readied(self.g)),
             Err(s) => crate::fatal(format_args!(
                 "goroutine {} left its scan in state {s}",
                 gr.id()
@@ -93,6 +87,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
+    use crate::gstate::{RUNNABLE, SCANNING, SCAN_READIED};
     use crate::park::{current_waiter, park, WaitReason, Waiter};
     use crate::snapshot::{goroutines, GInfo, GStatus};
 
@@ -134,7 +129,7 @@ mod tests {
                 assert!(try_hold(running, me).is_none());
                 assert!(try_hold(info.g, info.id + 1).is_none());
                 let hold = try_hold(info.g, info.id).unwrap();
-                let state = || hold.g().state.load(Ordering::Relaxed);
+                let state = || hold.g().state.get();
                 assert_eq!(state(), SCANNING);
                 assert!(try_hold(info.g, info.id).is_none(), "held once");
                 let waiter = slot.lock().unwrap().take().unwrap();
@@ -149,7 +144,7 @@ mod tests {
                 // Letting go queued it (next on this M, as `ready` would).
                 // SAFETY: `info.g` is registered, and the registry locked.
                 let gr = unsafe { info.g.get() };
-                assert_eq!(gr.state.load(Ordering::Relaxed), RUNNABLE);
+                assert_eq!(gr.state.get(), RUNNABLE);
                 assert_eq!(crate::context::local().unwrap().runnext.get(), Some(info.g));
             });
             assert_eq!(h.join().unwrap(), 7);

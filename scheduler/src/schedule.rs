@@ -33,7 +33,8 @@
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 
-use crate::g::{GRef, Yield, DEAD, G, NOTIFIED, PARKED, RUNNABLE, RUNNING};
+use crate::g::{GRef, Yield, DEAD, G, RUNNABLE, RUNNING};
+use crate::gstate::LetGo;
 use crate::task::Task;
 use crate::trace::{self, RunEnd};
 use crate::worker::{bump, unbump, Item, Local};
@@ -273,7 +274,7 @@ fn run(l: &Local, g: GRef, inherit: bool) {
     l.current.set(Some(g));
     gr.trimmed.set(false);
     l.worker.running.store(gr.id(), Ordering::Relaxed);
-    gr.state.store(RUNNING, Ordering::Release);
+    gr.state.set(RUNNING);
     let goid = gr.id();
     let start = trace::run_begin(l);
     let outcome = gr.resume(l);
@@ -286,22 +287,14 @@ fn run(l: &Local, g: GRef, inherit: bool) {
     };
     trace::run_end(l, goid, start, end);
     match outcome {
-        Some(Yield::Park) => {
-            match gr
-                .state
-                .compare_exchange(RUNNING, PARKED, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => {}
-                Err(NOTIFIED) => {
-                    // Woken before it got off the CPU: runnable right away.
-                    gr.state.store(RUNNABLE, Ordering::Release);
-                    requeue(l, g, true);
-                }
-                Err(s) => crate::fatal(format_args!("goroutine {} parked in state {s}", gr.id())),
-            }
-        }
+        Some(Yield::Park) => match gr.state.after_switch() {
+            Ok(LetGo::Parked) => {}
+            // Woken before it got off the CPU: runnable right away.
+            Ok(LetGo::Runnable) => requeue(l, g, true),
+            Err(s) => crate::fatal(format_args!("goroutine {} parked in state {s}", gr.id())),
+        },
         Some(Yield::Gosched) => {
-            gr.state.store(RUNNABLE, Ordering::Release);
+            gr.state.set(RUNNABLE);
             requeue(l, g, false);
             // A yielding goroutine gives way to queued fresh work too.
             l.prefer_fresh.set(true);
@@ -325,7 +318,7 @@ fn requeue(l: &Local, g: GRef, next: bool) {
 fn finish(l: &Local, g: GRef) {
     untrack_live(l, g);
     // SAFETY: the G finished on this M and is alive (not yet recycled).
-    unsafe { g.get() }.state.store(DEAD, Ordering::Release);
+    unsafe { g.get() }.state.set(DEAD);
     bump(&l.worker.exited);
     // SAFETY: the G finished; no queue or waiter refers to it any more, so
     // this M owns it again (it was leaked from a Box in `start`).

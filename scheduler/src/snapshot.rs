@@ -232,7 +232,7 @@ pub(crate) fn unstarted(shared: &Shared) -> usize {
 unsafe fn g_info(g: GRef) -> Option<GInfo> {
     // SAFETY: guaranteed by the caller.
     let gr = unsafe { g.get() };
-    let state = gr.state.load(Ordering::Acquire);
+    let state = gr.state.get();
     let id = gr.id();
     let status = match state {
         DEAD => return None,
@@ -257,6 +257,6 @@ unsafe fn g_info(g: GRef) -> Option<GInfo> {
     };
     // Ids are never reused: the same id and a live state mean it is still
     // the same goroutine.
-    let same = gr.id() == id && gr.state.load(Ordering::Acquire) != DEAD;
+    let same = gr.id() == id && gr.state.get() != DEAD;
     same.then_some(info)
 }

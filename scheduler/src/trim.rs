@@ -46,7 +46,7 @@ pub(crate) fn trim_idle_stacks(l: &Local) {
         // SAFETY: Gs in the live list are alive.
         let g = unsafe { live[(start + k) % n].get() };
         let sp = g.park_frame.sp();
-        if g.state.load(Ordering::Acquire) != PARKED || g.trimmed.get() || sp == 0 {
+        if g.state.get() != PARKED || g.trimmed.get() || sp == 0 {
             continue;
         }
         if let Some(range) = g.stack_range.get() {
