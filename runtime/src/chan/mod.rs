@@ -24,6 +24,7 @@
 mod buffered;
 mod errors;
 mod ring;
+mod ring_sync;
 mod select;
 mod wait;
 

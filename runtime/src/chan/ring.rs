@@ -28,27 +28,30 @@
 //! stored a SeqCst "I am waiting" flag and then finds the ring full (empty),
 //! and a party that moved the other end and then loads that flag (SeqCst),
 //! cannot both miss each other's write.
+//!
+//! The ring is generic over its atomics and cells (`ring_sync.rs`): the
+//! tests at the bottom run it on loom's, exploring every interleaving and
+//! memory order of pushes, pops and a close.
 
-use std::cell::UnsafeCell;
-use std::mem::MaybeUninit;
-use std::sync::atomic::{self, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
-use crossbeam_utils::{Backoff, CachePadded};
+use crossbeam_utils::CachePadded;
 
+use super::ring_sync::{Backoff, Position, RingSync, SlotCell, StdSync};
 use super::{TryRecvError, TrySendError};
 
-struct Slot<T> {
-    stamp: AtomicUsize,
-    value: UnsafeCell<MaybeUninit<T>>,
+struct Slot<T, S: RingSync> {
+    stamp: S::Position,
+    value: S::Slot<T>,
 }
 
 /// A bounded MPMC queue with a "closed" mark.
-pub(crate) struct Ring<T> {
+pub(crate) struct Ring<T, S: RingSync = StdSync> {
     /// Next position to pop.
-    head: CachePadded<AtomicUsize>,
+    head: CachePadded<S::Position>,
     /// Next position to push, plus `mark_bit` once closed.
-    tail: CachePadded<AtomicUsize>,
-    slots: Box<[Slot<T>]>,
+    tail: CachePadded<S::Position>,
+    slots: Box<[Slot<T, S>]>,
     mark_bit: usize,
     one_lap: usize,
 }
@@ -56,35 +59,35 @@ pub(crate) struct Ring<T> {
 // SAFETY: values move between threads through the slots (hence `T: Send`);
 // a slot's value is only touched by the one operation that claimed its
 // position with a CAS, and the stamp hands it over (module docs).
-unsafe impl<T: Send> Send for Ring<T> {}
+unsafe impl<T: Send, S: RingSync> Send for Ring<T, S> {}
 // SAFETY: as above; every shared access goes through the atomics.
-unsafe impl<T: Send> Sync for Ring<T> {}
+unsafe impl<T: Send, S: RingSync> Sync for Ring<T, S> {}
 
-impl<T> Ring<T> {
+impl<T, S: RingSync> Ring<T, S> {
     /// An empty ring of `cap` slots.
     ///
     /// # Panics
     /// If `cap` is zero, or too large to index or allocate.
-    pub(crate) fn new(cap: usize) -> Ring<T> {
+    pub(crate) fn new(cap: usize) -> Ring<T, S> {
         assert!(cap > 0, "goro: a ring needs at least one slot");
         let mark_bit = cap
             .checked_add(1)
             .and_then(usize::checked_next_power_of_two)
             .filter(|m| m.checked_mul(2).is_some())
             .filter(|_| {
-                cap.checked_mul(std::mem::size_of::<Slot<T>>())
+                cap.checked_mul(std::mem::size_of::<Slot<T, S>>())
                     .is_some_and(|bytes| bytes <= isize::MAX as usize)
             })
             .unwrap_or_else(|| panic!("goro: channel capacity {cap} out of range"));
         let slots = (0..cap)
             .map(|i| Slot {
-                stamp: AtomicUsize::new(i),
-                value: UnsafeCell::new(MaybeUninit::uninit()),
+                stamp: S::Position::new(i),
+                value: S::Slot::empty(),
             })
             .collect();
         Ring {
-            head: CachePadded::new(AtomicUsize::new(0)),
-            tail: CachePadded::new(AtomicUsize::new(0)),
+            head: CachePadded::new(S::Position::new(0)),
+            tail: CachePadded::new(S::Position::new(0)),
             slots,
             mark_bit,
             one_lap: mark_bit * 2,
@@ -105,13 +108,13 @@ impl<T> Ring<T> {
         }
     }
 
-    fn slot(&self, pos: usize) -> &Slot<T> {
+    fn slot(&self, pos: usize) -> &Slot<T, S> {
         &self.slots[pos & (self.mark_bit - 1)]
     }
 
     /// Appends `v`; gives it back if the ring is full or closed.
     pub(crate) fn push(&self, v: T) -> Result<(), TrySendError<T>> {
-        let backoff = Backoff::new();
+        let backoff = S::Backoff::new();
         let mut tail = self.tail.load(Ordering::Relaxed);
         loop {
             if tail & self.mark_bit != 0 {
@@ -131,7 +134,7 @@ impl<T> Ring<T> {
                         // SAFETY: the CAS gave us position `tail`, whose slot
                         // is empty (stamp == tail); nobody reads it before
                         // the stamp store below.
-                        unsafe { (*slot.value.get()).write(v) };
+                        unsafe { slot.value.write(v) };
                         slot.stamp.store(tail + 1, Ordering::Release);
                         return Ok(());
                     }
@@ -143,7 +146,7 @@ impl<T> Ring<T> {
             } else if stamp.wrapping_add(self.one_lap) == tail + 1 {
                 // The slot still holds last lap's value: full, unless a pop
                 // has claimed it and not yet freed it.
-                atomic::fence(Ordering::SeqCst);
+                S::fence();
                 let head = self.head.load(Ordering::Relaxed);
                 if head.wrapping_add(self.one_lap) == tail {
                     return Err(TrySendError::Full(v));
@@ -160,7 +163,7 @@ impl<T> Ring<T> {
 
     /// Takes the oldest value; `Disconnected` once closed and drained.
     pub(crate) fn pop(&self) -> Result<T, TryRecvError> {
-        let backoff = Backoff::new();
+        let backoff = S::Backoff::new();
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
             let slot = self.slot(head);
@@ -178,7 +181,7 @@ impl<T> Ring<T> {
                         // was filled in this lap (stamp == head + 1, Acquire
                         // after the pusher's Release); nobody writes it
                         // before the stamp store below frees it.
-                        let v = unsafe { (*slot.value.get()).assume_init_read() };
+                        let v = unsafe { slot.value.take() };
                         slot.stamp
                             .store(head.wrapping_add(self.one_lap), Ordering::Release);
                         return Ok(v);
@@ -191,7 +194,7 @@ impl<T> Ring<T> {
             } else if stamp == head {
                 // Not filled in this lap: empty, unless a push has claimed
                 // it and not yet published it.
-                atomic::fence(Ordering::SeqCst);
+                S::fence();
                 let tail = self.tail.load(Ordering::Relaxed);
                 if tail & !self.mark_bit == head {
                     return Err(if tail & self.mark_bit != 0 {
@@ -260,19 +263,19 @@ impl<T> Ring<T> {
     }
 }
 
-impl<T> Drop for Ring<T> {
+impl<T, S: RingSync> Drop for Ring<T, S> {
     fn drop(&mut self) {
         if !std::mem::needs_drop::<T>() {
             return;
         }
-        let head = *self.head.get_mut();
-        let tail = *self.tail.get_mut() & !self.mark_bit;
+        let head = self.head.load(Ordering::Relaxed);
+        let tail = self.tail.load(Ordering::Relaxed) & !self.mark_bit;
         let first = head & (self.mark_bit - 1);
         for i in 0..self.distance(head, tail) {
             let index = (first + i) % self.cap();
             // SAFETY: no operation is in flight (`&mut self`), so exactly the
             // slots from `head` to `tail` hold values, each dropped once.
-            unsafe { self.slots[index].value.get_mut().assume_init_drop() };
+            unsafe { self.slots[index].value.drop_value() };
         }
     }
 }
@@ -285,7 +288,7 @@ mod tests {
 
     #[test]
     fn fifo_full_empty_and_wraparound() {
-        let r = Ring::new(3);
+        let r = Ring::<_>::new(3);
         for lap in 0..5u32 {
             assert!(r.is_empty() && !r.is_full());
             for i in 0..3 {
@@ -306,7 +309,7 @@ mod tests {
 
     #[test]
     fn close_rejects_pushes_and_drains() {
-        let r = Ring::new(2);
+        let r = Ring::<_>::new(2);
         r.push(1).unwrap();
         assert!(r.close());
         assert!(!r.close());
@@ -334,7 +337,7 @@ mod tests {
     #[test]
     fn dropping_the_ring_drops_what_is_left_once() {
         let drops = Arc::new(AtomicUsize::new(0));
-        let r = Ring::new(4);
+        let r = Ring::<_>::new(4);
         for i in 0..6 {
             // Wrap around so the leftovers straddle the end of the slots.
             r.push(Counted(i, drops.clone())).unwrap();
@@ -357,7 +360,7 @@ mod tests {
         const PER: u64 = 50_000;
         for cap in [1, 2, 7] {
             let drops = Arc::new(AtomicUsize::new(0));
-            let ring = Arc::new(Ring::new(cap));
+            let ring = Arc::new(Ring::<_>::new(cap));
             let received = Arc::new(AtomicUsize::new(0));
             let producers: Vec<_> = (0..PRODUCERS)
                 .map(|p| {
@@ -402,6 +405,173 @@ mod tests {
             assert_eq!(sum, PRODUCERS * PER * (PER - 1) / 2);
             assert_eq!(drops.load(Ordering::Relaxed), (PRODUCERS * PER) as usize);
             assert!(ring.is_empty());
+        }
+    }
+
+    /// Exhaustive interleavings (loom) of the ring's own code: values move
+    /// exactly once and in order, the stamps hand each value over (loom
+    /// reports a data race otherwise), and a close is ordered with pushes.
+    mod models {
+        use std::mem::MaybeUninit;
+
+        use loom::cell::UnsafeCell;
+        use loom::sync::atomic::AtomicUsize;
+        use loom::sync::Arc;
+        use loom::thread;
+
+        use super::super::*;
+        use crate::chan::ring_sync::SlotCell;
+
+        struct Loom;
+
+        impl RingSync for Loom {
+            type Position = AtomicUsize;
+            type Slot<T> = UnsafeCell<MaybeUninit<T>>;
+            type Backoff = YieldToModel;
+            fn fence() {
+                loom::sync::atomic::fence(Ordering::SeqCst)
+            }
+        }
+
+        impl Position for AtomicUsize {
+            fn new(pos: usize) -> Self {
+                AtomicUsize::new(pos)
+            }
+            fn load(&self, order: Ordering) -> usize {
+                AtomicUsize::load(self, order)
+            }
+            fn store(&self, pos: usize, order: Ordering) {
+                AtomicUsize::store(self, pos, order)
+            }
+            fn compare_exchange_weak(
+                &self,
+                current: usize,
+                new: usize,
+                success: Ordering,
+                failure: Ordering,
+            ) -> Result<usize, usize> {
+                AtomicUsize::compare_exchange_weak(self, current, new, success, failure)
+            }
+            fn fetch_or(&self, bits: usize, order: Ordering) -> usize {
+                AtomicUsize::fetch_or(self, bits, order)
+            }
+        }
+
+        impl<T> SlotCell<T> for UnsafeCell<MaybeUninit<T>> {
+            fn empty() -> Self {
+                UnsafeCell::new(MaybeUninit::uninit())
+            }
+            unsafe fn write(&self, v: T) {
+                // SAFETY: the caller has the empty slot to itself; loom
+                // checks that claim.
+                self.with_mut(|p| unsafe { (*p).write(v) });
+            }
+            unsafe fn take(&self) -> T {
+                // SAFETY: the caller has the full slot to itself; loom
+                // checks that claim.
+                self.with_mut(|p| unsafe { (*p).assume_init_read() })
+            }
+            unsafe fn drop_value(&mut self) {
+                // SAFETY: the slot is full (caller).
+                self.with_mut(|p| unsafe { (*p).assume_init_drop() });
+            }
+        }
+
+        /// Spinning in a model must let the other threads run.
+        struct YieldToModel;
+
+        impl Backoff for YieldToModel {
+            fn new() -> Self {
+                YieldToModel
+            }
+            fn spin(&self) {
+                thread::yield_now();
+            }
+            fn snooze(&self) {
+                thread::yield_now();
+            }
+        }
+
+        /// Runs `f` under loom, bounding preemptions (loom's advice for
+        /// code with spin loops: most bugs show within two or three).
+        fn model(f: impl Fn() + Sync + Send + 'static) {
+            let mut builder = loom::model::Builder::new();
+            builder.preemption_bound = Some(PREEMPTIONS);
+            builder.check(f);
+        }
+
+        const PREEMPTIONS: usize = 3;
+
+        fn push_until_room(ring: &Ring<u32, Loom>, mut v: u32) {
+            while let Err(TrySendError::Full(back)) = ring.push(v) {
+                v = back;
+                thread::yield_now();
+            }
+        }
+
+        fn pop_until_some(ring: &Ring<u32, Loom>) -> u32 {
+            loop {
+                match ring.pop() {
+                    Ok(v) => return v,
+                    Err(_) => thread::yield_now(),
+                }
+            }
+        }
+
+        #[test]
+        fn two_pushers_and_a_popper_move_each_value_once() {
+            model(|| {
+                let ring = Arc::new(Ring::<u32, Loom>::new(2));
+                let pushers: Vec<_> = [1, 2]
+                    .into_iter()
+                    .map(|v| {
+                        let ring = ring.clone();
+                        thread::spawn(move || ring.push(v).is_ok())
+                    })
+                    .collect();
+                // One pop while the pushes are in flight, the rest after.
+                let mut got: Vec<u32> = ring.pop().into_iter().collect();
+                for p in pushers {
+                    assert!(p.join().unwrap(), "two slots: no push is refused");
+                }
+                while let Ok(v) = ring.pop() {
+                    got.push(v);
+                }
+                got.sort_unstable();
+                assert_eq!(got, [1, 2]);
+            });
+        }
+
+        #[test]
+        fn values_pass_in_order_through_a_wrapping_ring() {
+            model(|| {
+                let ring = Arc::new(Ring::<u32, Loom>::new(2));
+                let pusher = {
+                    let ring = ring.clone();
+                    thread::spawn(move || (1..=3).for_each(|v| push_until_room(&ring, v)))
+                };
+                let got: Vec<u32> = (0..3).map(|_| pop_until_some(&ring)).collect();
+                pusher.join().unwrap();
+                assert_eq!(got, [1, 2, 3]);
+            });
+        }
+
+        #[test]
+        fn a_close_racing_a_push_keeps_or_refuses_the_value() {
+            model(|| {
+                let ring = Arc::new(Ring::<u32, Loom>::new(1));
+                let pusher = {
+                    let ring = ring.clone();
+                    thread::spawn(move || ring.push(7).is_ok())
+                };
+                assert!(ring.close());
+                let pushed = pusher.join().unwrap();
+                if pushed {
+                    assert_eq!(ring.pop().ok(), Some(7));
+                }
+                assert!(matches!(ring.pop(), Err(TryRecvError::Disconnected)));
+                assert!(matches!(ring.push(8), Err(TrySendError::Disconnected(8))));
+            });
         }
     }
 }
