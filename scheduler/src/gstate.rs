@@ -49,26 +49,34 @@ pub(crate) trait StateWord {
     ) -> Result<u8, u8>;
 }
 
-impl StateWord for AtomicU8 {
-    fn new(state: u8) -> Self {
-        AtomicU8::new(state)
-    }
-    fn load(&self, order: Ordering) -> u8 {
-        AtomicU8::load(self, order)
-    }
-    fn store(&self, state: u8, order: Ordering) {
-        AtomicU8::store(self, state, order)
-    }
-    fn compare_exchange(
-        &self,
-        current: u8,
-        new: u8,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<u8, u8> {
-        AtomicU8::compare_exchange(self, current, new, success, failure)
-    }
+/// Implements [`StateWord`] for an atomic `u8` type with std's methods
+/// (std's here, loom's in the models).
+macro_rules! impl_state_word {
+    ($atomic:ty) => {
+        impl $crate::gstate::StateWord for $atomic {
+            fn new(state: u8) -> Self {
+                <$atomic>::new(state)
+            }
+            fn load(&self, order: std::sync::atomic::Ordering) -> u8 {
+                <$atomic>::load(self, order)
+            }
+            fn store(&self, state: u8, order: std::sync::atomic::Ordering) {
+                <$atomic>::store(self, state, order)
+            }
+            fn compare_exchange(
+                &self,
+                current: u8,
+                new: u8,
+                success: std::sync::atomic::Ordering,
+                failure: std::sync::atomic::Ordering,
+            ) -> Result<u8, u8> {
+                <$atomic>::compare_exchange(self, current, new, success, failure)
+            }
+        }
+    };
 }
+
+impl_state_word!(AtomicU8);
 
 /// What a waker must do after [`GState::ready`].
 #[derive(Debug, PartialEq, Eq)]
@@ -214,26 +222,7 @@ mod tests {
 
         use super::super::*;
 
-        impl StateWord for AtomicU8 {
-            fn new(state: u8) -> Self {
-                AtomicU8::new(state)
-            }
-            fn load(&self, order: Ordering) -> u8 {
-                AtomicU8::load(self, order)
-            }
-            fn store(&self, state: u8, order: Ordering) {
-                AtomicU8::store(self, state, order)
-            }
-            fn compare_exchange(
-                &self,
-                current: u8,
-                new: u8,
-                success: Ordering,
-                failure: Ordering,
-            ) -> Result<u8, u8> {
-                AtomicU8::compare_exchange(self, current, new, success, failure)
-            }
-        }
+        impl_state_word!(AtomicU8);
 
         /// A goroutine on its way to park, with what it wrote before
         /// parking (its park frame, for an observer to read).

@@ -420,7 +420,7 @@ mod tests {
         use loom::thread;
 
         use super::super::*;
-        use crate::chan::ring_sync::SlotCell;
+        use crate::chan::ring_sync::{impl_position, SlotCell};
 
         struct Loom;
 
@@ -433,29 +433,7 @@ mod tests {
             }
         }
 
-        impl Position for AtomicUsize {
-            fn new(pos: usize) -> Self {
-                AtomicUsize::new(pos)
-            }
-            fn load(&self, order: Ordering) -> usize {
-                AtomicUsize::load(self, order)
-            }
-            fn store(&self, pos: usize, order: Ordering) {
-                AtomicUsize::store(self, pos, order)
-            }
-            fn compare_exchange_weak(
-                &self,
-                current: usize,
-                new: usize,
-                success: Ordering,
-                failure: Ordering,
-            ) -> Result<usize, usize> {
-                AtomicUsize::compare_exchange_weak(self, current, new, success, failure)
-            }
-            fn fetch_or(&self, bits: usize, order: Ordering) -> usize {
-                AtomicUsize::fetch_or(self, bits, order)
-            }
-        }
+        impl_position!(AtomicUsize);
 
         impl<T> SlotCell<T> for UnsafeCell<MaybeUninit<T>> {
             fn empty() -> Self {

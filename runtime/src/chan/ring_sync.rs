@@ -73,29 +73,39 @@ impl RingSync for StdSync {
     }
 }
 
-impl Position for AtomicUsize {
-    fn new(pos: usize) -> Self {
-        AtomicUsize::new(pos)
-    }
-    fn load(&self, order: Ordering) -> usize {
-        AtomicUsize::load(self, order)
-    }
-    fn store(&self, pos: usize, order: Ordering) {
-        AtomicUsize::store(self, pos, order)
-    }
-    fn compare_exchange_weak(
-        &self,
-        current: usize,
-        new: usize,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<usize, usize> {
-        AtomicUsize::compare_exchange_weak(self, current, new, success, failure)
-    }
-    fn fetch_or(&self, bits: usize, order: Ordering) -> usize {
-        AtomicUsize::fetch_or(self, bits, order)
-    }
+/// Implements [`Position`] for an atomic `usize` type with std's methods
+/// (std's here, loom's in the models).
+macro_rules! impl_position {
+    ($atomic:ty) => {
+        impl $crate::chan::ring_sync::Position for $atomic {
+            fn new(pos: usize) -> Self {
+                <$atomic>::new(pos)
+            }
+            fn load(&self, order: std::sync::atomic::Ordering) -> usize {
+                <$atomic>::load(self, order)
+            }
+            fn store(&self, pos: usize, order: std::sync::atomic::Ordering) {
+                <$atomic>::store(self, pos, order)
+            }
+            fn compare_exchange_weak(
+                &self,
+                current: usize,
+                new: usize,
+                success: std::sync::atomic::Ordering,
+                failure: std::sync::atomic::Ordering,
+            ) -> Result<usize, usize> {
+                <$atomic>::compare_exchange_weak(self, current, new, success, failure)
+            }
+            fn fetch_or(&self, bits: usize, order: std::sync::atomic::Ordering) -> usize {
+                <$atomic>::fetch_or(self, bits, order)
+            }
+        }
+    };
 }
+#[cfg(test)]
+pub(crate) use impl_position;
+
+impl_position!(AtomicUsize);
 
 impl<T> SlotCell<T> for UnsafeCell<MaybeUninit<T>> {
     fn empty() -> Self {
