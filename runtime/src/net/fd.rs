@@ -15,8 +15,10 @@
 //! That spares a request/response server one system call per request.
 //!
 //! Stream reads and writes themselves are [`recv`] and [`send`]: raw
-//! system calls, without libc's thread-cancellation bookkeeping (the
-//! other calls go through std).
+//! system calls, without libc's thread-cancellation bookkeeping. Sockets
+//! that connect are made and connected here too ([`stream_socket`],
+//! [`start_connect`]), as non-blocking from the start; the other calls
+//! go through std.
 //!
 //! Field order matters: the desc is dropped (the fd leaves the epoll set)
 //! before the socket closes the fd.
