@@ -141,3 +141,67 @@ fn goroutines_abandoned_in_select_sleep_and_timers_unwind_cleanly() {
         feeder.join().unwrap();
     }
 }
+
+/// No goroutine observes the end of `main` (bug: goroutines parked on M0
+/// were unwound, dropping their channel ends, while a goroutine on M1 was
+/// still running and then saw the channel closed). Here a goroutine pinned
+/// to M0 holds the only `Sender` while a goroutine on M1 computes and
+/// polls the channel; `main` returns. The poller must be stopped before
+/// the sender's goroutine is unwound, so it never sees `Disconnected`.
+#[test]
+fn no_goroutine_sees_the_shutdown() {
+    use std::sync::atomic::AtomicBool;
+    static STARTED: AtomicBool = AtomicBool::new(false);
+    static SAW_CLOSE: AtomicUsize = AtomicUsize::new(0);
+    static ON_OTHER_M: AtomicUsize = AtomicUsize::new(0);
+    let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = goro::Runtime::builder().procs(2).build().unwrap();
+    for _ in 0..20 {
+        STARTED.store(false, Ordering::SeqCst);
+        rt.run(|| {
+            let (tx, rx) = goro::chan::<()>(0);
+            let main_thread = std::thread::current().id();
+            goro::go!(move || {
+                let on_other_m = std::thread::current().id() != main_thread;
+                STARTED.store(true, Ordering::SeqCst);
+                if !on_other_m {
+                    return;
+                }
+                ON_OTHER_M.fetch_add(1, Ordering::SeqCst);
+                let until = std::time::Instant::now() + Duration::from_secs(10);
+                while std::time::Instant::now() < until {
+                    // Computes between runtime calls, like real work.
+                    let t = std::time::Instant::now();
+                    while t.elapsed() < Duration::from_micros(200) {
+                        std::hint::spin_loop();
+                    }
+                    goro::preempt_point();
+                    if let Err(goro::TryRecvError::Disconnected) = rx.try_recv() {
+                        SAW_CLOSE.fetch_add(1, Ordering::SeqCst);
+                        return;
+                    }
+                }
+            });
+            // Busy until it runs: then it runs on the other M.
+            while !STARTED.load(Ordering::SeqCst) {
+                std::hint::spin_loop();
+            }
+            // The only Sender, on a goroutine of this M, parked for good.
+            let (parked_tx, parked) = goro::chan::<()>(0);
+            goro::spawn_local(move || {
+                let _tx = tx;
+                drop(parked_tx);
+                let (_keep, never) = goro::chan::<()>(0);
+                let _ = never.recv();
+            });
+            let _ = parked.recv();
+        });
+    }
+    assert_eq!(
+        SAW_CLOSE.load(Ordering::SeqCst),
+        0,
+        "a running goroutine saw a channel closed by shutdown's unwinding"
+    );
+    // Main kept M0 busy until the poller started, so it ran on M1.
+    assert_eq!(ON_OTHER_M.load(Ordering::SeqCst), 20);
+}

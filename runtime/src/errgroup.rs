@@ -175,6 +175,8 @@ impl<E: Send + 'static> Group<E> {
         first.err.map_or(Ok(()), Err)
     }
 
+    /// Starts `f`'s goroutine; its spawn site is the caller of `go`.
+    #[track_caller]
     fn spawn<F>(&self, f: F, limit: Option<Arc<Limit>>)
     where
         F: FnOnce() -> Result<(), E> + Send + 'static,

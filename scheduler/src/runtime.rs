@@ -315,6 +315,11 @@ impl Shared {
     fn begin_shutdown(&self) {
         crate::leaks::report_at_exit(self);
         self.shutdown.store(true, Ordering::SeqCst);
+        // Running goroutines yield at their next runtime call, so their Ms
+        // reach a scheduling point and stop (`wait_for_ms_to_stop`).
+        for w in self.all_workers().iter() {
+            w.preempt.store(true, Ordering::Relaxed);
+        }
         self.wake_all_idle();
         self.sysmon.poke();
     }
@@ -454,6 +459,28 @@ impl Shared {
         if still_active && !self.is_shutting_down() {
             crate::trace::handoff(self, w.id);
             self.start_worker(p);
+        }
+    }
+
+    /// Waits until every M has left its scheduler loop (each notices the
+    /// shutdown at its next scheduling point), so that from here on no
+    /// goroutine runs anywhere. A worker added after this looked finds the
+    /// shutdown flag set before it could run anything.
+    pub(crate) fn wait_for_ms_to_stop(&self) {
+        let mut rounds = 0u32;
+        while self
+            .all_workers()
+            .iter()
+            .any(|w| w.scheduling.load(Ordering::Acquire))
+        {
+            // Usually a few microseconds (an M finishing a time slice);
+            // a goroutine computing without runtime calls takes longer.
+            if rounds < 100 {
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            rounds += 1;
         }
     }
 

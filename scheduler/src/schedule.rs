@@ -51,6 +51,11 @@ const RUNNEXT_STREAK: u32 = 16;
 
 /// Runs goroutines until the runtime shuts down or this worker retires.
 pub(crate) fn schedule_loop(l: &Local) {
+    run_until_stopped(l);
+    l.worker.scheduling.store(false, Ordering::Release);
+}
+
+fn run_until_stopped(l: &Local) {
     while let Some(work) = find_runnable(l) {
         match work {
             Work::G(g, inherit) => run(l, g, inherit),
@@ -347,6 +352,10 @@ pub(crate) fn recycle(l: &Local, g: Box<G>) {
 /// (on this thread, as their destructors expect), abandon queued tasks, and
 /// hand all Gs to the runtime to free once every M has stopped.
 pub(crate) fn shutdown_worker(l: &Local) {
+    // No goroutine may observe the shutdown: none runs again anywhere
+    // before the first one is unwound (an unwound goroutine drops its
+    // channel ends, which a goroutine still running elsewhere would see).
+    l.shared.wait_for_ms_to_stop();
     l.shared.wait_for_blocking_calls();
     // Nothing may read a goroutine's stack while it is unwound below.
     l.shared.wait_for_observers();

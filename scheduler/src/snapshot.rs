@@ -138,7 +138,10 @@ impl Snapshot {
             Vec::new()
         };
         Snapshot {
-            gomaxprocs: shared.gomaxprocs.load(Ordering::Relaxed),
+            // The P list itself, not `Shared::gomaxprocs`: a resize between
+            // two separate reads would tear the line (gomaxprocs=3 above a
+            // two-entry list).
+            gomaxprocs: ps.len(),
             idleprocs: ps.iter().filter(|p| p.idle).count(),
             // The Ms, sysmon and the `blocking` helpers (Go's `mcount`).
             threads: alive.len() + 1 + helpers,

@@ -84,7 +84,12 @@ where
 /// The panicking form of the fallible spawns (`go!`, `spawn_local`, ...).
 #[track_caller]
 fn or_panic<T>(spawned: Result<JoinHandle<T>, SpawnError>) -> JoinHandle<T> {
-    spawned.unwrap_or_else(|e| panic!("{e}"))
+    // A `match`, not `unwrap_or_else`: a closure would not inherit
+    // `#[track_caller]`, and the panic would blame this file.
+    match spawned {
+        Ok(handle) => handle,
+        Err(e) => panic!("{e}"),
+    }
 }
 
 /// Starts a goroutine running `f`, or returns why it could not be started
@@ -297,6 +302,7 @@ pub fn gomaxprocs() -> usize {
 ///
 /// # Panics
 /// Outside a runtime.
+#[track_caller]
 pub fn set_gomaxprocs(n: usize) -> usize {
     let shared = match context::local() {
         Some(l) => l.shared.clone(),
@@ -315,6 +321,7 @@ pub fn set_gomaxprocs(n: usize) -> usize {
 ///
 /// # Panics
 /// Outside a runtime.
+#[track_caller]
 pub fn set_default_gomaxprocs() {
     let shared = match context::local() {
         Some(l) => l.shared.clone(),
@@ -343,6 +350,7 @@ pub fn runtime_info() -> RuntimeInfo {
 /// after `unlock_os_thread` (its state may have been changed, as Go
 /// assumes when a locked goroutine exits); it exits when its last goroutine
 /// ends. Calls nest.
+#[track_caller]
 pub fn lock_os_thread() {
     let Some(l) = context::local() else { return };
     let Some(g) = l.current.get() else { return };

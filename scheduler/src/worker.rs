@@ -96,7 +96,12 @@ pub(crate) struct Worker {
     pub spinning: AtomicBool,
     /// `blocking` calls made by goroutines on this P (Go's `syscalltick`).
     pub syscalltick: AtomicU64,
-    /// False once this M's thread has left its scheduler loop.
+    /// True until this M's scheduler loop has returned (Release): from
+    /// then on it runs no goroutine again. Shutdown waits for every M to
+    /// clear it before it unwinds any stack (`Shared::wait_for_ms_to_stop`).
+    pub scheduling: AtomicBool,
+    /// False once this M's thread has finished its shutdown share (or
+    /// retired): it no longer counts as a thread.
     pub thread_alive: AtomicBool,
     /// In the idle list (guarded by the idle list's mutex).
     pub idle: AtomicBool,
@@ -139,6 +144,7 @@ impl Worker {
             gfree: AtomicUsize::new(0),
             spinning: AtomicBool::new(false),
             syscalltick: AtomicU64::new(0),
+            scheduling: AtomicBool::new(true),
             thread_alive: AtomicBool::new(true),
             idle: AtomicBool::new(false),
             woken_spinning: AtomicBool::new(false),
