@@ -38,6 +38,40 @@ pub(crate) const YIELD_EVERY: usize = 32;
 /// steal splits a communicating pair for good.
 pub(crate) const IMPATIENT_ROUNDS: usize = 384;
 
+/// The wall-clock bound on the same phase: on a loaded machine each of
+/// the spin phase's yields may give the CPU away for milliseconds, and a
+/// queued task must not wait that long next to a spinning M (hundreds of
+/// milliseconds were seen with four test processes on two cores).
+const IMPATIENT_TIME: Duration = Duration::from_micros(200);
+
+/// Whether a spinning M is still in its impatient phase: for
+/// `IMPATIENT_ROUNDS` rounds or `IMPATIENT_TIME`, whichever ends first. The
+/// clock is read once per `YIELD_EVERY` rounds (after a yield, where the
+/// time goes), not every round.
+pub(crate) struct Impatience {
+    since: Option<Instant>,
+    over: bool,
+}
+
+impl Impatience {
+    pub(crate) fn new() -> Impatience {
+        Impatience {
+            since: None,
+            over: false,
+        }
+    }
+
+    /// Whether round `round` of the spin phase may steal a P's only tasks.
+    pub(crate) fn is_over(&mut self, round: usize) -> bool {
+        if !self.over && round % YIELD_EVERY == 0 {
+            let now = Instant::now();
+            let since = *self.since.get_or_insert(now);
+            self.over = now.duration_since(since) >= IMPATIENT_TIME;
+        }
+        self.over || round >= IMPATIENT_ROUNDS
+    }
+}
+
 /// How long an idle M with parked goroutines watches its home queue before
 /// sleeping (see `await_home_work`).
 const HOME_WATCH: Duration = Duration::from_micros(50);

@@ -101,6 +101,7 @@ fn find_runnable(l: &Local) -> Option<Work> {
                 return None;
             }
         } else if l.try_start_spinning() {
+            let mut impatient = crate::idle::Impatience::new();
             for round in 0..crate::idle::SPIN_ROUNDS {
                 // Other Ps' timers once per yield period, not every round
                 // (it walks the P list under its lock, as stealing does).
@@ -110,7 +111,7 @@ fn find_runnable(l: &Local) -> Option<Work> {
                 if l.runnext.get().is_some() || l.worker.timers.due_now() {
                     break;
                 }
-                let patient = round >= crate::idle::IMPATIENT_ROUNDS;
+                let patient = impatient.is_over(round);
                 if let Some(item) = l.steal_from_others(patient).or_else(|| l.take_global()) {
                     l.found_work();
                     return Some(Work::Item(item));
