@@ -129,3 +129,86 @@ fn bad_environment_values_are_reported_once_and_ignored() {
         );
     }
 }
+
+#[test]
+fn an_unhandled_panic_exits_2_when_asked_as_go_does() {
+    const NAME: &str = "an_unhandled_panic_exits_2_when_asked_as_go_does";
+    if let Some(case) = child_case() {
+        let policy = match case.as_str() {
+            "exit" => goro::UnhandledPanic::Exit,
+            _ => goro::UnhandledPanic::Ignore,
+        };
+        let rt = goro::Runtime::builder()
+            .unhandled_panic(policy)
+            .build()
+            .unwrap();
+        rt.run(|| {
+            // Nobody joins it.
+            drop(goro::go!(|| panic!("worker failed")));
+            goro::time::sleep(std::time::Duration::from_millis(200));
+            println!("main went on");
+        });
+        return;
+    }
+    let exit = run_child(NAME, "exit");
+    let stderr = String::from_utf8_lossy(&exit.stderr);
+    assert_eq!(exit.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("worker failed"), "stderr: {stderr}");
+    assert!(stderr.contains("exit status 2"), "stderr: {stderr}");
+    assert!(!String::from_utf8_lossy(&exit.stdout).contains("main went on"));
+
+    let ignore = run_child(NAME, "ignore");
+    let stderr = String::from_utf8_lossy(&ignore.stderr);
+    assert!(ignore.status.success(), "stderr: {stderr}");
+    assert!(stderr.contains("worker failed"), "stderr: {stderr}");
+    assert!(String::from_utf8_lossy(&ignore.stdout).contains("main went on"));
+}
+
+/// The end of `main` is invisible to goroutines and leaves stderr clean:
+/// 100 goroutines doing request/response with an owner goroutine, with
+/// 1 ms sleeps, while `main` returns after 100 ms (a program that printed
+/// `SendError` panics at exit in 3 of 100 runs before the fix). Goroutines
+/// that catch panics and abort (a supervisor idiom) let the runtime's own
+/// unwind through with `goro::forced_unwind_in_progress`.
+#[test]
+fn the_end_of_main_leaves_stderr_clean() {
+    const NAME: &str = "the_end_of_main_leaves_stderr_clean";
+    if child_case().is_some() {
+        use std::time::Duration;
+        for _ in 0..10 {
+            goro::run(|| {
+                let (req_tx, req_rx) = goro::chan::<(u64, goro::Sender<u64>)>(0);
+                goro::go!(move || {
+                    for (n, reply) in &req_rx {
+                        reply.send(n + 1).unwrap();
+                    }
+                });
+                for i in 0..100u64 {
+                    let req_tx = req_tx.clone();
+                    goro::go!(move || {
+                        let supervised =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || loop {
+                                let (tx, rx) = goro::chan(0);
+                                req_tx.send((i, tx)).unwrap();
+                                assert_eq!(rx.recv().unwrap(), i + 1);
+                                goro::time::sleep(Duration::from_millis(1));
+                            }));
+                        if let Err(payload) = supervised {
+                            if goro::forced_unwind_in_progress() {
+                                std::panic::resume_unwind(payload);
+                            }
+                            eprintln!("supervisor: a worker failed");
+                            std::process::abort();
+                        }
+                    });
+                }
+                goro::time::sleep(Duration::from_millis(100));
+            });
+        }
+        return;
+    }
+    let out = run_child(NAME, "run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stderr: {stderr}");
+    assert_eq!(stderr, "", "the exit printed something");
+}

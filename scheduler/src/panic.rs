@@ -10,10 +10,46 @@
 //! `goroutine 17 (spawned at src/main.rs:12) panicked:` and then defers to the
 //! previous hook (std's default prints the message, location and backtrace
 //! note), so user hooks keep working.
+//!
+//! What happens next is the runtime's [`UnhandledPanic`] policy: by default
+//! the program goes on (std's rule for a thread), or, with
+//! [`UnhandledPanic::Exit`], it exits with status 2 right after the report
+//! (Go's rule for a panic nobody recovers). Recovering, in goro, is
+//! `catch_unwind` inside the goroutine.
 
 use std::any::Any;
 use std::fmt;
 use std::sync::Once;
+
+/// What a panic that ends a goroutine does to the program
+/// ([`Builder::unhandled_panic`](crate::Builder::unhandled_panic)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnhandledPanic {
+    /// Printed on stderr; the program goes on, and a `join` of the
+    /// goroutine returns the panic (std's rule for threads; the default).
+    #[default]
+    Ignore,
+    /// Printed on stderr, then the process exits with status 2 at once,
+    /// whether or not anyone would join the goroutine (Go's rule for an
+    /// unrecovered panic). The main goroutine's panic still goes to `run`'s
+    /// caller.
+    Exit,
+}
+
+/// Applies the runtime's [`UnhandledPanic`] policy to a panic that just
+/// ended goroutine `goroutine` (its report is printed already).
+pub(crate) fn on_goroutine_panic(goroutine: u64) {
+    let Some(l) = crate::context::local() else {
+        return;
+    };
+    if l.shared.unhandled_panic == UnhandledPanic::Exit && goroutine != l.shared.main_goid() {
+        crate::write_stderr(&format!(
+            "goro: goroutine {goroutine} panicked and the runtime's UnhandledPanic is Exit: exit status 2\n"
+        ));
+        std::process::exit(2);
+    }
+}
 
 /// The payload of a panic that ended a goroutine, returned by
 /// [`JoinHandle::join`](crate::JoinHandle::join).

@@ -22,6 +22,7 @@ use crate::blocking::{BlockingPool, DEFAULT_MAX_BLOCKING_THREADS};
 use crate::config::{self, MAX_PROCS};
 use crate::context::{self, Current};
 use crate::g::{GRef, G};
+use crate::panic::UnhandledPanic;
 use crate::procs::{self, ProcsSource};
 use crate::schedule;
 use crate::sysmon::{self, SysmonState};
@@ -36,6 +37,7 @@ pub struct Builder {
     procs: Option<usize>,
     stack_size: Option<usize>,
     max_blocking_threads: usize,
+    unhandled_panic: UnhandledPanic,
     pool: PoolConfig,
 }
 
@@ -45,6 +47,7 @@ impl Default for Builder {
             procs: None,
             stack_size: None,
             max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
+            unhandled_panic: UnhandledPanic::Ignore,
             pool: PoolConfig::default(),
         }
     }
@@ -73,6 +76,17 @@ impl Builder {
     /// Cap on helper threads for [`blocking`](crate::blocking) (default 512).
     pub fn max_blocking_threads(mut self, n: usize) -> Builder {
         self.max_blocking_threads = n;
+        self
+    }
+
+    /// What a panic that ends a goroutine other than the main one does to
+    /// the program: [`UnhandledPanic::Ignore`] (the default, std's rule for
+    /// threads: it is printed, and whoever joins the goroutine gets it as a
+    /// [`Panic`](crate::Panic)) or [`UnhandledPanic::Exit`] (Go's rule: it is
+    /// printed and the process exits with status 2 at once, joined or not).
+    /// A panic of the main goroutine is resumed in `run`'s caller either way.
+    pub fn unhandled_panic(mut self, policy: UnhandledPanic) -> Builder {
+        self.unhandled_panic = policy;
         self
     }
 
@@ -111,6 +125,7 @@ impl Builder {
             procs_source,
             stack_size,
             max_blocking_threads: self.max_blocking_threads,
+            unhandled_panic: self.unhandled_panic,
             stacks: Arc::new(stacks),
         })
     }
@@ -123,6 +138,7 @@ pub struct Runtime {
     procs_source: ProcsSource,
     stack_size: usize,
     max_blocking_threads: usize,
+    unhandled_panic: UnhandledPanic,
     stacks: Arc<StackPool>,
 }
 
@@ -252,6 +268,8 @@ pub(crate) struct Shared {
     /// Goroutines spawned from helper threads (not counted by a worker).
     pub extra_spawned: AtomicU64,
     pub blocking: BlockingPool,
+    /// `Builder::unhandled_panic`, read when a goroutine panics.
+    pub unhandled_panic: UnhandledPanic,
     pub sysmon: SysmonState,
     /// In mprotect-guard mode: goroutines that may need a stack, and the cap.
     pub stack_reservations: AtomicUsize,
@@ -292,6 +310,7 @@ impl Shared {
             migratory_live: Mutex::new(Vec::new()),
             extra_spawned: AtomicU64::new(0),
             blocking: BlockingPool::new(rt.max_blocking_threads),
+            unhandled_panic: rt.unhandled_panic,
             sysmon: SysmonState::new(),
             stack_reservations: AtomicUsize::new(0),
             stack_budget,

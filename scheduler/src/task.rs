@@ -197,6 +197,7 @@ where
                     cell.header.join.complete();
                     std::panic::resume_unwind(payload);
                 }
+                crate::panic::on_goroutine_panic(info.id);
                 Err(Panic::new(payload, info.id))
             }
         };
@@ -248,6 +249,24 @@ where
 /// abandoned it at shutdown. Code that catches panics inside a goroutine
 /// (`catch_unwind`) must resume such an unwind at once: it is not a user
 /// panic, and the goroutine's stack must unwind to its root.
+///
+/// When `run` returns, goroutines that are still alive never run again
+/// (no goroutine observes the end of `main`, as in Go); then each is
+/// unwound on its own thread, so its destructors run. That unwind is the
+/// only one a goroutine can see after `main`'s end, and only through
+/// `catch_unwind`:
+///
+/// ```
+/// # use goro_scheduler as goro;
+/// # let work = || {};
+/// let supervised = std::panic::catch_unwind(work);
+/// if let Err(payload) = supervised {
+///     if goro::forced_unwind_in_progress() {
+///         std::panic::resume_unwind(payload); // the runtime's: let it go
+///     }
+///     // a real panic of `work`: restart it, log it, abort...
+/// }
+/// ```
 pub fn forced_unwind_in_progress() -> bool {
     // SAFETY: `current_g` is the goroutine running this code, alive while it runs.
     current_g().is_some_and(|g| unsafe { g.as_ref() }.force_unwinding.get())
