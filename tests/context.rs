@@ -523,3 +523,46 @@ fn handles_are_send_and_sync() {
     send_sync::<context::AfterFunc>();
     send_sync::<goro::errgroup::Group<String>>();
 }
+
+/// `let (ctx, _) = with_cancel(..)` is reported (once per call site, on
+/// the first use of the born-cancelled context); a context cancelled by
+/// `cancel()`, one whose `CancelFunc` lives to the end of the scope, and
+/// one nobody uses are not. Runs in a child: it reads stderr.
+#[test]
+fn a_cancel_func_dropped_at_once_is_reported() {
+    const NAME: &str = "a_cancel_func_dropped_at_once_is_reported";
+    if std::env::var("GORO_TEST_CHILD").is_ok() {
+        goro::run(|| {
+            let bg = background();
+            for _ in 0..3 {
+                let (ctx, _) = with_cancel(&bg); // reported once
+                let worker = goro::go!(move || ctx.err());
+                assert_eq!(worker.join().unwrap(), Some(Error::Canceled));
+            }
+            let (ctx, _) = with_timeout(&bg, Duration::from_secs(1)); // reported
+            drop(with_cancel(&ctx)); // a derived context is a use
+            let (ctx, cancel) = with_cancel(&bg);
+            cancel.cancel();
+            assert!(ctx.err().is_some());
+            let (ctx, _cancel) = with_cancel(&bg);
+            assert!(ctx.err().is_none());
+            let (_unused, _) = with_cancel(&bg);
+        });
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+        .env("GORO_TEST_CHILD", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let reports: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("goro: the context made at"))
+        .collect();
+    assert_eq!(reports.len(), 2, "{stderr}");
+    assert!(reports[0].contains("tests/context.rs:"), "{stderr}");
+    assert!(reports[0].contains("let (ctx, _cancel)"), "{stderr}");
+    assert_ne!(reports[0], reports[1], "{stderr}");
+}

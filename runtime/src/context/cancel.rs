@@ -32,8 +32,9 @@
 //! returned every `done()` receiver is closed. Wake-ups happen after the
 //! canceler's lock is released, and no user code runs under it.
 
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::panic::Location;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use goro_scheduler::Lock;
@@ -55,6 +56,15 @@ pub(super) struct Canceler {
     /// Made on first `done()`; the Sender keeps it open until `mark`.
     done: OnceLock<(Sender<()>, Receiver<()>)>,
     state: Lock<State>,
+    /// Where the context was made (`with_cancel` and friends), for the
+    /// early-drop report.
+    site: &'static Location<'static>,
+    /// Set (once, Relaxed) by the first use of the context: `done`, `err`,
+    /// `cause`, or deriving a child.
+    used: AtomicBool,
+    /// Its `CancelFunc` was dropped, not called, before any use (Relaxed:
+    /// a report, not a synchronization).
+    dropped_unused: AtomicBool,
 }
 
 #[derive(Default)]
@@ -86,7 +96,11 @@ pub(super) type Reason = (Error, Option<Cause>);
 impl Canceler {
     /// A canceler registered with `parent` (cancelled at once if `parent`
     /// is already done).
+    #[track_caller]
     pub(super) fn new(parent: Option<&Arc<Canceler>>, deadline: Option<Instant>) -> Arc<Canceler> {
+        if let Some(parent) = parent {
+            parent.note_use();
+        }
         let c = Arc::new(Canceler {
             parent: parent.cloned(),
             slot: AtomicUsize::new(0),
@@ -94,6 +108,9 @@ impl Canceler {
             err: AtomicU8::new(Error::LIVE),
             done: OnceLock::new(),
             state: Lock::new(State::default()),
+            site: Location::caller(),
+            used: AtomicBool::new(false),
+            dropped_unused: AtomicBool::new(false),
         });
         if let Some(parent) = parent {
             if let Err((err, cause)) = parent.adopt(Child::Context(c.clone())) {
@@ -102,6 +119,27 @@ impl Canceler {
             }
         }
         c
+    }
+
+    /// Records a use of the context; the first use of one whose
+    /// `CancelFunc` was dropped unused reports the trap (one load after the
+    /// first use).
+    pub(super) fn note_use(&self) {
+        if !self.used.load(Ordering::Relaxed)
+            && !self.used.swap(true, Ordering::Relaxed)
+            && self.dropped_unused.load(Ordering::Relaxed)
+        {
+            report_dropped_unused(self.site);
+        }
+    }
+
+    /// A cancel function dropped without being called: cancels, noting
+    /// whether nothing had used the context yet (see `note_use`).
+    fn cancel_on_drop(&self) {
+        if !self.used.load(Ordering::Relaxed) {
+            self.dropped_unused.store(true, Ordering::Relaxed);
+        }
+        self.cancel(Error::Canceled, None);
     }
 
     pub(super) fn deadline(&self) -> Option<Instant> {
@@ -245,7 +283,13 @@ impl Drop for Canceler {
 ///
 /// Note that `let (ctx, _) = with_cancel(&parent);` drops the `CancelFunc`
 /// at once, so `ctx` is cancelled immediately: bind it (`_cancel`) to keep
-/// the context alive for the scope.
+/// the context alive for the scope. `#[must_use]` cannot catch that form
+/// (a `let` pattern is not an unused value), so goro reports it at run
+/// time instead: the first use (`done`, `err`, `cause`, a derived context)
+/// of a context whose `CancelFunc` was dropped, not called, before any use
+/// prints one line on stderr naming the `with_cancel` call, once per call
+/// site. A context nobody uses is never reported, and neither is one
+/// cancelled by `cancel()`.
 #[must_use = "dropping a CancelFunc cancels its context at once"]
 pub struct CancelFunc {
     canceler: Arc<Canceler>,
@@ -265,8 +309,29 @@ impl CancelFunc {
 
 impl Drop for CancelFunc {
     fn drop(&mut self) {
-        self.cancel();
+        self.canceler.cancel_on_drop();
     }
+}
+
+/// Prints, once per call site, that a context was used after its
+/// `CancelFunc` had been dropped before anything used it: almost always
+/// `let (ctx, _) = with_cancel(..)`, whose `_` drops it at once. (A
+/// report, not a panic: the program is correct Rust, and the context does
+/// what it says, it is just cancelled.)
+fn report_dropped_unused(site: &'static Location<'static>) {
+    static REPORTED: Mutex<Vec<&'static Location<'static>>> = Mutex::new(Vec::new());
+    let mut reported = REPORTED.lock().unwrap_or_else(|e| e.into_inner());
+    if reported.contains(&site) {
+        return;
+    }
+    reported.push(site);
+    drop(reported);
+    eprintln!(
+        "goro: the context made at {site} is used, but it was cancelled when its CancelFunc \
+         was dropped, before anything used it. `let (ctx, _) = ...` drops the CancelFunc at \
+         once: bind it (`let (ctx, _cancel) = ...`) to keep the context alive until the end \
+         of the scope, or call `cancel()` when you mean to cancel."
+    );
 }
 
 impl std::fmt::Debug for CancelFunc {
@@ -301,7 +366,7 @@ impl CancelCauseFunc {
 
 impl Drop for CancelCauseFunc {
     fn drop(&mut self) {
-        self.canceler.cancel(Error::Canceled, None);
+        self.canceler.cancel_on_drop();
     }
 }
 

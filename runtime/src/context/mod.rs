@@ -39,7 +39,10 @@
 //! plain threads alike. Every call returns a clone of the same `Receiver`.
 //!
 //! Dropping a [`CancelFunc`] cancels its context, so a context is always
-//! released. A `Context` is `Clone + Send + Sync`; cloning is an `Arc` clone.
+//! released. The one trap this sets, `let (ctx, _) = with_cancel(&p)`
+//! (the `_` drops the `CancelFunc` at once, so `ctx` is born cancelled),
+//! is reported on stderr, once per call site, when such a context is first
+//! used: see [`CancelFunc`]. A `Context` is `Clone + Send + Sync`; cloning is an `Arc` clone.
 
 mod after_func;
 mod cancel;
@@ -96,6 +99,7 @@ pub fn todo() -> Context {
 
 /// A child of `parent` that is cancelled when the returned [`CancelFunc`]
 /// is called or dropped, or when `parent` is.
+#[track_caller]
 pub fn with_cancel(parent: &Context) -> (Context, CancelFunc) {
     let c = parent.new_canceler(parent.deadline());
     (parent.derive(None, Some(c.clone())), CancelFunc::new(c))
@@ -103,6 +107,7 @@ pub fn with_cancel(parent: &Context) -> (Context, CancelFunc) {
 
 /// Like [`with_cancel`], but the [`CancelCauseFunc`] records why
 /// (Go's `WithCancelCause`); read it back with [`Context::cause`].
+#[track_caller]
 pub fn with_cancel_cause(parent: &Context) -> (Context, CancelCauseFunc) {
     let c = parent.new_canceler(parent.deadline());
     (
@@ -114,17 +119,20 @@ pub fn with_cancel_cause(parent: &Context) -> (Context, CancelCauseFunc) {
 /// A child of `parent` that is cancelled with [`Error::DeadlineExceeded`]
 /// at `deadline` (or at once if it has passed), or cancelled like
 /// [`with_cancel`]'s. A deadline later than the parent's is the parent's.
+#[track_caller]
 pub fn with_deadline(parent: &Context, deadline: Instant) -> (Context, CancelFunc) {
     with_deadline_impl(parent, deadline, None)
 }
 
 /// [`with_deadline`] after `timeout` from now.
+#[track_caller]
 pub fn with_timeout(parent: &Context, timeout: Duration) -> (Context, CancelFunc) {
     with_deadline_impl(parent, crate::time::deadline_after(timeout), None)
 }
 
 /// Like [`with_deadline`], with `cause` as the [`Context::cause`] when the
 /// deadline passes (Go's `WithDeadlineCause`).
+#[track_caller]
 pub fn with_deadline_cause(
     parent: &Context,
     deadline: Instant,
@@ -134,6 +142,7 @@ pub fn with_deadline_cause(
 }
 
 /// [`with_deadline_cause`] after `timeout` from now.
+#[track_caller]
 pub fn with_timeout_cause(
     parent: &Context,
     timeout: Duration,
@@ -142,6 +151,7 @@ pub fn with_timeout_cause(
     with_deadline_cause(parent, crate::time::deadline_after(timeout), cause)
 }
 
+#[track_caller]
 fn with_deadline_impl(
     parent: &Context,
     deadline: Instant,
@@ -183,7 +193,10 @@ impl Context {
     /// receiver.
     pub fn done(&self) -> Receiver<()> {
         match &self.node.canceler {
-            Some(c) => c.done(),
+            Some(c) => {
+                c.note_use();
+                c.done()
+            }
             None => never(),
         }
     }
@@ -191,7 +204,9 @@ impl Context {
     /// `None` while not done; then why: [`Error::Canceled`] or
     /// [`Error::DeadlineExceeded`].
     pub fn err(&self) -> Option<Error> {
-        self.node.canceler.as_ref().and_then(|c| c.err())
+        let c = self.node.canceler.as_ref()?;
+        c.note_use();
+        c.err()
     }
 
     /// `None` while not done; then the cause it was cancelled with (Go's
@@ -199,7 +214,9 @@ impl Context {
     /// [`with_deadline_cause`] of this context or the ancestor whose cancel
     /// reached it, else the [`Error`] itself.
     pub fn cause(&self) -> Option<Cause> {
-        self.node.canceler.as_ref().and_then(|c| c.cause())
+        let c = self.node.canceler.as_ref()?;
+        c.note_use();
+        c.cause()
     }
 
     /// When this context will be cancelled by a deadline, if it has one.
@@ -231,6 +248,7 @@ impl Context {
     }
 
     /// A canceler for a child of this context.
+    #[track_caller]
     fn new_canceler(&self, deadline: Option<Instant>) -> Arc<Canceler> {
         Canceler::new(self.node.canceler.as_ref(), deadline)
     }
