@@ -1,5 +1,6 @@
-//! Goroutine twins of the Go programs in the seed documents
-//! (`shared/seeds/*.txt`): `cargo run --release --example seeds [doc ...]`
+//! Goroutine twins of the Go programs in the seed documents (the Go
+//! tutorials and guides goro was built from; each twin carries its Go
+//! program): `cargo run --release --example seeds [doc ...]`
 //! runs the twins of the named documents (default: all, in seed order),
 //! each under its own `goro::run` as each Go program is its own process,
 //! and prints what the Go programs print. `examples/seeds/run_go.py` runs

@@ -3,13 +3,25 @@
 //! Shows `go!` in both forms, joining results, a channel pipeline, `select!` with
 //! timers, a panicking goroutine that does not take the program down, a hundred
 //! thousand goroutines, `gosched`, `blocking`, goroutine-local storage,
-//! `sync` (Mutex, WaitGroup), `context` and `errgroup`, a goroutine dump
-//! (Go's SIGQUIT format, with the parked goroutine's own frames), and
-//! GOMAXPROCS at run time.
+//! `sync` (Mutex, WaitGroup), `context` and `errgroup`, `goro::net` (a TCP
+//! echo server and its client in a few lines), a goroutine dump (Go's
+//! SIGQUIT format, with the parked goroutine's own frames), and GOMAXPROCS
+//! at run time.
+//!
+//! The timed sections print Go 1.27's figure for the same work beside
+//! goro's, from the side-by-side runs recorded in `docs/benchmarks.md`
+//! (2-vCPU machine, GOMAXPROCS=2).
 
+use std::io::{BufRead, BufReader, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Go 1.27's time per goroutine spawned and joined (`spawn_join`) and per
+/// goroutine sleeping 1-10 ms (`timers`), GOMAXPROCS=2, from
+/// `docs/benchmarks.md`.
+const GO_SPAWN_JOIN_NS: f64 = 445.8;
+const GO_TIMERS_NS: f64 = 848.2;
 
 goro::goroutine_local! {
     static REQUESTS: std::cell::Cell<u32> = std::cell::Cell::new(0);
@@ -49,8 +61,16 @@ fn main() {
         println!("squares over channels: {squares:?}");
 
         // A panic stays inside its goroutine and comes back from join().
+        // (goro prints a goroutine's panic as std prints a thread's; this
+        // one is expected, so the tour shows it in one line.)
+        let report = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|info| {
+            println!("(an expected panic, reported: {info})");
+        }));
         let bad = goro::go!(move || -> u64 { panic!("this goroutine fails on purpose") });
-        match bad.join() {
+        let joined = bad.join();
+        std::panic::set_hook(report);
+        match joined {
             Ok(_) => unreachable!(),
             Err(p) => println!("caught: {p}"),
         }
@@ -68,9 +88,10 @@ fn main() {
             .collect();
         hs.into_iter().for_each(|h| h.join().unwrap());
         println!(
-            "100000 goroutines spawned and joined in {:?} (sum {})",
+            "100000 goroutines spawned and joined in {:?} (sum {}; Go 1.27: {:.0} ms)",
             start.elapsed(),
-            total.load(Ordering::Relaxed)
+            total.load(Ordering::Relaxed),
+            GO_SPAWN_JOIN_NS * 100_000.0 / 1e6,
         );
 
         // Goroutine-local storage follows the goroutine.
@@ -128,8 +149,9 @@ fn main() {
             s.join().unwrap();
         }
         println!(
-            "100000 goroutines slept 1-10 ms each; all awake after {:?}",
-            start.elapsed()
+            "100000 goroutines slept 1-10 ms each; all awake after {:?} (Go 1.27: {:.0} ms)",
+            start.elapsed(),
+            GO_TIMERS_NS * 100_000.0 / 1e6,
         );
 
         // sync: a Mutex that parks goroutines (never threads), a WaitGroup.
@@ -168,6 +190,29 @@ fn main() {
             group.wait(),
             ctx.err()
         );
+
+        // goro::net: blocking-style sockets; a blocked goroutine parks on
+        // the scheduler's poller, never its thread. An echo server with a
+        // goroutine per connection, and a client.
+        let listener = goro::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        goro::go!(move || {
+            for conn in listener.incoming() {
+                let conn = conn.unwrap();
+                goro::go!(move || {
+                    let mut w = &conn;
+                    for line in BufReader::new(&conn).lines() {
+                        let Ok(line) = line else { break };
+                        writeln!(w, "echo: {line}").unwrap();
+                    }
+                });
+            }
+        });
+        let client = goro::net::TcpStream::connect(addr).unwrap();
+        writeln!(&client, "hello, goroutines").unwrap();
+        let mut reply = String::new();
+        BufReader::new(&client).read_line(&mut reply).unwrap();
+        print!("goro::net round trip: {reply}");
 
         // A goroutine dump, as Go prints on SIGQUIT: this one's block shows
         // its wait reason, its own frames where it parked, and its spawn site.

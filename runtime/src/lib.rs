@@ -1,4 +1,4 @@
-//! goro's public API: what users write against (`shared/API.md`).
+//! goro's public API: what users write against.
 //!
 //! This crate is the user-facing layer over `goro-scheduler`: the `go!`
 //! macro and the runtime calls, channels and `select!` (`chan`), and

@@ -57,6 +57,7 @@ pub(crate) fn dump(shared: &Shared, current: Option<u64>) -> String {
             write_go_frames(
                 &mut out,
                 callers_of_dump(&symbols.frames(&frames::current_thread())),
+                g.site,
             );
         } else {
             match g.status {
@@ -68,7 +69,7 @@ pub(crate) fn dump(shared: &Shared, current: Option<u64>) -> String {
                     let walker = walker.get_or_insert_with(Walker::new);
                     match walker.walk(shared, g) {
                         Some(addrs) => {
-                            write_go_frames(&mut out, below_park(&symbols.frames(&addrs)))
+                            write_go_frames(&mut out, below_park(&symbols.frames(&addrs)), g.site)
                         }
                         None => out.push_str("goroutine parked; stack unavailable\n"),
                     }

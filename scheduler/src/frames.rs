@@ -23,6 +23,7 @@
 use std::collections::HashMap;
 use std::ffi::c_void;
 use std::fmt::Write as _;
+use std::panic::Location;
 
 /// The most frames a goroutine's stack shows (Go prints 100).
 pub(crate) const MAX_FRAMES: usize = 100;
@@ -163,12 +164,23 @@ fn goroutine_frames(frames: &[Frame]) -> &[Frame] {
     }
 }
 
-/// Writes `frames` in Go's format, down to the goroutine's entry.
-pub(crate) fn write_go_frames(out: &mut String, frames: &[Frame]) {
+/// Writes `frames` in Go's format, down to the goroutine's entry. The
+/// entry frame of a goroutine started by `go!(f(a, b))` is the closure
+/// `go!` builds, whose debug info points into goro's `go_macro.rs`; it is
+/// the user's code, written at the spawn site `site`, so that is what it
+/// shows.
+pub(crate) fn write_go_frames(out: &mut String, frames: &[Frame], site: &Location<'static>) {
     let own = goroutine_frames(frames);
-    for f in own.iter().take(MAX_FRAMES) {
+    for (i, f) in own.iter().enumerate().take(MAX_FRAMES) {
         let _ = writeln!(out, "{}(...)", f.function);
-        if let Some(at) = &f.location {
+        let in_go_macro = f
+            .location
+            .as_deref()
+            .and_then(|at| at.rsplit_once(':'))
+            .is_some_and(|(file, _)| file.ends_with("src/go_macro.rs"));
+        if i + 1 == own.len() && in_go_macro {
+            let _ = writeln!(out, "\t{}:{}", site.file(), site.line());
+        } else if let Some(at) = &f.location {
             let _ = writeln!(out, "\t{at}");
         }
     }
@@ -190,8 +202,32 @@ mod tests {
 
     fn go_frames(frames: &[Frame]) -> String {
         let mut out = String::new();
-        write_go_frames(&mut out, frames);
+        write_go_frames(&mut out, frames, Location::caller());
         out
+    }
+
+    #[test]
+    fn a_go_closure_entry_shows_its_spawn_site() {
+        let site = Location::caller();
+        let frames = [
+            frame("app::wait_for_order", Some("/src/app/main.rs:25")),
+            frame(
+                "app::main::{{closure}}::{{closure}}",
+                Some("/home/u/.cargo/registry/goro-runtime-0.1.0/src/go_macro.rs:56"),
+            ),
+            frame("goro_scheduler::task::TaskCell<F,T>::run", None),
+        ];
+        let mut out = String::new();
+        write_go_frames(&mut out, &frames, site);
+        assert_eq!(
+            out,
+            format!(
+                "app::wait_for_order(...)\n\t/src/app/main.rs:25\n\
+                 app::main::{{{{closure}}}}::{{{{closure}}}}(...)\n\t{}:{}\n",
+                site.file(),
+                site.line()
+            )
+        );
     }
 
     #[test]

@@ -186,7 +186,7 @@ mod tests {
 
     #[test]
     fn the_line_is_gos() {
-        // Captured from Go 1.27.3 (shared/research/go-runtime.md, 5.1).
+        // Captured from Go 1.27.3's own output.
         assert_eq!(
             format(&snapshot(), 250, false),
             "SCHED 250ms: gomaxprocs=2 idleprocs=0 threads=4 spinningthreads=0 needspinning=1 \
