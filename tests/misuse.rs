@@ -49,7 +49,9 @@ fn misuse_panics_point_at_the_users_line() {
     );
     assert_blames_this_file(
         "set_gomaxprocs outside a runtime",
-        || drop(goro::set_gomaxprocs(2)),
+        || {
+            goro::set_gomaxprocs(2);
+        },
         "outside a goro runtime",
     );
     assert_blames_this_file(
