@@ -63,7 +63,7 @@ impl Impatience {
 
     /// Whether round `round` of the spin phase may steal a P's only tasks.
     pub(crate) fn is_over(&mut self, round: usize) -> bool {
-        if !self.over && round % YIELD_EVERY == 0 {
+        if !self.over && round.is_multiple_of(YIELD_EVERY) {
             let now = Instant::now();
             let since = *self.since.get_or_insert(now);
             self.over = now.duration_since(since) >= IMPATIENT_TIME;
