@@ -31,8 +31,8 @@
 //! does not wait for the lock). Reusing released slots never carves, and a
 //! class holds at most a batch and [`REFILL_BELOW`] carved slots more than
 //! it ever had live. With the waits left to the rare take that finds both
-//! lists empty, park_mem at 2 Ps went from 9,600 futex calls to about 900
-//! and from 2,501 to 2,047 ns a goroutine (Go: 1,995; docs/benchmarks.md).
+//! lists empty, park_mem at 2 Ps makes a tenth of the futex calls it made
+//! and is level with Go (docs/benchmarks.md, `park_mem`).
 //!
 //! In `mprotect` mode, step 2 first takes a unit of the pool's VMA budget and
 //! fails with [`StackError::StackLimit`] when none is left. Budget units are
