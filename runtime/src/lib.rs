@@ -8,9 +8,11 @@
 pub mod chan;
 pub mod context;
 pub mod errgroup;
+pub mod fs;
 mod go_macro;
 pub mod net;
 mod select_macro;
+pub mod signal;
 pub mod sync;
 pub mod time;
 
