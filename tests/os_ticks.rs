@@ -157,3 +157,66 @@ fn reading_a_slow_pipe() {
         })
     });
 }
+
+#[test]
+fn waiting_for_a_child_that_sleeps() {
+    check_not_held("child wait", || {
+        Box::new(|| {
+            let st = goro::process::Command::new("sleep")
+                .arg("0.3")
+                .status()
+                .unwrap();
+            assert!(st.success());
+        })
+    });
+}
+
+#[test]
+fn reading_a_childs_slow_output() {
+    check_not_held("child stdout read", || {
+        Box::new(|| {
+            let out = goro::process::Command::new("sh")
+                .args(["-c", "sleep 0.3; echo done"])
+                .output()
+                .unwrap();
+            assert_eq!(out.stdout, b"done\n");
+        })
+    });
+}
+
+const CHILD: &str = "GORO_TEST_CHILD";
+
+/// Standard input is a pipe whose writer (the parent) writes 300 ms late:
+/// this case runs in a child process whose stdin is that pipe.
+#[test]
+fn reading_stdin_fed_late() {
+    if std::env::var(CHILD).as_deref() == Ok("stdin") {
+        check_not_held("stdin read", || {
+            Box::new(|| {
+                let mut line = String::new();
+                goro::io::stdin().read_line(&mut line).unwrap();
+                assert!(line.starts_with("late line"), "{line:?}");
+            })
+        });
+        return;
+    }
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "reading_stdin_fed_late", "--nocapture", "--test-threads=1"])
+        .env(CHILD, "stdin")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Two runs (GOMAXPROCS 1 and 2), each reading one line fed late.
+    for i in 0..2 {
+        std::thread::sleep(LATE + Duration::from_millis(50));
+        writeln!(stdin, "late line {i}").unwrap();
+    }
+    let mut out = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    let st = child.wait().unwrap();
+    println!("{out}");
+    assert!(st.success(), "{out}");
+    assert_eq!(out.matches("stdin read, GOMAXPROCS=").count(), 2, "{out}");
+}

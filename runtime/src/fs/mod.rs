@@ -31,6 +31,8 @@ pub use file::File;
 pub use open::OpenOptions;
 pub use std::fs::{DirEntry, FileType, Metadata, Permissions};
 
+pub(crate) use file::set_nonblocking;
+
 /// Reads the whole file (std's `fs::read`).
 pub fn read<P: AsRef<Path>>(path: P) -> io::Result<Vec<u8>> {
     let (mut file, meta) = OpenOptions::new()
