@@ -83,8 +83,7 @@ struct Fifo(PathBuf);
 
 impl Fifo {
     fn new(name: &str) -> Fifo {
-        let path =
-            std::env::temp_dir().join(format!("goro-ticks-{}-{name}", std::process::id()));
+        let path = std::env::temp_dir().join(format!("goro-ticks-{}-{name}", std::process::id()));
         let _ = std::fs::remove_file(&path);
         let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
         // SAFETY: a valid NUL-terminated path.
@@ -201,7 +200,12 @@ fn reading_stdin_fed_late() {
         return;
     }
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "reading_stdin_fed_late", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "reading_stdin_fed_late",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD, "stdin")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -214,7 +218,12 @@ fn reading_stdin_fed_late() {
         writeln!(stdin, "late line {i}").unwrap();
     }
     let mut out = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
     let st = child.wait().unwrap();
     println!("{out}");
     assert!(st.success(), "{out}");

@@ -22,11 +22,16 @@ fn output_status_and_std_defaults() {
         let st = Command::new("true").status().unwrap();
         assert!(st.success());
         assert_eq!(
-            Command::new("no-such-program-goro").status().unwrap_err().kind(),
+            Command::new("no-such-program-goro")
+                .status()
+                .unwrap_err()
+                .kind(),
             ErrorKind::NotFound
         );
         let mut cmd = Command::new("sh");
-        cmd.args(["-c", "echo $GORO_X"]).env("GORO_X", "set").current_dir("/");
+        cmd.args(["-c", "echo $GORO_X"])
+            .env("GORO_X", "set")
+            .current_dir("/");
         assert_eq!(cmd.output().unwrap().stdout, b"set\n");
         // The same builder again: std's defaults per call.
         assert!(cmd.status().unwrap().success());
@@ -37,7 +42,10 @@ fn output_status_and_std_defaults() {
 fn a_goroutine_per_pipe_and_wait() {
     goro::run(|| {
         let mut child = Command::new("sh")
-            .args(["-c", "while read l; do echo \"got $l\"; echo \"err $l\" >&2; done"])
+            .args([
+                "-c",
+                "while read l; do echo \"got $l\"; echo \"err $l\" >&2; done",
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -93,7 +101,10 @@ fn many_goroutines_run_commands_at_once() {
                 })
             })
             .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).filter(|&b| b).count()
+        hs.into_iter()
+            .map(|h| h.join().unwrap())
+            .filter(|&b| b)
+            .count()
     });
     assert_eq!(ok, 32);
 }

@@ -179,7 +179,11 @@ pub(super) fn needs_slow_path(e: &io::Error) -> bool {
 }
 
 /// `openat2(AT_FDCWD, path, flags, mode, RESOLVE_CACHED)`.
-pub(super) fn open_cached(path: &CString, flags: libc::c_int, mode: libc::mode_t) -> io::Result<OwnedFd> {
+pub(super) fn open_cached(
+    path: &CString,
+    flags: libc::c_int,
+    mode: libc::mode_t,
+) -> io::Result<OwnedFd> {
     // SAFETY: all-zero is a valid `open_how` (no flags, no resolve rules).
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };
     how.flags = flags as u64;

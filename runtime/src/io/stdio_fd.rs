@@ -75,7 +75,11 @@ impl StdioFd {
                 Err(Some(libc::EAGAIN)) => self.wait(dir)?,
                 Err(Some(libc::EINTR)) => {}
                 Err(Some(libc::EOPNOTSUPP)) => {
-                    let next = if self.watch().is_some() { POLL_FIRST } else { HELPER };
+                    let next = if self.watch().is_some() {
+                        POLL_FIRST
+                    } else {
+                        HELPER
+                    };
                     self.mode.store(next, Ordering::Relaxed);
                 }
                 _ => return result,
@@ -98,7 +102,8 @@ impl StdioFd {
     fn watch(&self) -> Option<&PollDesc> {
         let watched = self.desc.get_or_init(|| {
             // SAFETY: F_DUPFD_CLOEXEC makes a new fd we own.
-            let dup = cvt(unsafe { libc::fcntl(self.fd, libc::F_DUPFD_CLOEXEC, 3) }).map_err(drop)?;
+            let dup =
+                cvt(unsafe { libc::fcntl(self.fd, libc::F_DUPFD_CLOEXEC, 3) }).map_err(drop)?;
             // SAFETY: `dup` was just made and is owned by nobody else.
             let dup = unsafe { OwnedFd::from_raw_fd(dup) };
             let desc = PollDesc::register(dup.as_raw_fd()).map_err(drop)?;

@@ -62,6 +62,15 @@ impl<S: AsRawFd> Pollable<S> {
         }
     }
 
+    /// Takes the socket off the poller and gives it back (still
+    /// non-blocking).
+    pub(crate) fn into_inner(self) -> S {
+        let Pollable { desc, io, .. } = self;
+        // The fd leaves the epoll set before anyone else may close it.
+        drop(desc);
+        io
+    }
+
     /// The std socket (non-blocking: its calls may fail with `EAGAIN`).
     pub(crate) fn get_ref(&self) -> &S {
         &self.io

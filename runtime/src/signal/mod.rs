@@ -92,7 +92,10 @@ impl Signal {
 enum Target {
     Chan(Sender<Signal>),
     /// `notify_context`'s inner context; `id` tells registrations apart.
-    Cancel { cancel: Arc<CancelFunc>, id: u64 },
+    Cancel {
+        cancel: Arc<CancelFunc>,
+        id: u64,
+    },
 }
 
 struct Watcher {
@@ -140,10 +143,13 @@ impl Registry {
                 }
             }
         }
-        let existing = self.watchers.iter_mut().find(|w| match (&w.target, &target) {
-            (Target::Chan(a), Target::Chan(b)) => a.same_channel(b),
-            _ => false,
-        });
+        let existing = self
+            .watchers
+            .iter_mut()
+            .find(|w| match (&w.target, &target) {
+                (Target::Chan(a), Target::Chan(b)) => a.same_channel(b),
+                _ => false,
+            });
         match existing {
             Some(w) => w.mask |= mask,
             None => self.watchers.push(Watcher { mask, target }),
