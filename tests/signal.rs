@@ -208,3 +208,60 @@ fn notify_context_of_a_cancelled_parent_is_done_at_once() {
         assert_eq!(ctx.err(), Some(Error::Canceled));
     });
 }
+
+#[allow(dead_code)]
+#[path = "../examples/graceful/mod.rs"]
+mod graceful;
+
+/// The graceful-shutdown idiom of the example servers: SIGTERM cancels
+/// the context, the server stops accepting, and an idle keep-alive
+/// connection is closed after the request it was served.
+#[test]
+fn a_server_shuts_down_gracefully_on_sigterm() {
+    use goro::net::{TcpListener, TcpStream};
+    use std::io::{Read, Write};
+
+    fn echo_lines(conn: TcpStream) -> std::io::Result<()> {
+        let mut buf = [0u8; 64];
+        let mut conn = conn;
+        loop {
+            let n = conn.read(&mut buf)?;
+            if n == 0 {
+                return Ok(());
+            }
+            conn.write_all(&buf[..n])?;
+        }
+    }
+
+    if child_case().as_deref() == Some("graceful") {
+        let shut = goro::run(|| {
+            let (ctx, stop) = signal::notify_context(
+                &context::background(),
+                &[Signal::Interrupt, Signal::Terminate],
+            );
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            report(listener.local_addr().unwrap());
+            let server = graceful::Server::start(listener, echo_lines);
+            let _ = ctx.done().recv();
+            stop.cancel();
+            server.shutdown(Duration::from_secs(10))
+        });
+        report(format!("shutdown {shut:?}"));
+        return;
+    }
+    let mut c = Child::start("a_server_shuts_down_gracefully_on_sigterm", "graceful");
+    let addr: std::net::SocketAddr = c.next().parse().unwrap();
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.write_all(b"ping").unwrap();
+    let mut buf = [0u8; 4];
+    conn.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"ping");
+    c.kill(libc::SIGTERM);
+    c.expect("shutdown Ok(())");
+    // The server closed the idle connection.
+    let mut rest = Vec::new();
+    conn.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty());
+    assert!(c.wait().success());
+    assert!(std::net::TcpStream::connect(addr).is_err());
+}
