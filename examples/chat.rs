@@ -21,6 +21,8 @@ use goro::net::{TcpListener, TcpStream};
 use goro::signal::{self, Signal};
 use goro::{chan, Receiver, Sender};
 
+// Each server includes it; a test that includes two servers loads it twice.
+#[allow(clippy::duplicate_mod)]
 #[path = "graceful/mod.rs"]
 mod graceful;
 

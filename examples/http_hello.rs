@@ -16,6 +16,8 @@ use goro::context;
 use goro::net::{TcpListener, TcpStream};
 use goro::signal::{self, Signal};
 
+// Each server includes it; a test that includes two servers loads it twice.
+#[allow(clippy::duplicate_mod)]
 #[path = "graceful/mod.rs"]
 mod graceful;
 

@@ -192,9 +192,9 @@ fn reading_stdin_fed_late() {
     if std::env::var(CHILD).as_deref() == Ok("stdin") {
         check_not_held("stdin read", || {
             Box::new(|| {
-                let mut line = String::new();
-                goro::io::stdin().read_line(&mut line).unwrap();
+                let line = goro::io::stdin().lines().next().unwrap().unwrap();
                 assert!(line.starts_with("late line"), "{line:?}");
+                writeln!(goro::io::stdout(), "goro stdout got {line}").unwrap();
             })
         });
         return;
@@ -228,4 +228,6 @@ fn reading_stdin_fed_late() {
     println!("{out}");
     assert!(st.success(), "{out}");
     assert_eq!(out.matches("stdin read, GOMAXPROCS=").count(), 2, "{out}");
+    assert!(out.contains("goro stdout got late line 0\n"), "{out}");
+    assert!(out.contains("goro stdout got late line 1\n"), "{out}");
 }

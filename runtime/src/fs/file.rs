@@ -203,7 +203,8 @@ impl File {
     }
 
     fn seek_to(&self, pos: SeekFrom) -> io::Result<u64> {
-        (&*self.std()).seek(pos)
+        let mut file = self.std();
+        file.seek(pos)
     }
 }
 

@@ -209,6 +209,13 @@ pub fn stop(tx: &Sender<Signal>) {
 /// handler cannot be installed.
 #[track_caller]
 pub fn notify_context(parent: &Context, signals: &[Signal]) -> (Context, CancelFunc) {
+    // Checked first: the cleanup below needs a runtime, and a watcher
+    // registered before that panic would never be removed.
+    if goro_scheduler::Handle::current().is_none() {
+        panic!(
+            "goro: signal::notify_context called outside a goro runtime; call it inside goro::run"
+        );
+    }
     // `outer` is what the caller's CancelFunc cancels; the signal cancels
     // `inner`, its child, so only the caller's cancel stops the watch.
     let (outer, stop_func) = context::with_cancel(parent);
