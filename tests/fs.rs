@@ -164,6 +164,11 @@ fn errors_are_std_kinds() {
             fs::read_dir(&missing).unwrap_err().kind(),
             ErrorKind::NotFound
         );
+        // A file the kernel refuses to write (even for root): std's error.
+        assert_eq!(
+            fs::write("/proc/version", b"x").unwrap_err().kind(),
+            std::fs::write("/proc/version", b"x").unwrap_err().kind()
+        );
         let not_utf8 = sub.with_extension("bin");
         fs::write(&not_utf8, [0xff, 0xfe]).unwrap();
         assert_eq!(

@@ -33,6 +33,7 @@ impl Child {
             .args(["--exact", test, "--nocapture", "--test-threads=1"])
             .env(CHILD, case)
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -158,6 +159,35 @@ fn stop_gives_the_signal_its_default_action_back_once_nobody_watches() {
     c.expect("stopped");
     c.kill(libc::SIGUSR1);
     assert_eq!(c.wait().signal(), Some(libc::SIGUSR1));
+}
+
+#[test]
+fn watching_sigquit_replaces_the_dump_and_stop_brings_it_back() {
+    if child_case().as_deref() == Some("quit") {
+        goro::run(|| {
+            let (tx, rx) = goro::chan(1);
+            signal::notify(&tx, &[Signal::Quit]);
+            report("ready");
+            assert_eq!(rx.recv().unwrap(), Signal::Quit);
+            signal::stop(&tx);
+            report("caught");
+            goro::time::sleep(Duration::from_secs(30));
+        });
+        return;
+    }
+    let mut c = Child::start(
+        "watching_sigquit_replaces_the_dump_and_stop_brings_it_back",
+        "quit",
+    );
+    c.expect("ready");
+    c.kill(libc::SIGQUIT);
+    c.expect("caught");
+    c.kill(libc::SIGQUIT);
+    // goro's SIGQUIT behaviour again: the goroutine dump and status 2.
+    let out = c.child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("SIGQUIT: quit"), "{stderr}");
 }
 
 #[test]
