@@ -548,6 +548,62 @@ fn echo_bench(n: usize) -> Outcome {
     }
 }
 
+/// Goroutines in the `fs_read` and `exec` workloads.
+const OS_WORKERS: usize = 64;
+
+/// `OS_WORKERS` goroutines reading a cached 4 KiB file with
+/// `goro::fs::read`, `n` reads in all (the Go twin's `os.ReadFile`).
+/// Per read.
+fn fs_read(n: usize) -> Outcome {
+    let path = std::env::temp_dir().join(format!("goro-peerbench-{}", std::process::id()));
+    let content: Vec<u8> = (0..4096u32).map(|i| i as u8).collect();
+    std::fs::write(&path, &content).unwrap();
+    // Warm the page cache and the dentry cache.
+    assert_eq!(goro::fs::read(&path).unwrap(), content);
+    let path = Arc::new(path);
+    let per = n / OS_WORKERS;
+    let start = Instant::now();
+    let readers: Vec<_> = (0..OS_WORKERS)
+        .map(|_| {
+            let path = path.clone();
+            goro::go!(
+                move || (0..per).all(|_| goro::fs::read(&*path).is_ok_and(|b| b.len() == 4096))
+            )
+        })
+        .collect();
+    let ok = readers.into_iter().all(|r| r.join().unwrap_or(false));
+    let elapsed = start.elapsed();
+    let _ = std::fs::remove_file(&*path);
+    Outcome {
+        elapsed,
+        ops: (per * OS_WORKERS) as f64,
+        ok,
+    }
+}
+
+/// `OS_WORKERS` goroutines each running `true` with
+/// `goro::process::Command::status`, `n` runs in all (the Go twin's
+/// `exec.Command("true").Run()`). Per run.
+fn exec(n: usize) -> Outcome {
+    let per = n / OS_WORKERS;
+    let start = Instant::now();
+    let runners: Vec<_> = (0..OS_WORKERS)
+        .map(|_| {
+            goro::go!(move || (0..per).all(|_| {
+                goro::process::Command::new("true")
+                    .status()
+                    .is_ok_and(|s| s.success())
+            }))
+        })
+        .collect();
+    let ok = runners.into_iter().all(|r| r.join().unwrap_or(false));
+    Outcome {
+        elapsed: start.elapsed(),
+        ops: (per * OS_WORKERS) as f64,
+        ok,
+    }
+}
+
 /// The `p`th percentile of `sorted` (nearest rank).
 fn percentile(sorted: &[Duration], p: usize) -> Duration {
     let rank = (sorted.len() * p).div_ceil(100).max(1);
@@ -558,7 +614,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let usage = || -> ! {
         eprintln!("usage: GOMAXPROCS=P peerbench WORKLOAD N
-workloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers mutex mutex_uncontended wg park_mem ctx_cancel echo");
+workloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers mutex mutex_uncontended wg park_mem ctx_cancel echo fs_read exec");
         std::process::exit(2)
     };
     if args.len() != 3 {
@@ -583,6 +639,8 @@ workloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring s
         "wg" => wg,
         "park_mem" => park_mem,
         "echo" => echo_bench,
+        "fs_read" => fs_read,
+        "exec" => exec,
         _ => usage(),
     };
     let (out, procs) = goro::run(move || (bench(n), goro::gomaxprocs()));

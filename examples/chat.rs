@@ -4,17 +4,27 @@
 //! (lines to the hub) and a writer goroutine (its outgoing channel to the
 //! socket), so a slow client never stalls the hub for long (its channel
 //! buffers; when full, that client's messages are dropped, as Go's example
-//! servers do).
+//! servers do). SIGINT or SIGTERM shuts it down gracefully
+//! (`graceful/mod.rs`).
 //!
 //! Run: `cargo run --release --example chat -- 127.0.0.1:9000`
 //! (default address `127.0.0.1:9000`), then `nc 127.0.0.1 9000` twice.
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
+use goro::context;
 use goro::net::{TcpListener, TcpStream};
+use goro::signal::{self, Signal};
 use goro::{chan, Receiver, Sender};
+
+// Each server includes it; a test that includes two servers loads it twice.
+#[allow(clippy::duplicate_mod)]
+#[path = "graceful/mod.rs"]
+mod graceful;
 
 /// Lines a client may have queued before it misses messages.
 const OUTBOX: usize = 64;
@@ -73,14 +83,17 @@ pub fn client(id: u64, conn: TcpStream, events: Sender<Event>) -> io::Result<()>
 
 /// Accepts clients until accepting fails; starts the hub.
 pub fn serve(listener: TcpListener) -> io::Result<()> {
+    start(listener).wait()
+}
+
+/// Starts the hub and a server whose connections are its clients.
+fn start(listener: TcpListener) -> graceful::Server {
     let (events, hub_events) = chan::<Event>(1024);
     goro::go!(move || hub(hub_events));
-    for id in 0.. {
-        let (conn, _) = listener.accept()?;
-        let events = events.clone();
-        goro::go!(move || client(id, conn, events));
-    }
-    Ok(())
+    let ids = AtomicU64::new(0);
+    graceful::Server::start(listener, move |conn| {
+        client(ids.fetch_add(1, Ordering::Relaxed), conn, events.clone())
+    })
 }
 
 fn main() -> io::Result<()> {
@@ -88,8 +101,16 @@ fn main() -> io::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9000".to_string());
     goro::run(move || {
+        let (ctx, stop) = signal::notify_context(
+            &context::background(),
+            &[Signal::Interrupt, Signal::Terminate],
+        );
         let listener = TcpListener::bind(addr.as_str())?;
         println!("chat server listening on {}", listener.local_addr()?);
-        serve(listener)
+        let server = start(listener);
+        let _ = ctx.done().recv();
+        stop.cancel();
+        println!("shutting down gracefully, press Ctrl+C again to force");
+        server.shutdown(Duration::from_secs(5))
     })
 }

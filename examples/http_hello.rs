@@ -1,23 +1,35 @@
 //! An HTTP/1.1 "hello" server on `goro::net`: one goroutine per
 //! connection, keep-alive, and safe under pipelining (every complete
-//! request in the buffer is answered, in order, in one write).
+//! request in the buffer is answered, in order, in one write). Requests
+//! are parsed with httparse; SIGINT or SIGTERM shuts it down gracefully
+//! (`graceful/mod.rs`).
 //!
 //! Run: `cargo run --release --example http_hello -- 127.0.0.1:8080`
 //! (default address `127.0.0.1:8080`), then `curl http://127.0.0.1:8080/`
 //! or `wrk -c 64 http://127.0.0.1:8080/`.
 
+use std::cell::RefCell;
 use std::io::{self, Read, Write};
+use std::time::{Duration, SystemTime};
 
+use goro::context;
 use goro::net::{TcpListener, TcpStream};
+use goro::signal::{self, Signal};
 
-const RESPONSE: &[u8] =
-    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!";
+// Each server includes it; a test that includes two servers loads it twice.
+#[allow(clippy::duplicate_mod)]
+#[path = "graceful/mod.rs"]
+mod graceful;
+
+const BODY: &[u8] = b"Hello, World!";
 const BAD_REQUEST: &[u8] =
     b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 /// A request head larger than this is refused.
 const MAX_HEAD: usize = 16 * 1024;
 /// A request body larger than this is refused (it is read and ignored).
 const MAX_BODY: usize = 1024 * 1024;
+/// Headers per request that the parser accepts (more: 400).
+const MAX_HEADERS: usize = 64;
 
 /// One parsed request head: its length with the body, and whether the
 /// client asked to close the connection afterwards.
@@ -26,41 +38,62 @@ struct Request {
     close: bool,
 }
 
-/// Parses the first request in `buf`: `Ok(None)` if it is not complete
-/// yet, `Err` for a request this server refuses (answered with 400).
+/// Parses the first request in `buf` with httparse: `Ok(None)` if it is
+/// not complete yet, `Err` for a request this server refuses (answered
+/// with 400).
 fn parse(buf: &[u8]) -> Result<Option<Request>, ()> {
-    let Some(head_end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return if buf.len() > MAX_HEAD {
-            Err(())
-        } else {
-            Ok(None)
-        };
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut headers);
+    let head_len = match req.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) if buf.len() <= MAX_HEAD => return Ok(None),
+        _ => return Err(()),
     };
-    let head = std::str::from_utf8(&buf[..head_end]).map_err(|_| ())?;
-    let mut lines = head.split("\r\n");
-    let request_line = lines.next().ok_or(())?;
-    let http10 = request_line.ends_with("HTTP/1.0");
+    let http10 = req.version == Some(0);
     let mut body = 0;
     let mut close = http10;
-    for line in lines {
-        let (name, value) = line.split_once(':').ok_or(())?;
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
+    for h in req.headers.iter() {
+        let value = std::str::from_utf8(h.value).map_err(|_| ())?.trim();
+        if h.name.eq_ignore_ascii_case("content-length") {
             body = value.parse::<usize>().map_err(|_| ())?;
             if body > MAX_BODY {
                 return Err(());
             }
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
             // Chunked bodies are not supported: refuse rather than
             // misread the rest of the pipeline.
             return Err(());
-        } else if name.eq_ignore_ascii_case("connection") {
+        } else if h.name.eq_ignore_ascii_case("connection") {
             close = value.eq_ignore_ascii_case("close")
                 || (http10 && !value.eq_ignore_ascii_case("keep-alive"));
         }
     }
-    let len = head_end + 4 + body;
+    let len = head_len + body;
     Ok((buf.len() >= len).then_some(Request { len, close }))
+}
+
+/// Appends the answer to one request: the headers Go's net/http sends for
+/// this handler (Content-Type, Date, Content-Length; hyper sends the same
+/// three), the Date formatted once per second per thread.
+fn respond(out: &mut Vec<u8>) {
+    thread_local! {
+        static DATE: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+    }
+    let now = SystemTime::now();
+    let secs = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    out.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nDate: ");
+    DATE.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.0 != secs {
+            *d = (secs, httpdate::fmt_http_date(now));
+        }
+        out.extend_from_slice(d.1.as_bytes());
+    });
+    out.extend_from_slice(b"\r\nContent-Length: 13\r\n\r\n");
+    out.extend_from_slice(BODY);
 }
 
 /// Serves one connection until the client closes it or asks to.
@@ -80,7 +113,7 @@ pub fn handle(mut conn: TcpStream) -> io::Result<()> {
         loop {
             match parse(&buf[start..]) {
                 Ok(Some(req)) => {
-                    out.extend_from_slice(RESPONSE);
+                    respond(&mut out);
                     start += req.len;
                     if req.close {
                         close = true;
@@ -106,12 +139,7 @@ pub fn handle(mut conn: TcpStream) -> io::Result<()> {
 
 /// Accepts connections until accepting fails, one goroutine each.
 pub fn serve(listener: TcpListener) -> io::Result<()> {
-    loop {
-        let (conn, _) = listener.accept()?;
-        goro::go!(move || {
-            let _ = handle(conn);
-        });
-    }
+    graceful::Server::start(listener, handle).wait()
 }
 
 fn main() -> io::Result<()> {
@@ -119,11 +147,19 @@ fn main() -> io::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:8080".to_string());
     goro::run(move || {
+        let (ctx, stop) = signal::notify_context(
+            &context::background(),
+            &[Signal::Interrupt, Signal::Terminate],
+        );
         let listener = TcpListener::bind(addr.as_str())?;
         println!(
             "http hello server listening on http://{}/",
             listener.local_addr()?
         );
-        serve(listener)
+        let server = graceful::Server::start(listener, handle);
+        let _ = ctx.done().recv();
+        stop.cancel();
+        println!("shutting down gracefully, press Ctrl+C again to force");
+        server.shutdown(Duration::from_secs(5))
     })
 }

@@ -54,6 +54,8 @@ var workloads = map[string]workload{
 	"mutex_uncontended": mutexUncontended,
 	"wg":                wgBench,
 	"echo":              echoBench,
+	"fs_read":           fsRead,
+	"exec":              execBench,
 }
 
 func usage() {

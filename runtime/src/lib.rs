@@ -8,9 +8,13 @@
 pub mod chan;
 pub mod context;
 pub mod errgroup;
+pub mod fs;
 mod go_macro;
+pub mod io;
 pub mod net;
+pub mod process;
 mod select_macro;
+pub mod signal;
 pub mod sync;
 pub mod time;
 

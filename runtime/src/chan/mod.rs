@@ -279,6 +279,12 @@ pub struct Receiver<T> {
 }
 
 impl<T> Sender<T> {
+    /// Whether `self` and `other` send on the same channel (how
+    /// `signal::stop` finds a channel's registrations).
+    pub(crate) fn same_channel(&self, other: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// Sends `v`, parking while the buffer is full (or, unbuffered, until a
     /// receiver takes it). `Err(SendError(v))` once the channel is closed.
     pub fn send(&self, v: T) -> Result<(), SendError<T>> {

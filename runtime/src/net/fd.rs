@@ -44,13 +44,31 @@ pub(crate) struct Pollable<S: AsRawFd> {
 impl<S: AsRawFd> Pollable<S> {
     /// Takes a socket that is already non-blocking and registers it.
     pub(crate) fn new(io: S) -> io::Result<Pollable<S>> {
-        Ok(Pollable {
-            desc: PollDesc::register(io.as_raw_fd())?,
-            io,
-            read_timeout: Timeout::default(),
-            write_timeout: Timeout::default(),
-            drained_at: AtomicU64::new(0),
-        })
+        Pollable::try_new(io).map_err(|(_, e)| e)
+    }
+
+    /// Like [`new`](Self::new), but gives `io` back if it cannot be
+    /// registered (epoll refuses regular files and some devices: `EPERM`).
+    pub(crate) fn try_new(io: S) -> Result<Pollable<S>, (S, io::Error)> {
+        match PollDesc::register(io.as_raw_fd()) {
+            Ok(desc) => Ok(Pollable {
+                desc,
+                io,
+                read_timeout: Timeout::default(),
+                write_timeout: Timeout::default(),
+                drained_at: AtomicU64::new(0),
+            }),
+            Err(e) => Err((io, e)),
+        }
+    }
+
+    /// Takes the socket off the poller and gives it back (still
+    /// non-blocking).
+    pub(crate) fn into_inner(self) -> S {
+        let Pollable { desc, io, .. } = self;
+        // The fd leaves the epoll set before anyone else may close it.
+        drop(desc);
+        io
     }
 
     /// The std socket (non-blocking: its calls may fail with `EAGAIN`).
@@ -95,6 +113,12 @@ impl<S: AsRawFd> Pollable<S> {
     /// Runs a read-side call with no timeout (accept).
     pub(crate) fn read_untimed<T>(&self, f: impl FnMut(&S) -> io::Result<T>) -> io::Result<T> {
         self.retry(Interest::Read, None, f)
+    }
+
+    /// Waits until the fd may be readable, with no timeout (a FIFO waiting
+    /// for its first writer, a child's pidfd).
+    pub(crate) fn wait_readable(&self) -> io::Result<()> {
+        self.desc.wait(Interest::Read, None)
     }
 
     /// Waits until the socket may be writable (a connect in progress).

@@ -14,7 +14,7 @@
 #[macro_use]
 mod shared_impls;
 mod addr;
-mod fd;
+pub(crate) mod fd;
 mod sockaddr;
 mod tcp_listener;
 mod tcp_stream;

@@ -133,3 +133,82 @@ macro_rules! stream_io {
         }
     };
 }
+
+/// Conversions to and from the std twin `$std` and raw descriptors
+/// (systemd socket activation, libraries that hand over fds): `from_std`
+/// takes a socket in any blocking mode and makes it non-blocking;
+/// `into_std` takes it off the poller and back to blocking mode.
+macro_rules! socket_std_conv {
+    ($ty:ident, $std:ty) => {
+        impl $ty {
+            /// Takes over a std socket (in any blocking mode; goro makes it
+            /// non-blocking and registers it with the poller).
+            pub fn from_std(socket: $std) -> std::io::Result<$ty> {
+                socket.set_nonblocking(true)?;
+                Ok($ty {
+                    inner: $crate::net::fd::Pollable::new(socket)?,
+                })
+            }
+
+            /// The std socket, off the poller and back in blocking mode.
+            pub fn into_std(self) -> std::io::Result<$std> {
+                let socket = self.inner.into_inner();
+                socket.set_nonblocking(false)?;
+                Ok(socket)
+            }
+
+            #[track_caller]
+            fn from_owned_fd(fd: std::os::fd::OwnedFd) -> $ty {
+                match $ty::from_std(<$std>::from(fd)) {
+                    Ok(s) => s,
+                    Err(e) => panic!(
+                        "goro: {} from a raw fd: the fd cannot be made non-blocking and polled: {e}",
+                        stringify!($ty)
+                    ),
+                }
+            }
+        }
+
+        impl std::os::fd::IntoRawFd for $ty {
+            /// The fd, off the poller and in blocking mode (as std's).
+            ///
+            /// # Panics
+            /// If the fd cannot be put back in blocking mode.
+            fn into_raw_fd(self) -> std::os::fd::RawFd {
+                match self.into_std() {
+                    Ok(s) => s.into_raw_fd(),
+                    Err(e) => panic!(
+                        "goro: {}::into_raw_fd cannot restore blocking mode: {e}",
+                        stringify!($ty)
+                    ),
+                }
+            }
+        }
+
+        impl std::os::fd::FromRawFd for $ty {
+            /// Takes over `fd` as [`from_std`](Self::from_std) does.
+            ///
+            /// # Safety
+            /// `fd` is an open socket of the right kind that nobody else owns.
+            ///
+            /// # Panics
+            /// If the fd cannot be made non-blocking or polled.
+            #[track_caller]
+            unsafe fn from_raw_fd(fd: std::os::fd::RawFd) -> $ty {
+                // SAFETY: the caller's guarantee.
+                $ty::from_owned_fd(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+            }
+        }
+
+        impl From<std::os::fd::OwnedFd> for $ty {
+            /// Takes over `fd` as [`from_std`]($ty::from_std) does.
+            ///
+            /// # Panics
+            /// If the fd cannot be made non-blocking or polled.
+            #[track_caller]
+            fn from(fd: std::os::fd::OwnedFd) -> $ty {
+                $ty::from_owned_fd(fd)
+            }
+        }
+    };
+}

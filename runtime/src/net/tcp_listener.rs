@@ -102,3 +102,4 @@ impl Iterator for Incoming<'_> {
 }
 
 socket_common!(TcpListener, SocketAddr);
+socket_std_conv!(TcpListener, std::net::TcpListener);

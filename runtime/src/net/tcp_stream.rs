@@ -113,3 +113,4 @@ fn connect_addr(addr: &SocketAddr, deadline: Option<Instant>) -> io::Result<TcpS
 socket_common!(TcpStream, SocketAddr);
 socket_timeouts!(TcpStream);
 stream_io!(TcpStream);
+socket_std_conv!(TcpStream, std::net::TcpStream);

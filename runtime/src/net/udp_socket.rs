@@ -77,3 +77,4 @@ impl UdpSocket {
 
 socket_common!(UdpSocket, SocketAddr);
 socket_timeouts!(UdpSocket);
+socket_std_conv!(UdpSocket, std::net::UdpSocket);

@@ -35,3 +35,4 @@ impl UnixListener {
 }
 
 socket_common!(UnixListener, SocketAddr);
+socket_std_conv!(UnixListener, std::os::unix::net::UnixListener);

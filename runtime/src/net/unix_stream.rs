@@ -13,7 +13,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
-use super::fd::{nonblocking, start_connect, stream_socket, Pollable};
+use super::fd::{start_connect, stream_socket, Pollable};
 use super::sockaddr::unix_to_raw;
 
 /// A Unix-domain stream (std's `UnixStream` API).
@@ -49,13 +49,6 @@ impl UnixStream {
         Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
     }
 
-    /// Wraps a std stream (made non-blocking here).
-    pub(crate) fn from_std(s: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
-        Ok(UnixStream {
-            inner: nonblocking(s, |s| s.set_nonblocking(true))?,
-        })
-    }
-
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().peer_addr()
     }
@@ -64,3 +57,4 @@ impl UnixStream {
 socket_common!(UnixStream, SocketAddr);
 socket_timeouts!(UnixStream);
 stream_io!(UnixStream);
+socket_std_conv!(UnixStream, std::os::unix::net::UnixStream);

@@ -1,0 +1,198 @@
+//! `goro::fs`: round trips through files and directories, and errors of
+//! the same kinds as std's.
+
+use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+
+use goro::fs;
+
+/// A fresh directory for one test, removed at the end.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("goro-fs-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn whole_file_round_trips_and_metadata() {
+    let dir = TempDir::new("whole");
+    goro::run(move || {
+        let path = dir.join("a.txt");
+        fs::write(&path, b"hello, goro").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"hello, goro");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "hello, goro");
+        let meta = fs::metadata(&path).unwrap();
+        assert!(meta.is_file());
+        assert_eq!(meta.len(), 11);
+        assert!(fs::metadata(&dir.0).unwrap().is_dir());
+
+        let copy = dir.join("b.txt");
+        assert_eq!(fs::copy(&path, &copy).unwrap(), 11);
+        let moved = dir.join("c.txt");
+        fs::rename(&copy, &moved).unwrap();
+        assert_eq!(fs::read(&moved).unwrap(), b"hello, goro");
+        fs::remove_file(&moved).unwrap();
+        assert_eq!(
+            fs::metadata(&moved).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+
+        // A big file (several pages): read in full.
+        let big: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+        fs::write(dir.join("big"), &big).unwrap();
+        assert_eq!(fs::read(dir.join("big")).unwrap(), big);
+    });
+}
+
+#[test]
+fn file_read_write_seek_round_trip() {
+    let dir = TempDir::new("file");
+    goro::run(move || {
+        let path = dir.join("f");
+        let mut f = fs::File::create(&path).unwrap();
+        f.write_all(b"0123456789").unwrap();
+        f.sync_all().unwrap();
+        assert_eq!(f.metadata().unwrap().len(), 10);
+        drop(f);
+
+        let mut f = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        f.seek(SeekFrom::Start(4)).unwrap();
+        let mut four = [0u8; 4];
+        f.read_exact(&mut four).unwrap();
+        assert_eq!(&four, b"4567");
+        f.seek(SeekFrom::End(-2)).unwrap();
+        f.write_all(b"XY").unwrap();
+        assert_eq!(f.stream_position().unwrap(), 10);
+        f.set_len(12).unwrap();
+        drop(f);
+        assert_eq!(fs::read(&path).unwrap(), b"01234567XY\0\0");
+
+        let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"!").unwrap();
+        drop(f);
+        let mut s = String::new();
+        fs::File::open(&path)
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
+        assert_eq!(s, "01234567XY\0\0!");
+        assert_eq!(
+            fs::File::create_new(&path).unwrap_err().kind(),
+            ErrorKind::AlreadyExists
+        );
+    });
+}
+
+#[test]
+fn read_dir_and_create_dir_all_round_trip() {
+    let dir = TempDir::new("dir");
+    goro::run(move || {
+        fs::create_dir_all(dir.join("x/y/z")).unwrap();
+        for name in ["one", "two", "three"] {
+            fs::write(dir.join("x").join(name), name).unwrap();
+        }
+        let mut names: Vec<String> = fs::read_dir(dir.join("x"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["one", "three", "two", "y"]);
+        fs::remove_dir_all(dir.join("x")).unwrap();
+        assert!(fs::read_dir(&dir.0).unwrap().next().is_none());
+    });
+}
+
+/// Every error case gives the kind (and OS error) std gives.
+#[test]
+fn errors_are_std_kinds() {
+    let dir = TempDir::new("errors");
+    let missing = dir.join("missing");
+    let locked = dir.join("locked");
+    std::fs::write(&locked, b"secret").unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let sub = dir.join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    // root reads a 0o000 file anyway: compare with std rather than assume.
+    let std_locked = std::fs::read(&locked).map_err(|e| e.kind());
+    goro::run(move || {
+        let kind = |r: std::io::Result<Vec<u8>>| r.map_err(|e| e.kind());
+        assert_eq!(kind(fs::read(&missing)), Err(ErrorKind::NotFound));
+        assert_eq!(kind(fs::read(&locked)), std_locked);
+        assert_eq!(kind(fs::read(&sub)), Err(ErrorKind::IsADirectory));
+        assert_eq!(
+            fs::File::open(&missing).unwrap_err().raw_os_error(),
+            std::fs::File::open(&missing).unwrap_err().raw_os_error()
+        );
+        // Directory as a file for writing, and an invalid option set.
+        assert_eq!(
+            fs::write(&sub, b"x").unwrap_err().kind(),
+            std::fs::write(&sub, b"x").unwrap_err().kind()
+        );
+        assert_eq!(
+            fs::OpenOptions::new()
+                .create(true)
+                .open(&missing)
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            fs::remove_dir(&missing).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            fs::read_dir(&missing).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+        // A file the kernel refuses to write (even for root): std's error.
+        assert_eq!(
+            fs::write("/proc/version", b"x").unwrap_err().kind(),
+            std::fs::write("/proc/version", b"x").unwrap_err().kind()
+        );
+        let not_utf8 = sub.with_extension("bin");
+        fs::write(&not_utf8, [0xff, 0xfe]).unwrap();
+        assert_eq!(
+            fs::read_to_string(&not_utf8).unwrap_err().kind(),
+            ErrorKind::InvalidData
+        );
+    });
+}
+
+#[test]
+fn dev_null_and_a_plain_thread_work() {
+    goro::run(|| {
+        let mut null = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .unwrap();
+        null.write_all(b"gone").unwrap();
+        let mut buf = [1u8; 4];
+        assert_eq!(null.read(&mut buf).unwrap(), 0);
+    });
+    // Outside any runtime the same calls work (a helper-less fallback).
+    let path = std::env::temp_dir().join(format!("goro-fs-{}-plain", std::process::id()));
+    fs::write(&path, b"plain").unwrap();
+    assert_eq!(fs::read(&path).unwrap(), b"plain");
+    fs::remove_file(&path).unwrap();
+}
