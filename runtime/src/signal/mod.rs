@@ -42,6 +42,10 @@ pub enum Signal {
     /// SIGHUP.
     Hangup,
     /// SIGQUIT (by default goro prints every goroutine and exits).
+    /// goro installs that dump at the first `goro::run` only if SIGQUIT
+    /// still has its default action then: a `notify` for `Quit` made
+    /// before any runtime ran saves the default action, so its `stop`
+    /// brings back the default (quit with a core dump), not the dump.
     Quit,
     /// SIGUSR1.
     User1,
