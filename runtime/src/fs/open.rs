@@ -252,24 +252,6 @@ pub(super) fn fast_path_available() -> bool {
     OPENAT2.load(Ordering::Relaxed)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A sandbox's EPERM (and a missing call's ENOSYS) takes the slow path
-    /// rather than failing the open.
-    #[test]
-    fn refusals_that_take_the_slow_path() {
-        let err = io::Error::from_raw_os_error;
-        assert_eq!(refusal(&err(libc::EPERM)), Some(Refusal::Unavailable));
-        assert_eq!(refusal(&err(libc::ENOSYS)), Some(Refusal::Unavailable));
-        assert_eq!(refusal(&err(libc::EAGAIN)), Some(Refusal::Slow));
-        assert_eq!(refusal(&err(libc::ENXIO)), Some(Refusal::NoReader));
-        assert_eq!(refusal(&err(libc::ENOENT)), None);
-        assert_eq!(refusal(&err(libc::EACCES)), None);
-    }
-}
-
 /// `openat2(AT_FDCWD, path, flags, mode, RESOLVE_CACHED)`.
 pub(super) fn open_cached(
     path: &CString,
@@ -310,4 +292,22 @@ pub(super) fn c_path(path: &Path) -> io::Result<CString> {
             "file name contained an unexpected NUL byte",
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sandbox's EPERM (and a missing call's ENOSYS) takes the slow path
+    /// rather than failing the open.
+    #[test]
+    fn refusals_that_take_the_slow_path() {
+        let err = io::Error::from_raw_os_error;
+        assert_eq!(refusal(&err(libc::EPERM)), Some(Refusal::Unavailable));
+        assert_eq!(refusal(&err(libc::ENOSYS)), Some(Refusal::Unavailable));
+        assert_eq!(refusal(&err(libc::EAGAIN)), Some(Refusal::Slow));
+        assert_eq!(refusal(&err(libc::ENXIO)), Some(Refusal::NoReader));
+        assert_eq!(refusal(&err(libc::ENOENT)), None);
+        assert_eq!(refusal(&err(libc::EACCES)), None);
+    }
 }
