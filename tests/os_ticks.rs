@@ -262,3 +262,84 @@ fn reading_stdin_fed_late() {
     assert!(out.contains("goro stdout got late line 0\n"), "{out}");
     assert!(out.contains("goro stdout got late line 1\n"), "{out}");
 }
+
+/// Standard output is a terminal that nobody reads for 300 ms while a
+/// goroutine writes 1 MiB to it: the write parks between terminal-sized
+/// pieces instead of blocking its M until the reader drains the terminal.
+/// The case runs in a child whose stdout is a pty the parent reads late.
+#[test]
+fn writing_much_to_a_terminal_read_late() {
+    if std::env::var(CHILD).as_deref() == Ok("tty") {
+        check_not_held("terminal write", |_| {
+            Box::new(|| {
+                let mut out = goro::io::stdout();
+                // The parent stops reading at this line.
+                writeln!(out, "waiting").unwrap();
+                out.write_all(&vec![b'x'; 1 << 20]).unwrap();
+                writeln!(out).unwrap();
+            })
+        });
+        return;
+    }
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes the two new fds; the other arguments may be null.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    use std::os::fd::FromRawFd;
+    // SAFETY: openpty just made both fds, and nobody else owns them.
+    let (master, slave) = unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            std::os::fd::OwnedFd::from_raw_fd(slave),
+        )
+    };
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--exact",
+        "writing_much_to_a_terminal_read_late",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(CHILD, "tty")
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::from(slave));
+    let mut child = cmd.spawn().unwrap();
+    drop(cmd); // closes our copy of the terminal's slave side
+    let mut master = master;
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 << 10];
+    let mut waits_seen = 0;
+    loop {
+        match master.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            // EIO: the child closed the last slave fd.
+            Err(e) if e.raw_os_error() == Some(libc::EIO) => break,
+            Err(e) => panic!("reading the terminal: {e}"),
+        }
+        let waits = String::from_utf8_lossy(&out).matches("waiting").count();
+        if waits > waits_seen {
+            waits_seen = waits;
+            std::thread::sleep(LATE);
+        }
+    }
+    let st = child.wait().unwrap();
+    let out = String::from_utf8_lossy(&out);
+    let report: Vec<&str> = out.lines().filter(|l| !l.starts_with('x')).collect();
+    println!("{report:?}");
+    assert!(st.success(), "{report:?}");
+    assert_eq!(waits_seen, 2, "{report:?}");
+    assert_eq!(
+        out.matches("terminal write, GOMAXPROCS=").count(),
+        2,
+        "{report:?}"
+    );
+}
