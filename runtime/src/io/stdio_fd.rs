@@ -11,8 +11,9 @@
 //! first polls the fd without sleeping and only then reads or writes, which
 //! returns at once unless another process took the input in between; such
 //! a write is cut to a size the ready fd takes without sleeping (`PIPE_BUF`
-//! for a pipe, [`TTY_WRITE`] bytes for a terminal), so a large buffer is
-//! written over several polls instead of in one call that blocks the M. A
+//! for a pipe, which a writable pipe takes whole; [`TTY_WRITE`] bytes for
+//! a terminal), so a large buffer is written over several polls instead of
+//! in one call that blocks the M until the reader drains it. A
 //! regular file that refuses to serve a call from the page cache is read
 //! or written on a `blocking` helper. The poller watches a duplicate of the
 //! fd (one open file, so the same readiness) registered on first use.
@@ -34,9 +35,11 @@ const POLL_FIRST: u8 = 1;
 /// Not pollable (a regular file): refused calls go to a helper.
 const HELPER: u8 = 2;
 
-/// The most a poll-first write to a terminal hands the kernel at once:
-/// a terminal that polls writable has room for at least this much
-/// (`WAKEUP_CHARS` in Linux's tty layer).
+/// The most a poll-first write to a terminal hands the kernel at once.
+/// A terminal polls writable when fewer than this many bytes are queued
+/// (`WAKEUP_CHARS` in Linux's tty layer) and it has some room: a piece
+/// this small is taken at once in practice (a pipe's `PIPE_BUF`, by
+/// contrast, is guaranteed).
 const TTY_WRITE: usize = 256;
 
 /// One standard stream; lives for the whole process.
