@@ -143,11 +143,17 @@ fn errors_are_std_kinds() {
             fs::File::open(&missing).unwrap_err().raw_os_error(),
             std::fs::File::open(&missing).unwrap_err().raw_os_error()
         );
-        // Directory as a file for writing, and an invalid option set.
-        assert_eq!(
-            fs::write(&sub, b"x").unwrap_err().kind(),
-            std::fs::write(&sub, b"x").unwrap_err().kind()
-        );
+        // Directory as a file for writing (through goro's own open path,
+        // not `fs::write`, which is std's on a helper), and an invalid
+        // option set.
+        let write_open = |p: &std::path::Path| {
+            fs::OpenOptions::new()
+                .write(true)
+                .open(p)
+                .map(drop)
+                .map_err(|e| e.kind())
+        };
+        assert_eq!(write_open(&sub), Err(ErrorKind::IsADirectory));
         assert_eq!(
             fs::OpenOptions::new()
                 .create(true)
@@ -165,10 +171,21 @@ fn errors_are_std_kinds() {
             ErrorKind::NotFound
         );
         // A file the kernel refuses to write (even for root): std's error.
-        assert_eq!(
-            fs::write("/proc/version", b"x").unwrap_err().kind(),
-            std::fs::write("/proc/version", b"x").unwrap_err().kind()
-        );
+        // (root may open it; the write is refused.)
+        let proc_version = "/proc/version";
+        let goro_write = fs::OpenOptions::new()
+            .write(true)
+            .open(proc_version)
+            .and_then(|mut f| f.write(b"x").map(drop))
+            .map_err(|e| e.kind());
+        let std_write = std::fs::OpenOptions::new()
+            .write(true)
+            .open(proc_version)
+            .and_then(|mut f| f.write(b"x").map(drop))
+            .map_err(|e| e.kind());
+        assert!(goro_write.is_err());
+        assert_eq!(goro_write, std_write);
+        assert_eq!(write_open(&locked), std_locked.map(drop));
         let not_utf8 = sub.with_extension("bin");
         fs::write(&not_utf8, [0xff, 0xfe]).unwrap();
         assert_eq!(
@@ -195,4 +212,60 @@ fn dev_null_and_a_plain_thread_work() {
     fs::write(&path, b"plain").unwrap();
     assert_eq!(fs::read(&path).unwrap(), b"plain");
     fs::remove_file(&path).unwrap();
+}
+
+/// `O_NONBLOCK` the caller asked for in `custom_flags` stays on a disk
+/// file; goro clears only the one its fast path added.
+#[test]
+fn custom_nonblocking_flag_is_kept_on_a_disk_file() {
+    use std::os::fd::AsRawFd;
+    let dir = TempDir::new("nonblock");
+    let path = dir.join("f");
+    std::fs::write(&path, b"x").unwrap();
+    goro::run(move || {
+        let flags = |f: &fs::File| {
+            // SAFETY: F_GETFL on an open fd only reads its flags.
+            unsafe { libc::fcntl(f.as_raw_fd(), libc::F_GETFL) }
+        };
+        let asked = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&path)
+            .unwrap();
+        assert_ne!(flags(&asked) & libc::O_NONBLOCK, 0);
+        let plain = fs::File::open(&path).unwrap();
+        assert_eq!(flags(&plain) & libc::O_NONBLOCK, 0);
+    });
+}
+
+/// A goroutine left opening a FIFO for writing that no reader ever opens
+/// does not hold up `goro::run`'s return (it waits on a timer, not on a
+/// helper that shutdown would wait for).
+#[test]
+fn a_detached_fifo_writer_open_does_not_block_shutdown() {
+    let dir = TempDir::new("fifo-shutdown");
+    let path = dir.join("fifo");
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        goro::run(move || {
+            let (opening, opened) = goro::chan::<()>(1);
+            goro::go!(move || {
+                opening.send(()).unwrap();
+                let _ = fs::OpenOptions::new().write(true).open(&path);
+            });
+            opened.recv().unwrap();
+            goro::time::sleep(std::time::Duration::from_millis(50));
+        });
+        done_tx.send(()).unwrap();
+    });
+    // A hang guard only: the run ends right after its 50 ms sleep.
+    assert!(
+        done_rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .is_ok(),
+        "goro::run waited for the FIFO open"
+    );
 }

@@ -12,8 +12,16 @@ use goro::signal::{self, Signal};
 
 const CHILD: &str = "GORO_TEST_CHILD";
 
+/// Seconds after which a child kills itself (SIGALRM's default action):
+/// a missed signal then fails the case instead of hanging the suite, as
+/// the child's end closes every pipe and socket the parent reads.
+const WATCHDOG_SECS: u32 = 90;
+
 fn child_case() -> Option<String> {
-    std::env::var(CHILD).ok()
+    let case = std::env::var(CHILD).ok()?;
+    // SAFETY: alarm(2) has no memory effects; nothing here catches SIGALRM.
+    unsafe { libc::alarm(WATCHDOG_SECS) };
+    Some(case)
 }
 
 /// A report line the parent waits for.
@@ -199,18 +207,8 @@ fn notify_context_cancels_on_the_signal_and_its_cancel_func_stops_watching() {
             assert!(ctx.done().recv().is_err());
             report(format!("{:?}", ctx.err()));
             stop.cancel();
-            // The cleanup runs as a goroutine: wait until the default
-            // action is back before telling the parent.
-            // SAFETY: all-zero is a valid sigaction to query into.
-            let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
-            loop {
-                // SAFETY: with a null new action, sigaction only writes `action`.
-                unsafe { libc::sigaction(libc::SIGTERM, std::ptr::null(), &mut action) };
-                if action.sa_sigaction == libc::SIG_DFL {
-                    break;
-                }
-                goro::time::sleep(Duration::from_millis(1));
-            }
+            // The watch has ended when cancel returns.
+            report(format!("default action back: {}", sigterm_is_default()));
             report("stopped");
             goro::time::sleep(Duration::from_secs(30));
             report("survived");
@@ -224,7 +222,40 @@ fn notify_context_cancels_on_the_signal_and_its_cancel_func_stops_watching() {
     c.expect("ready");
     c.kill(libc::SIGTERM);
     c.expect(&format!("{:?}", Some(Error::Canceled)));
+    c.expect("default action back: true");
     c.expect("stopped");
+    c.kill(libc::SIGTERM);
+    assert_eq!(c.wait().signal(), Some(libc::SIGTERM));
+}
+
+/// Whether SIGTERM has its default action.
+fn sigterm_is_default() -> bool {
+    // SAFETY: all-zero is a valid sigaction to query into.
+    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: with a null new action, sigaction only writes `action`.
+    unsafe { libc::sigaction(libc::SIGTERM, std::ptr::null(), &mut action) };
+    action.sa_sigaction == libc::SIG_DFL
+}
+
+/// A `notify_context` whose cancel func is dropped as `goro::run`'s body
+/// ends: no goroutine is left to clean up, yet SIGTERM kills again.
+#[test]
+fn notify_context_dropped_at_the_end_of_run_stops_watching() {
+    if child_case().as_deref() == Some("end") {
+        goro::run(|| {
+            let (_ctx, _stop) =
+                signal::notify_context(&context::background(), &[Signal::Terminate]);
+        });
+        report(format!("default action back: {}", sigterm_is_default()));
+        std::thread::sleep(Duration::from_secs(30));
+        report("survived");
+        return;
+    }
+    let mut c = Child::start(
+        "notify_context_dropped_at_the_end_of_run_stops_watching",
+        "end",
+    );
+    c.expect("default action back: true");
     c.kill(libc::SIGTERM);
     assert_eq!(c.wait().signal(), Some(libc::SIGTERM));
 }
@@ -282,6 +313,9 @@ fn a_server_shuts_down_gracefully_on_sigterm() {
     let mut c = Child::start("a_server_shuts_down_gracefully_on_sigterm", "graceful");
     let addr: std::net::SocketAddr = c.next().parse().unwrap();
     let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    // A hang guard: the child's watchdog closes the socket before this.
+    conn.set_read_timeout(Some(Duration::from_secs(120)))
+        .unwrap();
     conn.write_all(b"ping").unwrap();
     let mut buf = [0u8; 4];
     conn.read_exact(&mut buf).unwrap();

@@ -293,17 +293,34 @@ impl Drop for Canceler {
 #[must_use = "dropping a CancelFunc cancels its context at once"]
 pub struct CancelFunc {
     canceler: Arc<Canceler>,
+    /// Runs on the cancelling thread after every `cancel` (and the drop):
+    /// cleanup that must be done when `cancel` returns, such as
+    /// `signal::notify_context`'s unregistering. Must be idempotent.
+    on_cancel: Option<Box<dyn Fn() + Send + Sync>>,
 }
 
 impl CancelFunc {
     pub(super) fn new(canceler: Arc<Canceler>) -> CancelFunc {
-        CancelFunc { canceler }
+        CancelFunc {
+            canceler,
+            on_cancel: None,
+        }
+    }
+
+    /// This cancel func, also running `hook` (idempotent) each time it
+    /// cancels, on the cancelling thread.
+    pub(crate) fn with_hook(mut self, hook: impl Fn() + Send + Sync + 'static) -> CancelFunc {
+        self.on_cancel = Some(Box::new(hook));
+        self
     }
 
     /// Cancels the context (with [`Error::Canceled`]) and everything
     /// derived from it; closes their `done` channels.
     pub fn cancel(&self) {
         self.canceler.cancel(Error::Canceled, None);
+        if let Some(hook) = &self.on_cancel {
+            hook();
+        }
     }
 }
 

@@ -27,6 +27,7 @@ use std::os::unix::fs::FileTypeExt;
 
 use super::open::OpenOptions;
 use super::Metadata;
+use crate::io::nowait;
 use crate::net::fd::{cvt, Pollable};
 
 /// An open file (std's `File`, with std's methods and traits).
@@ -81,12 +82,14 @@ impl File {
 
     /// Wraps an fd `open_fd` returned as the kind its file type calls for.
     /// A disk file loses the `O_NONBLOCK` of the fast path unless
-    /// `keep_nonblocking` (an fd that never leaves goro, as `fs::read`'s).
+    /// `keep_nonblocking` (an fd that never leaves goro, as `fs::read`'s)
+    /// or the caller asked for it in `custom_flags`.
     pub(super) fn from_opened(
         fd: OwnedFd,
         opts: &OpenOptions,
         keep_nonblocking: bool,
     ) -> io::Result<(File, Metadata)> {
+        let keep_nonblocking = keep_nonblocking || opts.asks_nonblocking();
         let file = std::fs::File::from(fd);
         let meta = file.metadata()?;
         let kind = meta.file_type();
@@ -102,7 +105,7 @@ impl File {
                 }
                 // Not pollable (`/dev/null`, `/dev/zero`): a disk file.
                 Err((file, e)) if e.raw_os_error() == Some(libc::EPERM) => {
-                    set_nonblocking(file.as_raw_fd(), false)?;
+                    set_nonblocking(file.as_raw_fd(), keep_nonblocking)?;
                     return Ok((File::disk(file), meta));
                 }
                 Err((_, e)) => return Err(e),
@@ -174,9 +177,16 @@ impl File {
 
     /// The std file, in blocking mode (a polled file is taken off the
     /// poller).
+    ///
+    /// Clearing `O_NONBLOCK` changes the open file, which every duplicate
+    /// shares: a goro handle made by [`try_clone`](Self::try_clone) of a
+    /// FIFO or terminal then blocks its M in reads and writes instead of
+    /// parking. Detach only a file nobody else uses through goro.
     pub fn into_std(self) -> io::Result<std::fs::File> {
-        let file = self.std().try_clone()?;
-        drop(self);
+        let file = match self.inner {
+            Inner::Disk { file, .. } => file,
+            Inner::Polled { file, .. } => file.into_inner(),
+        };
         set_nonblocking(file.as_raw_fd(), false)?;
         Ok(file)
     }
@@ -212,14 +222,8 @@ impl File {
 fn disk_read(file: &std::fs::File, no_nowait: &AtomicBool, buf: &mut [u8]) -> io::Result<usize> {
     goro_scheduler::preempt_point();
     if !no_nowait.load(Ordering::Relaxed) {
-        let iov = libc::iovec {
-            iov_base: buf.as_mut_ptr().cast(),
-            iov_len: buf.len(),
-        };
-        // SAFETY: `iov` describes `buf`, valid for writes of its length;
-        // offset -1 reads at (and advances) the file position.
-        let n = unsafe { libc::preadv2(file.as_raw_fd(), &iov, 1, -1, libc::RWF_NOWAIT) };
-        if let Some(r) = nowait_result(n, no_nowait) {
+        let r = nowait::read(file.as_raw_fd(), buf, libc::RWF_NOWAIT);
+        if let Some(r) = nowait_result(r, no_nowait) {
             return r;
         }
     }
@@ -230,15 +234,8 @@ fn disk_read(file: &std::fs::File, no_nowait: &AtomicBool, buf: &mut [u8]) -> io
 fn disk_write(file: &std::fs::File, no_nowait: &AtomicBool, buf: &[u8]) -> io::Result<usize> {
     goro_scheduler::preempt_point();
     if !no_nowait.load(Ordering::Relaxed) {
-        let iov = libc::iovec {
-            iov_base: buf.as_ptr().cast_mut().cast(),
-            iov_len: buf.len(),
-        };
-        // SAFETY: `iov` describes `buf`, valid for reads of its length,
-        // and pwritev2 only reads it; offset -1 writes at the file
-        // position (or the end, with O_APPEND).
-        let n = unsafe { libc::pwritev2(file.as_raw_fd(), &iov, 1, -1, libc::RWF_NOWAIT) };
-        if let Some(r) = nowait_result(n, no_nowait) {
+        let r = nowait::write(file.as_raw_fd(), buf, libc::RWF_NOWAIT);
+        if let Some(r) = nowait_result(r, no_nowait) {
             return r;
         }
     }
@@ -248,31 +245,20 @@ fn disk_write(file: &std::fs::File, no_nowait: &AtomicBool, buf: &[u8]) -> io::R
 /// The result of an `RWF_NOWAIT` call, or `None` if it must be redone on
 /// a helper (`EAGAIN`: it would wait; `EOPNOTSUPP`: the file system does
 /// not do `RWF_NOWAIT`, remembered in `no_nowait`; `EINTR`).
-fn nowait_result(n: isize, no_nowait: &AtomicBool) -> Option<io::Result<usize>> {
-    if n >= 0 {
-        return Some(Ok(n as usize));
-    }
-    let e = io::Error::last_os_error();
-    match e.raw_os_error() {
-        Some(libc::EAGAIN | libc::EINTR) => None,
-        Some(libc::EOPNOTSUPP) => {
+fn nowait_result(r: io::Result<usize>, no_nowait: &AtomicBool) -> Option<io::Result<usize>> {
+    match r.as_ref().map_err(io::Error::raw_os_error) {
+        Err(Some(libc::EAGAIN | libc::EINTR)) => None,
+        Err(Some(libc::EOPNOTSUPP)) => {
             no_nowait.store(true, Ordering::Relaxed);
             None
         }
-        _ => Some(Err(e)),
+        _ => Some(r),
     }
 }
 
 /// Whether a FIFO's reader sees a hang-up: a writer came and went.
 fn hung_up(file: &std::fs::File) -> io::Result<bool> {
-    let mut pfd = libc::pollfd {
-        fd: file.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd; a zero timeout never sleeps.
-    cvt(unsafe { libc::poll(&mut pfd, 1, 0) })?;
-    Ok(pfd.revents & libc::POLLHUP != 0)
+    Ok(nowait::poll_now(file.as_raw_fd(), libc::POLLIN)? & libc::POLLHUP != 0)
 }
 
 /// Sets or clears `O_NONBLOCK` on `fd`.

@@ -80,11 +80,14 @@ fn stat(
     slow: fn(&Path) -> io::Result<Metadata>,
 ) -> io::Result<Metadata> {
     let flags = libc::O_PATH | libc::O_CLOEXEC | extra_flags;
-    match open::open_cached(&open::c_path(path)?, flags, 0) {
-        Ok(fd) => std::fs::File::from(fd).metadata(),
-        Err(e) if open::needs_slow_path(&e) => crate::blocking(|| slow(path)),
-        Err(e) => Err(e),
+    if open::fast_path_available() {
+        match open::open_cached(&open::c_path(path)?, flags, 0) {
+            Ok(fd) => return std::fs::File::from(fd).metadata(),
+            Err(e) if open::needs_slow_path(&e) => {}
+            Err(e) => return Err(e),
+        }
     }
+    crate::blocking(|| slow(path))
 }
 
 /// The entries of a directory (std's `fs::read_dir`), listed on a helper

@@ -9,12 +9,23 @@
 //! being broken returns at once instead of sleeping. Whatever the fast
 //! path refuses (and every open on a kernel older than 5.12) is done on a
 //! `blocking` helper with the caller's own flags, where it may sleep.
+//! A kernel without `openat2`, or a seccomp sandbox that answers it with
+//! `EPERM`, is remembered ([`OPENAT2`]), and later opens go straight to
+//! the helper (a genuine `EPERM` comes back from open(2) there).
+//!
+//! One wait never goes to a helper: a FIFO opened for writing before any
+//! reader (`ENXIO` from the non-blocking open). A helper would sleep in
+//! open(2) until a reader comes, maybe forever, and shutdown waits for
+//! helpers; instead the goroutine retries the non-blocking open on a
+//! timer with backoff, parked in between, as it would wait on the poller.
 
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use crate::net::fd::cvt;
 
@@ -144,20 +155,70 @@ impl OpenOptions {
         Ok(libc::O_CLOEXEC | access | creation | (self.custom_flags & !libc::O_ACCMODE))
     }
 
+    /// Whether the caller asked for `O_NONBLOCK` (kept on a disk file).
+    pub(super) fn asks_nonblocking(&self) -> bool {
+        self.custom_flags & libc::O_NONBLOCK != 0
+    }
+
     /// Whether the file was opened for reading only (a FIFO's reader).
     pub(super) fn read_only(&self) -> bool {
         self.read && !self.write && !self.append
     }
 }
 
+/// Whether `openat2` may work here: cleared on the first answer that
+/// says it never will (no such call, or a sandbox refusing it).
+static OPENAT2: AtomicBool = AtomicBool::new(true);
+
+/// How the fast path's error decides what happens next.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Refusal {
+    /// Not now (not cached, would write, would wait): the helper.
+    Slow,
+    /// `openat2` does not work here: the helper, now and for later opens.
+    Unavailable,
+    /// A FIFO opened for writing has no reader yet (or another `ENXIO`:
+    /// a device without its driver, a socket file; the caller checks).
+    NoReader,
+}
+
+/// What an error of the fast path means (`None`: it is the answer).
+pub(super) fn refusal(e: &io::Error) -> Option<Refusal> {
+    match e.raw_os_error()? {
+        libc::EAGAIN | libc::EINVAL => Some(Refusal::Slow),
+        libc::ENOSYS | libc::EPERM => Some(Refusal::Unavailable),
+        libc::ENXIO => Some(Refusal::NoReader),
+        _ => None,
+    }
+}
+
 /// Opens `path` with `flags`: the fast path if the kernel can do it
-/// without sleeping, else on a `blocking` helper. The fd of the fast path
-/// is non-blocking; the slow path's has exactly `flags`.
+/// without sleeping, else on a `blocking` helper (see the module comment).
+/// The fd of the fast path is non-blocking; the slow path's has exactly
+/// `flags`.
 pub(super) fn open_fd(path: &Path, flags: libc::c_int, mode: libc::mode_t) -> io::Result<OwnedFd> {
     let c_path = c_path(path)?;
-    match open_cached(&c_path, flags | libc::O_NONBLOCK, mode) {
-        Err(e) if needs_slow_path(&e) => {}
-        other => return other,
+    if OPENAT2.load(Ordering::Relaxed) {
+        let mut backoff = Duration::from_millis(1);
+        loop {
+            let e = match open_cached(&c_path, flags | libc::O_NONBLOCK, mode) {
+                Ok(fd) => return Ok(fd),
+                Err(e) => e,
+            };
+            match refusal(&e) {
+                None => return Err(e),
+                Some(Refusal::Slow) => break,
+                Some(Refusal::Unavailable) => {
+                    OPENAT2.store(false, Ordering::Relaxed);
+                    break;
+                }
+                Some(Refusal::NoReader) if is_fifo(path) => {
+                    crate::time::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_millis(100));
+                }
+                Some(Refusal::NoReader) => break,
+            }
+        }
     }
     crate::blocking(|| {
         // SAFETY: `c_path` is a valid NUL-terminated string; open(2) only
@@ -168,14 +229,27 @@ pub(super) fn open_fd(path: &Path, flags: libc::c_int, mode: libc::mode_t) -> io
     })
 }
 
-/// `EAGAIN`: not cached, would write, or would wait (a lease, a device);
-/// `ENXIO`: a FIFO opened for writing has no reader yet; `ENOSYS`/`EINVAL`:
-/// a kernel without `openat2` or `RESOLVE_CACHED`.
+/// Whether `path` names a FIFO (its inode was just looked up: cached).
+fn is_fifo(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo())
+}
+
+/// Whether a fast-path error sends the call to a helper (used by the
+/// fast `metadata`): anything [`refusal`] does not call final.
 pub(super) fn needs_slow_path(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::EAGAIN | libc::ENXIO | libc::ENOSYS | libc::EINVAL)
-    )
+    match refusal(e) {
+        Some(Refusal::Unavailable) => {
+            OPENAT2.store(false, Ordering::Relaxed);
+            true
+        }
+        other => other.is_some(),
+    }
+}
+
+/// Whether the fast path is worth trying (`openat2` not known to fail).
+pub(super) fn fast_path_available() -> bool {
+    OPENAT2.load(Ordering::Relaxed)
 }
 
 /// `openat2(AT_FDCWD, path, flags, mode, RESOLVE_CACHED)`.
@@ -218,4 +292,22 @@ pub(super) fn c_path(path: &Path) -> io::Result<CString> {
             "file name contained an unexpected NUL byte",
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sandbox's EPERM (and a missing call's ENOSYS) takes the slow path
+    /// rather than failing the open.
+    #[test]
+    fn refusals_that_take_the_slow_path() {
+        let err = io::Error::from_raw_os_error;
+        assert_eq!(refusal(&err(libc::EPERM)), Some(Refusal::Unavailable));
+        assert_eq!(refusal(&err(libc::ENOSYS)), Some(Refusal::Unavailable));
+        assert_eq!(refusal(&err(libc::EAGAIN)), Some(Refusal::Slow));
+        assert_eq!(refusal(&err(libc::ENXIO)), Some(Refusal::NoReader));
+        assert_eq!(refusal(&err(libc::ENOENT)), None);
+        assert_eq!(refusal(&err(libc::EACCES)), None);
+    }
 }

@@ -14,13 +14,18 @@
 //!
 //! [`Stdin`] is buffered once for the whole process (one `BufReader`
 //! behind a goro mutex, as std's stdin), so handles made anywhere read
-//! one stream in order. [`Stdout`] and [`Stderr`] are unbuffered, like
-//! Go's `os.Stdout`: each `write` is one system call. Mixing them with
-//! std's `println!` (buffered separately) can reorder output.
+//! one stream in order. That buffer is goro's own: reading standard input
+//! through both `goro::io::stdin` and `std::io::stdin` loses data, since
+//! each buffer takes input the other then never sees; pick one per
+//! program. [`Stdout`] and [`Stderr`] are unbuffered, like Go's
+//! `os.Stdout`: each `write` is one system call. Mixing them with std's
+//! `println!` (buffered separately) can reorder output.
 
+pub(crate) mod nowait;
 mod stdio_fd;
 
 use std::io::{self, BufRead, BufReader, Read, Write};
+use std::sync::PoisonError;
 
 use crate::sync::{Mutex, MutexGuard};
 use stdio_fd::StdioFd;
@@ -60,10 +65,14 @@ impl std::fmt::Debug for RawStdin {
 
 impl Stdin {
     /// Locks the shared buffer for a run of reads (std's `Stdin::lock`).
+    /// As std's, it is never poisoned: a goroutine that panicked while
+    /// holding it leaves the stream usable.
     pub fn lock(&self) -> StdinLock<'static> {
-        StdinLock {
-            guard: self.buffer.lock(),
-        }
+        let guard = self
+            .buffer
+            .lock_result()
+            .unwrap_or_else(PoisonError::into_inner);
+        StdinLock { guard }
     }
 
     /// The lines of standard input without their line endings (Go's

@@ -9,18 +9,23 @@
 //! and on `EAGAIN` the goroutine parks on the network poller until the fd
 //! is ready. Terminals refuse `RWF_NOWAIT` (`EOPNOTSUPP`): for them a call
 //! first polls the fd without sleeping and only then reads or writes, which
-//! returns at once unless another process took the input in between. A
+//! returns at once unless another process took the input in between; such
+//! a write is cut to a size the ready fd takes without sleeping (`PIPE_BUF`
+//! for a pipe, which a writable pipe takes whole; [`TTY_WRITE`] bytes for
+//! a terminal), so a large buffer is written over several polls instead of
+//! in one call that blocks the M until the reader drains it. A
 //! regular file that refuses to serve a call from the page cache is read
 //! or written on a `blocking` helper. The poller watches a duplicate of the
 //! fd (one open file, so the same readiness) registered on first use.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use goro_scheduler::{Interest, PollDesc};
 
+use super::nowait::{poll_now, rw};
 use crate::net::fd::cvt;
 
 /// What a stream's calls do, learnt from the first refusal.
@@ -30,10 +35,19 @@ const POLL_FIRST: u8 = 1;
 /// Not pollable (a regular file): refused calls go to a helper.
 const HELPER: u8 = 2;
 
+/// The most a poll-first write to a terminal hands the kernel at once.
+/// A terminal polls writable when fewer than this many bytes are queued
+/// (`WAKEUP_CHARS` in Linux's tty layer) and it has some room: a piece
+/// this small is taken at once in practice (a pipe's `PIPE_BUF`, by
+/// contrast, is guaranteed).
+const TTY_WRITE: usize = 256;
+
 /// One standard stream; lives for the whole process.
 pub(super) struct StdioFd {
     fd: RawFd,
     mode: AtomicU8,
+    /// In `POLL_FIRST` mode, the most one write hands the kernel.
+    write_cap: AtomicUsize,
     /// The poller's watch on a duplicate of `fd`: `Err` if epoll refuses it.
     desc: OnceLock<Result<(PollDesc, OwnedFd), ()>>,
 }
@@ -43,6 +57,7 @@ impl StdioFd {
         StdioFd {
             fd,
             mode: AtomicU8::new(TRY_NOWAIT),
+            write_cap: AtomicUsize::new(libc::PIPE_BUF),
             desc: OnceLock::new(),
         }
     }
@@ -60,21 +75,39 @@ impl StdioFd {
         goro_scheduler::preempt_point();
         loop {
             let result = match self.mode.load(Ordering::Relaxed) {
-                TRY_NOWAIT => rw(self.fd, dir, buf, len, libc::RWF_NOWAIT),
+                // SAFETY (the three `rw` calls): the callers pass a buffer
+                // valid for `len` bytes (a `&mut [u8]` when reading), which
+                // stays borrowed until this call returns.
+                TRY_NOWAIT => unsafe { rw(self.fd, dir, buf, len, libc::RWF_NOWAIT) },
                 POLL_FIRST if !self.ready(dir)? => Err(io::Error::from_raw_os_error(libc::EAGAIN)),
-                POLL_FIRST => rw(self.fd, dir, buf, len, 0),
+                POLL_FIRST => {
+                    let len = match dir {
+                        Interest::Read => len,
+                        Interest::Write => len.min(self.write_cap.load(Ordering::Relaxed)),
+                    };
+                    // SAFETY: as above (a prefix of the buffer).
+                    unsafe { rw(self.fd, dir, buf, len, 0) }
+                }
                 _ => {
                     let addr = buf as usize;
                     // The helper gets the buffer's address: the goroutine
                     // stays parked, its buffer in place, until it returns.
                     let fd = self.fd;
-                    return crate::blocking(move || rw(fd, dir, addr as *mut u8, len, 0));
+                    // SAFETY: as above: the caller's buffer outlives the
+                    // helper call, which `blocking` waits for.
+                    return crate::blocking(move || unsafe {
+                        rw(fd, dir, addr as *mut u8, len, 0)
+                    });
                 }
             };
             match result.as_ref().map_err(io::Error::raw_os_error) {
                 Err(Some(libc::EAGAIN)) => self.wait(dir)?,
                 Err(Some(libc::EINTR)) => {}
                 Err(Some(libc::EOPNOTSUPP)) => {
+                    // SAFETY: isatty only inspects the fd.
+                    if unsafe { libc::isatty(self.fd) } == 1 {
+                        self.write_cap.store(TTY_WRITE, Ordering::Relaxed);
+                    }
                     let next = if self.watch().is_some() {
                         POLL_FIRST
                     } else {
@@ -118,30 +151,6 @@ impl StdioFd {
             Interest::Read => libc::POLLIN,
             Interest::Write => libc::POLLOUT,
         };
-        let mut pfd = libc::pollfd {
-            fd: self.fd,
-            events,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd; a zero timeout never sleeps.
-        cvt(unsafe { libc::poll(&mut pfd, 1, 0) })?;
-        Ok(pfd.revents != 0)
+        Ok(poll_now(self.fd, events)? != 0)
     }
-}
-
-/// `preadv2`/`pwritev2` at the current position with `flags`.
-fn rw(fd: RawFd, dir: Interest, buf: *mut u8, len: usize, flags: libc::c_int) -> io::Result<usize> {
-    let iov = libc::iovec {
-        iov_base: buf.cast(),
-        iov_len: len,
-    };
-    // SAFETY: `buf` is valid for `len` bytes, for writes when reading (the
-    // callers pass a `&mut [u8]` then) and for reads when writing.
-    let n = unsafe {
-        match dir {
-            Interest::Read => libc::preadv2(fd, &iov, 1, -1, flags),
-            Interest::Write => libc::pwritev2(fd, &iov, 1, -1, flags),
-        }
-    };
-    usize::try_from(n).map_err(|_| io::Error::last_os_error())
 }

@@ -220,15 +220,6 @@ pub(crate) fn each_addr<T>(
     Err(last.unwrap_or_else(|| io::Error::from(io::ErrorKind::InvalidInput)))
 }
 
-/// Makes a std socket non-blocking before it is wrapped in a `Pollable`.
-pub(crate) fn nonblocking<S: AsRawFd>(
-    s: S,
-    set: impl FnOnce(&S) -> io::Result<()>,
-) -> io::Result<Pollable<S>> {
-    set(&s)?;
-    Pollable::new(s)
-}
-
 /// `recv(2)` of a connected stream socket into `buf`, as std's `read`.
 ///
 /// Made with `syscall(2)` rather than libc's `recv`, which is a thread

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 
 use super::addr::{resolve, ToSocketAddrs};
-use super::fd::{cvt, each_addr, nonblocking, Pollable};
+use super::fd::{cvt, each_addr, Pollable};
 use super::sockaddr::from_raw;
 use super::TcpStream;
 
@@ -22,9 +22,7 @@ impl TcpListener {
         // SAFETY: a plain system call on a listening socket we own; a second
         // listen(2) only changes the backlog (-1: the system maximum).
         cvt(unsafe { libc::listen(std.as_raw_fd(), -1) })?;
-        Ok(TcpListener {
-            inner: nonblocking(std, |s| s.set_nonblocking(true))?,
-        })
+        TcpListener::from_std(std)
     }
 
     /// Waits for a connection (parking the goroutine).

@@ -6,7 +6,7 @@ use std::io;
 use std::net::SocketAddr;
 
 use super::addr::{resolve, ToSocketAddrs};
-use super::fd::{each_addr, nonblocking, Pollable};
+use super::fd::{each_addr, Pollable};
 
 /// A UDP socket (std's `UdpSocket` API).
 pub struct UdpSocket {
@@ -17,9 +17,7 @@ impl UdpSocket {
     /// Binds to the first address of `addr` that works.
     pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
         let std = each_addr(&resolve(&addr)?, |a| std::net::UdpSocket::bind(a))?;
-        Ok(UdpSocket {
-            inner: nonblocking(std, |s| s.set_nonblocking(true))?,
-        })
+        UdpSocket::from_std(std)
     }
 
     /// Sets the default destination of `send` and the only source `recv`

@@ -5,7 +5,7 @@ use std::io;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
-use super::fd::{nonblocking, Pollable};
+use super::fd::Pollable;
 use super::UnixStream;
 
 /// A Unix-domain socket server (std's `UnixListener` API).
@@ -17,9 +17,7 @@ impl UnixListener {
     /// Binds to `path` (which must not exist yet).
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
         let std = std::os::unix::net::UnixListener::bind(path)?;
-        Ok(UnixListener {
-            inner: nonblocking(std, |s| s.set_nonblocking(true))?,
-        })
+        UnixListener::from_std(std)
     }
 
     /// Waits for a connection (parking the goroutine).

@@ -17,8 +17,14 @@
 //! (`pipes.rs`), so a goroutine per pipe works as in Go. [`Child::wait`]
 //! opens a pidfd for the child (Linux 5.3) and parks on the poller until
 //! it becomes readable, which the kernel does when the child exits; then
-//! it reaps the child with `waitpid`. Without pidfds the wait runs on a
-//! helper.
+//! it reaps the child with `waitpid`. Where pidfds are missing (a kernel
+//! before 5.3: `ENOSYS`) or refused (a seccomp sandbox: `EPERM`,
+//! `EACCES`), the first refusal is remembered ([`PIDFD`]) and every wait
+//! runs `waitpid` on a `blocking` helper instead. That helper sleeps
+//! until the child exits, and shutdown waits for in-flight helpers: there,
+//! a goroutine left waiting on a child that never exits keeps `goro::run`
+//! from returning (kill the child first, as Go's `exec.CommandContext`
+//! does).
 
 mod pipes;
 
@@ -27,6 +33,7 @@ use std::io::{self, Read};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use pipes::{ChildStderr, ChildStdin, ChildStdout};
 pub use std::process::{ExitStatus, Output};
@@ -220,12 +227,12 @@ impl Child {
             return Ok(status);
         }
         let pidfd = match pidfd_open(self.std.id()) {
-            Ok(fd) => Pollable::new(std::fs::File::from(fd))?,
-            Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
+            Some(Ok(fd)) => Pollable::new(std::fs::File::from(fd))?,
+            Some(Err(e)) => return Err(e),
+            None => {
                 let std = &mut self.std;
                 return crate::blocking(|| std.wait());
             }
-            Err(e) => return Err(e),
         };
         loop {
             if let Some(status) = self.std.try_wait()? {
@@ -286,14 +293,53 @@ impl Collector {
     }
 }
 
-/// A pidfd for `pid` (readable once the process exits).
-fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
+/// Whether `pidfd_open` may work here: cleared on the first answer that
+/// says it never will.
+static PIDFD: AtomicBool = AtomicBool::new(true);
+
+/// A pidfd for `pid` (readable once the process exits), or `None` where
+/// pidfds are unavailable (see the module comment).
+fn pidfd_open(pid: u32) -> Option<io::Result<OwnedFd>> {
+    if !PIDFD.load(Ordering::Relaxed) {
+        return None;
+    }
     // SAFETY: a plain system call; the pid is our unreaped child, so it
     // cannot name another process.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::c_long, 0 as libc::c_long) };
     if fd < 0 {
-        return Err(io::Error::last_os_error());
+        let e = io::Error::last_os_error();
+        if pidfd_unavailable(&e) {
+            PIDFD.store(false, Ordering::Relaxed);
+            return None;
+        }
+        return Some(Err(e));
     }
     // SAFETY: `fd` was just opened and is owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) })
+    Some(Ok(unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) }))
+}
+
+/// Whether `pidfd_open`'s error means "never here" rather than a failure
+/// of this call: no such system call, or a sandbox refusing it.
+fn pidfd_unavailable(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ENOSYS | libc::EPERM | libc::EACCES)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sandbox's refusal makes `wait` fall back to a helper instead of
+    /// failing; a real error of the call (`EMFILE`) is reported.
+    #[test]
+    fn sandbox_refusals_fall_back() {
+        for errno in [libc::ENOSYS, libc::EPERM, libc::EACCES] {
+            assert!(pidfd_unavailable(&io::Error::from_raw_os_error(errno)));
+        }
+        assert!(!pidfd_unavailable(&io::Error::from_raw_os_error(
+            libc::EMFILE
+        )));
+    }
 }

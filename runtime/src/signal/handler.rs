@@ -125,8 +125,14 @@ fn dispatch(read_end: RawFd) {
     loop {
         // SAFETY: reads into a live buffer of its length.
         let n = unsafe { libc::read(read_end, buf.as_mut_ptr().cast(), buf.len()) };
-        if n < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
-            return;
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                // Nothing can deliver signals any more: say so rather
+                // than leave them caught and silently dropped.
+                eprintln!("goro: the goro-signal thread cannot read its pipe ({e}); watched signals will no longer be delivered");
+                return;
+            }
         }
         for (sig, flag) in PENDING.iter().enumerate() {
             if flag.swap(false, Ordering::SeqCst) {

@@ -42,6 +42,10 @@ pub enum Signal {
     /// SIGHUP.
     Hangup,
     /// SIGQUIT (by default goro prints every goroutine and exits).
+    /// goro installs that dump at the first `goro::run` only if SIGQUIT
+    /// still has its default action then: a `notify` for `Quit` made
+    /// before any runtime ran saves the default action, so its `stop`
+    /// brings back the default (quit with a core dump), not the dump.
     Quit,
     /// SIGUSR1.
     User1,
@@ -199,14 +203,15 @@ pub fn stop(tx: &Sender<Signal>) {
 /// A child of `parent` that is cancelled when one of `signals` arrives
 /// (Go's `signal.NotifyContext`): then `ctx.err()` is
 /// `Some(Error::Canceled)`. Calling (or dropping) the returned
-/// [`CancelFunc`] cancels the context and stops watching, giving the
-/// signals back their earlier actions (so a second Ctrl-C after it ends
-/// the program); until then, further signals are caught and ignored.
-/// An empty slice means every [`Signal`].
+/// [`CancelFunc`] cancels the context and stops watching before it
+/// returns, giving the signals back their earlier actions (so a second
+/// Ctrl-C after it ends the program); until then, further signals are
+/// caught and ignored. If `parent` is cancelled instead, the watch stops
+/// shortly after, on a goroutine. An empty slice means every [`Signal`].
 ///
 /// # Panics
-/// Outside a goro runtime (the cleanup runs as a goroutine), or if the
-/// handler cannot be installed.
+/// Outside a goro runtime (the cleanup on `parent`'s cancellation runs
+/// as a goroutine), or if the handler cannot be installed.
 #[track_caller]
 pub fn notify_context(parent: &Context, signals: &[Signal]) -> (Context, CancelFunc) {
     // Checked first: the cleanup below needs a runtime, and a watcher
@@ -231,11 +236,14 @@ pub fn notify_context(parent: &Context, signals: &[Signal]) -> (Context, CancelF
         reg.watch(mask_of(signals), target);
         id
     };
-    let _stays_registered = context::after_func(&outer, move || {
+    let unwatch = move || {
         let removed = registry().unwatch(|t| matches!(t, Target::Cancel { id: i, .. } if *i == id));
         drop(removed);
-    });
-    (inner, stop_func)
+    };
+    // The caller's cancel unregisters synchronously; a cancelled parent
+    // (which never runs that hook) unregisters on a goroutine.
+    let _stays_registered = context::after_func(&outer, unwatch);
+    (inner, stop_func.with_hook(unwatch))
 }
 
 /// Called by the `goro-signal` thread for each arrival of `sig`.
@@ -243,26 +251,23 @@ fn deliver(sig: libc::c_int) {
     let Some(signal) = Signal::from_raw(sig) else {
         return;
     };
-    // Sends and cancels run outside the lock (a cancel may start the
-    // goroutine that unregisters).
-    let targets: Vec<Target> = registry()
-        .watchers
-        .iter()
-        .filter(|w| w.mask & 1 << sig != 0)
-        .map(|w| match &w.target {
-            Target::Chan(tx) => Target::Chan(tx.clone()),
-            Target::Cancel { cancel, id } => Target::Cancel {
-                cancel: cancel.clone(),
-                id: *id,
-            },
-        })
-        .collect();
-    for t in targets {
-        match t {
-            Target::Chan(tx) => {
-                let _dropped_if_full = tx.try_send(signal);
+    // Sends happen under the lock (they never block), so that once `stop`
+    // has taken its watcher out no send can still be on its way. Cancels
+    // run after it: a cancel may run hooks that take the lock.
+    let cancels: Vec<Arc<CancelFunc>> = {
+        let reg = registry();
+        let mut cancels = Vec::new();
+        for w in reg.watchers.iter().filter(|w| w.mask & 1 << sig != 0) {
+            match &w.target {
+                Target::Chan(tx) => {
+                    let _dropped_if_full = tx.try_send(signal);
+                }
+                Target::Cancel { cancel, .. } => cancels.push(cancel.clone()),
             }
-            Target::Cancel { cancel, .. } => cancel.cancel(),
         }
+        cancels
+    };
+    for cancel in cancels {
+        cancel.cancel();
     }
 }
