@@ -318,6 +318,10 @@ impl CancelFunc {
     /// derived from it; closes their `done` channels.
     pub fn cancel(&self) {
         self.canceler.cancel(Error::Canceled, None);
+        self.run_hook();
+    }
+
+    fn run_hook(&self) {
         if let Some(hook) = &self.on_cancel {
             hook();
         }
@@ -327,6 +331,7 @@ impl CancelFunc {
 impl Drop for CancelFunc {
     fn drop(&mut self) {
         self.canceler.cancel_on_drop();
+        self.run_hook();
     }
 }
 
