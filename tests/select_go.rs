@@ -70,7 +70,7 @@ fn pseudo_random_send() {
 }
 
 /// Selects per configuration of the linearizability stress.
-const LIN_ROUNDS: usize = 1_000_000;
+const LIN_ROUNDS: usize = 2_000_000;
 
 /// Two cap-1 channels and one token between them.
 struct Pair {

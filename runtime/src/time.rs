@@ -36,7 +36,7 @@
 //! Go 1.23's timers are synchronous: an expired timer delivers when
 //! someone looks. The channel knows its timer (`chan::DueTimer`), so a
 //! `recv`, `try_recv` or `select` on it first fires the timer if its
-//! deadline has passed ([`TimerCore::fire_if_due`]): `select!` with
+//! deadline has passed (`TimerCore::fire_if_due`): `select!` with
 //! `recv(after(Duration::ZERO))` and `default` takes the receive. Lock
 //! order: a timer's lock, then its channel's; the channel side fires
 //! before it takes any channel lock.

@@ -185,13 +185,14 @@ impl SelectedOperation<'_> {
     #[track_caller]
     pub fn recv<T>(self, rx: &Receiver<T>) -> Result<T, RecvError> {
         self.check(Side::Recv, chan_addr(&rx.inner), "recv");
-        let this = std::mem::ManuallyDrop::new(self);
+        let mut this = std::mem::ManuallyDrop::new(self);
+        let case: *mut (dyn SelectCase + '_) = &mut *this.case;
         // SAFETY: the check above found this entry made by `Select::recv`
         // (a `RecvCase<'_, U>`) on the very channel `rx` names: one live
         // `Inner` allocation, which has one type, and `Receiver<T>` is
         // invariant in `T`, so `U` is `T` exactly. The case is borrowed
-        // from the `Select` for `'s` and not queued anywhere.
-        let case = unsafe { &mut *(this.case as *const dyn SelectCase as *mut RecvCase<'_, T>) };
+        // mutably from the `Select` for `'s` and not queued anywhere.
+        let case = unsafe { &mut *(case as *mut RecvCase<'_, T>) };
         case.take_result()
             .expect("goro: a selected receive completed twice")
     }

@@ -28,6 +28,9 @@
 //! knows its timer (`Inner::timer`), so a receive or a `select` fires the
 //! timer first if it is due (Go 1.23): an expired timer is ready at once.
 //!
+//! [`Select`] (`dynamic.rs`) is `select!` over a set of operations sized at
+//! run time, on the same cases and the same `select` function.
+//!
 //! Every call, `try_send`/`try_recv` included, is a preemption point
 //! (`crate::preempt_point`: a thread-local load and a branch), so a
 //! goroutine polling a channel lets the goroutine it waits for run.
