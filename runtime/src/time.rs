@@ -1,7 +1,7 @@
 //! `goro::time`: sleeping, timers and tickers, with Go 1.23's semantics.
 //!
 //! `sleep` parks the goroutine on its P's timer heap (no allocation, no
-//! channel). Everything else is a [`TimerCore`]: the scheduler's heap entry
+//! channel). Everything else is a `TimerCore`: the scheduler's heap entry
 //! target (`goro_scheduler::TimerTarget`) that, when due, either sends the
 //! time on a one-slot channel (`Timer`, `Ticker`, `after`, `tick`) or starts
 //! a goroutine (`after_func`).

@@ -24,7 +24,7 @@
 //! Two kinds of channel never close by their senders going away: a timer's
 //! (`time.rs`: its sender count starts one higher than the handles made, so
 //! a stopped, dropped timer leaves its receivers blocked, as Go's) and
-//! [`never`]'s (no sender at all: Go's nil channel). A timer's channel also
+//! [`never`](fn@never)'s (no sender at all: Go's nil channel). A timer's channel also
 //! knows its timer (`Inner::timer`), so a receive or a `select` fires the
 //! timer first if it is due (Go 1.23): an expired timer is ready at once.
 //!
