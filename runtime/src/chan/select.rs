@@ -36,12 +36,13 @@
 //! moves without its lock, so a poll that visits the cases one after the
 //! other could see each one unready at a different moment while there was
 //! never a moment at which all were (a value moving from one ring to the
-//! other between two looks). So a select with `default` reads every
-//! buffered case's ring positions (`SelectCase::progress`: `head + tail`)
-//! before its poll and again after a poll that found nothing ready.
+//! other between two looks). So a select with `default` reads its buffered
+//! cases' ring positions (the sum over the cases of `head + tail`,
+//! `SelectCase::progress`) before its poll and again after a poll that
+//! found nothing ready.
 //! - Equal: `head` and `tail` only ever grow (a lap counter above the slot
-//!   index; the closed mark is a bit of `tail`), so a sum that did not
-//!   change means neither changed, and since every first read precedes
+//!   index; the closed mark is a bit of `tail`), so a sum of them that did
+//!   not change means none changed, and since every first read precedes
 //!   every second read, each ring held still over one common interval that
 //!   contains every look of the poll. All loads and the rings' CASes are
 //!   SeqCst, so that interval is one in the single order of all ring
@@ -95,9 +96,12 @@ pub trait SelectCase {
     /// the outcome, or on a buffered channel retries the operation; false
     /// if that found it no longer possible (another party was first).
     fn finish(&mut self) -> bool;
-    /// Fires the channel's timer if it is a due timer channel (step 0). No
-    /// lock is held.
-    fn fire_due_timer(&self) {}
+    /// Step 0, once per select: fires the channel's timer if it is a due
+    /// timer channel (no lock is held), and returns `lock_addr` (which the
+    /// lock ordering then reads from an array, not through this trait).
+    fn prepare(&self) -> usize {
+        self.lock_addr()
+    }
     /// `head + tail` of a buffered channel's ring (SeqCst), 0 otherwise:
     /// the double collect's snapshot (module docs).
     fn progress(&self) -> usize {
@@ -240,8 +244,9 @@ pub(super) use case_common;
 impl<T> SelectCase for RecvCase<'_, T> {
     case_common!(Side::Recv);
 
-    fn fire_due_timer(&self) {
+    fn prepare(&self) -> usize {
         self.inner.fire_due_timer();
+        self.lock_addr()
     }
 
     fn reset(&mut self) {
@@ -366,10 +371,8 @@ impl<C: SelectCase> SelectCase for Guarded<C> {
     fn finish(&mut self) -> bool {
         self.0.as_mut().is_some_and(|c| c.finish())
     }
-    fn fire_due_timer(&self) {
-        if let Some(c) = &self.0 {
-            c.fire_due_timer();
-        }
+    fn prepare(&self) -> usize {
+        self.0.as_ref().map_or(0, |c| c.prepare())
     }
     fn progress(&self) -> usize {
         self.0.as_ref().map_or(0, |c| c.progress())
@@ -391,12 +394,11 @@ pub fn select(cases: &mut [&mut dyn SelectCase], nonblocking: bool) -> Option<us
             park(WaitReason::SelectNoCases);
         }
     }
-    for case in cases.iter() {
-        case.fire_due_timer();
-    }
-    with_scratch(n, |order, locks, seen| {
-        sort_by_lock(cases, locks);
-        let locks = dedup_by_lock(cases, locks);
+    with_scratch(n, |order, locks, addrs| {
+        for (addr, case) in addrs.iter_mut().zip(cases.iter()) {
+            *addr = case.prepare();
+        }
+        let locks = lock_order(addrs, locks);
         let unlock_all = |cases: &mut [&mut dyn SelectCase]| {
             for &i in locks.iter().rev() {
                 // SAFETY: locked by this thread, in this round.
@@ -412,11 +414,7 @@ pub fn select(cases: &mut [&mut dyn SelectCase], nonblocking: bool) -> Option<us
             for &i in locks.iter() {
                 cases[i].lock();
             }
-            if nonblocking {
-                for (seen, case) in seen.iter_mut().zip(cases.iter()) {
-                    *seen = case.progress();
-                }
-            }
+            let seen = if nonblocking { progress(cases) } else { 0 };
             for &i in order.iter() {
                 // SAFETY: every case's lock is held; nothing is queued yet.
                 if unsafe { cases[i].try_complete(&mut wakes) } {
@@ -426,10 +424,7 @@ pub fn select(cases: &mut [&mut dyn SelectCase], nonblocking: bool) -> Option<us
             }
             if nonblocking {
                 // The double collect (module docs).
-                let still = seen
-                    .iter()
-                    .zip(cases.iter())
-                    .all(|(&s, c)| c.progress() == s);
+                let still = progress(cases) == seen;
                 unlock_all(cases);
                 if still {
                     return None;
@@ -528,8 +523,8 @@ pub fn select_timeout(cases: &mut [&mut dyn SelectCase], timeout: Duration) -> O
     }
 }
 
-/// Three index buffers of length `n` (the poll order, the lock order and
-/// the double collect's snapshot), on the stack for small selects.
+/// Three buffers of length `n` (the poll order, the lock order and the lock
+/// addresses), on the stack for small selects.
 fn with_scratch<R>(n: usize, f: impl FnOnce(&mut [usize], &mut [usize], &mut [usize]) -> R) -> R {
     const INLINE: usize = 16;
     if n <= INLINE {
@@ -553,25 +548,30 @@ fn shuffle(order: &mut [usize]) {
     }
 }
 
-/// Case indices sorted by lock address (the lock order).
-fn sort_by_lock(cases: &[&mut dyn SelectCase], locks: &mut [usize]) {
+/// The lock order: case indices sorted by lock address (`addrs`), keeping
+/// one case per lock (a channel named by several cases is locked once).
+fn lock_order<'l>(addrs: &[usize], locks: &'l mut [usize]) -> &'l [usize] {
     for (i, slot) in locks.iter_mut().enumerate() {
         *slot = i;
     }
-    locks.sort_unstable_by_key(|&i| cases[i].lock_addr());
-}
-
-/// Drops cases that share a lock with the previous one in lock order.
-fn dedup_by_lock<'l>(cases: &[&mut dyn SelectCase], locks: &'l mut [usize]) -> &'l [usize] {
+    locks.sort_unstable_by_key(|&i| addrs[i]);
     let mut kept = 0;
     for k in 0..locks.len() {
         let i = locks[k];
-        if kept == 0 || cases[locks[kept - 1]].lock_addr() != cases[i].lock_addr() {
+        if kept == 0 || addrs[locks[kept - 1]] != addrs[i] {
             locks[kept] = i;
             kept += 1;
         }
     }
     &locks[..kept]
+}
+
+/// The sum of every case's `progress` (wrapping): each term only grows, so
+/// an unchanged sum means every term is unchanged (the double collect).
+fn progress(cases: &[&mut dyn SelectCase]) -> usize {
+    cases
+        .iter()
+        .fold(0usize, |sum, c| sum.wrapping_add(c.progress()))
 }
 
 /// A random number in `0..n` (per-thread xorshift64*, Lemire's reduction).
