@@ -247,6 +247,12 @@ fn polling_try_calls_let_the_other_goroutine_run() {
             done.join().unwrap();
         })
     });
+}
+
+/// Bug 9, sync's half: `Mutex::try_lock`, `RwLock::try_read`/`try_write`
+/// and `Semaphore::try_acquire` are preemption points too.
+#[test]
+fn polling_sync_try_calls_let_the_holder_run() {
     within(60, "try_lock", || {
         rt(1).run(|| {
             let m = Arc::new(goro::sync::Mutex::new(0));
