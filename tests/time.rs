@@ -666,3 +666,74 @@ fn idle_runtime_with_pending_timers_uses_no_cpu() {
         "run waited for abandoned timers"
     );
 }
+
+/// Issue 18, bug 7: an `after` channel stays open once it has fired (Go's
+/// and crossbeam's): after its one value, `try_recv` says `Empty` and a
+/// receive waits. Before the fix the timer dropped the only sender after
+/// firing: `Disconnected`, and `recv` failed at once.
+#[test]
+fn after_channel_stays_open_after_firing() {
+    let _serial = serial();
+    for on_goroutine in [false, true] {
+        let check = || {
+            let a = after(ms(1));
+            assert!(a.recv().is_ok());
+            assert_eq!(a.try_recv(), Err(TryRecvError::Empty));
+            assert_eq!(a.recv_timeout(ms(20)), Err(RecvTimeoutError::Timeout));
+            assert!(!a.is_closed());
+            let t = Timer::new(ms(1));
+            assert!(t.chan().recv().is_ok());
+            assert_eq!(
+                t.chan().recv_timeout(ms(20)),
+                Err(RecvTimeoutError::Timeout)
+            );
+        };
+        if on_goroutine {
+            rt(1).run(check);
+        } else {
+            check();
+        }
+    }
+}
+
+/// Issue 18, bug 2: after `stop` returned true nothing happens at the
+/// deadline, and dropping the timer does not close its channel: a
+/// goroutine receiving on a clone stays blocked (Go's answer). Before the
+/// fix the stale heap entry held the last reference to the timer, whose
+/// sender closed the channel when dropped at the old deadline: the waiter
+/// woke with `RecvError`, and at once when the timer was dropped after
+/// firing.
+#[test]
+fn stopped_or_fired_then_dropped_timer_leaves_waiters_blocked() {
+    let _serial = serial();
+    rt(2).run(|| {
+        let woke = Arc::new(AtomicUsize::new(0));
+        let wait_on = |c: goro::Receiver<Instant>| {
+            let woke = woke.clone();
+            goro::go!(move || {
+                let _ = c.recv();
+                woke.fetch_add(1, Ordering::SeqCst);
+            });
+        };
+        // Stopped, then dropped, before its deadline.
+        let t = Timer::new(ms(30));
+        wait_on(t.chan().clone());
+        sleep(ms(5));
+        assert!(t.stop(), "stopped before its deadline");
+        drop(t);
+        // Fired, its value received, then dropped.
+        let t = Timer::new(ms(1));
+        assert!(t.chan().recv().is_ok());
+        wait_on(t.chan().clone());
+        sleep(ms(5));
+        drop(t);
+        // Well past the first timer's old deadline.
+        sleep(ms(100));
+        assert_eq!(
+            woke.load(Ordering::SeqCst),
+            0,
+            "a waiter on a stopped or dropped timer's channel woke"
+        );
+        // The waiters stay parked; the runtime unwinds them at shutdown.
+    });
+}

@@ -22,6 +22,7 @@ pub use chan::{
     chan, Receiver, RecvError, RecvTimeoutError, SelectTimeoutError, SendError, Sender,
     TryRecvError, TrySendError,
 };
+pub use chan::{Select, SelectedOperation, SendTimeoutError, TrySelectError};
 
 pub use goro_scheduler::{
     blocking, dump_goroutines, forced_unwind_in_progress, go as spawn, gomaxprocs, goroutine_id,

@@ -1,7 +1,7 @@
 //! `goro::time`: sleeping, timers and tickers, with Go 1.23's semantics.
 //!
 //! `sleep` parks the goroutine on its P's timer heap (no allocation, no
-//! channel). Everything else is a [`TimerCore`]: the scheduler's heap entry
+//! channel). Everything else is a `TimerCore`: the scheduler's heap entry
 //! target (`goro_scheduler::TimerTarget`) that, when due, either sends the
 //! time on a one-slot channel (`Timer`, `Ticker`, `after`, `tick`) or starts
 //! a goroutine (`after_func`).
@@ -23,14 +23,31 @@
 //! plain thread outside any runtime fire on goro's timer thread.
 //! An `after` or `tick` channel that nobody holds any more stops mattering:
 //! its entry is dropped and a ticker stops re-arming.
+//!
+//! A timer's channel never closes by itself (`chan::timer_chan`: its sender
+//! count starts one above the timer's one `Sender`). After its value is
+//! received, an `after` channel stays open and empty, as Go's (and
+//! crossbeam's): a second receive waits forever, `try_recv` says `Empty`.
+//! A stopped or dropped timer likewise just never sends: a goroutine still
+//! receiving on a clone of its channel stays blocked (Go's answer; the
+//! deadlock detector and leak report see it), and nothing at all happens
+//! at the old deadline: the stale heap entry only drops its reference.
+//!
+//! Go 1.23's timers are synchronous: an expired timer delivers when
+//! someone looks. The channel knows its timer (`chan::DueTimer`), so a
+//! `recv`, `try_recv` or `select` on it first fires the timer if its
+//! deadline has passed (`TimerCore::fire_if_due`): `select!` with
+//! `recv(after(Duration::ZERO))` and `default` takes the receive. Lock
+//! order: a timer's lock, then its channel's; the channel side fires
+//! before it takes any channel lock.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use goro_scheduler::{add_timer, sleep_until, Handle, TimerTarget};
 
-use crate::chan::{chan, Receiver, Sender};
+use crate::chan::{timer_chan, DueTimer, Receiver, Sender};
 
 /// Sleeps for `d`: parks the goroutine (blocks a plain thread). Returns at
 /// once for a zero duration.
@@ -63,6 +80,10 @@ pub fn tick(d: Duration) -> Receiver<Instant> {
 
 /// A single-shot timer (Go's `time.Timer`). Dropping it stops it, unless it
 /// came from [`after_func`].
+///
+/// Its channel never closes: after [`stop`](Self::stop), or once the timer
+/// is dropped, a goroutine receiving on a clone of [`chan`](Self::chan)
+/// stays blocked (as in Go), and nothing happens at the old deadline.
 pub struct Timer {
     core: Arc<TimerCore>,
     rx: Receiver<Instant>,
@@ -104,9 +125,10 @@ impl Timer {
         prevented
     }
 
-    /// Discards a delivered value not yet received (under the core lock).
+    /// Discards a delivered value not yet received (under the core lock:
+    /// `recv_now` neither fires the timer nor yields).
     fn drain(&self) -> bool {
-        self.rx.try_recv().is_ok()
+        self.rx.recv_now().is_ok()
     }
 }
 
@@ -138,7 +160,8 @@ where
     let Some(runtime) = Handle::current() else {
         panic!("goro: time::after_func called outside a goro runtime; call it inside goro::run");
     };
-    let (tx, rx) = chan(1);
+    // No timer behind the channel: nothing is ever sent on it.
+    let (tx, rx) = timer_chan(None);
     let core = Arc::new(TimerCore::new(
         Action::Spawn(Arc::new(f)),
         tx,
@@ -180,7 +203,7 @@ impl Ticker {
     pub fn stop(&self) {
         let mut st = self.core.lock();
         self.core.disarm(&mut st);
-        let _ = self.rx.try_recv();
+        let _ = self.rx.recv_now();
     }
 
     /// Stops the ticker and restarts it with period `d`; the next tick
@@ -192,7 +215,7 @@ impl Ticker {
         let d = positive(d, "Ticker::reset");
         let mut st = self.core.lock();
         self.core.disarm(&mut st);
-        let _ = self.rx.try_recv();
+        let _ = self.rx.recv_now();
         st.period = Some(d);
         self.core.arm(&mut st, deadline_after(d));
     }
@@ -259,11 +282,20 @@ impl TimerCore {
         }
     }
 
-    /// A sending timer (ticker with a period) and its channel.
+    /// A sending timer (ticker with a period) and its channel, which
+    /// knows the timer so that its receivers fire it when due.
     fn with_channel(period: Option<Duration>) -> (Arc<TimerCore>, Receiver<Instant>) {
-        let (tx, rx) = chan(1);
-        let core = TimerCore::new(Action::Send, tx, Handle::current(), period);
-        (Arc::new(core), rx)
+        let mut rx = None;
+        let core = Arc::new_cyclic(|me: &Weak<TimerCore>| {
+            let me: Weak<dyn DueTimer> = me.clone();
+            let (tx, r) = timer_chan(Some(me));
+            rx = Some(r);
+            TimerCore::new(Action::Send, tx, Handle::current(), period)
+        });
+        match rx {
+            Some(rx) => (core, rx),
+            None => unreachable!("new_cyclic runs its closure"),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, TimerState> {
@@ -288,15 +320,13 @@ impl TimerCore {
     }
 }
 
-impl TimerTarget for TimerCore {
-    fn fire(self: Arc<Self>, seq: u64, now: Instant) {
-        let mut st = self.lock();
-        if !st.armed || self.is_stale(seq) {
-            return;
-        }
+impl TimerCore {
+    /// Does what the timer does when due, under its lock (`st`), and
+    /// re-arms a ticker on its period grid.
+    fn deliver(self: &Arc<Self>, st: &mut TimerState, now: Instant) {
         match &self.action {
             Action::Send => {
-                let _ = self.tx.try_send(now);
+                let _ = self.tx.send_now(now);
             }
             Action::Spawn(f) => {
                 let f = f.clone();
@@ -314,15 +344,43 @@ impl TimerTarget for TimerCore {
                     + period
                         .checked_mul(u32::try_from(periods).unwrap_or(u32::MAX))
                         .unwrap_or(period);
-                self.arm(&mut st, next);
+                self.arm(st, next);
             }
             None => st.armed = false,
         }
+    }
+}
+
+impl TimerTarget for TimerCore {
+    fn fire(self: Arc<Self>, seq: u64, now: Instant) {
+        let mut st = self.lock();
+        if !st.armed || self.is_stale(seq) {
+            return;
+        }
+        self.deliver(&mut st, now);
     }
 
     fn is_stale(&self, seq: u64) -> bool {
         seq != self.seq.load(Ordering::Acquire)
             || (matches!(self.action, Action::Send) && self.tx.is_closed())
+    }
+}
+
+impl DueTimer for TimerCore {
+    /// Go 1.23's synchronous delivery: an expired timer delivers when its
+    /// channel is looked at, before its heap entry comes due (that entry
+    /// is made stale here, so it does nothing later).
+    fn fire_if_due(self: Arc<Self>) {
+        let mut st = self.lock();
+        if !st.armed {
+            return;
+        }
+        let now = Instant::now();
+        if st.when > now {
+            return;
+        }
+        self.disarm(&mut st);
+        self.deliver(&mut st, now);
     }
 }
 

@@ -20,23 +20,43 @@
 //! parked sender (they get their value back in `SendError`). When the last
 //! `Receiver` drops, the channel closes too, so senders never block on a
 //! channel nobody can read.
+//!
+//! Two kinds of channel never close by their senders going away: a timer's
+//! (`time.rs`: its sender count starts one higher than the handles made, so
+//! a stopped, dropped timer leaves its receivers blocked, as Go's) and
+//! [`never`](fn@never)'s (no sender at all: Go's nil channel). A timer's channel also
+//! knows its timer (`Inner::timer`), so a receive or a `select` fires the
+//! timer first if it is due (Go 1.23): an expired timer is ready at once.
+//!
+//! [`Select`] (`dynamic.rs`) is `select!` over a set of operations sized at
+//! run time, on the same cases and the same `select` function.
+//!
+//! Every call, `try_send`/`try_recv` included, is a preemption point
+//! (`crate::preempt_point`: a thread-local load and a branch), so a
+//! goroutine polling a channel lets the goroutine it waits for run.
 
 mod buffered;
+mod dynamic;
 mod errors;
 mod ring;
 mod ring_sync;
 mod select;
 mod wait;
 
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+pub use dynamic::{Select, SelectedOperation};
 pub use errors::{
-    RecvError, RecvTimeoutError, SelectTimeoutError, SendError, TryRecvError, TrySendError,
+    RecvError, RecvTimeoutError, SelectTimeoutError, SendError, SendTimeoutError, TryRecvError,
+    TrySelectError, TrySendError,
 };
 #[doc(hidden)]
-pub use select::{select, select_deadline, select_timeout, RecvCase, SelectCase, SendCase};
+pub use select::{
+    select, select_deadline, select_timeout, Guarded, RecvCase, SelectCase, SendCase,
+};
 
 use buffered::Buffer;
 use goro_scheduler::{Lock, LockGuard};
@@ -50,23 +70,46 @@ use crate::sched::{park, WaitReason};
 /// # Panics
 /// If `cap` is too large to allocate (Go's "makechan: size out of range").
 pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
-    let inner = Arc::new(Inner {
-        state: Lock::new(State {
-            closed: false,
-            recvq: WaitQueue::default(),
-            sendq: WaitQueue::default(),
-        }),
-        buffer: (cap > 0).then(|| Box::new(Buffer::new(cap))),
-        cap,
-        senders: AtomicUsize::new(1),
-        receivers: AtomicUsize::new(1),
-    });
+    let inner = Inner::new(cap, 1, None);
     (
         Sender {
             inner: inner.clone(),
         },
         Receiver { inner },
     )
+}
+
+/// A receiver that is never ready (crossbeam's `never`): Go's nil channel.
+/// A `recv` on it parks forever (a deadlock, as in Go, if nothing else can
+/// run), `recv_timeout` times out, and in a `select!` or [`Select`] its
+/// case is never chosen; use it to switch a case off.
+pub fn never<T>() -> Receiver<T> {
+    // One sender counted and none made: it never closes, nothing arrives.
+    Receiver {
+        inner: Inner::new(0, 1, None),
+    }
+}
+
+/// A timer's channel (`time.rs`): one slot, and a sender count one higher
+/// than the one handle made, so dropping the timer never closes it.
+/// `timer` is fired when due by receives and selects on the channel.
+pub(crate) fn timer_chan<T>(timer: Option<Weak<dyn DueTimer>>) -> (Sender<T>, Receiver<T>) {
+    let inner = Inner::new(1, 2, timer);
+    (
+        Sender {
+            inner: inner.clone(),
+        },
+        Receiver { inner },
+    )
+}
+
+/// A timer behind a channel: lets the channel's receivers fire it when it
+/// is due, before they look at the channel (Go 1.23's synchronous timers).
+pub(crate) trait DueTimer: Send + Sync {
+    /// Delivers the timer's value now if its deadline has passed. Takes the
+    /// timer's lock, then may take its channel's lock (to wake a receiver):
+    /// never call it with a channel lock held.
+    fn fire_if_due(self: Arc<Self>);
 }
 
 struct Inner<T> {
@@ -80,6 +123,9 @@ struct Inner<T> {
     /// side to go closes the channel.
     senders: AtomicUsize,
     receivers: AtomicUsize,
+    /// The timer sending on this channel (timer channels only; `Weak`: the
+    /// timer holds the channel through its `Sender`).
+    timer: Option<Weak<dyn DueTimer>>,
 }
 
 struct State<T> {
@@ -122,8 +168,33 @@ impl<T> Drop for Withdraw<'_, T> {
 }
 
 impl<T> Inner<T> {
+    /// A channel of capacity `cap` whose sender count starts at `senders`.
+    fn new(cap: usize, senders: usize, timer: Option<Weak<dyn DueTimer>>) -> Arc<Inner<T>> {
+        Arc::new(Inner {
+            state: Lock::new(State {
+                closed: false,
+                recvq: WaitQueue::default(),
+                sendq: WaitQueue::default(),
+            }),
+            buffer: (cap > 0).then(|| Box::new(Buffer::new(cap))),
+            cap,
+            senders: AtomicUsize::new(senders),
+            receivers: AtomicUsize::new(1),
+            timer,
+        })
+    }
+
     fn lock(&self) -> LockGuard<'_, State<T>> {
         self.state.lock()
+    }
+
+    /// Fires this channel's timer if it is due (timer channels only: one
+    /// predictable branch for the others). No channel lock may be held.
+    #[inline]
+    fn fire_due_timer(&self) {
+        if let Some(timer) = &self.timer {
+            fire_due(timer);
+        }
     }
 
     fn close(&self) -> bool {
@@ -252,8 +323,11 @@ impl<T> Inner<T> {
             return Ok(v);
         }
         // SAFETY: the caller holds the lock of `st`.
-        if let Some(s) = unsafe { pop_claimed(&mut st.sendq) } {
+        while let Some(s) = unsafe { pop_claimed(&mut st.sendq) } {
             // SAFETY: dequeued and claimed under the lock the caller holds.
+            // A record without a value is a `Select` waiting for a
+            // receiver to appear (`dynamic.rs`): it is woken, and the
+            // search goes on.
             if let Some(v) = unsafe { s.complete(None, false, wakes) } {
                 return Ok(v);
             }
@@ -263,6 +337,14 @@ impl<T> Inner<T> {
         } else {
             Err(TryRecvError::Empty)
         }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn fire_due(timer: &Weak<dyn DueTimer>) {
+    if let Some(timer) = timer.upgrade() {
+        timer.fire_if_due();
     }
 }
 
@@ -277,6 +359,18 @@ pub struct Sender<T> {
 pub struct Receiver<T> {
     inner: Arc<Inner<T>>,
 }
+
+// Unwind safety, as crossbeam-channel's handles: the lock's `UnsafeCell`
+// makes the auto traits say no, but a panic can never leave a channel
+// half-updated. No user code runs while the channel lock is held or while
+// a ring slot is claimed (values are only moved, never dropped or cloned,
+// in those sections; a value dropped with its channel is dropped outside
+// both), so every operation a panic could interrupt has either happened
+// entirely or not at all, and the handles observe no broken invariant.
+impl<T> UnwindSafe for Sender<T> {}
+impl<T> RefUnwindSafe for Sender<T> {}
+impl<T> UnwindSafe for Receiver<T> {}
+impl<T> RefUnwindSafe for Receiver<T> {}
 
 impl<T> Sender<T> {
     /// Whether `self` and `other` send on the same channel (how
@@ -307,6 +401,13 @@ impl<T> Sender<T> {
 
     /// Sends `v` if that needs no waiting.
     pub fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
+        crate::preempt_point();
+        self.send_now(v)
+    }
+
+    /// `try_send` without the preemption point: for the runtime's own
+    /// sends under a lock of its own (a firing timer).
+    pub(crate) fn send_now(&self, v: T) -> Result<(), TrySendError<T>> {
         let inner = &*self.inner;
         if let Some(b) = &inner.buffer {
             return inner.try_push(b, v);
@@ -314,6 +415,28 @@ impl<T> Sender<T> {
         let mut wakes = Wakeups::default();
         let mut st = inner.lock();
         inner.send_now(&mut st, v, &mut wakes)
+    }
+
+    /// Sends `v`, waiting at most `timeout` for the channel to take it
+    /// (crossbeam's `send_timeout`); the value comes back on failure.
+    pub fn send_timeout(&self, v: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => self.send_deadline(v, deadline),
+            None => self
+                .send(v)
+                .map_err(|SendError(v)| SendTimeoutError::Disconnected(v)),
+        }
+    }
+
+    /// Sends `v`, waiting until `deadline` at most.
+    pub fn send_deadline(&self, v: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
+        let mut case = SendCase::new(self, v);
+        match select_deadline(&mut [&mut case], deadline) {
+            Ok(_) => case
+                .into_result()
+                .map_err(|SendError(v)| SendTimeoutError::Disconnected(v)),
+            Err(SelectTimeoutError) => Err(SendTimeoutError::Timeout(case.into_unsent())),
+        }
     }
 }
 
@@ -323,6 +446,7 @@ impl<T> Receiver<T> {
     pub fn recv(&self) -> Result<T, RecvError> {
         crate::preempt_point();
         let inner = &*self.inner;
+        inner.fire_due_timer();
         if let Some(b) = &inner.buffer {
             return inner.recv_buffered(b);
         }
@@ -340,6 +464,14 @@ impl<T> Receiver<T> {
 
     /// Receives a value if one is available now.
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        crate::preempt_point();
+        self.inner.fire_due_timer();
+        self.recv_now()
+    }
+
+    /// `try_recv` without the preemption point and without firing the
+    /// channel's timer: for a timer draining its own channel under its lock.
+    pub(crate) fn recv_now(&self) -> Result<T, TryRecvError> {
         let inner = &*self.inner;
         if let Some(b) = &inner.buffer {
             return inner.try_pop(b);
@@ -373,6 +505,12 @@ impl<T> Receiver<T> {
     pub fn iter(&self) -> Iter<'_, T> {
         Iter { rx: self }
     }
+
+    /// An iterator over the values available now: it ends at the first
+    /// `try_recv` that finds nothing (crossbeam's `try_iter`).
+    pub fn try_iter(&self) -> TryIter<'_, T> {
+        TryIter { rx: self }
+    }
 }
 
 /// The queries and handle bookkeeping both halves share.
@@ -390,9 +528,16 @@ macro_rules! channel_half {
                 self.inner.buffer.as_ref().map_or(0, |b| b.ring.len())
             }
 
-            /// Whether nothing is buffered now.
+            /// Whether nothing is buffered now (always true for an
+            /// unbuffered channel, as crossbeam's).
             pub fn is_empty(&self) -> bool {
                 self.len() == 0
+            }
+
+            /// Whether the buffer is full now (always true for an
+            /// unbuffered channel, as crossbeam's).
+            pub fn is_full(&self) -> bool {
+                self.inner.buffer.as_ref().is_none_or(|b| b.ring.is_full())
             }
 
             /// The buffer capacity (0 for unbuffered).
@@ -435,6 +580,18 @@ impl<T> std::fmt::Debug for Sender<T> {
 impl<T> std::fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Receiver { .. }")
+    }
+}
+
+/// Receives what is available now (`Receiver::try_iter`).
+pub struct TryIter<'a, T> {
+    rx: &'a Receiver<T>,
+}
+
+impl<T> Iterator for TryIter<'_, T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.rx.try_recv().ok()
     }
 }
 

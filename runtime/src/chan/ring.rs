@@ -237,6 +237,15 @@ impl<T, S: RingSync> Ring<T, S> {
         tail & !self.mark_bit == head
     }
 
+    /// `head + tail` (SeqCst loads, wrapping): both only ever grow (the
+    /// lap counter; the closed mark is a bit of `tail`), so an unchanged
+    /// sum means no push, pop or close happened in between (`select.rs`'s
+    /// double collect).
+    pub(crate) fn progress(&self) -> usize {
+        let head = self.head.load(Ordering::SeqCst);
+        head.wrapping_add(self.tail.load(Ordering::SeqCst))
+    }
+
     /// The number of values in the ring (a consistent snapshot).
     pub(crate) fn len(&self) -> usize {
         loop {

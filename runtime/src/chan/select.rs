@@ -1,6 +1,9 @@
 //! `select`: wait on several channel operations, complete exactly one
 //! (Go's `selectgo`; the `select!` macro builds on this).
 //!
+//! 0. Fire every due timer among the cases' channels (Go 1.23: an expired
+//!    timer is ready), before any channel lock is taken: a firing timer
+//!    takes its own lock and then its channel's.
 //! 1. Lock every channel involved, in address order (a channel named by
 //!    several cases is locked once), so the select sees one consistent
 //!    moment and two selects can never deadlock on each other.
@@ -9,8 +12,11 @@
 //!    Go) and complete the first one that is ready. A closed channel makes
 //!    its case ready: a receive gets `Err(RecvError)`, a send gets its value
 //!    back in `Err(SendError(v))`.
-//! 3. Nothing ready: with a `default`, unlock and return. Otherwise queue
-//!    one record per case, all sharing one claim (`wait.rs`); on a buffered
+//! 3. Nothing ready: with a `default`, unlock and return (after the double
+//!    collect below). Otherwise queue one record per case, in the round's
+//!    random order (so a select parked on several cases of one channel is
+//!    completed through a random one of them, as Go's), all sharing one
+//!    claim (`wait.rs`); on a buffered
 //!    channel this raises its waiting flag and re-checks its ring
 //!    (`buffered.rs`): if one became ready meanwhile, withdraw the records
 //!    queued so far, unlock and start over at 1. Else unlock and park once. The
@@ -22,6 +28,30 @@
 //!    operation first; if another party got there first, start over at 1.
 //!
 //! A deadline is one more case: a receive on a timer channel.
+//!
+//! ## `default` is linearizable: the double collect
+//!
+//! The locks make an unbuffered case's readiness (a parked counterpart,
+//! `closed`) stable while the select looks, but a buffered channel's ring
+//! moves without its lock, so a poll that visits the cases one after the
+//! other could see each one unready at a different moment while there was
+//! never a moment at which all were (a value moving from one ring to the
+//! other between two looks). So a select with `default` reads its buffered
+//! cases' ring positions (the sum over the cases of `head + tail`,
+//! `SelectCase::progress`) before its poll and again after a poll that
+//! found nothing ready.
+//! - Equal: `head` and `tail` only ever grow (a lap counter above the slot
+//!   index; the closed mark is a bit of `tail`), so a sum of them that did
+//!   not change means none changed, and since every first read precedes
+//!   every second read, each ring held still over one common interval that
+//!   contains every look of the poll. All loads and the rings' CASes are
+//!   SeqCst, so that interval is one in the single order of all ring
+//!   updates: at any instant in it, no case was ready (the buffered ones by
+//!   their constant positions, the others under their locks). `default` is
+//!   linearized there.
+//! - Unequal: some operation made progress meanwhile; poll again. Every
+//!   retry follows another party's completed operation, so the select is
+//!   lock-free, and ordinary one-case operations keep their lock-free path.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -66,6 +96,20 @@ pub trait SelectCase {
     /// the outcome, or on a buffered channel retries the operation; false
     /// if that found it no longer possible (another party was first).
     fn finish(&mut self) -> bool;
+    /// Step 0, once per select: fires the channel's timer if it is a due
+    /// timer channel (no lock is held), and returns `lock_addr` (which the
+    /// lock ordering then reads from an array, not through this trait).
+    fn prepare(&self) -> usize {
+        self.lock_addr()
+    }
+    /// `head + tail` of a buffered channel's ring (SeqCst), 0 otherwise:
+    /// the double collect's snapshot (module docs).
+    fn progress(&self) -> usize {
+        0
+    }
+    /// Makes the case ready for another select (`Select`, which reuses its
+    /// cases): forgets a previous outcome. Not while queued.
+    fn reset(&mut self) {}
 }
 
 /// A `recv(rx)` case.
@@ -89,6 +133,11 @@ impl<'a, T> RecvCase<'a, T> {
     pub fn into_result(self) -> Result<T, RecvError> {
         self.result
             .expect("goro: select case read before it completed")
+    }
+
+    /// Takes the received value, after this case won (`Select`).
+    pub(super) fn take_result(&mut self) -> Option<Result<T, RecvError>> {
+        self.result.take()
     }
 
     /// Records a receive attempt's outcome; false if it would block.
@@ -125,6 +174,14 @@ impl<'a, T> SendCase<'a, T> {
             .expect("goro: select case read before it completed")
     }
 
+    /// The value, after a select this case did not win.
+    pub(super) fn into_unsent(mut self) -> T {
+        self.wait
+            .slot_mut()
+            .take()
+            .expect("goro: a select case lost its value")
+    }
+
     /// Tries to send the case's value with `send`; records the outcome, or
     /// keeps the value and returns false if it would block.
     fn attempt(&mut self, send: impl FnOnce(T) -> Result<(), TrySendError<T>>) -> bool {
@@ -143,7 +200,8 @@ impl<'a, T> SendCase<'a, T> {
     }
 }
 
-/// The lock and queue plumbing both case kinds share.
+/// The lock and queue plumbing every case kind shares (also `dynamic.rs`'s
+/// send-readiness case).
 macro_rules! case_common {
     ($side:expr) => {
         fn lock_addr(&self) -> usize {
@@ -174,11 +232,27 @@ macro_rules! case_common {
         fn withdraw(&mut self) {
             self.inner.withdraw(&self.wait, $side);
         }
+
+        fn progress(&self) -> usize {
+            self.inner.buffer.as_ref().map_or(0, |b| b.ring.progress())
+        }
     };
 }
 
+pub(super) use case_common;
+
 impl<T> SelectCase for RecvCase<'_, T> {
     case_common!(Side::Recv);
+
+    fn prepare(&self) -> usize {
+        self.inner.fire_due_timer();
+        self.lock_addr()
+    }
+
+    fn reset(&mut self) {
+        self.result = None;
+        *self.wait.slot_mut() = None;
+    }
 
     unsafe fn try_complete(&mut self, wakes: &mut Wakeups) -> bool {
         // SAFETY: the caller holds the lock; the reference dies here.
@@ -223,6 +297,88 @@ impl<T> SelectCase for SendCase<'_, T> {
     }
 }
 
+/// A case behind a `select!` guard (`recv(rx) -> v, if cond => ..`): when
+/// the guard was false it holds no case and is never ready, as Go's case
+/// on a nil channel.
+#[doc(hidden)]
+pub struct Guarded<C>(Option<C>);
+
+impl<'a, T> Guarded<RecvCase<'a, T>> {
+    pub fn recv(rx: &'a Receiver<T>, on: bool) -> Self {
+        Guarded(on.then(|| RecvCase::new(rx)))
+    }
+
+    pub fn into_result(self) -> Result<T, RecvError> {
+        self.0
+            .expect("goro: a guarded-off select case cannot complete")
+            .into_result()
+    }
+}
+
+impl<'a, T> Guarded<SendCase<'a, T>> {
+    /// `value` is `None` when the guard is false (then it was not
+    /// evaluated).
+    pub fn send(tx: &'a Sender<T>, value: Option<T>) -> Self {
+        Guarded(value.map(|v| SendCase::new(tx, v)))
+    }
+
+    pub fn into_result(self) -> Result<(), SendError<T>> {
+        self.0
+            .expect("goro: a guarded-off select case cannot complete")
+            .into_result()
+    }
+}
+
+impl<C: SelectCase> SelectCase for Guarded<C> {
+    fn lock_addr(&self) -> usize {
+        // Off: sorts first and shares no lock with a real case.
+        self.0.as_ref().map_or(0, |c| c.lock_addr())
+    }
+    fn lock(&self) {
+        if let Some(c) = &self.0 {
+            c.lock();
+        }
+    }
+    unsafe fn unlock(&self) {
+        if let Some(c) = &self.0 {
+            // SAFETY: forwarded from the caller.
+            unsafe { c.unlock() };
+        }
+    }
+    unsafe fn try_complete(&mut self, wakes: &mut Wakeups) -> bool {
+        // SAFETY: forwarded from the caller.
+        self.0
+            .as_mut()
+            .is_some_and(|c| unsafe { c.try_complete(wakes) })
+    }
+    unsafe fn enqueue(&mut self, sync: &SyncPoint, case: usize) -> bool {
+        // SAFETY: forwarded from the caller.
+        self.0
+            .as_mut()
+            .is_some_and(|c| unsafe { c.enqueue(sync, case) })
+    }
+    unsafe fn unqueue(&mut self) {
+        if let Some(c) = &mut self.0 {
+            // SAFETY: forwarded from the caller.
+            unsafe { c.unqueue() };
+        }
+    }
+    fn withdraw(&mut self) {
+        if let Some(c) = &mut self.0 {
+            c.withdraw();
+        }
+    }
+    fn finish(&mut self) -> bool {
+        self.0.as_mut().is_some_and(|c| c.finish())
+    }
+    fn prepare(&self) -> usize {
+        self.0.as_ref().map_or(0, |c| c.prepare())
+    }
+    fn progress(&self) -> usize {
+        self.0.as_ref().map_or(0, |c| c.progress())
+    }
+}
+
 /// Runs a select over `cases`; returns the index of the case that
 /// completed, or `None` when `nonblocking` and none was ready.
 #[doc(hidden)]
@@ -238,9 +394,11 @@ pub fn select(cases: &mut [&mut dyn SelectCase], nonblocking: bool) -> Option<us
             park(WaitReason::SelectNoCases);
         }
     }
-    with_scratch(n, |order, locks| {
-        sort_by_lock(cases, locks);
-        let locks = dedup_by_lock(cases, locks);
+    with_scratch(n, |order, locks, addrs| {
+        for (addr, case) in addrs.iter_mut().zip(cases.iter()) {
+            *addr = case.prepare();
+        }
+        let locks = lock_order(addrs, locks);
         let unlock_all = |cases: &mut [&mut dyn SelectCase]| {
             for &i in locks.iter().rev() {
                 // SAFETY: locked by this thread, in this round.
@@ -256,6 +414,7 @@ pub fn select(cases: &mut [&mut dyn SelectCase], nonblocking: bool) -> Option<us
             for &i in locks.iter() {
                 cases[i].lock();
             }
+            let seen = if nonblocking { progress(cases) } else { 0 };
             for &i in order.iter() {
                 // SAFETY: every case's lock is held; nothing is queued yet.
                 if unsafe { cases[i].try_complete(&mut wakes) } {
@@ -264,23 +423,29 @@ pub fn select(cases: &mut [&mut dyn SelectCase], nonblocking: bool) -> Option<us
                 }
             }
             if nonblocking {
+                // The double collect (module docs).
+                let still = progress(cases) == seen;
                 unlock_all(cases);
-                return None;
+                if still {
+                    return None;
+                }
+                continue;
             }
             let sync = SyncPoint::new();
             let mut queued = 0;
             let mut ready = false;
             while queued < n && !ready {
+                let i = order[queued];
                 // SAFETY: locks held; `cases` and `sync` stay put until the
                 // guard below has withdrawn every losing record.
-                ready = unsafe { cases[queued].enqueue(&sync, queued) };
+                ready = unsafe { cases[i].enqueue(&sync, i) };
                 queued += 1;
             }
             if ready {
                 // A buffered case became ready since the poll: start over.
-                for case in cases[..queued].iter_mut() {
+                for &i in order[..queued].iter() {
                     // SAFETY: locks held; nobody could claim `sync` yet.
-                    unsafe { case.unqueue() };
+                    unsafe { cases[i].unqueue() };
                 }
                 unlock_all(cases);
                 continue;
@@ -358,15 +523,17 @@ pub fn select_timeout(cases: &mut [&mut dyn SelectCase], timeout: Duration) -> O
     }
 }
 
-/// Two index buffers of length `n`, on the stack for small selects.
-fn with_scratch<R>(n: usize, f: impl FnOnce(&mut [usize], &mut [usize]) -> R) -> R {
+/// Three buffers of length `n` (the poll order, the lock order and the lock
+/// addresses), on the stack for small selects.
+fn with_scratch<R>(n: usize, f: impl FnOnce(&mut [usize], &mut [usize], &mut [usize]) -> R) -> R {
     const INLINE: usize = 16;
     if n <= INLINE {
         let mut a = [0usize; INLINE];
         let mut b = [0usize; INLINE];
-        f(&mut a[..n], &mut b[..n])
+        let mut c = [0usize; INLINE];
+        f(&mut a[..n], &mut b[..n], &mut c[..n])
     } else {
-        f(&mut vec![0; n], &mut vec![0; n])
+        f(&mut vec![0; n], &mut vec![0; n], &mut vec![0; n])
     }
 }
 
@@ -381,25 +548,30 @@ fn shuffle(order: &mut [usize]) {
     }
 }
 
-/// Case indices sorted by lock address (the lock order).
-fn sort_by_lock(cases: &[&mut dyn SelectCase], locks: &mut [usize]) {
+/// The lock order: case indices sorted by lock address (`addrs`), keeping
+/// one case per lock (a channel named by several cases is locked once).
+fn lock_order<'l>(addrs: &[usize], locks: &'l mut [usize]) -> &'l [usize] {
     for (i, slot) in locks.iter_mut().enumerate() {
         *slot = i;
     }
-    locks.sort_unstable_by_key(|&i| cases[i].lock_addr());
-}
-
-/// Drops cases that share a lock with the previous one in lock order.
-fn dedup_by_lock<'l>(cases: &[&mut dyn SelectCase], locks: &'l mut [usize]) -> &'l [usize] {
+    locks.sort_unstable_by_key(|&i| addrs[i]);
     let mut kept = 0;
     for k in 0..locks.len() {
         let i = locks[k];
-        if kept == 0 || cases[locks[kept - 1]].lock_addr() != cases[i].lock_addr() {
+        if kept == 0 || addrs[locks[kept - 1]] != addrs[i] {
             locks[kept] = i;
             kept += 1;
         }
     }
     &locks[..kept]
+}
+
+/// The sum of every case's `progress` (wrapping): each term only grows, so
+/// an unchanged sum means every term is unchanged (the double collect).
+fn progress(cases: &[&mut dyn SelectCase]) -> usize {
+    cases
+        .iter()
+        .fold(0usize, |sum, c| sum.wrapping_add(c.progress()))
 }
 
 /// A random number in `0..n` (per-thread xorshift64*, Lemire's reduction).

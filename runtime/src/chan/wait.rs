@@ -248,6 +248,22 @@ impl<T> WaitQueue<T> {
         self.tail = Some(p.0);
     }
 
+    /// Whether some queued record can still be claimed (its operation is
+    /// not won yet): a peek, claiming nothing. Under the channel lock.
+    pub(crate) fn has_claimable(&self) -> bool {
+        let mut at = self.head;
+        while let Some(p) = at {
+            // SAFETY: queued records are alive while the lock is held.
+            let w = unsafe { p.as_ref() };
+            // SAFETY: as above; the sync point outlives its records.
+            if unsafe { &*w.sync.get() }.selected().is_none() {
+                return true;
+            }
+            at = w.next.get();
+        }
+        false
+    }
+
     fn pop_front(&mut self) -> Option<WaitPtr<T>> {
         let head = self.head?;
         // SAFETY: queued records are alive while the lock is held.

@@ -91,6 +91,9 @@ impl<T: ?Sized> Mutex<T> {
 
     /// Locks if it is free now (and not being handed to a waiter).
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
+        // A preemption point, as every runtime call: a goroutine polling
+        // try_lock must let the holder run (GOMAXPROCS=1).
+        crate::preempt_point();
         let poison = poison::Guard::before_locking();
         let Some(poisoned) = self.raw.try_lock() else {
             return Err(TryLockError::WouldBlock);

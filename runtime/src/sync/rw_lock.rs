@@ -91,6 +91,7 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Locks for reading if that needs no wait.
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
+        crate::preempt_point(); // see Mutex::try_lock
         if !self.raw.try_read() {
             return Err(TryLockError::WouldBlock);
         }
@@ -115,6 +116,7 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Locks for writing if nobody holds the lock now.
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
+        crate::preempt_point(); // see Mutex::try_lock
         let poison = poison::Guard::before_locking();
         if !self.raw.try_write() {
             return Err(TryLockError::WouldBlock);

@@ -90,6 +90,7 @@ impl Semaphore {
 
     /// Takes `n` tokens if they are free now and nobody waits; never parks.
     pub fn try_acquire(&self, n: usize) -> bool {
+        crate::preempt_point(); // see Mutex::try_lock
         let mut state = self.state.lock();
         let ok = n <= self.size - state.held && state.waiters.is_empty();
         if ok {
