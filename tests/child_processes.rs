@@ -186,13 +186,12 @@ fn the_end_of_main_leaves_stderr_clean() {
                 for i in 0..100u64 {
                     let req_tx = req_tx.clone();
                     goro::go!(move || {
-                        let supervised =
-                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || loop {
-                                let (tx, rx) = goro::chan(0);
-                                req_tx.send((i, tx)).unwrap();
-                                assert_eq!(rx.recv().unwrap(), i + 1);
-                                goro::time::sleep(Duration::from_millis(1));
-                            }));
+                        let supervised = std::panic::catch_unwind(move || loop {
+                            let (tx, rx) = goro::chan(0);
+                            req_tx.send((i, tx)).unwrap();
+                            assert_eq!(rx.recv().unwrap(), i + 1);
+                            goro::time::sleep(Duration::from_millis(1));
+                        });
                         if let Err(payload) = supervised {
                             if goro::forced_unwind_in_progress() {
                                 std::panic::resume_unwind(payload);

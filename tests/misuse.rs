@@ -73,6 +73,31 @@ fn misuse_panics_point_at_the_users_line() {
         "outside a goro runtime",
     );
     assert_blames_this_file(
+        "a channel capacity out of range",
+        || drop(goro::chan::<u64>(usize::MAX / 2)),
+        "out of range",
+    );
+    assert_blames_this_file(
+        "time::tick(0)",
+        || drop(goro::time::tick(std::time::Duration::ZERO)),
+        "must be positive",
+    );
+    assert_blames_this_file(
+        "Ticker::new(0)",
+        || drop(goro::time::Ticker::new(std::time::Duration::ZERO)),
+        "must be positive",
+    );
+    assert_blames_this_file(
+        "a negative WaitGroup counter",
+        || goro::sync::WaitGroup::new().done(),
+        "negative WaitGroup counter",
+    );
+    assert_blames_this_file(
+        "Semaphore::acquire beyond its size",
+        || goro::sync::Semaphore::new(1).acquire(2),
+        "could never succeed",
+    );
+    assert_blames_this_file(
         "run inside a goroutine",
         || goro::run(|| goro::run(|| ())),
         "from inside a goroutine",

@@ -419,20 +419,27 @@ fn guards_switch_cases_off() {
 #[test]
 fn all_cases_off_blocks_forever() {
     rt(1).run(|| {
-        let (_s, r) = chan::<u8>(0);
+        let (s, r) = chan::<u8>(1);
+        s.send(1).unwrap(); // ready, but guarded off
         let started = Arc::new(AtomicBool::new(false));
-        let flag = started.clone();
+        let returned = Arc::new(AtomicBool::new(false));
+        let (flag, done) = (started.clone(), returned.clone());
         goro::go!(move || {
             flag.store(true, Ordering::SeqCst);
             select! {
-                recv(r) -> _, if false => unreachable!("a select with every case off returned"),
+                recv(r) -> _, if false => {},
             }
+            done.store(true, Ordering::SeqCst);
         });
         while !started.load(Ordering::SeqCst) {
             goro::gosched();
         }
         goro::time::sleep(Duration::from_millis(20));
         // Still blocked: the main goroutine returns and the runtime ends.
+        assert!(
+            !returned.load(Ordering::SeqCst),
+            "a select with every case off returned"
+        );
     });
 }
 

@@ -243,12 +243,14 @@ fn sigterm_is_default() -> bool {
 fn notify_context_dropped_at_the_end_of_run_stops_watching() {
     if child_case().as_deref() == Some("end") {
         goro::run(|| {
-            let (_ctx, stop) =
-                signal::notify_context(&context::background(), &[Signal::Terminate]);
+            let (_ctx, stop) = signal::notify_context(&context::background(), &[Signal::Terminate]);
             // Dropping (not calling) the cancel func ends the watch at once
             // too, before any other goroutine could run.
             drop(stop);
-            report(format!("dropped: default action back: {}", sigterm_is_default()));
+            report(format!(
+                "dropped: default action back: {}",
+                sigterm_is_default()
+            ));
             let (_ctx, _stop) =
                 signal::notify_context(&context::background(), &[Signal::Terminate]);
         });

@@ -30,7 +30,7 @@
 //! with that step's syntax context.
 
 /// Waits on several channel operations and runs the arm of the one that
-/// completes; see the module docs of `goro::chan` and `shared/API.md`.
+/// completes; see the module docs of `goro::chan`.
 ///
 /// - `recv(rx) -> pat => body`: `pat` binds `Result<T, RecvError>`.
 /// - `send(tx, value) -> pat => body`: `pat` binds

@@ -72,6 +72,7 @@ pub(crate) fn after_deadline(deadline: Instant) -> Receiver<Instant> {
 ///
 /// # Panics
 /// If `d` is zero.
+#[track_caller]
 pub fn tick(d: Duration) -> Receiver<Instant> {
     let (core, rx) = TimerCore::with_channel(Some(positive(d, "tick")));
     core.arm(&mut core.lock(), deadline_after(d));
@@ -188,6 +189,7 @@ impl Ticker {
     ///
     /// # Panics
     /// If `d` is zero.
+    #[track_caller]
     pub fn new(d: Duration) -> Ticker {
         let (core, rx) = TimerCore::with_channel(Some(positive(d, "Ticker::new")));
         core.arm(&mut core.lock(), deadline_after(d));
@@ -211,6 +213,7 @@ impl Ticker {
     ///
     /// # Panics
     /// If `d` is zero.
+    #[track_caller]
     pub fn reset(&self, d: Duration) {
         let d = positive(d, "Ticker::reset");
         let mut st = self.core.lock();

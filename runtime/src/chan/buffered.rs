@@ -64,6 +64,7 @@ pub(super) struct Buffer<T> {
 }
 
 impl<T> Buffer<T> {
+    #[track_caller]
     pub(super) fn new(cap: usize) -> Buffer<T> {
         Buffer {
             ring: Ring::new(cap),

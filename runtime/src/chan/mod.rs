@@ -69,6 +69,7 @@ use crate::sched::{park, WaitReason};
 ///
 /// # Panics
 /// If `cap` is too large to allocate (Go's "makechan: size out of range").
+#[track_caller]
 pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     let inner = Inner::new(cap, 1, None);
     (
@@ -169,6 +170,7 @@ impl<T> Drop for Withdraw<'_, T> {
 
 impl<T> Inner<T> {
     /// A channel of capacity `cap` whose sender count starts at `senders`.
+    #[track_caller]
     fn new(cap: usize, senders: usize, timer: Option<Weak<dyn DueTimer>>) -> Arc<Inner<T>> {
         Arc::new(Inner {
             state: Lock::new(State {
@@ -176,7 +178,13 @@ impl<T> Inner<T> {
                 recvq: WaitQueue::default(),
                 sendq: WaitQueue::default(),
             }),
-            buffer: (cap > 0).then(|| Box::new(Buffer::new(cap))),
+            // An `if`, not `then(|| ..)`: a capacity panic names `chan`'s
+            // caller (a closure would not inherit `#[track_caller]`).
+            buffer: if cap > 0 {
+                Some(Box::new(Buffer::new(cap)))
+            } else {
+                None
+            },
             cap,
             senders: AtomicUsize::new(senders),
             receivers: AtomicUsize::new(1),

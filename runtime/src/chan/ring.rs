@@ -68,6 +68,7 @@ impl<T, S: RingSync> Ring<T, S> {
     ///
     /// # Panics
     /// If `cap` is zero, or too large to index or allocate.
+    #[track_caller]
     pub(crate) fn new(cap: usize) -> Ring<T, S> {
         assert!(cap > 0, "goro: a ring needs at least one slot");
         let mark_bit = cap
@@ -77,8 +78,13 @@ impl<T, S: RingSync> Ring<T, S> {
             .filter(|_| {
                 cap.checked_mul(std::mem::size_of::<Slot<T, S>>())
                     .is_some_and(|bytes| bytes <= isize::MAX as usize)
-            })
-            .unwrap_or_else(|| panic!("goro: channel capacity {cap} out of range"));
+            });
+        // A `match`, not `unwrap_or_else`: the panic names the caller of
+        // `chan` (a closure would not inherit `#[track_caller]`).
+        let mark_bit = match mark_bit {
+            Some(m) => m,
+            None => panic!("goro: channel capacity {cap} out of range"),
+        };
         let slots = (0..cap)
             .map(|i| Slot {
                 stamp: S::Position::new(i),

@@ -3,7 +3,7 @@
 //! Every primitive here parks the calling goroutine (never its OS thread)
 //! through the scheduler's park/ready contract, and blocks the thread when
 //! called from a plain OS thread, so goroutines and threads can share them.
-//! Their queues of parked callers are [`WaitList`](wait_list::WaitList)s
+//! Their queues of parked callers are `WaitList`s (`wait_list.rs`)
 //! under the runtime's short futex [`Lock`](goro_scheduler::Lock), which no
 //! user code ever runs under.
 //!
@@ -14,6 +14,14 @@
 //! - [`Once`]: Go's sync.Once.
 //! - [`Semaphore`]: golang.org/x/sync/semaphore's weighted FIFO semaphore.
 //! - [`WaitGroup`]: Go's sync.WaitGroup.
+//!
+//! Use these, not `std::sync::Mutex`, for a lock whose guard may live
+//! across a goro park (a channel operation, `sleep`, `join`, a socket
+//! call): a goroutine that parks holding a std guard leaves its M free to
+//! run another goroutine, and if that one takes the same std lock it
+//! blocks the thread, on which the holder alone could unlock it. The
+//! thread hangs for good. A std lock held only around plain computation is
+//! fine.
 
 mod cond;
 mod mutex;

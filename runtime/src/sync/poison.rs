@@ -3,7 +3,7 @@
 //! not already panicking when it was taken) marks the lock poisoned, and the
 //! next locker hears of it.
 //!
-//! API.md fixes `Mutex::lock() -> MutexGuard` (Go's `Lock()` has no error),
+//! The public API fixes `Mutex::lock() -> MutexGuard` (Go's `Lock()` has no error),
 //! so the plain calls (`lock`, `read`, `write`) panic on a poisoned lock
 //! with a message that names the recovery calls; the `*_result` variants,
 //! `try_*`, `into_inner` and `get_mut` report it with std's `PoisonError`
