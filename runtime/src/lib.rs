@@ -5,19 +5,25 @@
 //! `time`, `sync`, and `context` and `errgroup` on top of channels and
 //! timers, and `net` on the scheduler's network poller.
 
+mod block_on;
 pub mod chan;
+pub mod compat;
 pub mod context;
 pub mod errgroup;
 mod go_macro;
 pub mod net;
+mod scope;
 mod select_macro;
 pub mod sync;
+mod test_runner;
 pub mod time;
 
+pub use block_on::block_on;
 pub use chan::{
     chan, Receiver, RecvError, RecvTimeoutError, SelectTimeoutError, SendError, Sender,
     TryRecvError, TrySendError,
 };
+pub use scope::{scope, Scope, ScopedJoinHandle};
 
 pub use goro_scheduler::{
     blocking, dump_goroutines, forced_unwind_in_progress, go as spawn, gomaxprocs, goroutine_id,
@@ -56,5 +62,6 @@ pub mod sched {
 
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::test_runner::run_test;
     pub use goro_scheduler::go;
 }
