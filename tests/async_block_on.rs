@@ -34,6 +34,15 @@ impl Gate {
         })
     }
 
+    /// Opens the gate once it has been polled (from a plain thread).
+    fn open_after_first_poll(&self) {
+        while self.polls.load(Ordering::SeqCst) == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        self.open();
+    }
+
     fn open(&self) {
         self.flag.store(true, Ordering::SeqCst);
         if let Some(w) = self.waker.lock().unwrap().take() {
@@ -97,10 +106,7 @@ fn not_send_future_is_awaited_across_parks() {
 fn foreign_thread_wake_readies_the_goroutine() {
     let gate = Gate::default();
     let opener = gate.clone();
-    let t = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(20));
-        opener.open();
-    });
+    let t = std::thread::spawn(move || opener.open_after_first_poll());
     goro::block_on(gate.wait());
     assert_eq!(gate.polls.load(Ordering::SeqCst), 2);
     t.join().unwrap();
@@ -188,10 +194,7 @@ fn dumps_show_the_future_wait_reason() {
 fn outside_the_runtime_block_on_blocks_the_thread() {
     let gate = Gate::default();
     let opener = gate.clone();
-    let t = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(10));
-        opener.open();
-    });
+    let t = std::thread::spawn(move || opener.open_after_first_poll());
     goro::block_on(gate.wait());
     assert_eq!(gate.polls.load(Ordering::SeqCst), 2);
     t.join().unwrap();
