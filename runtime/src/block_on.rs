@@ -14,34 +14,39 @@
 //! (`spawn_migratory`'s unsafe contract already forbids thread-tied values
 //! across a park, `!Send` futures included.)
 //!
-//! The wake protocol, in `Signal`:
-//! - `notified` is set by every wake; the poller clears it (Acquire) before
-//!   each poll, so a wake that races a poll makes the loop poll again and
-//!   the poll sees what the waker published.
-//! - The parked goroutine's `Waiter` sits in `parked` under a runtime
-//!   `Lock`. The poller registers it only after seeing `notified` still
-//!   clear under that lock; the first waker to set `notified` takes it under
-//!   the lock and wakes it, so it is woken exactly once. Later wakes see
-//!   `notified` already set and touch nothing: duplicate and late wakes
-//!   (after `block_on` returned, after the runtime ended) are harmless.
-//! - A goroutine unwound while parked (runtime shutdown) withdraws its
-//!   `Waiter` under the lock; a waker that took it first finished its
-//!   `ready` under that lock, as the park contract requires.
+//! The wake protocol, in `Signal`'s state word (bits `NOTIFIED`, `PARKED`):
+//! - Every wake sets `NOTIFIED`; the poller clears the word (Acquire)
+//!   before each poll, so a wake that races a poll makes the loop poll
+//!   again and the poll sees what the waker published.
+//! - After a `Pending` poll the poller stores its `Waiter` in the signal's
+//!   cell and publishes `PARKED` with one CAS from 0; if `NOTIFIED` was set
+//!   meanwhile the CAS fails and it polls again instead of parking.
+//! - The one wake whose `fetch_or(NOTIFIED)` finds exactly `PARKED` owns the
+//!   parked goroutine: it takes the `Waiter` and readies it, so it is woken
+//!   exactly once. Every other wake finds `NOTIFIED` set or nobody parked
+//!   and touches nothing else: duplicate and late wakes (after `block_on`
+//!   returned, after the runtime ended) are harmless.
+//! - The poller clears the word after its park returns (the owning wake
+//!   took the cell before readying it, so the cell is the poller's again).
+//! - A goroutine unwound while parked (runtime shutdown) withdraws with a
+//!   CAS from `PARKED` to 0; if an owning wake got there first, it waits
+//!   until that wake has finished readying it (`wakes` catches up with
+//!   `parks`), as the park contract requires of a withdrawal.
 //!
 //! The ready path allocates nothing: each thread keeps one spare `Signal`,
 //! and the `Waker` handed to the future borrows it without touching its
 //! reference count; only a waker the future clones adds a reference. A
 //! `Signal` goes back to the spare slot only if no clone outlived the call.
 
-use std::cell::Cell;
+use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::pin::pin;
-use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::atomic::{fence, AtomicU32, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
-use goro_scheduler::{current_waiter, park, preempt_point, Lock, WaitReason, Waiter};
+use goro_scheduler::{current_waiter, park, preempt_point, WaitReason, Waiter};
 
 /// Runs `fut` to completion on the calling goroutine and returns its output.
 ///
@@ -94,57 +99,82 @@ where
 
 /// Where a blocked `block_on` is found by its wakers (see the module doc).
 struct Signal {
-    /// Set by every wake; cleared by the poller before each poll.
-    notified: AtomicBool,
-    /// The parked caller's waiter. Invariant: `Some` only while the caller
-    /// is parked or about to park in `wait`, and only while `notified` was
-    /// seen clear under this lock.
-    parked: Lock<Option<Waiter>>,
+    /// `NOTIFIED | PARKED` bits. Invariant: `PARKED` is set only by the
+    /// poller, by a CAS from 0, while `waiter` holds its `Waiter`, and is
+    /// cleared only by the poller (after its park, or withdrawing).
+    state: AtomicU8,
+    /// The parked poller's waiter: the poller's while `PARKED` is clear,
+    /// the owning wake's once its `fetch_or` found exactly `PARKED`.
+    waiter: UnsafeCell<Option<Waiter>>,
+    /// Parks published (poller only) and owning wakes finished: equal when
+    /// no owning wake is still readying the poller.
+    parks: AtomicU32,
+    wakes: AtomicU32,
 }
+
+const NOTIFIED: u8 = 1;
+const PARKED: u8 = 2;
+
+// SAFETY: `waiter` is reached by one party at a time, handed over through
+// `state` (see the field invariants); everything else is atomic.
+unsafe impl Sync for Signal {}
 
 impl Signal {
     fn new() -> Signal {
         Signal {
-            notified: AtomicBool::new(false),
-            parked: Lock::new(None),
+            state: AtomicU8::new(0),
+            waiter: UnsafeCell::new(None),
+            parks: AtomicU32::new(0),
+            wakes: AtomicU32::new(0),
         }
     }
 
     fn wake(&self) {
-        if self.notified.swap(true, Ordering::AcqRel) {
-            return; // an earlier wake has woken (or will wake) the poller
+        if self.state.fetch_or(NOTIFIED, Ordering::AcqRel) != PARKED {
+            return; // nobody parked, or an earlier wake owns the wake-up
         }
-        let waiter = self.parked.lock().take();
+        // SAFETY: our fetch_or found exactly `PARKED` (Acquire, after the
+        // poller's Release CAS wrote the cell): this wake owns the cell,
+        // and no other wake can (they all find `NOTIFIED` set).
+        let waiter = unsafe { (*self.waiter.get()).take() };
         if let Some(w) = waiter {
-            // SAFETY: registered by `wait` for one park; taken under the
-            // lock by the one wake that set `notified`, so woken once, and
-            // `wait`'s withdrawal takes the same lock, so it is never woken
-            // after its goroutine left.
-            unsafe { w.wake() };
+            // SAFETY: registered by `wait` for one park and taken by the
+            // one owning wake, so woken once; a withdrawal waits for
+            // `wakes` below, so it is not woken after its goroutine left.
+            let wakeup = unsafe { w.wake_later() };
+            self.wakes.fetch_add(1, Ordering::Release);
+            drop(wakeup);
         }
     }
 
-    /// Waits for a wake after a `Pending` poll, then clears `notified`.
+    /// Waits for a wake after a `Pending` poll, then clears the state.
     fn wait(&self) {
+        // SAFETY: `PARKED` is clear (the poller clears it after each park),
+        // so the cell is ours.
+        unsafe { *self.waiter.get() = Some(current_waiter()) };
+        match self
+            .state
+            .compare_exchange(0, PARKED, Ordering::AcqRel, Ordering::Acquire)
         {
-            let mut parked = self.parked.lock();
-            if !self.notified.swap(false, Ordering::Acquire) {
-                *parked = Some(current_waiter());
-                drop(parked);
+            Ok(_) => {
+                let parks = self.parks.load(Ordering::Relaxed).wrapping_add(1);
+                self.parks.store(parks, Ordering::Relaxed);
                 let withdraw = Withdraw(self);
                 park(WaitReason::Future);
                 std::mem::forget(withdraw);
-            } else {
+            }
+            Err(_) => {
                 // Woken during the poll: poll again, but let others run if
                 // this goroutine has had its time (a future that always
                 // wakes itself must not starve its M).
-                drop(parked);
+                // SAFETY: the CAS failed, `PARKED` is still clear: ours.
+                unsafe { *self.waiter.get() = None };
                 preempt_point();
-                return;
             }
         }
-        // The wake that readied us set `notified`; consume it.
-        self.notified.swap(false, Ordering::Acquire);
+        // Consume the wake(s) and clear `PARKED`; Acquire pairs with every
+        // waker's fetch_or.
+        self.state.swap(0, Ordering::Acquire);
     }
 }
 
@@ -153,9 +183,19 @@ struct Withdraw<'a>(&'a Signal);
 
 impl Drop for Withdraw<'_> {
     fn drop(&mut self) {
-        // Under the lock: a waker that took the waiter first has finished
-        // readying it (the park contract's rule for withdrawals).
-        drop(self.0.parked.lock().take());
+        let s = self.0;
+        if s.state
+            .compare_exchange(PARKED, 0, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            // SAFETY: `PARKED` is cleared by us before any wake owned it.
+            drop(unsafe { (*s.waiter.get()).take() });
+            return;
+        }
+        // An owning wake is readying us: wait until it is done with us.
+        while s.wakes.load(Ordering::Acquire) != s.parks.load(Ordering::Relaxed) {
+            std::thread::yield_now();
+        }
     }
 }
 
@@ -184,7 +224,7 @@ impl Spare {
         }
         // Pairs with the Release decrement of the last clone dropped.
         fence(Ordering::Acquire);
-        signal.notified.store(false, Ordering::Relaxed);
+        signal.state.store(0, Ordering::Relaxed);
         let _ = SPARE.try_with(|s| s.set(Some(signal)));
     }
 }
