@@ -236,6 +236,14 @@ fn join_handle_polls_then_join_and_drop() {
     }
 }
 
+/// What async code needs of a JoinHandle: Send + Unpin when T: Send, and
+/// a Future of the goroutine's result.
+#[test]
+fn join_handle_is_a_send_unpin_future() {
+    fn check<F: Future<Output = Result<u8, goro::Panic>> + Send + Unpin>() {}
+    check::<goro::JoinHandle<u8>>();
+}
+
 /// Many goroutines each awaiting the next one's JoinHandle, a chain.
 #[goro::test(procs = 2)]
 fn chain_of_awaits_across_goroutines() {
