@@ -19,6 +19,7 @@
 //! panic is the goroutine's own (`JoinHandle::join`'s `Err`). A panic that
 //! nobody joined is re-raised by `scope` once all are done, as std does.
 
+use std::cell::Cell;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -129,13 +130,18 @@ impl<'scope> Scope<'scope, '_> {
     {
         let packet: Arc<Packet<T>> = Arc::new(Packet(Mutex::new(None)));
         self.data.running.add(1);
-        let running = Running(self.data.clone());
+        let running = Running {
+            scope: self.data.clone(),
+            panicked: Cell::new(false),
+        };
         let their_packet = packet.clone();
         let main = move || {
             // Declared first, so dropped last: after `f`, the result and
             // the packet (everything that may borrow 'scope) are gone.
             let running = running;
+            let unwinding = Unwinding(&running.panicked);
             let value = f();
+            std::mem::forget(unwinding);
             *their_packet.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(value);
             drop(their_packet);
             drop(running);
@@ -156,14 +162,32 @@ impl<'scope> Scope<'scope, '_> {
 }
 
 /// Counts a scoped goroutine as running until dropped; records its panic.
-struct Running(Arc<ScopeData>);
+struct Running {
+    scope: Arc<ScopeData>,
+    /// Set by `Unwinding` when the goroutine's closure panicked. (Not
+    /// `std::thread::panicking()`: another goroutine of this thread may be
+    /// parked halfway through its own unwind.)
+    panicked: Cell<bool>,
+}
 
 impl Drop for Running {
     fn drop(&mut self) {
-        if std::thread::panicking() && !forced_unwind_in_progress() {
-            self.0.unjoined_panics.fetch_add(1, Ordering::AcqRel);
+        if self.panicked.get() {
+            self.scope.unjoined_panics.fetch_add(1, Ordering::AcqRel);
         }
-        self.0.running.done();
+        self.scope.running.done();
+    }
+}
+
+/// Dropped only when the closure unwinds (forgotten when it returns).
+struct Unwinding<'a>(&'a Cell<bool>);
+
+impl Drop for Unwinding<'_> {
+    fn drop(&mut self) {
+        // Runtime shutdown's unwind is not the goroutine's panic.
+        if !forced_unwind_in_progress() {
+            self.0.set(true);
+        }
     }
 }
 
