@@ -25,14 +25,17 @@ PEER_TARGET=/tmp/goro-peer-target
 GO_BIN="$BENCHES/go/goro-go-twin"
 TOKIO_BIN="$PEER_TARGET/release/tokio-peer"
 
-ALL_WORKLOADS=(spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers mutex mutex_uncontended wg park_mem ctx_cancel echo fs_read exec)
+ALL_WORKLOADS=(spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers mutex mutex_uncontended wg park_mem ctx_cancel echo fs_read exec block_on_ready notify_pingpong)
 declare -A DEFAULT_N=(
   [spawn_join]=1000000 [skynet]=1000000 [yield]=10000000 [fib_spawn]=30
   [pingpong]=1000000 [chan_spsc]=10000000 [chan_mpmc]=10000000 [ring]=10000000
   [select2]=10000000 [timers]=100000 [mutex]=1000000 [mutex_uncontended]=10000000
   [wg]=1000000 [park_mem]=100000 [ctx_cancel]=10000 [echo]=200000
   [fs_read]=128000 [exec]=3200
+  [block_on_ready]=100000000 [notify_pingpong]=10000
 )
+# The async bridge's workloads (goro::block_on against Tokio) have no Go twin.
+NO_GO_WORKLOADS=(block_on_ready notify_pingpong)
 # Workloads that also have a crossbeam run: the Tokio twin's binary runs
 # WORKLOAD_crossbeam on two std threads and reports it as impl=crossbeam.
 CROSSBEAM_WORKLOADS=(chan_spsc)
@@ -84,7 +87,7 @@ declare -A BIN=()
 
 # goro's peerbench (may not exist yet).
 log "building goro's peerbench ..."
-if (cd "$ROOT" && cargo build --release --bin peerbench) >/tmp/goro-peerbench-build.log 2>&1; then
+if (cd "$ROOT" && cargo build --release --features tokio --bin peerbench) >/tmp/goro-peerbench-build.log 2>&1; then
   goro_target=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
   BIN[goro]="${goro_target:-$ROOT/target}/release/peerbench"
@@ -186,6 +189,7 @@ for w in "${WORKLOADS[@]}"; do
       for impl in "${IMPLS[@]}"; do
         [[ $impl == crossbeam ]] && ! has_crossbeam "$w" && continue
         [[ $impl == tokio && " ${NO_TOKIO_WORKLOADS[*]} " == *" $w "* ]] && continue
+        [[ $impl == go && " ${NO_GO_WORKLOADS[*]} " == *" $w "* ]] && continue
         run_one "$impl" "$w" "${N_OF[$w]}" "$p"
       done
     done

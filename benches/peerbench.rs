@@ -7,7 +7,9 @@
 //! where EXTRA is echo's round-trip percentiles (`rtt_p50_us=A
 //! rtt_p99_us=B`) and park_mem's memory per parked goroutine
 //! (`rss_kb_per_task=Z`), as the twins print them.
-//! `benches/compare.sh` runs all three side by side.
+//! `benches/compare.sh` runs all three side by side (block_on_ready and
+//! notify_pingpong, the async bridge's, have no Go twin; notify_pingpong
+//! needs `--features tokio`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -605,6 +607,57 @@ fn exec(n: usize) -> Outcome {
 }
 
 /// The `p`th percentile of `sorted` (nearest rank).
+/// `goro::block_on` of a future that is ready at once, n times: the bridge's
+/// fixed cost (the Tokio twin awaits the same future inline in a task,
+/// which is a function call).
+fn block_on_ready(n: usize) -> Outcome {
+    let start = Instant::now();
+    let mut sum = 0u64;
+    for i in 0..n as u64 {
+        sum = sum.wrapping_add(goro::block_on(std::hint::black_box(async move { i })));
+    }
+    let n = n as u64;
+    Outcome {
+        elapsed: start.elapsed(),
+        ops: n as f64,
+        ok: sum == n * (n - 1) / 2,
+    }
+}
+
+/// n goroutines in pairs, each pair making 100 round trips over two
+/// `tokio::sync::Notify`s through `goro::block_on` (the Tokio twin: n
+/// tasks awaiting the same). One op is one round trip.
+#[cfg(feature = "tokio")]
+fn notify_pingpong(n: usize) -> Outcome {
+    use tokio::sync::Notify;
+    const TRIPS: usize = 100;
+    let pairs = (n / 2).max(1);
+    let start = Instant::now();
+    let mut handles = Vec::with_capacity(pairs * 2);
+    for _ in 0..pairs {
+        let (ping, pong) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let (ping2, pong2) = (ping.clone(), pong.clone());
+        handles.push(goro::go!(move || {
+            for _ in 0..TRIPS {
+                ping.notify_one();
+                goro::block_on(pong.notified());
+            }
+        }));
+        handles.push(goro::go!(move || {
+            for _ in 0..TRIPS {
+                goro::block_on(ping2.notified());
+                pong2.notify_one();
+            }
+        }));
+    }
+    let ok = handles.into_iter().all(|h| h.join().is_ok());
+    Outcome {
+        elapsed: start.elapsed(),
+        ops: (pairs * TRIPS) as f64,
+        ok,
+    }
+}
+
 fn percentile(sorted: &[Duration], p: usize) -> Duration {
     let rank = (sorted.len() * p).div_ceil(100).max(1);
     sorted[rank - 1]
@@ -614,7 +667,8 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let usage = || -> ! {
         eprintln!("usage: GOMAXPROCS=P peerbench WORKLOAD N
-workloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers mutex mutex_uncontended wg park_mem ctx_cancel echo fs_read exec");
+workloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers mutex mutex_uncontended wg park_mem ctx_cancel echo fs_read exec
+block_on_ready notify_pingpong (the latter with --features tokio)");
         std::process::exit(2)
     };
     if args.len() != 3 {
@@ -641,6 +695,9 @@ workloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring s
         "echo" => echo_bench,
         "fs_read" => fs_read,
         "exec" => exec,
+        "block_on_ready" => block_on_ready,
+        #[cfg(feature = "tokio")]
+        "notify_pingpong" => notify_pingpong,
         _ => usage(),
     };
     let (out, procs) = goro::run(move || (bench(n), goro::gomaxprocs()));

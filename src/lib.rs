@@ -25,3 +25,7 @@
 //! (the public API), re-exported here.
 
 pub use goro_runtime::*;
+
+/// `#[goro::main]` and `#[goro::test]` (default feature `macros`).
+#[cfg(feature = "macros")]
+pub use goro_macros::{main, test};

@@ -5,7 +5,9 @@
 //! `time`, `sync`, and `context` and `errgroup` on top of channels and
 //! timers, and `net` on the scheduler's network poller.
 
+mod block_on;
 pub mod chan;
+pub mod compat;
 pub mod context;
 pub mod errgroup;
 pub mod fs;
@@ -13,16 +15,20 @@ mod go_macro;
 pub mod io;
 pub mod net;
 pub mod process;
+mod scope;
 mod select_macro;
 pub mod signal;
 pub mod sync;
+mod test_runner;
 pub mod time;
 
+pub use block_on::block_on;
 pub use chan::{
     chan, Receiver, RecvError, RecvTimeoutError, SelectTimeoutError, SendError, Sender,
     TryRecvError, TrySendError,
 };
 pub use chan::{Select, SelectedOperation, SendTimeoutError, TrySelectError};
+pub use scope::{scope, Scope, ScopedJoinHandle};
 
 pub use goro_scheduler::{
     blocking, dump_goroutines, forced_unwind_in_progress, go as spawn, gomaxprocs, goroutine_id,
@@ -61,5 +67,6 @@ pub mod sched {
 
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::test_runner::run_test;
     pub use goro_scheduler::go;
 }

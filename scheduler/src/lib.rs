@@ -88,7 +88,7 @@ pub use handle::Handle;
 pub use local_storage::GoroutineLocal;
 pub use lock::{Lock, LockGuard};
 pub use netpoll::{Interest, PollDesc};
-pub use panic::{Panic, UnhandledPanic};
+pub use panic::{Panic, PanicWatch, UnhandledPanic};
 pub use park::{current_waiter, park, WaitReason, Waiter, Wakeup};
 pub use procs::{CgroupLimit, ProcsSource, RuntimeInfo};
 pub use runtime::{Builder, Runtime};

@@ -56,10 +56,12 @@ pub enum WaitReason {
     IoWait,
     JoinHandle,
     Blocking,
+    /// In `block_on`: waiting for a future's `Waker`.
+    Future,
 }
 
 impl WaitReason {
-    const ALL: [WaitReason; 16] = [
+    const ALL: [WaitReason; 17] = [
         WaitReason::None,
         WaitReason::ChanReceive,
         WaitReason::ChanSend,
@@ -76,6 +78,7 @@ impl WaitReason {
         WaitReason::IoWait,
         WaitReason::JoinHandle,
         WaitReason::Blocking,
+        WaitReason::Future,
     ];
 
     /// The reason stored as `reason as u8` (unknown values read as `None`).
@@ -105,6 +108,7 @@ impl WaitReason {
             WaitReason::IoWait => "IO wait",
             WaitReason::JoinHandle => "join",
             WaitReason::Blocking => "syscall",
+            WaitReason::Future => "future",
         }
     }
 }

@@ -16,6 +16,7 @@ use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, Location};
 use std::ptr::NonNull;
 use std::sync::atomic::{fence, AtomicU8, AtomicUsize, Ordering};
+use std::task::{Context, Poll, Waker};
 
 use crate::g::current_g;
 use crate::panic::Panic;
@@ -41,13 +42,25 @@ enum Stage<F, T> {
     Taken,
 }
 
-/// Completion flag plus the parked joiner, if any: one atomic word, so a
+/// Completion flag plus the waiting joiner, if any: one atomic word, so a
 /// detached or already-finished task completes with a single swap.
+///
+/// The joiner's cell is owned by the joiner while the state is `RUNNING`
+/// and by the completer once it has seen `WAITING`. A joiner that polls
+/// again (`impl Future for JoinHandle`) takes the cell back with a
+/// `WAITING -> RUNNING` exchange before replacing its waker; if that fails
+/// the task is done.
 pub(crate) struct JoinState {
     state: AtomicU8,
     /// Written by the (single) joiner before it publishes `WAITING`, taken
     /// by the completer after it sees `WAITING`.
-    waiter: UnsafeCell<Option<Waiter>>,
+    waiter: UnsafeCell<Option<Joiner>>,
+}
+
+/// Who waits for a task: a parked `join`, or an async task's `Waker`.
+enum Joiner {
+    Park(Waiter),
+    Task(Waker),
 }
 
 const RUNNING: u8 = 0;
@@ -68,11 +81,13 @@ impl JoinState {
             // `WAITING` (Release), which our swap acquired, and never
             // touches the cell again: we own it now.
             let waiter = unsafe { (*self.waiter.get()).take() };
-            if let Some(w) = waiter {
+            match waiter {
                 // SAFETY: registered by `wait` for exactly one park, and
                 // only this completion (the one swap that saw `WAITING`)
                 // takes it, so it is woken once.
-                unsafe { w.wake() };
+                Some(Joiner::Park(w)) => unsafe { w.wake() },
+                Some(Joiner::Task(w)) => w.wake(),
+                None => {}
             }
         }
     }
@@ -81,23 +96,70 @@ impl JoinState {
         self.state.load(Ordering::Acquire) == DONE
     }
 
-    /// Parks until `complete`. Called by the joiner only, at most once
-    /// (`JoinHandle::join` consumes the handle).
-    fn wait(&self) {
-        if self.is_done() {
-            return;
+    /// Takes the joiner's cell back from a `WAITING` state left by an
+    /// earlier poll. Returns false if the task is done.
+    fn reclaim(&self) -> bool {
+        match self.state.load(Ordering::Acquire) {
+            RUNNING => true,
+            DONE => false,
+            _ => self
+                .state
+                .compare_exchange(WAITING, RUNNING, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok(),
         }
-        // SAFETY: the state is not `WAITING` yet, so the completer does not
-        // read the cell; only this (single) joiner writes it.
-        unsafe { *self.waiter.get() = Some(park::current_waiter()) };
+    }
+
+    /// Stores `joiner` and publishes `WAITING`; false if the task finished
+    /// meanwhile (the joiner is then dropped, never published).
+    ///
+    /// # Safety
+    /// Called by the single joiner, with the state `RUNNING` as it left it
+    /// (after `reclaim` returned true), so the completer does not read the cell.
+    unsafe fn publish(&self, joiner: Option<Joiner>) -> bool {
+        // SAFETY: forwarded from the caller: we own the cell.
+        unsafe { *self.waiter.get() = joiner };
         match self
             .state
             .compare_exchange(RUNNING, WAITING, Ordering::AcqRel, Ordering::Acquire)
         {
-            Ok(_) => park::park(WaitReason::JoinHandle),
-            // Finished meanwhile: the waiter was never published.
-            // SAFETY: as above; the completer saw `RUNNING`, not `WAITING`.
-            Err(_) => unsafe { *self.waiter.get() = None },
+            Ok(_) => true,
+            Err(_) => {
+                // SAFETY: the completer saw `RUNNING`, not `WAITING`: the cell is still ours.
+                unsafe { *self.waiter.get() = None };
+                false
+            }
+        }
+    }
+
+    /// Parks until `complete`. Called by the joiner only, at most once
+    /// (`JoinHandle::join` consumes the handle).
+    fn wait(&self) {
+        if !self.reclaim() {
+            return;
+        }
+        // SAFETY: `reclaim` left the state `RUNNING`, owned by this joiner.
+        if unsafe { self.publish(Some(Joiner::Park(park::current_waiter()))) } {
+            park::park(WaitReason::JoinHandle);
+        }
+    }
+
+    /// The joiner's poll: `Ready` once the task is done, else `waker` is
+    /// woken when it is.
+    fn poll(&self, waker: &Waker) -> Poll<()> {
+        if !self.reclaim() {
+            return Poll::Ready(());
+        }
+        // SAFETY: `reclaim` left the state `RUNNING`, owned by this joiner.
+        let previous = unsafe { (*self.waiter.get()).take() };
+        let joiner = match previous {
+            Some(Joiner::Task(w)) if w.will_wake(waker) => w,
+            _ => waker.clone(),
+        };
+        // SAFETY: as above.
+        if unsafe { self.publish(Some(Joiner::Task(joiner))) } {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
         }
     }
 }
@@ -235,11 +297,12 @@ where
         // SAFETY: the vtable contract above.
         let cell = unsafe { Self::cell(h) };
         // SAFETY: the join state was seen `DONE` (Acquire), so the
-        // goroutine has stopped touching `stage`; JoinHandle::join consumes
-        // the only handle, so this runs once.
+        // goroutine has stopped touching `stage`; only the one JoinHandle
+        // calls this (`join` consumes it, `poll` has it `&mut`).
         let stage = unsafe { &mut *cell.stage.get() };
         match std::mem::replace(stage, Stage::Taken) {
             Stage::Finished(r) => r,
+            Stage::Taken => panic!("goro: JoinHandle polled again after it returned its result"),
             _ => unreachable!("goro: join of unfinished task {}", cell.header.info.id),
         }
     }
@@ -353,6 +416,27 @@ impl<T> JoinHandle<T> {
         self.task.info().id
     }
 }
+
+/// Async code awaits a goroutine: the output is the goroutine's result, or
+/// the [`Panic`] that ended it. The task that awaits is woken when the
+/// goroutine finishes, from the goroutine's thread.
+impl<T> std::future::Future for JoinHandle<T> {
+    type Output = Result<T, Panic>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        match this.task.header().join.poll(cx.waker()) {
+            // SAFETY: `take_output` belongs to the cell's type and the task
+            // is done; a second call after `Ready` panics in `take_output`.
+            Poll::Ready(()) => Poll::Ready(unsafe { (this.take_output)(this.task.0) }),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+// A JoinHandle owns no `T` in place (the output lives in the task cell),
+// so moving it never moves a pinned value.
+impl<T> Unpin for JoinHandle<T> {}
 
 impl<T> std::fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -729,6 +729,8 @@ const WORKLOADS: &[&str] = &[
     "park_mem",
     "echo",
     "chan_spsc_crossbeam",
+    "block_on_ready",
+    "notify_pingpong",
 ];
 
 async fn run(workload: String, n: u64) -> Report {
@@ -748,8 +750,56 @@ async fn run(workload: String, n: u64) -> Report {
         "wg" => wg(n).await,
         "park_mem" => park_mem(n).await,
         "echo" => echo(n).await,
+        "block_on_ready" => block_on_ready(n).await,
+        "notify_pingpong" => notify_pingpong(n).await,
         _ => unreachable!(), // chan_spsc_crossbeam runs without the runtime
     }
+}
+
+// ------------------------------------------------------- async bridge twins
+
+/// goro's block_on_ready: a ready future awaited inline in a task (what
+/// the bridge's fixed cost is measured against: a function call).
+async fn block_on_ready(n: u64) -> Report {
+    let start = Instant::now();
+    let mut sum = 0u64;
+    for i in 0..n {
+        sum = sum.wrapping_add(std::hint::black_box(async move { i }).await);
+    }
+    let want = n * (n - 1) / 2;
+    Report::new(start.elapsed(), n, sum == want, format!("sum {sum}, want {want}"))
+}
+
+/// goro's notify_pingpong: n tasks in pairs, 100 round trips each over two
+/// Notifys. One op is one round trip.
+async fn notify_pingpong(n: u64) -> Report {
+    use std::sync::Arc;
+    use tokio::sync::Notify;
+    const TRIPS: u64 = 100;
+    let pairs = (n / 2).max(1);
+    let start = Instant::now();
+    let mut handles = Vec::with_capacity(pairs as usize * 2);
+    for _ in 0..pairs {
+        let (ping, pong) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let (ping2, pong2) = (ping.clone(), pong.clone());
+        handles.push(tokio::spawn(async move {
+            for _ in 0..TRIPS {
+                ping.notify_one();
+                pong.notified().await;
+            }
+        }));
+        handles.push(tokio::spawn(async move {
+            for _ in 0..TRIPS {
+                ping2.notified().await;
+                pong2.notify_one();
+            }
+        }));
+    }
+    let mut ok = true;
+    for h in handles {
+        ok &= h.await.is_ok();
+    }
+    Report::new(start.elapsed(), pairs * TRIPS, ok, "a task panicked".to_string())
 }
 
 fn usage() -> ! {

@@ -1,0 +1,46 @@
+//! What `#[goro::test]` expands to: the test body as the main goroutine of
+//! a fresh runtime, failing the test when any goroutine of that runtime
+//! panicked, joined or not (`go test` fails on an unrecovered panic in any
+//! goroutine; std's rule would let an assertion in a goroutine nobody
+//! joins pass silently).
+//!
+//! The panics are counted by a scheduler `PanicWatch` over the runtime,
+//! started when the body starts and read when it returns, inside the
+//! runtime: goroutines still running then never run again (`run`'s rule),
+//! so none can panic later.
+
+use goro_scheduler::{PanicWatch, Runtime};
+
+/// Runs `body` as the main goroutine of a new runtime (GOMAXPROCS `procs`,
+/// else the default) and returns its value.
+///
+/// # Panics
+/// If `body` panics, if any goroutine of the runtime panicked before `body`
+/// returned, or if the runtime cannot be built.
+#[track_caller]
+pub fn run_test<F, R>(procs: Option<usize>, body: F) -> R
+where
+    F: FnOnce() -> R + 'static,
+    R: 'static,
+{
+    let mut builder = Runtime::builder();
+    if let Some(n) = procs {
+        builder = builder.procs(n);
+    }
+    let rt = match builder.build() {
+        Ok(rt) => rt,
+        Err(e) => panic!("goro::test: cannot start the runtime: {e}"),
+    };
+    let (value, panics) = rt.run(move || {
+        let watch = PanicWatch::start();
+        let value = body();
+        (value, watch.map_or(0, |w| w.panics()))
+    });
+    if panics > 0 {
+        panic!(
+            "goro::test: {panics} goroutine(s) of this test panicked (their reports are above); \
+             a goroutine that is expected to panic must catch it (std::panic::catch_unwind)"
+        );
+    }
+    value
+}
