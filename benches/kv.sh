@@ -12,6 +12,8 @@
 #   -c LIST     client counts (default "50 1000")
 #   -P LIST     pipeline depths (default "1 16")
 #   -o FILE     raw result lines are appended here (default /tmp/goro-kv-bench-raw.txt)
+#   -t SECONDS  limit per redis-benchmark run; a run past it is reported and
+#               its rows are missing from the tables (default 300)
 #   SERVER      any of goro go mini redis (default: all)
 #
 # Every server runs with two threads for its work: goro-kv --procs 2, the Go
@@ -29,6 +31,8 @@
 # redis-server (Debian: apt-get install redis-tools redis-server). Traffic
 # stays on 127.0.0.1. Tables go to stdout, progress to stderr.
 set -uo pipefail
+# Nothing here reads the terminal: a run sent to the background must not stop.
+exec </dev/null
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 N=200000
@@ -36,18 +40,20 @@ REPS=1
 CLIENTS="50 1000"
 PIPELINES="1 16"
 RAW=/tmp/goro-kv-bench-raw.txt
+LIMIT=300
 TESTS=ping,set,get,incr,lpush,lpop,mset
 MINI_TESTS=set,get
 MINI_MAX_CLIENTS=250
 
-usage() { sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
-while getopts "n:r:c:P:o:h" opt; do
+usage() { sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+while getopts "n:r:c:P:o:t:h" opt; do
   case $opt in
     n) N=$OPTARG ;;
     r) REPS=$OPTARG ;;
     c) CLIENTS=$OPTARG ;;
     P) PIPELINES=$OPTARG ;;
     o) RAW=$OPTARG ;;
+    t) LIMIT=$OPTARG ;;
     h) usage 0 ;;
     *) usage 2 ;;
   esac
@@ -156,7 +162,8 @@ done
 bench() {
   local s=$1 c=$2 p=$3 tests=$TESTS
   [[ $s == mini ]] && tests=$MINI_TESTS
-  redis-benchmark -p "${PORT[$s]}" -t "$tests" -n "$N" -c "$c" -P "$p" --csv 2>/dev/null |
+  local start=$SECONDS
+  timeout "$LIMIT" redis-benchmark -p "${PORT[$s]}" -t "$tests" -n "$N" -c "$c" -P "$p" --csv 2>/dev/null |
     python3 -c '
 import csv, sys
 s, c, p = sys.argv[1:4]
@@ -165,6 +172,12 @@ for row in csv.reader(sys.stdin):
         # test, rps, avg, min, p50, p95, p99, max
         print("kv", s, c, p, row[0].replace(" ", "_"), row[1], row[4], row[6])
 ' "$s" "$c" "$p"
+  local rc=${PIPESTATUS[0]}
+  if [[ $rc != 0 ]]; then
+    log "$s -c $c -P $p: redis-benchmark exited $rc after $((SECONDS - start)) s$([[ $rc == 124 ]] && echo " (the -t $LIMIT limit)")"
+  else
+    log "$s -c $c -P $p: $((SECONDS - start)) s"
+  fi
 }
 
 RUN_RAW=$(mktemp)
@@ -173,7 +186,6 @@ for rep in $(seq "$REPS"); do
     for p in $PIPELINES; do
       for s in "${ACTIVE[@]}"; do
         if [[ $s == mini && $c -gt $MINI_MAX_CLIENTS ]]; then continue; fi
-        log "rep $rep: $s -c $c -P $p"
         bench "$s" "$c" "$p" | tee -a "$RAW" >>"$RUN_RAW"
       done
     done
