@@ -150,8 +150,10 @@ for s in "${SERVERS[@]}"; do
   log "starting $s: ${CMD[$s]}"
   eval "exec ${NICE[*]} ${CMD[$s]}" >"/tmp/goro-kv-$s.log" 2>&1 &
   PIDS+=($!)
+  # Wait until it accepts connections (a plain connect: redis-benchmark run
+  # before the port is open can spin forever instead of failing).
   for _ in $(seq 100); do
-    redis-benchmark -p "${PORT[$s]}" -t set -n 1 -c 1 -q >/dev/null 2>&1 && break
+    (exec 3<>"/dev/tcp/127.0.0.1/${PORT[$s]}") 2>/dev/null && break
     sleep 0.1
   done
   ACTIVE+=("$s")
