@@ -1,0 +1,3 @@
+module goro/benches/go-kv
+
+go 1.27
