@@ -25,8 +25,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use goro::context;
-use goro::signal::{self, Signal};
 use goro::net::TcpListener;
+use goro::signal::{self, Signal};
 
 pub use server::{serve, Config, Server};
 
