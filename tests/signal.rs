@@ -172,6 +172,11 @@ fn stop_gives_the_signal_its_default_action_back_once_nobody_watches() {
 #[test]
 fn watching_sigquit_replaces_the_dump_and_stop_brings_it_back() {
     if child_case().as_deref() == Some("quit") {
+        // A shell without job control starts background jobs with SIGQUIT
+        // ignored, and goro keeps an ignored SIGQUIT ignored: start from
+        // the default action, as a terminal's foreground job does.
+        // SAFETY: sets a signal's action to its default; no handler runs.
+        unsafe { libc::signal(libc::SIGQUIT, libc::SIG_DFL) };
         goro::run(|| {
             let (tx, rx) = goro::chan(1);
             signal::notify(&tx, &[Signal::Quit]);
