@@ -19,7 +19,7 @@
 //! it becomes readable, which the kernel does when the child exits; then
 //! it reaps the child with `waitpid`. Where pidfds are missing (a kernel
 //! before 5.3: `ENOSYS`) or refused (a seccomp sandbox: `EPERM`,
-//! `EACCES`), the first refusal is remembered ([`PIDFD`]) and every wait
+//! `EACCES`), the first refusal is remembered (`PIDFD`) and every wait
 //! runs `waitpid` on a `blocking` helper instead. That helper sleeps
 //! until the child exits, and shutdown waits for in-flight helpers: there,
 //! a goroutine left waiting on a child that never exits keeps `goro::run`
