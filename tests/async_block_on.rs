@@ -104,6 +104,12 @@ fn not_send_future_is_awaited_across_parks() {
 /// exactly twice (park never returns spuriously, no busy polling).
 #[goro::test(procs = 1)]
 fn foreign_thread_wake_readies_the_goroutine() {
+    block_on_a_gate_opened_by_a_thread();
+}
+
+/// `block_on` of a gate a plain thread opens after its first poll: it is
+/// polled exactly twice (no spurious return, no busy polling).
+fn block_on_a_gate_opened_by_a_thread() {
     let gate = Gate::default();
     let opener = gate.clone();
     let t = std::thread::spawn(move || opener.open_after_first_poll());
@@ -192,12 +198,7 @@ fn dumps_show_the_future_wait_reason() {
 
 #[test]
 fn outside_the_runtime_block_on_blocks_the_thread() {
-    let gate = Gate::default();
-    let opener = gate.clone();
-    let t = std::thread::spawn(move || opener.open_after_first_poll());
-    goro::block_on(gate.wait());
-    assert_eq!(gate.polls.load(Ordering::SeqCst), 2);
-    t.join().unwrap();
+    block_on_a_gate_opened_by_a_thread();
 }
 
 /// A goroutine's panic comes out of `.await` as `Err(Panic)`.
