@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use crate::context::{self, Current};
-use crate::park::{self, WaitReason, Waiter};
 use crate::runtime::Shared;
+use crate::sched::current::{self, Current};
+use crate::sched::park::{self, WaitReason, Waiter};
 
 pub const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -124,9 +124,9 @@ impl BlockingPool {
 }
 
 fn helper_main(shared: std::sync::Arc<Shared>) {
-    let prev = context::set_current(Current::Helper(std::sync::Arc::as_ptr(&shared)));
+    let prev = current::set(Current::Helper(std::sync::Arc::as_ptr(&shared)));
     let pool = &shared.blocking;
-    let tid = crate::proc_threads::gettid();
+    let tid = crate::sys::thread::gettid();
     let mut st = pool.lock();
     st.tids.push(tid);
     loop {
@@ -157,7 +157,7 @@ fn helper_main(shared: std::sync::Arc<Shared>) {
     st.threads -= 1;
     st.tids.retain(|&t| t != tid);
     drop(st);
-    context::set_current(prev);
+    current::set(prev);
 }
 
 struct Call<F, R> {
@@ -181,7 +181,7 @@ where
     F: FnOnce() -> R + Send,
     R: Send,
 {
-    let shared = match context::local() {
+    let shared = match current::m() {
         Some(l) if l.current.get().is_some() => {
             l.worker.syscalltick.fetch_add(1, Ordering::Relaxed);
             l.shared.clone()

@@ -41,68 +41,40 @@
 //! - `config`, `godebug`, `context`, `futex`, `panic`: environment,
 //!   `GODEBUG` settings, TLS access rules, the futex, panic reports.
 
-mod balance;
 mod blocking;
 mod config;
-mod context;
-mod deadlock;
-mod dump;
-mod frames;
-mod futex;
 mod g;
-mod godebug;
-mod gstate;
-mod handle;
-mod idle;
-mod leaks;
-mod local_storage;
-mod lock;
-mod lookahead;
+mod monitor;
 mod netpoll;
-mod panic;
-mod park;
-mod park_frame;
-mod proc_threads;
-mod procs;
 mod runtime;
-mod scan;
-mod schedtrace;
-mod schedule;
-mod sigquit;
-mod snapshot;
-mod spawn;
-mod stackwalk;
-mod sysmon;
-mod task;
-mod task_blocks;
-mod timer;
+mod sched;
+mod sys;
+mod time;
 mod trace;
-mod trim;
-mod worker;
 
-use context::Current;
+use sched::current::{self, Current};
 
 pub use blocking::blocking;
+pub use config::procs::{CgroupLimit, ProcsSource, RuntimeInfo};
 pub use config::{default_procs, default_stack_size, MAX_PROCS};
-pub use handle::Handle;
-pub use local_storage::GoroutineLocal;
-pub use lock::{Lock, LockGuard};
+pub use g::locals::GoroutineLocal;
+pub use g::panic::{Panic, PanicWatch, UnhandledPanic};
+pub use g::task::{forced_unwind_in_progress, JoinHandle};
 pub use netpoll::{Interest, PollDesc};
-pub use panic::{Panic, PanicWatch, UnhandledPanic};
-pub use park::{current_waiter, park, WaitReason, Waiter, Wakeup};
-pub use procs::{CgroupLimit, ProcsSource, RuntimeInfo};
 pub use runtime::{Builder, Runtime};
-pub use spawn::{
+pub use sched::handle::Handle;
+pub use sched::park::{current_waiter, park, WaitReason, Waiter, Wakeup};
+pub use sched::spawn::{
     go, gomaxprocs, gosched, lock_os_thread, num_goroutine, preempt_point, runtime_info,
     set_default_gomaxprocs, set_gomaxprocs, spawn_local, spawn_migratory, try_go, unlock_os_thread,
     GoBuilder, SpawnError,
 };
-pub use task::{forced_unwind_in_progress, JoinHandle};
-pub use timer::{add_timer, sleep_until, TimerTarget};
+pub use sys::lock::{Lock, LockGuard};
+pub use time::{add_timer, sleep_until, TimerTarget};
 
 /// Whether the caller runs inside a goroutine.
 pub fn in_goroutine() -> bool {
-    context::local().is_some_and(|l| l.current.get().is_some())
+    current::m().is_some_and(|l| l.current.get().is_some())
 }
 
 /// The id of the running goroutine (as in dumps and panic reports), if any.
@@ -120,14 +92,14 @@ pub fn goroutine_id() -> Option<u64> {
 /// point, so a goroutine dumping in a loop does not starve its M.
 pub fn dump_goroutines() -> String {
     preempt_point();
-    match context::current() {
+    match current::get() {
         Current::Worker(l) => {
             // SAFETY: `Current::Worker` points at this thread's live Local.
             let l = unsafe { &*l };
-            dump::dump(&l.shared, goroutine_id())
+            monitor::dump::dump(&l.shared, goroutine_id())
         }
         // SAFETY: a helper thread holds an Arc of its Shared.
-        Current::Helper(s) => dump::dump(unsafe { &*s }, None),
+        Current::Helper(s) => monitor::dump::dump(unsafe { &*s }, None),
         Current::None => String::new(),
     }
 }

@@ -19,17 +19,17 @@ use crossbeam_deque::Injector;
 use goro_stack::{GuardMode, PoolConfig, StackPool};
 
 use crate::blocking::{BlockingPool, DEFAULT_MAX_BLOCKING_THREADS};
+use crate::config::procs::{self, ProcsSource};
 use crate::config::{self, MAX_PROCS};
-use crate::context::{self, Current};
+use crate::g::cell_alloc::Stash;
+use crate::g::panic::UnhandledPanic;
+use crate::g::task::{self, Pinned, TaskInfo};
 use crate::g::{GRef, G};
-use crate::panic::UnhandledPanic;
-use crate::procs::{self, ProcsSource};
-use crate::schedule;
-use crate::sysmon::{self, SysmonState};
-use crate::task::{self, Pinned, TaskInfo};
-use crate::task_blocks::Stash;
+use crate::monitor::sysmon::{self, SysmonState};
+use crate::sched::current::{self, Current};
+use crate::sched::p::{Item, Local, Worker};
+use crate::sched::schedule;
 use crate::trace::TraceFile;
-use crate::worker::{Item, Local, Worker};
 
 /// Configures a [`Runtime`]: `goro::Runtime::builder().procs(4).build()`.
 #[derive(Debug, Clone)]
@@ -168,14 +168,14 @@ impl Runtime {
         F: FnOnce() -> R + 'static,
         R: 'static,
     {
-        if !matches!(context::current(), Current::None) {
+        if !matches!(current::get(), Current::None) {
             panic!("goro: Runtime::run called from inside a goroutine or a runtime thread; use go! to start more goroutines");
         }
-        crate::panic::install_hook();
+        crate::g::panic::install_hook();
         goro_stack::install_overflow_handler();
         let _signal_stack = goro_stack::ensure_signal_stack();
         let shared = Shared::new(self);
-        let _sigquit = crate::sigquit::register(&shared);
+        let _sigquit = crate::monitor::sigquit::register(&shared);
         let (w0, fresh0) = shared.new_worker(0);
         // Numbered like Go's: M0 runs `main`, M1 is sysmon.
         shared.sysmon.set_m_id(shared.next_m_id());
@@ -190,16 +190,19 @@ impl Runtime {
                 .expect("goro: cannot start the sysmon thread")
         };
         let local = Local::new(w0, shared.clone(), fresh0);
-        let prev = context::set_current(Current::Worker(&local));
+        let prev = current::set(Current::Worker(&local));
         let main_handle = {
             let shared = shared.clone();
             let main = Pinned(main);
             let guard = ShutdownOnDrop(shared);
-            let spawned =
-                crate::spawn::spawn_pinned(&local, std::panic::Location::caller(), move || {
+            let spawned = crate::sched::spawn::spawn_pinned(
+                &local,
+                std::panic::Location::caller(),
+                move || {
                     let _guard = guard;
                     Pinned(main.call())
-                });
+                },
+            );
             spawned.unwrap_or_else(|e| panic!("{e}"))
         };
         shared.main_goid.store(main_handle.id(), Ordering::Relaxed);
@@ -210,7 +213,7 @@ impl Runtime {
         let _ = sysmon.join();
         shared.blocking.shutdown();
         shared.free_goroutines(&local);
-        context::set_current(prev);
+        current::set(prev);
         drop(local);
         if let Some(trace) = &shared.trace {
             trace.finish();
@@ -332,7 +335,7 @@ impl Shared {
     }
 
     fn begin_shutdown(&self) {
-        crate::leaks::report_at_exit(self);
+        crate::monitor::leaks::report_at_exit(self);
         self.shutdown.store(true, Ordering::SeqCst);
         // Running goroutines yield at their next runtime call, so their Ms
         // reach a scheduling point and stop (`wait_for_ms_to_stop`).
@@ -644,7 +647,7 @@ impl Shared {
 fn worker_main(shared: Arc<Shared>, worker: Arc<Worker>, fresh: crossbeam_deque::Worker<Item>) {
     let _signal_stack = goro_stack::ensure_signal_stack();
     let local = Local::new(worker, shared.clone(), fresh);
-    let prev = context::set_current(Current::Worker(&local));
+    let prev = current::set(Current::Worker(&local));
     schedule::schedule_loop(&local);
     if shared.is_shutting_down() {
         schedule::shutdown_worker(&local);
@@ -657,7 +660,7 @@ fn worker_main(shared: Arc<Shared>, worker: Arc<Worker>, fresh: crossbeam_deque:
         local.worker.gfree.store(0, Ordering::Relaxed);
     }
     local.worker.thread_alive.store(false, Ordering::Relaxed);
-    context::set_current(prev);
+    current::set(prev);
 }
 
 /// `GORO_MIGRATE_AGGRESSIVELY=1`: migratory goroutines go through the
@@ -675,7 +678,7 @@ pub(crate) fn new_task<F, T>(
     stack_size: Option<usize>,
     migratory: bool,
     f: F,
-) -> (crate::task::Task, crate::JoinHandle<T>)
+) -> (crate::g::task::Task, crate::JoinHandle<T>)
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,

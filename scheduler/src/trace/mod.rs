@@ -32,11 +32,11 @@ use std::sync::atomic::Ordering;
 pub(crate) use buffer::MTrace;
 pub(crate) use file::TraceFile;
 
-use crate::context;
 use crate::g::G;
-use crate::park::WaitReason;
 use crate::runtime::Shared;
-use crate::worker::Local;
+use crate::sched::current;
+use crate::sched::p::Local;
+use crate::sched::park::WaitReason;
 
 /// One scheduler event, as recorded for the trace file.
 #[derive(Clone, Copy, Debug)]
@@ -141,7 +141,7 @@ fn record_ready(g: &G) {
     // SAFETY: a G's home worker, and its runtime's `Shared`, outlive the G
     // (the park contract keeps a readied G alive).
     let shared = unsafe { &*(*home).shared };
-    let l = context::local();
+    let l = current::m();
     let by = l.map_or(0, Local::current_goid);
     let runnext = !g.migratory.get() && l.is_some_and(|l| std::ptr::eq(l.worker_ptr(), home));
     let goid = g.id();

@@ -1,0 +1,150 @@
+//! Deadlock detection: `fatal error: all goroutines are asleep - deadlock!`.
+//!
+//! Go declares a deadlock when no M runs and no timer is pending. goro
+//! must be more careful: plain threads may hold channels, `Handle`s or
+//! wait groups and wake a goroutine later, and goro cannot know which do.
+//! The rule (checked by sysmon once every P has gone idle) is that all of
+//! these hold, twice, some milliseconds apart, with nothing in the runtime
+//! having run in between:
+//! 1. the runtime is not shutting down, every M is idle and asleep, and no
+//!    queue (global, fresh, home) holds work;
+//! 2. no timer is pending, on any P or on the outside-runtime timer heap
+//!    (stopped timers that have not come due yet count as pending, as in
+//!    Go), and no `blocking` call is in flight;
+//! 3. every started goroutine is parked, none of them in a `blocking` call
+//!    or on I/O (a future poller's wake-ups come from outside);
+//! 4. every thread of the process, other than sysmon and this runtime's idle
+//!    `blocking` helpers, is blocked in a futex wait without timeout, with
+//!    the same context-switch counts both times (`proc_threads.rs`): at that
+//!    moment no thread could run, so none can ever wake a goroutine (short
+//!    of a signal or another process).
+//!
+//! Then sysmon prints the message, a blank line and the goroutine dump, and
+//! exits the process with status 2, as Go does. Rule 4 is what keeps a
+//! program that waits on a plain thread (sleeping, reading, or waiting with
+//! a timeout) from being reported; it also means a deadlock goes unreported
+//! while such a thread exists (a test harness thread waiting with a
+//! timeout, for instance) — silence over a false report.
+//!
+//! Cost: the checks run only while the runtime is idle. Rules 1–3 read
+//! counters and queue heads; rule 4 reads two `/proc` files per thread, and
+//! only after rules 1–3 held for `GRACE`; when a thread keeps it from
+//! holding, the next try waits twice as long, up to `MAX_BACKOFF`.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crate::monitor::os_threads;
+use crate::monitor::snapshot::{goroutines, GStatus};
+use crate::runtime::Shared;
+use crate::sched::park::WaitReason;
+
+/// How long rules 1–3 must hold before the threads are looked at.
+const GRACE: Duration = Duration::from_millis(10);
+/// Time between the two samples of rule 4.
+const CONFIRM: Duration = Duration::from_millis(2);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Sysmon's deadlock watch over one idle period.
+pub(crate) struct DeadlockWatch {
+    /// When to look at the threads next (`None`: rules 1–3 not seen yet).
+    next_try: Option<Instant>,
+    backoff: Duration,
+}
+
+impl DeadlockWatch {
+    pub(crate) fn new() -> DeadlockWatch {
+        DeadlockWatch {
+            next_try: None,
+            backoff: GRACE,
+        }
+    }
+
+    /// Something ran: start over.
+    pub(crate) fn reset(&mut self) {
+        *self = DeadlockWatch::new();
+    }
+
+    /// Called by sysmon while every P is idle. Reports a deadlock and exits
+    /// if there is one; otherwise returns how long sysmon may sleep before
+    /// calling again (`None`: until something wakes it).
+    pub(crate) fn idle(&mut self, shared: &Shared, now: Instant) -> Option<Duration> {
+        if runtime_generation(shared).is_none() {
+            self.reset();
+            return None;
+        }
+        let due = *self.next_try.get_or_insert(now + GRACE);
+        if now < due {
+            return Some(due - now);
+        }
+        if confirmed(shared) {
+            report_and_exit(shared);
+        }
+        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        self.next_try = Some(now + self.backoff);
+        Some(self.backoff)
+    }
+}
+
+/// Rules 1–4 hold twice, `CONFIRM` apart, with nothing run in between.
+fn confirmed(shared: &Shared) -> bool {
+    let mut skip = shared.blocking.helper_tids();
+    skip.push(crate::sys::thread::gettid());
+    let Some(generation) = runtime_generation(shared) else {
+        return false;
+    };
+    let Some(threads) = os_threads::sample(&skip) else {
+        return false;
+    };
+    if shared.sysmon.wait_unless_poked(CONFIRM) {
+        return false;
+    }
+    runtime_generation(shared) == Some(generation)
+        && os_threads::sample(&skip).as_ref() == Some(&threads)
+}
+
+/// If rules 1–3 hold, a number that changes whenever a goroutine runs,
+/// starts or ends, or makes a `blocking` call.
+fn runtime_generation(shared: &Shared) -> Option<u64> {
+    if shared.is_shutting_down()
+        || !shared.all_idle()
+        || !shared.injector.is_empty()
+        || shared.blocking.in_flight.load(Ordering::SeqCst) != 0
+        || crate::time::outside_timers_pending()
+    {
+        return None;
+    }
+    let mut generation = shared.extra_spawned.load(Ordering::SeqCst);
+    for w in shared.all_workers().iter() {
+        let quiet = !w.thread_alive.load(Ordering::SeqCst)
+            || (w.sleep.load(Ordering::SeqCst) == crate::sched::idle::SLEEPING
+                && w.running.load(Ordering::SeqCst) == 0
+                && w.home.is_empty()
+                && w.stealer.is_empty()
+                && w.inbox.is_empty()
+                && !w.timers.is_pending());
+        if !quiet {
+            return None;
+        }
+        generation = generation
+            .wrapping_add(w.schedtick.load(Ordering::SeqCst))
+            .wrapping_add(w.spawned.load(Ordering::SeqCst))
+            .wrapping_add(w.exited.load(Ordering::SeqCst))
+            .wrapping_add(w.syscalltick.load(Ordering::SeqCst));
+    }
+    let gs = goroutines(shared);
+    let all_asleep = !gs.is_empty()
+        && gs.iter().all(|g| match g.status {
+            GStatus::Waiting(r) => !matches!(r, WaitReason::Blocking | WaitReason::IoWait),
+            _ => false,
+        });
+    all_asleep.then_some(generation)
+}
+
+fn report_and_exit(shared: &Shared) -> ! {
+    let dump = crate::monitor::dump::dump(shared, None);
+    crate::write_stderr(&format!(
+        "fatal error: all goroutines are asleep - deadlock!\n\n{dump}"
+    ));
+    std::process::exit(2)
+}

@@ -1,0 +1,51 @@
+//! Which runtime context is the calling code in?
+//!
+//! A thread is either a worker M (its scheduler loop set `Current::Worker`),
+//! a helper thread of a runtime (`blocking` pool, sysmon: `Current::Helper`),
+//! or a plain thread (`Current::None`).
+//!
+//! Soundness rule (docs/soundness.md): the runtime never keeps a TLS address
+//! alive across a goroutine switch. Every read goes through the
+//! `#[inline(never)]` accessors below, so the thread pointer is recomputed
+//! on each call and LLVM cannot hoist it over a switch in a caller's frame.
+//! After a park, goroutine code learns its M from the resume value instead.
+
+use std::cell::Cell;
+
+use crate::runtime::Shared;
+use crate::sched::p::Local;
+
+#[derive(Clone, Copy)]
+pub(crate) enum Current {
+    None,
+    Worker(*const Local),
+    Helper(*const Shared),
+}
+
+thread_local! {
+    static CURRENT: Cell<Current> = const { Cell::new(Current::None) };
+}
+
+/// The calling thread's context.
+#[inline(never)]
+pub(crate) fn get() -> Current {
+    CURRENT.with(|c| c.get())
+}
+
+/// Replaces the calling thread's context, returning the previous one.
+#[inline(never)]
+pub(crate) fn set(new: Current) -> Current {
+    CURRENT.with(|c| c.replace(new))
+}
+
+/// The worker the calling code runs on, if any.
+#[inline]
+pub(crate) fn m<'a>() -> Option<&'a Local> {
+    match get() {
+        // SAFETY: a worker sets `Current::Worker` to its `Local`, which lives
+        // on the worker thread's own stack for the whole scheduler loop, and
+        // clears it before that frame ends; we are on that thread.
+        Current::Worker(l) => Some(unsafe { &*l }),
+        _ => None,
+    }
+}

@@ -1,0 +1,29 @@
+//! The scheduler core (Go's proc.go): Ms running Gs from per-P queues,
+//! spinning, sleeping and stealing. Cycles between these files are allowed;
+//! everything outside reaches them through the seams re-exported at the
+//! crate root (`park`, `Waiter`, `Wakeup`, `Handle`, spawning).
+//!
+//! - `spawn`: `go`, `try_go`, `spawn_local`, `spawn_migratory`, `gosched`,
+//!   `lock_os_thread`, GOMAXPROCS queries.
+//! - `p`: an M and its P: fresh queue (stealable), home queue, runnext,
+//!   G and stack caches.
+//! - `lookahead`: reading the home queue ahead, to prefetch.
+//! - `schedule`: the scheduler loop (`findRunnable`), start and finish of
+//!   Gs, shutdown.
+//! - `idle`: spinning and sleeping Ms, `wakep`.
+//! - `park`: the park/ready contract everything blocking builds on.
+//! - `balance`: handing fresh tasks to a lighter P.
+//! - `trim`: giving back stack pages of idle and parked goroutines.
+//! - `handle`: a weak handle to a runtime, to spawn or arm timers later.
+//! - `current`: which runtime context the calling thread is in.
+
+pub(crate) mod balance;
+pub(crate) mod current;
+pub(crate) mod handle;
+pub(crate) mod idle;
+pub(crate) mod lookahead;
+pub(crate) mod p;
+pub(crate) mod park;
+pub(crate) mod schedule;
+pub(crate) mod spawn;
+pub(crate) mod trim;

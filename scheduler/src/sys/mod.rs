@@ -1,0 +1,10 @@
+//! Operating-system and CPU primitives the rest of the scheduler stands on.
+//! Nothing here imports from the crate.
+//!
+//! - `futex`: wait and wake on a 32-bit word.
+//! - `lock`: the futex mutex for channel and timer state.
+//! - `thread`: the calling thread's kernel id.
+
+pub(crate) mod futex;
+pub(crate) mod lock;
+pub(crate) mod thread;
