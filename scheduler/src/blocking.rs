@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use crate::runtime::Shared;
+use crate::runtime::Sched;
 use crate::sched::current::{self, Current};
 use crate::sched::park::{self, WaitReason, Waiter};
 
@@ -74,7 +74,7 @@ impl BlockingPool {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn submit(&self, shared: &std::sync::Arc<Shared>, job: Job) {
+    fn submit(&self, sched: &std::sync::Arc<Sched>, job: Job) {
         self.in_flight.fetch_add(1, Ordering::SeqCst);
         let mut st = self.lock();
         st.queue.push_back(job);
@@ -82,10 +82,10 @@ impl BlockingPool {
             self.cond.notify_one();
         } else if st.threads < self.max_threads {
             st.threads += 1;
-            let shared = shared.clone();
+            let sched = sched.clone();
             let spawned = std::thread::Builder::new()
                 .name("goro-blocking".into())
-                .spawn(move || helper_main(shared));
+                .spawn(move || helper_main(sched));
             match spawned {
                 Ok(h) => st.handles.push(h),
                 Err(e) => {
@@ -123,9 +123,9 @@ impl BlockingPool {
     }
 }
 
-fn helper_main(shared: std::sync::Arc<Shared>) {
-    let prev = current::set(Current::Helper(std::sync::Arc::as_ptr(&shared)));
-    let pool = &shared.blocking;
+fn helper_main(sched: std::sync::Arc<Sched>) {
+    let prev = current::set(Current::Helper(std::sync::Arc::as_ptr(&sched)));
+    let pool = &sched.blocking;
     let tid = crate::sys::thread::gettid();
     let mut st = pool.lock();
     st.tids.push(tid);
@@ -181,10 +181,10 @@ where
     F: FnOnce() -> R + Send,
     R: Send,
 {
-    let shared = match current::m() {
+    let sched = match current::m() {
         Some(l) if l.current.get().is_some() => {
-            l.worker.syscalltick.fetch_add(1, Ordering::Relaxed);
-            l.shared.clone()
+            l.m.syscalltick.fetch_add(1, Ordering::Relaxed);
+            l.sched.clone()
         }
         _ => return f(),
     };
@@ -198,7 +198,7 @@ where
         data: &mut call as *mut Call<F, R> as *mut (),
         waiter: park::current_waiter(),
     };
-    shared.blocking.submit(&shared, job);
+    sched.blocking.submit(&sched, job);
     park::park(WaitReason::Blocking);
     match call.out.take() {
         Some(Ok(r)) => r,

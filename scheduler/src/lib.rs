@@ -93,12 +93,12 @@ pub fn goroutine_id() -> Option<u64> {
 pub fn dump_goroutines() -> String {
     preempt_point();
     match current::get() {
-        Current::Worker(l) => {
-            // SAFETY: `Current::Worker` points at this thread's live Local.
+        Current::M(l) => {
+            // SAFETY: `Current::M` points at this thread's live MLocal.
             let l = unsafe { &*l };
-            monitor::dump::dump(&l.shared, goroutine_id())
+            monitor::dump::dump(&l.sched, goroutine_id())
         }
-        // SAFETY: a helper thread holds an Arc of its Shared.
+        // SAFETY: a helper thread holds an Arc of its Sched.
         Current::Helper(s) => monitor::dump::dump(unsafe { &*s }, None),
         Current::None => String::new(),
     }

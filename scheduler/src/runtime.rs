@@ -27,7 +27,7 @@ use crate::g::task::{self, Pinned, TaskInfo};
 use crate::g::{GRef, G};
 use crate::monitor::sysmon::{self, SysmonState};
 use crate::sched::current::{self, Current};
-use crate::sched::p::{Item, Local, Worker};
+use crate::sched::m::{Item, MLocal, M};
 use crate::sched::schedule;
 use crate::trace::TraceFile;
 
@@ -174,27 +174,27 @@ impl Runtime {
         crate::g::panic::install_hook();
         goro_stack::install_overflow_handler();
         let _signal_stack = goro_stack::ensure_signal_stack();
-        let shared = Shared::new(self);
-        let _sigquit = crate::monitor::sigquit::register(&shared);
-        let (w0, fresh0) = shared.new_worker(0);
+        let sched = Sched::new(self);
+        let _sigquit = crate::monitor::sigquit::register(&sched);
+        let (w0, fresh0) = sched.new_worker(0);
         // Numbered like Go's: M0 runs `main`, M1 is sysmon.
-        shared.sysmon.set_m_id(shared.next_m_id());
+        sched.sysmon.set_m_id(sched.next_m_id());
         for p in 1..self.procs {
-            shared.start_worker(p);
+            sched.start_worker(p);
         }
         let sysmon = {
-            let s = shared.clone();
+            let s = sched.clone();
             std::thread::Builder::new()
                 .name("goro-sysmon".into())
                 .spawn(move || sysmon::sysmon_main(s))
                 .expect("goro: cannot start the sysmon thread")
         };
-        let local = Local::new(w0, shared.clone(), fresh0);
-        let prev = current::set(Current::Worker(&local));
+        let local = MLocal::new(w0, sched.clone(), fresh0);
+        let prev = current::set(Current::M(&local));
         let main_handle = {
-            let shared = shared.clone();
+            let sched = sched.clone();
             let main = Pinned(main);
-            let guard = ShutdownOnDrop(shared);
+            let guard = ShutdownOnDrop(sched);
             let spawned = crate::sched::spawn::spawn_pinned(
                 &local,
                 std::panic::Location::caller(),
@@ -205,17 +205,17 @@ impl Runtime {
             );
             spawned.unwrap_or_else(|e| panic!("{e}"))
         };
-        shared.main_goid.store(main_handle.id(), Ordering::Relaxed);
+        sched.main_goid.store(main_handle.id(), Ordering::Relaxed);
         schedule::schedule_loop(&local);
         schedule::shutdown_worker(&local);
-        local.worker.thread_alive.store(false, Ordering::Relaxed);
-        shared.join_threads();
+        local.m.thread_alive.store(false, Ordering::Relaxed);
+        sched.join_threads();
         let _ = sysmon.join();
-        shared.blocking.shutdown();
-        shared.free_goroutines(&local);
+        sched.blocking.shutdown();
+        sched.free_goroutines(&local);
         current::set(prev);
         drop(local);
-        if let Some(trace) = &shared.trace {
+        if let Some(trace) = &sched.trace {
             trace.finish();
         }
         match main_handle.join() {
@@ -226,7 +226,7 @@ impl Runtime {
 }
 
 /// Starts the shutdown when the main goroutine ends (normally or by panic).
-struct ShutdownOnDrop(Arc<Shared>);
+struct ShutdownOnDrop(Arc<Sched>);
 
 impl Drop for ShutdownOnDrop {
     fn drop(&mut self) {
@@ -235,7 +235,7 @@ impl Drop for ShutdownOnDrop {
 }
 
 /// State shared by every thread of one `run`.
-pub(crate) struct Shared {
+pub(crate) struct Sched {
     pub stacks: Arc<StackPool>,
     pub default_stack_size: usize,
     /// Global queue of fresh tasks (and readied migratory goroutines).
@@ -247,7 +247,7 @@ pub(crate) struct Shared {
     /// Go's `sched.needspinning`: work was queued while no P was idle.
     pub needspinning: AtomicBool,
     pub nidle: AtomicUsize,
-    pub idle: Mutex<Vec<Arc<Worker>>>,
+    pub idle: Mutex<Vec<Arc<M>>>,
     pub next_goid: AtomicU64,
     /// The main goroutine's id (dumps say `created by goro::run`).
     main_goid: AtomicU64,
@@ -255,9 +255,9 @@ pub(crate) struct Shared {
     next_m_id: AtomicUsize,
     shutdown: AtomicBool,
     /// Workers holding a P, indexed by P.
-    active: RwLock<Vec<Arc<Worker>>>,
+    active: RwLock<Vec<Arc<M>>>,
     /// Every worker of this run (active and retiring), by worker id.
-    all: RwLock<Vec<Arc<Worker>>>,
+    all: RwLock<Vec<Arc<M>>>,
     threads: Mutex<Vec<ThreadHandle<()>>>,
     /// Gs of stopped Ms, freed by M0 once every M has stopped.
     graveyard: Mutex<Vec<GRef>>,
@@ -284,13 +284,13 @@ pub(crate) struct Shared {
     resize: Mutex<ProcsSource>,
 }
 
-impl Shared {
-    fn new(rt: &Runtime) -> Arc<Shared> {
+impl Sched {
+    fn new(rt: &Runtime) -> Arc<Sched> {
         let stack_budget = match rt.stacks.guard_mode() {
             GuardMode::GuardRegions => None,
             GuardMode::Mprotect { budget } => Some(budget),
         };
-        Arc::new(Shared {
+        Arc::new(Sched {
             stacks: rt.stacks.clone(),
             default_stack_size: rt.stack_size,
             injector: Injector::new(),
@@ -346,11 +346,11 @@ impl Shared {
         self.sysmon.poke();
     }
 
-    pub(crate) fn active_workers(&self) -> RwLockReadGuard<'_, Vec<Arc<Worker>>> {
+    pub(crate) fn active_workers(&self) -> RwLockReadGuard<'_, Vec<Arc<M>>> {
         self.active.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn all_workers(&self) -> RwLockReadGuard<'_, Vec<Arc<Worker>>> {
+    pub(crate) fn all_workers(&self) -> RwLockReadGuard<'_, Vec<Arc<M>>> {
         self.all.read().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -364,14 +364,10 @@ impl Shared {
     }
 
     /// Creates a worker for P `p` (registered, not started).
-    fn new_worker(self: &Arc<Shared>, p: usize) -> (Arc<Worker>, crossbeam_deque::Worker<Item>) {
+    fn new_worker(self: &Arc<Sched>, p: usize) -> (Arc<M>, crossbeam_deque::Worker<Item>) {
         let fresh = crossbeam_deque::Worker::new_lifo();
         let mut all = self.all.write().unwrap_or_else(|e| e.into_inner());
-        let w = Arc::new(Worker::new(
-            self.next_m_id(),
-            fresh.stealer(),
-            Arc::as_ptr(self),
-        ));
+        let w = Arc::new(M::new(self.next_m_id(), fresh.stealer(), Arc::as_ptr(self)));
         w.p.store(p, Ordering::Relaxed);
         all.push(w.clone());
         drop(all);
@@ -385,12 +381,12 @@ impl Shared {
     }
 
     /// Creates and starts an M for P `p`.
-    pub(crate) fn start_worker(self: &Arc<Shared>, p: usize) {
+    pub(crate) fn start_worker(self: &Arc<Sched>, p: usize) {
         let (w, fresh) = self.new_worker(p);
-        let shared = self.clone();
+        let sched = self.clone();
         let handle = std::thread::Builder::new()
             .name(format!("goro-m{}", w.id))
-            .spawn(move || worker_main(shared, w, fresh))
+            .spawn(move || mstart(sched, w, fresh))
             .unwrap_or_else(|e| crate::fatal(format_args!("cannot start an M thread: {e}")));
         self.threads
             .lock()
@@ -409,7 +405,7 @@ impl Shared {
 
     /// Sets the P count explicitly (`set_gomaxprocs`), which stops
     /// automatic updates; returns the previous count.
-    pub(crate) fn set_procs(self: &Arc<Shared>, n: usize) -> usize {
+    pub(crate) fn set_procs(self: &Arc<Sched>, n: usize) -> usize {
         let mut source = self.lock_resize();
         *source = ProcsSource::Explicit;
         self.resize(&source, n)
@@ -419,7 +415,7 @@ impl Shared {
     /// (`set_default_gomaxprocs`) the count becomes automatic again;
     /// without (sysmon's update) nothing happens if it was set explicitly
     /// in the meantime, so no automatic change follows `set_gomaxprocs`.
-    pub(crate) fn set_default_procs(self: &Arc<Shared>, n: usize, restore: bool) {
+    pub(crate) fn set_default_procs(self: &Arc<Sched>, n: usize, restore: bool) {
         let mut source = self.lock_resize();
         if restore {
             *source = ProcsSource::Automatic;
@@ -431,7 +427,7 @@ impl Shared {
 
     /// sysmon, about once a second: re-reads the affinity mask and the
     /// cgroup limit and follows them, unless updates are off.
-    pub(crate) fn update_default_procs(self: &Arc<Shared>) {
+    pub(crate) fn update_default_procs(self: &Arc<Sched>) {
         if !config::automatic_updates(self.procs_source()) || self.is_shutting_down() {
             return;
         }
@@ -443,7 +439,7 @@ impl Shared {
 
     /// Changes the P count (the caller holds the resize lock); returns the
     /// previous count.
-    fn resize(self: &Arc<Shared>, _serial: &MutexGuard<'_, ProcsSource>, n: usize) -> usize {
+    fn resize(self: &Arc<Sched>, _serial: &MutexGuard<'_, ProcsSource>, n: usize) -> usize {
         let n = n.clamp(1, MAX_PROCS);
         let old = self.gomaxprocs.load(Ordering::SeqCst);
         if n > old {
@@ -452,7 +448,7 @@ impl Shared {
                 self.start_worker(p);
             }
         } else if n < old {
-            let removed: Vec<Arc<Worker>> = {
+            let removed: Vec<Arc<M>> = {
                 let mut active = self.active.write().unwrap_or_else(|e| e.into_inner());
                 active.split_off(n)
             };
@@ -468,7 +464,7 @@ impl Shared {
 
     /// Takes P `p` away from `w` (which keeps running its own goroutines)
     /// and gives it to a new M.
-    pub(crate) fn hand_off_p(self: &Arc<Shared>, w: &Arc<Worker>) {
+    pub(crate) fn hand_off_p(self: &Arc<Sched>, w: &Arc<M>) {
         let _serial = self.lock_resize();
         if !w.has_p.swap(false, Ordering::SeqCst) {
             return;
@@ -587,7 +583,7 @@ impl Shared {
 
     /// After every M stopped: unwind leftover migratory goroutines, drain
     /// the global queue and free every G, returning stacks to the pool.
-    fn free_goroutines(&self, m0: &Local) {
+    fn free_goroutines(&self, m0: &MLocal) {
         // From here on observers see no G (they read under this lock).
         self.all_gs
             .lock()
@@ -644,22 +640,22 @@ impl Shared {
     }
 }
 
-fn worker_main(shared: Arc<Shared>, worker: Arc<Worker>, fresh: crossbeam_deque::Worker<Item>) {
+fn mstart(sched: Arc<Sched>, m: Arc<M>, fresh: crossbeam_deque::Worker<Item>) {
     let _signal_stack = goro_stack::ensure_signal_stack();
-    let local = Local::new(worker, shared.clone(), fresh);
-    let prev = current::set(Current::Worker(&local));
+    let local = MLocal::new(m, sched.clone(), fresh);
+    let prev = current::set(Current::M(&local));
     schedule::schedule_loop(&local);
-    if shared.is_shutting_down() {
+    if sched.is_shutting_down() {
         schedule::shutdown_worker(&local);
     } else {
         // Retired: every goroutine homed here has finished.
         local.give_up_fresh_work();
         for g in local.free.borrow_mut().drain(..) {
-            shared.put_spare_g(g);
+            sched.put_spare_g(g);
         }
-        local.worker.gfree.store(0, Ordering::Relaxed);
+        local.m.gfree.store(0, Ordering::Relaxed);
     }
-    local.worker.thread_alive.store(false, Ordering::Relaxed);
+    local.m.thread_alive.store(false, Ordering::Relaxed);
     current::set(prev);
 }
 
@@ -671,7 +667,7 @@ pub(crate) fn migrate_aggressively() -> bool {
 
 /// Creates the task for a spawn (shared by every spawn flavour).
 pub(crate) fn new_task<F, T>(
-    shared: &Shared,
+    sched: &Sched,
     id: u64,
     parent: u64,
     site: &'static std::panic::Location<'static>,
@@ -687,7 +683,7 @@ where
         id,
         parent,
         spawn_site: site,
-        stack_size: stack_size.unwrap_or(shared.default_stack_size),
+        stack_size: stack_size.unwrap_or(sched.default_stack_size),
         migratory,
     };
     task::create(info, f)

@@ -12,7 +12,7 @@
 //!
 //! So cells up to [`BLOCK_SIZE`] bytes live in fixed-size blocks:
 //! - each M keeps a small stack of free blocks (`BlockCache`, in its
-//!   `Local`); a spawn pops one, a finished task pushes its own back;
+//!   `MLocal`); a spawn pops one, a finished task pushes its own back;
 //! - a cache that grows past `LOCAL_MAX` hands a batch of `BATCH` blocks to
 //!   the runtime's shared stash, and an empty one takes a batch from there,
 //!   so blocks flow from the Ms that free to the Ms that spawn in one locked
@@ -53,7 +53,7 @@ fn fits(layout: Layout) -> bool {
 pub(crate) fn alloc_cell(layout: Layout) -> NonNull<u8> {
     if fits(layout) {
         if let Some(l) = current::m() {
-            if let Some(b) = l.blocks.take(&l.shared.spare_blocks) {
+            if let Some(b) = l.blocks.take(&l.sched.spare_blocks) {
                 return b.into_raw();
             }
         }
@@ -74,10 +74,10 @@ pub(crate) unsafe fn free_cell(ptr: NonNull<u8>, layout: Layout) {
         return;
     }
     match current::get() {
-        Current::Worker(l) => {
-            // SAFETY: `Current::Worker` points at this thread's live Local.
+        Current::M(l) => {
+            // SAFETY: `Current::M` points at this thread's live MLocal.
             let l = unsafe { &*l };
-            l.blocks.give(Block(ptr), &l.shared.spare_blocks);
+            l.blocks.give(Block(ptr), &l.sched.spare_blocks);
         }
         // SAFETY: every block is allocated with `block_layout()`.
         _ => unsafe { dealloc(ptr.as_ptr(), block_layout()) },

@@ -43,7 +43,7 @@
 //!
 //! Observers (goroutine dumps, `scheddetail`, deadlock detection, see
 //! `snapshot.rs`) read Gs from other threads through the runtime's registry
-//! of every G it allocated (`Shared::all_gs`, Go's `allgs`). A G is never
+//! of every G it allocated (`Sched::all_gs`, Go's `allgs`). A G is never
 //! freed while its runtime runs (finished Gs are cached or pooled for
 //! reuse), and every field an observer reads is atomic, so an observer may
 //! see a G a moment stale, or half-way through being recycled (it then
@@ -66,7 +66,7 @@ use goro_stack::{GuardedStack, StackRange};
 use crate::g::locals::Locals;
 use crate::g::park_frame::ParkFrame;
 use crate::g::task::Task;
-use crate::sched::p::{Local, Worker};
+use crate::sched::m::{MLocal, M};
 use crate::sched::park::WaitReason;
 
 use crate::g::state::{GState, DEAD, RUNNABLE};
@@ -80,8 +80,8 @@ pub(crate) enum Yield {
 }
 
 /// What the M passes into a goroutine when it resumes it: the M's own
-/// `Local`, so code after a park never needs TLS to find its M.
-pub(crate) type Resume = *const Local;
+/// `MLocal`, so code after a park never needs TLS to find its M.
+pub(crate) type Resume = *const MLocal;
 
 type Coro = Coroutine<Resume, Yield, (), GuardedStack>;
 
@@ -96,7 +96,7 @@ pub(crate) struct G {
     pub wait_since: AtomicU64,
     /// The worker whose M runs this goroutine (fixed once it starts, except
     /// for migratory goroutines, which get a new home at each resume).
-    pub home: AtomicPtr<Worker>,
+    pub home: AtomicPtr<M>,
     /// Always a `&'static Location` (atomic for observers).
     spawn_site: AtomicPtr<Location<'static>>,
     pub migratory: Cell<bool>,
@@ -212,7 +212,7 @@ impl G {
     }
 
     /// Binds a task to this (idle) G, building its coroutine on `stack`.
-    pub(crate) fn prepare(this: GRef, task: Task, stack: GuardedStack, home: *const Worker) {
+    pub(crate) fn prepare(this: GRef, task: Task, stack: GuardedStack, home: *const M) {
         // SAFETY: `this` is an idle G owned by the calling M.
         let g = unsafe { this.get() };
         let info = task.info();
@@ -225,7 +225,7 @@ impl G {
         g.locked.store(0, Ordering::Relaxed);
         g.force_unwinding.set(false);
         g.set_wait_reason(WaitReason::None);
-        g.home.store(home as *mut Worker, Ordering::Relaxed);
+        g.home.store(home as *mut M, Ordering::Relaxed);
         // An observer that sees the new state sees the new identity.
         g.state.set(RUNNABLE);
         stack.set_owner(info.id, info.spawn_site);
@@ -254,13 +254,13 @@ impl G {
     /// Switches to the goroutine until it parks, yields or returns.
     /// Returns `Some(yield)` or `None` when the goroutine finished (its stack
     /// is then kept as the spare stack).
-    pub(crate) fn resume(&self, m: &Local) -> Option<Yield> {
+    pub(crate) fn resume(&self, m: &MLocal) -> Option<Yield> {
         // SAFETY: only the home M resumes a G and it is not running now.
         let coro = unsafe { &mut *self.coroutine.get() };
         let c = coro
             .as_mut()
             .expect("goro: resumed a G without a coroutine");
-        match c.resume(m as *const Local) {
+        match c.resume(m as *const MLocal) {
             CoroutineResult::Yield(y) => Some(y),
             CoroutineResult::Return(()) => {
                 let stack = coro.take().map(Coroutine::into_stack);
@@ -284,7 +284,7 @@ impl G {
     /// its task, keeping the stack. Destructors on its stack run now.
     /// `this` must be the G behind `self`; it is made the M's current
     /// goroutine meanwhile, so code on its stack sees itself as running.
-    pub(crate) fn force_unwind(this: GRef, m: &Local) {
+    pub(crate) fn force_unwind(this: GRef, m: &MLocal) {
         // SAFETY: called by the home M on a G that is not running.
         let g = unsafe { this.get() };
         g.force_unwinding.set(true);

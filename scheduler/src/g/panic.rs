@@ -22,7 +22,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once, Weak};
 
-use crate::runtime::Shared;
+use crate::runtime::Sched;
 
 /// What a panic that ends a goroutine does to the program
 /// ([`Builder::unhandled_panic`](crate::Builder::unhandled_panic)).
@@ -46,8 +46,8 @@ pub(crate) fn on_goroutine_panic(goroutine: u64) {
     let Some(l) = crate::sched::current::m() else {
         return;
     };
-    count_watched_panic(&l.shared);
-    if l.shared.unhandled_panic == UnhandledPanic::Exit && goroutine != l.shared.main_goid() {
+    count_watched_panic(&l.sched);
+    if l.sched.unhandled_panic == UnhandledPanic::Exit && goroutine != l.sched.main_goid() {
         crate::write_stderr(&format!(
             "goro: goroutine {goroutine} panicked and the runtime's UnhandledPanic is Exit: exit status 2\n"
         ));
@@ -65,7 +65,7 @@ pub struct PanicWatch {
 /// Every live watch: its runtime (a `Weak` keeps the address from being
 /// reused by another runtime while the watch lives) and its counter.
 /// Few at a time (one per running test), so a list.
-static WATCHES: Mutex<Vec<(Weak<Shared>, Arc<AtomicUsize>)>> = Mutex::new(Vec::new());
+static WATCHES: Mutex<Vec<(Weak<Sched>, Arc<AtomicUsize>)>> = Mutex::new(Vec::new());
 /// `WATCHES.len()`, read without the lock by every goroutine panic.
 static WATCH_COUNT: AtomicUsize = AtomicUsize::new(0);
 
@@ -73,10 +73,10 @@ impl PanicWatch {
     /// Starts counting the goroutine panics of the calling goroutine's
     /// runtime; `None` outside a runtime.
     pub fn start() -> Option<PanicWatch> {
-        let shared = crate::Handle::current()?.shared()?;
+        let sched = crate::Handle::current()?.sched()?;
         let count = Arc::new(AtomicUsize::new(0));
         let mut watches = WATCHES.lock().unwrap_or_else(|e| e.into_inner());
-        watches.push((Arc::downgrade(&shared), count.clone()));
+        watches.push((Arc::downgrade(&sched), count.clone()));
         WATCH_COUNT.store(watches.len(), Ordering::Release);
         Some(PanicWatch { count })
     }
@@ -95,13 +95,13 @@ impl Drop for PanicWatch {
     }
 }
 
-fn count_watched_panic(shared: &Arc<Shared>) {
+fn count_watched_panic(sched: &Arc<Sched>) {
     if WATCH_COUNT.load(Ordering::Acquire) == 0 {
         return;
     }
     let watches = WATCHES.lock().unwrap_or_else(|e| e.into_inner());
     for (rt, count) in watches.iter() {
-        if std::ptr::eq(rt.as_ptr(), Arc::as_ptr(shared)) {
+        if std::ptr::eq(rt.as_ptr(), Arc::as_ptr(sched)) {
             count.fetch_add(1, Ordering::AcqRel);
         }
     }

@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use crate::monitor::os_threads;
 use crate::monitor::snapshot::{goroutines, GStatus};
-use crate::runtime::Shared;
+use crate::runtime::Sched;
 use crate::sched::park::WaitReason;
 
 /// How long rules 1–3 must hold before the threads are looked at.
@@ -68,8 +68,8 @@ impl DeadlockWatch {
     /// Called by sysmon while every P is idle. Reports a deadlock and exits
     /// if there is one; otherwise returns how long sysmon may sleep before
     /// calling again (`None`: until something wakes it).
-    pub(crate) fn idle(&mut self, shared: &Shared, now: Instant) -> Option<Duration> {
-        if runtime_generation(shared).is_none() {
+    pub(crate) fn idle(&mut self, sched: &Sched, now: Instant) -> Option<Duration> {
+        if runtime_generation(sched).is_none() {
             self.reset();
             return None;
         }
@@ -77,8 +77,8 @@ impl DeadlockWatch {
         if now < due {
             return Some(due - now);
         }
-        if confirmed(shared) {
-            report_and_exit(shared);
+        if confirmed(sched) {
+            report_and_exit(sched);
         }
         self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
         self.next_try = Some(now + self.backoff);
@@ -87,35 +87,35 @@ impl DeadlockWatch {
 }
 
 /// Rules 1–4 hold twice, `CONFIRM` apart, with nothing run in between.
-fn confirmed(shared: &Shared) -> bool {
-    let mut skip = shared.blocking.helper_tids();
+fn confirmed(sched: &Sched) -> bool {
+    let mut skip = sched.blocking.helper_tids();
     skip.push(crate::sys::thread::gettid());
-    let Some(generation) = runtime_generation(shared) else {
+    let Some(generation) = runtime_generation(sched) else {
         return false;
     };
     let Some(threads) = os_threads::sample(&skip) else {
         return false;
     };
-    if shared.sysmon.wait_unless_poked(CONFIRM) {
+    if sched.sysmon.wait_unless_poked(CONFIRM) {
         return false;
     }
-    runtime_generation(shared) == Some(generation)
+    runtime_generation(sched) == Some(generation)
         && os_threads::sample(&skip).as_ref() == Some(&threads)
 }
 
 /// If rules 1–3 hold, a number that changes whenever a goroutine runs,
 /// starts or ends, or makes a `blocking` call.
-fn runtime_generation(shared: &Shared) -> Option<u64> {
-    if shared.is_shutting_down()
-        || !shared.all_idle()
-        || !shared.injector.is_empty()
-        || shared.blocking.in_flight.load(Ordering::SeqCst) != 0
+fn runtime_generation(sched: &Sched) -> Option<u64> {
+    if sched.is_shutting_down()
+        || !sched.all_idle()
+        || !sched.injector.is_empty()
+        || sched.blocking.in_flight.load(Ordering::SeqCst) != 0
         || crate::time::outside_timers_pending()
     {
         return None;
     }
-    let mut generation = shared.extra_spawned.load(Ordering::SeqCst);
-    for w in shared.all_workers().iter() {
+    let mut generation = sched.extra_spawned.load(Ordering::SeqCst);
+    for w in sched.all_workers().iter() {
         let quiet = !w.thread_alive.load(Ordering::SeqCst)
             || (w.sleep.load(Ordering::SeqCst) == crate::sched::idle::SLEEPING
                 && w.running.load(Ordering::SeqCst) == 0
@@ -132,7 +132,7 @@ fn runtime_generation(shared: &Shared) -> Option<u64> {
             .wrapping_add(w.exited.load(Ordering::SeqCst))
             .wrapping_add(w.syscalltick.load(Ordering::SeqCst));
     }
-    let gs = goroutines(shared);
+    let gs = goroutines(sched);
     let all_asleep = !gs.is_empty()
         && gs.iter().all(|g| match g.status {
             GStatus::Waiting(r) => !matches!(r, WaitReason::Blocking | WaitReason::IoWait),
@@ -141,8 +141,8 @@ fn runtime_generation(shared: &Shared) -> Option<u64> {
     all_asleep.then_some(generation)
 }
 
-fn report_and_exit(shared: &Shared) -> ! {
-    let dump = crate::monitor::dump::dump(shared, None);
+fn report_and_exit(sched: &Sched) -> ! {
+    let dump = crate::monitor::dump::dump(sched, None);
     crate::write_stderr(&format!(
         "fatal error: all goroutines are asleep - deadlock!\n\n{dump}"
     ));

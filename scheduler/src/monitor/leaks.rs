@@ -18,14 +18,14 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::monitor::snapshot::{goroutines, GInfo, GStatus};
-use crate::runtime::Shared;
+use crate::runtime::Sched;
 
 /// Prints the report if `GODEBUG=goroleaks=1` and any goroutine is parked.
-pub(crate) fn report_at_exit(shared: &Shared) {
+pub(crate) fn report_at_exit(sched: &Sched) {
     if !crate::config::env().godebug.goroleaks {
         return;
     }
-    let text = format(&goroutines(shared));
+    let text = format(&goroutines(sched));
     if !text.is_empty() {
         crate::write_stderr(&text);
     }

@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use crate::monitor::snapshot::{GStatus, Snapshot};
-use crate::runtime::Shared;
+use crate::runtime::Sched;
 
 /// Sysmon's schedtrace state.
 pub(crate) struct SchedTrace {
@@ -39,13 +39,13 @@ impl SchedTrace {
     }
 
     /// Prints a trace if one is due at `now`.
-    pub(crate) fn tick(&mut self, shared: &Shared, now: Instant) {
+    pub(crate) fn tick(&mut self, sched: &Sched, now: Instant) {
         if now < self.next {
             return;
         }
         let start = *self.start.get_or_insert(now);
         self.next = now + self.every;
-        let snapshot = Snapshot::take(shared, self.detail);
+        let snapshot = Snapshot::take(sched, self.detail);
         let ms = now.duration_since(start).as_millis();
         crate::write_stderr(&format(&snapshot, ms, self.detail));
     }

@@ -13,22 +13,22 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, Once, Weak};
 
-use crate::runtime::Shared;
+use crate::runtime::Sched;
 use crate::sys::futex;
 
 /// Bumped by the handler; the dumping thread sleeps on it.
 static RECEIVED: AtomicU32 = AtomicU32::new(0);
 
 /// The runtimes running in this process.
-static RUNTIMES: Mutex<Vec<Weak<Shared>>> = Mutex::new(Vec::new());
+static RUNTIMES: Mutex<Vec<Weak<Sched>>> = Mutex::new(Vec::new());
 
 /// Keeps a runtime in the SIGQUIT dump until dropped (the end of `run`).
-pub(crate) struct Registration(Weak<Shared>);
+pub(crate) struct Registration(Weak<Sched>);
 
 /// Lists `shared` for SIGQUIT dumps, installing the handler on first use.
-pub(crate) fn register(shared: &Arc<Shared>) -> Registration {
+pub(crate) fn register(sched: &Arc<Sched>) -> Registration {
     install_once();
-    let weak = Arc::downgrade(shared);
+    let weak = Arc::downgrade(sched);
     runtimes().push(weak.clone());
     Registration(weak)
 }
@@ -39,7 +39,7 @@ impl Drop for Registration {
     }
 }
 
-fn runtimes() -> std::sync::MutexGuard<'static, Vec<Weak<Shared>>> {
+fn runtimes() -> std::sync::MutexGuard<'static, Vec<Weak<Sched>>> {
     RUNTIMES.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -80,7 +80,7 @@ fn dump_on_signal() {
     while RECEIVED.load(Ordering::SeqCst) == 0 {
         futex::wait(&RECEIVED, 0, None);
     }
-    let live: Vec<Arc<Shared>> = runtimes().iter().filter_map(Weak::upgrade).collect();
+    let live: Vec<Arc<Sched>> = runtimes().iter().filter_map(Weak::upgrade).collect();
     if live.is_empty() {
         // SAFETY: restoring the default action and raising the signal on
         // this thread ends the process the way SIGQUIT does without goro.
@@ -91,8 +91,8 @@ fn dump_on_signal() {
         return;
     }
     let mut text = String::from("SIGQUIT: quit\n\n");
-    for shared in &live {
-        text.push_str(&crate::monitor::dump::dump(shared, None));
+    for sched in &live {
+        text.push_str(&crate::monitor::dump::dump(sched, None));
     }
     crate::write_stderr(&text);
     std::process::exit(2)

@@ -6,7 +6,7 @@
 //! Counters are read with relaxed loads and may be slightly stale; each is
 //! written by its owner only (a P's `schedtick`, an M's `spinning`). The
 //! goroutines are read from the runtime's registry of every G it allocated
-//! (`Shared::with_all_gs`, Go's `allgs`): no G is freed while the runtime
+//! (`Sched::with_all_gs`, Go's `allgs`): no G is freed while the runtime
 //! runs and the fields read are atomic (see `g.rs`), so reading costs the
 //! goroutines' hot paths nothing. Goroutines that have not started yet
 //! (tasks queued in a fresh queue) have no G and are not listed;
@@ -16,9 +16,9 @@ use std::panic::Location;
 use std::sync::atomic::Ordering;
 
 use crate::g::{GRef, DEAD, NOTIFIED, PARKED, RUNNABLE, RUNNING, SCANNING, SCAN_READIED};
-use crate::runtime::Shared;
+use crate::runtime::Sched;
 use crate::sched::idle;
-use crate::sched::p::Worker;
+use crate::sched::m::M;
 use crate::sched::park::WaitReason;
 
 /// What a goroutine is doing, as Go's status names it.
@@ -116,43 +116,43 @@ pub(crate) struct Snapshot {
 
 impl Snapshot {
     /// Reads the scheduler; with `detail`, also every M and goroutine.
-    pub(crate) fn take(shared: &Shared, detail: bool) -> Snapshot {
-        let active = shared.active_workers();
+    pub(crate) fn take(sched: &Sched, detail: bool) -> Snapshot {
+        let active = sched.active_workers();
         let ps: Vec<PInfo> = active.iter().map(|w| p_info(w, detail)).collect();
         drop(active);
-        let all = shared.all_workers();
-        let alive: Vec<&Worker> = all
+        let all = sched.all_workers();
+        let alive: Vec<&M> = all
             .iter()
             .map(|w| &**w)
             .filter(|w| w.thread_alive.load(Ordering::Relaxed))
             .collect();
-        let (helpers, idle_helpers) = shared.blocking.thread_counts();
+        let (helpers, idle_helpers) = sched.blocking.thread_counts();
         let gs = if detail {
-            goroutines(shared)
+            goroutines(sched)
         } else {
             Vec::new()
         };
         let ms = if detail {
-            m_infos(shared, &alive, &gs)
+            m_infos(sched, &alive, &gs)
         } else {
             Vec::new()
         };
         Snapshot {
-            // The P list itself, not `Shared::gomaxprocs`: a resize between
+            // The P list itself, not `Sched::gomaxprocs`: a resize between
             // two separate reads would tear the line (gomaxprocs=3 above a
             // two-entry list).
             gomaxprocs: ps.len(),
             idleprocs: ps.iter().filter(|p| p.idle).count(),
             // The Ms, sysmon and the `blocking` helpers (Go's `mcount`).
             threads: alive.len() + 1 + helpers,
-            spinningthreads: shared.nspinning.load(Ordering::Relaxed),
-            needspinning: shared.needspinning.load(Ordering::Relaxed),
+            spinningthreads: sched.nspinning.load(Ordering::Relaxed),
+            needspinning: sched.needspinning.load(Ordering::Relaxed),
             idlethreads: alive
                 .iter()
                 .filter(|w| w.idle.load(Ordering::Relaxed))
                 .count()
                 + idle_helpers,
-            runqueue: shared.injector.len(),
+            runqueue: sched.injector.len(),
             ps,
             ms,
             gs,
@@ -160,7 +160,7 @@ impl Snapshot {
     }
 }
 
-fn p_info(w: &Worker, detail: bool) -> PInfo {
+fn p_info(w: &M, detail: bool) -> PInfo {
     PInfo {
         idle: w.idle.load(Ordering::Relaxed),
         schedtick: w.schedtick.load(Ordering::Relaxed),
@@ -175,7 +175,7 @@ fn p_info(w: &Worker, detail: bool) -> PInfo {
     }
 }
 
-fn m_infos(shared: &Shared, alive: &[&Worker], gs: &[GInfo]) -> Vec<MInfo> {
+fn m_infos(sched: &Sched, alive: &[&M], gs: &[GInfo]) -> Vec<MInfo> {
     let mut ms: Vec<MInfo> = alive
         .iter()
         .map(|w| {
@@ -192,7 +192,7 @@ fn m_infos(shared: &Shared, alive: &[&Worker], gs: &[GInfo]) -> Vec<MInfo> {
         })
         .collect();
     ms.push(MInfo {
-        id: shared.sysmon.m_id(),
+        id: sched.sysmon.m_id(),
         p: None,
         curg: None,
         spinning: false,
@@ -204,8 +204,8 @@ fn m_infos(shared: &Shared, alive: &[&Worker], gs: &[GInfo]) -> Vec<MInfo> {
 }
 
 /// Every started goroutine of the runtime, by id.
-pub(crate) fn goroutines(shared: &Shared) -> Vec<GInfo> {
-    let mut gs: Vec<GInfo> = shared.with_all_gs(|all| {
+pub(crate) fn goroutines(sched: &Sched) -> Vec<GInfo> {
+    let mut gs: Vec<GInfo> = sched.with_all_gs(|all| {
         all.iter()
             // SAFETY: registered Gs stay allocated while `with_all_gs` runs.
             .filter_map(|&g| unsafe { g_info(g) })
@@ -218,9 +218,9 @@ pub(crate) fn goroutines(shared: &Shared) -> Vec<GInfo> {
 /// Goroutines spawned but not started: the tasks in the fresh queues, the
 /// inboxes and the global queue (they have no G yet, so no stack or state
 /// to show).
-pub(crate) fn unstarted(shared: &Shared) -> usize {
-    shared.injector.len()
-        + shared
+pub(crate) fn unstarted(sched: &Sched) -> usize {
+    sched.injector.len()
+        + sched
             .all_workers()
             .iter()
             .map(|w| w.stealer.len() + w.inbox.len())
@@ -231,7 +231,7 @@ pub(crate) fn unstarted(shared: &Shared) -> usize {
 /// while being read).
 ///
 /// # Safety
-/// The G is allocated (registered in `Shared::all_gs`, see `g.rs`).
+/// The G is allocated (registered in `Sched::all_gs`, see `g.rs`).
 unsafe fn g_info(g: GRef) -> Option<GInfo> {
     // SAFETY: guaranteed by the caller.
     let gr = unsafe { g.get() };
@@ -246,7 +246,7 @@ unsafe fn g_info(g: GRef) -> Option<GInfo> {
         s => unreachable!("goro: goroutine in unknown state {s}"),
     };
     // SAFETY: a started G's home is a worker of its runtime, and
-    // `Shared::all` keeps every worker alive as long as the runtime.
+    // `Sched::all` keeps every worker alive as long as the runtime.
     let home = unsafe { &*gr.home.load(Ordering::Acquire) };
     let info = GInfo {
         g,

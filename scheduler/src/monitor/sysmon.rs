@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 
 use crate::monitor::deadlock::DeadlockWatch;
 use crate::monitor::schedtrace::SchedTrace;
-use crate::runtime::Shared;
+use crate::runtime::Sched;
 use crate::sched::current::{self, Current};
 use crate::sys::futex;
 use crate::time::nanos;
@@ -129,7 +129,7 @@ impl SysmonState {
     }
 }
 
-impl Shared {
+impl Sched {
     pub(crate) fn sysmon_note_busy(&self) {
         self.sysmon.poke();
     }
@@ -143,48 +143,48 @@ struct Seen {
     reported: bool,
 }
 
-pub(crate) fn sysmon_main(shared: Arc<Shared>) {
+pub(crate) fn sysmon_main(sched: Arc<Sched>) {
     // A helper of this runtime: timer targets it fires may spawn or arm timers.
-    let prev = current::set(Current::Helper(Arc::as_ptr(&shared)));
+    let prev = current::set(Current::Helper(Arc::as_ptr(&sched)));
     let mut seen: Vec<Seen> = Vec::new();
     let mut delay = MIN_DELAY;
     let mut last_trim = Instant::now();
     let mut trace = SchedTrace::from_godebug();
     let mut deadlock = DeadlockWatch::new();
     let mut last_procs = Instant::now();
-    while !shared.is_shutting_down() {
+    while !sched.is_shutting_down() {
         let now = Instant::now();
-        shared.sysmon.clock.store(nanos(now), Ordering::Relaxed);
+        sched.sysmon.clock.store(nanos(now), Ordering::Relaxed);
         if let Some(t) = trace.as_mut() {
-            t.tick(&shared, now);
+            t.tick(&sched, now);
         }
         if now.duration_since(last_procs) >= PROCS_EVERY {
             last_procs = now;
-            shared.update_default_procs();
+            sched.update_default_procs();
         }
         if last_trim.elapsed() >= TRIM_EVERY {
             last_trim = Instant::now();
-            for w in shared.all_workers().iter() {
+            for w in sched.all_workers().iter() {
                 w.trim_request.store(true, Ordering::Relaxed);
             }
         }
-        let acted = check_workers(&shared, &mut seen) | crate::netpoll::poll_if_stale(now);
+        let acted = check_workers(&sched, &mut seen) | crate::netpoll::poll_if_stale(now);
         if acted {
             delay = MIN_DELAY;
         } else {
             delay = (delay * 2).min(MAX_DELAY);
         }
-        if !acted && shared.all_idle() {
-            let mut timeout = deadlock.idle(&shared, now);
+        if !acted && sched.all_idle() {
+            let mut timeout = deadlock.idle(&sched, now);
             if let Some(t) = &trace {
                 let next = t.until_next(Instant::now());
                 timeout = Some(timeout.map_or(next, |d| d.min(next)));
             }
-            doze(&shared, timeout);
+            doze(&sched, timeout);
             delay = MIN_DELAY;
         } else {
             deadlock.reset();
-            futex::wait(&shared.sysmon.word, RUNNING, Some(delay));
+            futex::wait(&sched.sysmon.word, RUNNING, Some(delay));
         }
     }
     current::set(prev);
@@ -192,11 +192,11 @@ pub(crate) fn sysmon_main(shared: Arc<Shared>) {
 
 /// Sleeps while every P stays idle, until a worker pokes sysmon or
 /// `timeout` passes (`None`: no timeout).
-fn doze(shared: &Shared, timeout: Option<Duration>) {
-    let state = &shared.sysmon;
+fn doze(sched: &Sched, timeout: Option<Duration>) {
+    let state = &sched.sysmon;
     state.clock.store(0, Ordering::Relaxed);
     state.word.store(SLEEPING, Ordering::SeqCst);
-    if shared.all_idle() && !shared.is_shutting_down() {
+    if sched.all_idle() && !sched.is_shutting_down() {
         state.sleep_until_poked(timeout);
     }
     state.word.store(RUNNING, Ordering::SeqCst);
@@ -204,10 +204,10 @@ fn doze(shared: &Shared, timeout: Option<Duration>) {
 
 /// One round over the workers; returns whether it fired overdue timers
 /// (Go's sysmon likewise stays quick only while `retake` finds work).
-fn check_workers(shared: &Shared, seen: &mut Vec<Seen>) -> bool {
+fn check_workers(sched: &Sched, seen: &mut Vec<Seen>) -> bool {
     let now = Instant::now();
     let mut acted = false;
-    for w in shared.all_workers().iter() {
+    for w in sched.all_workers().iter() {
         let i = w.id;
         if seen.len() <= i {
             seen.resize_with(i + 1, || Seen {

@@ -39,7 +39,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::sched::lookahead::prefetch_lines;
-use crate::sched::p::Worker;
+use crate::sched::m::M;
 use crate::sched::park::{current_waiter, park, WaitReason, Waiter};
 use crate::sys::lock::Lock;
 use crate::time::{add_timer, nanos, TimerTarget};
@@ -76,7 +76,7 @@ struct Poller {
     /// Descs free for reuse.
     free: Mutex<Vec<&'static Desc>>,
     /// Sleeping Ms that found the blocker role taken.
-    standby: Mutex<Vec<Arc<Worker>>>,
+    standby: Mutex<Vec<Arc<M>>>,
 }
 
 struct Desc {
@@ -218,7 +218,7 @@ impl Poller {
         }
     }
 
-    fn lock_standby(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Worker>>> {
+    fn lock_standby(&self) -> std::sync::MutexGuard<'_, Vec<Arc<M>>> {
         self.standby.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -505,7 +505,7 @@ pub(crate) fn interrupt() {
 /// goroutines wait on I/O, takes the blocker role and blocks in
 /// `epoll_wait` until woken or until its P's next timer; returns false if
 /// it did not (the caller sleeps on its futex).
-pub(crate) fn sleep_in_poller(w: &Arc<Worker>) -> bool {
+pub(crate) fn sleep_in_poller(w: &Arc<M>) -> bool {
     let Some(p) = POLLER.get() else { return false };
     loop {
         if p.waiters.load(Ordering::SeqCst) == 0 {
@@ -549,7 +549,7 @@ pub(crate) fn sleep_in_poller(w: &Arc<Worker>) -> bool {
 }
 
 /// Removes `w` from the standby list (it woke up).
-pub(crate) fn leave_standby(w: &Arc<Worker>) {
+pub(crate) fn leave_standby(w: &Arc<M>) {
     let Some(p) = POLLER.get() else { return };
     let mut standby = p.lock_standby();
     if let Some(i) = standby.iter().position(|x| Arc::ptr_eq(x, w)) {

@@ -36,7 +36,7 @@ use std::sync::atomic::{fence, Ordering};
 use std::sync::Arc;
 
 use crate::g::task::Task;
-use crate::sched::p::{retry_steal, Item, Local, Worker};
+use crate::sched::m::{retry_steal, Item, MLocal, M};
 
 /// Started goroutines a P hosts before it looks for a lighter one.
 const FLOOR: u64 = 32;
@@ -44,11 +44,11 @@ const FLOOR: u64 = 32;
 /// Starts between two samples of another P's load.
 const SAMPLE_EVERY: u32 = 32;
 
-impl Local {
+impl MLocal {
     /// Hands a fresh task this M is about to start to a lighter P (module
     /// docs); returns it when it should start here.
     pub(crate) fn keep_or_hand_off(&self, task: Task) -> Option<Task> {
-        let mine = self.worker.live.load(Ordering::Relaxed);
+        let mine = self.m.live.load(Ordering::Relaxed);
         if mine < FLOOR {
             return Some(task);
         }
@@ -61,7 +61,7 @@ impl Local {
         }
         match &*self.balance_target.borrow() {
             Some(target) => {
-                hand_to(&self.shared, target, Item::Fresh(task));
+                hand_to(&self.sched, target, Item::Fresh(task));
                 None
             }
             None => Some(task),
@@ -69,14 +69,14 @@ impl Local {
     }
 
     /// One random other active P, if it is lighter by the module's margin.
-    fn sample_lighter(&self, mine: u64) -> Option<Arc<Worker>> {
-        let workers = self.shared.active_workers();
+    fn sample_lighter(&self, mine: u64) -> Option<Arc<M>> {
+        let workers = self.sched.active_workers();
         let n = workers.len();
         if n < 2 {
             return None;
         }
         let pick = (self.random() % (n as u64 - 1)) as usize;
-        let me = workers.iter().position(|w| Arc::ptr_eq(w, &self.worker))?;
+        let me = workers.iter().position(|w| Arc::ptr_eq(w, &self.m))?;
         let other = &workers[if pick >= me { pick + 1 } else { pick }];
         let theirs = other.live.load(Ordering::Relaxed);
         (mine > theirs + theirs.min(FLOOR) + mine / 8).then(|| other.clone())
@@ -86,26 +86,26 @@ impl Local {
 /// Hands a fresh task to `target`'s inbox and wakes its M. If `target`
 /// lost its P meanwhile (it would never look at its inbox again), the
 /// inbox is emptied into the global queue, so no task is stranded.
-fn hand_to(shared: &crate::runtime::Shared, target: &Worker, item: Item) {
+fn hand_to(sched: &crate::runtime::Sched, target: &M, item: Item) {
     target.inbox.push(item);
     fence(Ordering::SeqCst);
     if target.has_p.load(Ordering::SeqCst) {
         target.notify();
     } else {
-        drain_inbox(shared, target);
+        drain_inbox(sched, target);
     }
 }
 
 /// Moves every task of `w`'s inbox to the global queue and wakes a P for
 /// them (a P that retires, or a task handed to one that just did).
-pub(crate) fn drain_inbox(shared: &crate::runtime::Shared, w: &Worker) {
+pub(crate) fn drain_inbox(sched: &crate::runtime::Sched, w: &M) {
     let mut moved = false;
     while let Some(item) = retry_steal(|| w.inbox.steal()) {
-        shared.injector.push(item);
+        sched.injector.push(item);
         moved = true;
     }
     if moved {
         fence(Ordering::SeqCst);
-        shared.wakep();
+        sched.wakep();
     }
 }

@@ -1,6 +1,6 @@
 //! Which runtime context is the calling code in?
 //!
-//! A thread is either a worker M (its scheduler loop set `Current::Worker`),
+//! A thread is either a worker M (its scheduler loop set `Current::M`),
 //! a helper thread of a runtime (`blocking` pool, sysmon: `Current::Helper`),
 //! or a plain thread (`Current::None`).
 //!
@@ -12,14 +12,14 @@
 
 use std::cell::Cell;
 
-use crate::runtime::Shared;
-use crate::sched::p::Local;
+use crate::runtime::Sched;
+use crate::sched::m::MLocal;
 
 #[derive(Clone, Copy)]
 pub(crate) enum Current {
     None,
-    Worker(*const Local),
-    Helper(*const Shared),
+    M(*const MLocal),
+    Helper(*const Sched),
 }
 
 thread_local! {
@@ -40,12 +40,12 @@ pub(crate) fn set(new: Current) -> Current {
 
 /// The worker the calling code runs on, if any.
 #[inline]
-pub(crate) fn m<'a>() -> Option<&'a Local> {
+pub(crate) fn m<'a>() -> Option<&'a MLocal> {
     match get() {
-        // SAFETY: a worker sets `Current::Worker` to its `Local`, which lives
+        // SAFETY: a worker sets `Current::M` to its `MLocal`, which lives
         // on the worker thread's own stack for the whole scheduler loop, and
         // clears it before that frame ends; we are on that thread.
-        Current::Worker(l) => Some(unsafe { &*l }),
+        Current::M(l) => Some(unsafe { &*l }),
         _ => None,
     }
 }

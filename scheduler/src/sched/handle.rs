@@ -8,14 +8,14 @@
 
 use std::sync::{Arc, Weak};
 
-use crate::runtime::Shared;
+use crate::runtime::Sched;
 use crate::sched::current::{self, Current};
-use crate::sched::p::Item;
+use crate::sched::m::Item;
 
 /// A handle to the runtime the calling code runs in.
 #[derive(Clone)]
 pub struct Handle {
-    shared: Weak<Shared>,
+    sched: Weak<Sched>,
 }
 
 impl std::fmt::Debug for Handle {
@@ -28,9 +28,9 @@ impl Handle {
     /// The runtime of the calling goroutine, M or helper thread; `None` on a
     /// plain thread.
     pub fn current() -> Option<Handle> {
-        let shared = match current::get() {
-            // SAFETY: `Current::Worker` points at this thread's live Local.
-            Current::Worker(l) => Arc::downgrade(&unsafe { &*l }.shared),
+        let sched = match current::get() {
+            // SAFETY: `Current::M` points at this thread's live MLocal.
+            Current::M(l) => Arc::downgrade(&unsafe { &*l }.sched),
             Current::Helper(s) => {
                 // SAFETY: `s` comes from `Arc::as_ptr` of an Arc this helper
                 // thread holds for as long as it is marked as a helper, so
@@ -43,15 +43,15 @@ impl Handle {
             }
             Current::None => return None,
         };
-        Some(Handle { shared })
+        Some(Handle { sched })
     }
 
-    pub(crate) fn shared(&self) -> Option<Arc<Shared>> {
-        self.shared.upgrade()
+    pub(crate) fn sched(&self) -> Option<Arc<Sched>> {
+        self.sched.upgrade()
     }
 
-    pub(crate) fn is(&self, shared: &Shared) -> bool {
-        std::ptr::eq(self.shared.as_ptr(), shared)
+    pub(crate) fn is(&self, sched: &Sched) -> bool {
+        std::ptr::eq(self.sched.as_ptr(), sched)
     }
 
     /// Starts a detached goroutine running `f` in this runtime, from any
@@ -62,19 +62,19 @@ impl Handle {
     where
         F: FnOnce() + Send + 'static,
     {
-        let Some(shared) = self.shared() else {
+        let Some(sched) = self.sched() else {
             return false;
         };
-        if shared.is_shutting_down() {
+        if sched.is_shutting_down() {
             return false;
         }
         let site = std::panic::Location::caller();
         // Dropping the JoinHandle detaches the goroutine.
-        shared.spawn_global(site, None, false, f).is_ok()
+        sched.spawn_global(site, None, false, f).is_ok()
     }
 }
 
-impl Shared {
+impl Sched {
     /// Queues a new goroutine on the global queue (spawns from threads that
     /// have no P) and wakes an idle M for it.
     pub(crate) fn spawn_global<F, T>(

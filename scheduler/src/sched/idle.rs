@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
-use crate::runtime::Shared;
-use crate::sched::p::{Local, Worker};
+use crate::runtime::Sched;
+use crate::sched::m::{MLocal, M};
 use crate::sched::park::{Wake, Wakeup};
 use crate::sys::futex;
 
@@ -76,7 +76,7 @@ impl Impatience {
 /// sleeping (see `await_home_work`).
 const HOME_WATCH: Duration = Duration::from_micros(50);
 
-impl Worker {
+impl M {
     /// Wakes this M if it sleeps (or stops it from going to sleep).
     pub(crate) fn notify(&self) {
         if self.sleep.load(Ordering::SeqCst) != AWAKE {
@@ -88,9 +88,9 @@ impl Worker {
     /// [`Wakeup`] the caller may make later (after releasing a lock).
     ///
     /// # Safety
-    /// `this` comes from `Arc::as_ptr` of a live `Arc<Worker>` (a G's home
+    /// `this` comes from `Arc::as_ptr` of a live `Arc<M>` (a G's home
     /// while the G is alive and queued on it).
-    pub(crate) unsafe fn notify_later(this: *const Worker) -> Wakeup {
+    pub(crate) unsafe fn notify_later(this: *const M) -> Wakeup {
         // SAFETY: guaranteed by the caller.
         let w = unsafe { &*this };
         if w.sleep.load(Ordering::SeqCst) == AWAKE {
@@ -119,13 +119,13 @@ impl Worker {
     }
 }
 
-impl Wake for Worker {
+impl Wake for M {
     fn wake(&self) {
         self.wake_up();
     }
 }
 
-impl Shared {
+impl Sched {
     /// Wakes one idle M to steal new work, unless an M is spinning already.
     pub(crate) fn wakep(&self) {
         if self.nspinning.load(Ordering::SeqCst) != 0 {
@@ -169,7 +169,7 @@ impl Shared {
         }
     }
 
-    fn pop_idle(&self) -> Option<std::sync::Arc<Worker>> {
+    fn pop_idle(&self) -> Option<std::sync::Arc<M>> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         while let Some(w) = idle.pop() {
             w.idle.store(false, Ordering::SeqCst);
@@ -181,7 +181,7 @@ impl Shared {
         None
     }
 
-    fn push_idle(&self, w: &std::sync::Arc<Worker>) {
+    fn push_idle(&self, w: &std::sync::Arc<M>) {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if !w.idle.swap(true, Ordering::SeqCst) {
             idle.push(w.clone());
@@ -189,7 +189,7 @@ impl Shared {
         }
     }
 
-    fn remove_idle(&self, w: &std::sync::Arc<Worker>) {
+    fn remove_idle(&self, w: &std::sync::Arc<M>) {
         if !w.idle.load(Ordering::SeqCst) {
             return;
         }
@@ -201,13 +201,13 @@ impl Shared {
     }
 }
 
-impl Local {
+impl MLocal {
     /// Becomes a spinning M if the spinning limit allows it.
     pub(crate) fn try_start_spinning(&self) -> bool {
         if self.is_spinning() {
             return true;
         }
-        let s = &self.shared;
+        let s = &self.sched;
         let busy = s
             .gomaxprocs
             .load(Ordering::Relaxed)
@@ -224,7 +224,7 @@ impl Local {
     }
 
     fn is_spinning(&self) -> bool {
-        self.worker.spinning.load(Ordering::Relaxed)
+        self.m.spinning.load(Ordering::Relaxed)
     }
 
     /// Sets this M's spinning flag (written only by this M); returns the
@@ -232,7 +232,7 @@ impl Local {
     fn set_spinning(&self, on: bool) -> bool {
         let was = self.is_spinning();
         if was != on {
-            self.worker.spinning.store(on, Ordering::Relaxed);
+            self.m.spinning.store(on, Ordering::Relaxed);
         }
         was
     }
@@ -242,30 +242,30 @@ impl Local {
         if !self.set_spinning(false) {
             return false;
         }
-        self.shared.nspinning.fetch_sub(1, Ordering::SeqCst) == 1
+        self.sched.nspinning.fetch_sub(1, Ordering::SeqCst) == 1
     }
 
     /// Found work while spinning: hand the spinning role on (Go's
     /// `resetspinning`), so the next piece of work gets a thief too.
     pub(crate) fn found_work(&self) {
         if self.stop_spinning() {
-            self.shared.wakep();
+            self.sched.wakep();
         }
     }
 
     /// Whether any queue this M could serve has work (checked after
     /// announcing sleep, see the module comment).
     pub(crate) fn has_pending_work(&self) -> bool {
-        let s = &self.shared;
+        let s = &self.sched;
         if s.is_shutting_down()
             || self.has_home_work()
             || self.runnext.get().is_some()
-            || self.worker.timers.due_now()
+            || self.m.timers.due_now()
         {
             return true;
         }
-        if !self.worker.has_p.load(Ordering::SeqCst) {
-            return self.worker.live.load(Ordering::SeqCst) == 0;
+        if !self.m.has_p.load(Ordering::SeqCst) {
+            return self.m.live.load(Ordering::SeqCst) == 0;
         }
         !self.fresh.is_empty()
             || !s.injector.is_empty()
@@ -284,18 +284,18 @@ impl Local {
     /// so on an oversubscribed machine it does not keep the waker from
     /// running. Returns whether work showed up.
     pub(crate) fn await_home_work(&self) -> bool {
-        if self.worker.live.load(Ordering::Relaxed) == 0 {
+        if self.m.live.load(Ordering::Relaxed) == 0 {
             return false;
         }
         let start = Instant::now();
         loop {
             for _ in 0..16 {
-                if !self.worker.home.is_empty() {
+                if !self.m.home.is_empty() {
                     return true;
                 }
                 std::hint::spin_loop();
             }
-            if self.shared.is_shutting_down() || start.elapsed() >= HOME_WATCH {
+            if self.sched.is_shutting_down() || start.elapsed() >= HOME_WATCH {
                 return false;
             }
             // Passive spinning (Go's `osyield`): when the CPUs are
@@ -309,8 +309,8 @@ impl Local {
     /// network poller if goroutines wait on I/O and no other M does, see
     /// `netpoll.rs`). Returns at once if work shows up meanwhile.
     pub(crate) fn sleep(&self) {
-        let w = &self.worker;
-        let s = &self.shared;
+        let w = &self.m;
+        let s = &self.sched;
         s.push_idle(w);
         fence(Ordering::SeqCst);
         if w.sleep

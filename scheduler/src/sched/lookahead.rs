@@ -47,7 +47,7 @@ use std::cell::Cell;
 use crossbeam_deque::Injector;
 
 use crate::g::GRef;
-use crate::sched::p::retry_steal;
+use crate::sched::m::retry_steal;
 
 /// Goroutines homed on an M from which it reads ahead.
 const READ_AHEAD_MIN_LIVE: u64 = 256;

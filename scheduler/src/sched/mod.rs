@@ -5,7 +5,7 @@
 //!
 //! - `spawn`: `go`, `try_go`, `spawn_local`, `spawn_migratory`, `gosched`,
 //!   `lock_os_thread`, GOMAXPROCS queries.
-//! - `p`: an M and its P: fresh queue (stealable), home queue, runnext,
+//! - `m`: an M and its P: fresh queue (stealable), home queue, runnext,
 //!   G and stack caches.
 //! - `lookahead`: reading the home queue ahead, to prefetch.
 //! - `schedule`: the scheduler loop (`findRunnable`), start and finish of
@@ -22,7 +22,7 @@ pub(crate) mod current;
 pub(crate) mod handle;
 pub(crate) mod idle;
 pub(crate) mod lookahead;
-pub(crate) mod p;
+pub(crate) mod m;
 pub(crate) mod park;
 pub(crate) mod schedule;
 pub(crate) mod spawn;

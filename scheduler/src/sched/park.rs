@@ -33,7 +33,7 @@ use std::sync::Arc;
 use crate::g::state::Readied;
 use crate::g::{GRef, Yield};
 use crate::sched::current::{self, Current};
-use crate::sched::p::Worker;
+use crate::sched::m::M;
 use crate::sys::futex;
 
 /// Why a goroutine is parked (Go's `waitReason`, shown in goroutine dumps).
@@ -207,7 +207,7 @@ pub fn park(reason: WaitReason) {
             crate::trace::park(l, g.id(), reason);
             g.set_wait_reason(reason);
             g.wait_since
-                .store(l.shared.sysmon.clock_nanos(), Ordering::Relaxed);
+                .store(l.sched.sysmon.clock_nanos(), Ordering::Relaxed);
             g.park_frame.record();
             if std::thread::panicking() {
                 g.pinned.set(true);
@@ -285,15 +285,15 @@ pub(crate) fn enqueue_readied(g: GRef) -> Wakeup {
     // SAFETY: the G is runnable and alive (it is parked, not finished).
     let gr = unsafe { g.get() };
     if gr.migratory.get() && !gr.pinned.get() {
-        crate::sched::p::push_migratory(g);
+        crate::sched::m::push_migratory(g);
         return Wakeup::NONE;
     }
     let home = gr.home.load(Ordering::Acquire);
     match current::get() {
         // Readied by a goroutine on its own home M: run it next, inheriting
         // the time slice (Go's runnext), so ping-pong stays on one thread.
-        // SAFETY: `Current::Worker` points at the live Local of this thread.
-        Current::Worker(l) if std::ptr::eq(unsafe { &*l }.worker_ptr(), home) => {
+        // SAFETY: `Current::M` points at the live MLocal of this thread.
+        Current::M(l) if std::ptr::eq(unsafe { &*l }.worker_ptr(), home) => {
             // SAFETY: as above.
             unsafe { &*l }.put_runnext(g);
             Wakeup::NONE
@@ -301,11 +301,11 @@ pub(crate) fn enqueue_readied(g: GRef) -> Wakeup {
         _ => {
             // SAFETY: a G's home worker outlives the G (workers are freed
             // only after the runtime has finished every goroutine).
-            let w: &Worker = unsafe { &*home };
+            let w: &M = unsafe { &*home };
             w.home.push(g);
             std::sync::atomic::fence(Ordering::SeqCst);
             // SAFETY: `home` is `Arc::as_ptr` of the G's live worker.
-            unsafe { Worker::notify_later(home) }
+            unsafe { M::notify_later(home) }
         }
     }
 }

@@ -36,7 +36,7 @@ use std::sync::atomic::Ordering;
 use crate::g::state::LetGo;
 use crate::g::task::Task;
 use crate::g::{GRef, Yield, DEAD, G, RUNNABLE, RUNNING};
-use crate::sched::p::{bump, unbump, Item, Local};
+use crate::sched::m::{bump, unbump, Item, MLocal};
 use crate::trace::{self, RunEnd};
 
 enum Work {
@@ -50,12 +50,12 @@ const GLOBAL_QUEUE_EVERY: u64 = 61;
 const RUNNEXT_STREAK: u32 = 16;
 
 /// Runs goroutines until the runtime shuts down or this worker retires.
-pub(crate) fn schedule_loop(l: &Local) {
+pub(crate) fn schedule_loop(l: &MLocal) {
     run_until_stopped(l);
-    l.worker.scheduling.store(false, Ordering::Release);
+    l.m.scheduling.store(false, Ordering::Release);
 }
 
-fn run_until_stopped(l: &Local) {
+fn run_until_stopped(l: &MLocal) {
     while let Some(work) = find_runnable(l) {
         match work {
             Work::G(g, inherit) => run(l, g, inherit),
@@ -77,13 +77,13 @@ fn run_until_stopped(l: &Local) {
     }
 }
 
-fn find_runnable(l: &Local) -> Option<Work> {
+fn find_runnable(l: &MLocal) -> Option<Work> {
     loop {
-        if l.shared.is_shutting_down() {
+        if l.sched.is_shutting_down() {
             l.stop_spinning();
             return None;
         }
-        l.worker.timers.run_if_due();
+        l.m.timers.run_if_due();
         if let Some(w) = local_work(l) {
             l.found_work();
             return Some(w);
@@ -91,10 +91,10 @@ fn find_runnable(l: &Local) -> Option<Work> {
         if crate::netpoll::poll_ready() > 0 {
             continue;
         }
-        let has_p = l.worker.has_p.load(Ordering::Acquire);
+        let has_p = l.m.has_p.load(Ordering::Acquire);
         if !has_p {
             l.give_up_fresh_work();
-            if l.worker.live.load(Ordering::Acquire) == 0
+            if l.m.live.load(Ordering::Acquire) == 0
                 && l.runnext.get().is_none()
                 && !l.has_home_work()
             {
@@ -108,7 +108,7 @@ fn find_runnable(l: &Local) -> Option<Work> {
                 if round % crate::sched::idle::YIELD_EVERY == 0 {
                     l.run_others_timers();
                 }
-                if l.runnext.get().is_some() || l.worker.timers.due_now() {
+                if l.runnext.get().is_some() || l.m.timers.due_now() {
                     break;
                 }
                 let patient = impatient.is_over(round);
@@ -140,7 +140,7 @@ fn find_runnable(l: &Local) -> Option<Work> {
     }
 }
 
-fn local_work(l: &Local) -> Option<Work> {
+fn local_work(l: &MLocal) -> Option<Work> {
     if let Some(g) = l.runnext.take() {
         let streak = l.runnext_streak.get();
         if streak < RUNNEXT_STREAK || l.fresh.is_empty() {
@@ -158,9 +158,9 @@ fn local_work(l: &Local) -> Option<Work> {
     }
     l.runnext_streak.set(0);
     let tick = l.tick.get();
-    let has_p = l.worker.has_p.load(Ordering::Relaxed);
+    let has_p = l.m.has_p.load(Ordering::Relaxed);
     if has_p && tick.is_multiple_of(GLOBAL_QUEUE_EVERY) {
-        if let crossbeam_deque::Steal::Success(item) = l.shared.injector.steal() {
+        if let crossbeam_deque::Steal::Success(item) = l.sched.injector.steal() {
             return Some(Work::Item(item));
         }
     }
@@ -189,7 +189,7 @@ fn local_work(l: &Local) -> Option<Work> {
 
 /// Whether a spawner's back-pressure yield (`spawn::SPAWN_BACKLOG`) still
 /// has fresh work run first: until half the backlog is done.
-fn draining(l: &Local) -> bool {
+fn draining(l: &MLocal) -> bool {
     if !l.drain_fresh.get() {
         return false;
     }
@@ -200,19 +200,19 @@ fn draining(l: &Local) -> bool {
 
 /// Creates the G for a fresh task on this M: an idle G and its stack from
 /// this P's free list when one fits, else a new one.
-pub(crate) fn start(l: &Local, task: Task) -> GRef {
-    let size = l.shared.stacks.rounded_size(task.info().stack_size);
+pub(crate) fn start(l: &MLocal, task: Task) -> GRef {
+    let size = l.sched.stacks.rounded_size(task.info().stack_size);
     let g = l
         .pop_free()
-        .or_else(|| l.shared.take_spare_g())
-        .unwrap_or_else(|| l.shared.new_g());
+        .or_else(|| l.sched.take_spare_g())
+        .unwrap_or_else(|| l.sched.new_g());
     let stack = match g.take_spare_stack() {
         Some(s) if s.usable_size() == size => s,
         other => {
             if let Some(s) = other {
-                l.shared.stacks.release(s);
+                l.sched.stacks.release(s);
             }
-            match l.shared.stacks.alloc(size) {
+            match l.sched.stacks.alloc(size) {
                 Ok(s) => s,
                 Err(e) => crate::fatal(format_args!(
                     "cannot allocate a stack for goroutine {}: {e}",
@@ -227,11 +227,11 @@ pub(crate) fn start(l: &Local, task: Task) -> GRef {
     gref
 }
 
-fn track_live(l: &Local, g: GRef) {
+fn track_live(l: &MLocal, g: GRef) {
     // SAFETY: `g` was just prepared by this M.
     let gr = unsafe { g.get() };
     if gr.migratory.get() {
-        l.shared
+        l.sched
             .migratory_live
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -241,15 +241,15 @@ fn track_live(l: &Local, g: GRef) {
     let mut live = l.live.borrow_mut();
     gr.live_index.set(live.len());
     live.push(g);
-    bump(&l.worker.live);
+    bump(&l.m.live);
 }
 
-fn untrack_live(l: &Local, g: GRef) {
+fn untrack_live(l: &MLocal, g: GRef) {
     // SAFETY: `g` finished on this M and is alive until recycled below.
     let gr = unsafe { g.get() };
     if gr.migratory.get() {
         let mut m = l
-            .shared
+            .sched
             .migratory_live
             .lock()
             .unwrap_or_else(|e| e.into_inner());
@@ -265,27 +265,27 @@ fn untrack_live(l: &Local, g: GRef) {
         // SAFETY: every G in the live list is alive.
         unsafe { moved.get() }.live_index.set(i);
     }
-    unbump(&l.worker.live);
+    unbump(&l.m.live);
 }
 
-fn run(l: &Local, g: GRef, inherit: bool) {
+fn run(l: &MLocal, g: GRef, inherit: bool) {
     if !inherit {
         l.tick.set(l.tick.get() + 1);
-        bump(&l.worker.schedtick);
+        bump(&l.m.schedtick);
     }
-    l.worker.preempt.store(false, Ordering::Relaxed);
+    l.m.preempt.store(false, Ordering::Relaxed);
     l.spawn_streak.set(0);
     // SAFETY: a runnable G is alive and homed on this M.
     let gr = unsafe { g.get() };
     l.current.set(Some(g));
     gr.trimmed.set(false);
-    l.worker.running.store(gr.id(), Ordering::Relaxed);
+    l.m.running.store(gr.id(), Ordering::Relaxed);
     gr.state.set(RUNNING);
     let goid = gr.id();
     let start = trace::run_begin(l);
     let outcome = gr.resume(l);
     l.current.set(None);
-    l.worker.running.store(0, Ordering::Relaxed);
+    l.m.running.store(0, Ordering::Relaxed);
     let end = match outcome {
         Some(Yield::Park) => RunEnd::Park,
         Some(Yield::Gosched) => RunEnd::Yield,
@@ -309,57 +309,57 @@ fn run(l: &Local, g: GRef, inherit: bool) {
     }
 }
 
-fn requeue(l: &Local, g: GRef, next: bool) {
+fn requeue(l: &MLocal, g: GRef, next: bool) {
     // SAFETY: the G is alive and runnable.
     let gr = unsafe { g.get() };
     if gr.migratory.get() && !gr.pinned.get() {
-        crate::sched::p::push_migratory(g);
+        crate::sched::m::push_migratory(g);
     } else if next {
         l.put_runnext(g);
     } else {
-        l.worker.home.push(g);
+        l.m.home.push(g);
     }
 }
 
-fn finish(l: &Local, g: GRef) {
+fn finish(l: &MLocal, g: GRef) {
     untrack_live(l, g);
     // SAFETY: the G finished on this M and is alive (not yet recycled).
     unsafe { g.get() }.state.set(DEAD);
-    bump(&l.worker.exited);
+    bump(&l.m.exited);
     // SAFETY: the G finished; no queue or waiter refers to it any more, so
     // this M owns it again (it was leaked from a Box in `start`).
     let g = unsafe { Box::from_raw(g.0.as_ptr()) };
     recycle(l, g);
     // After the stack went back (see `recycle`), so a spawn that takes this
     // reservation finds the stack in the pool instead of carving a new one.
-    l.shared.release_reservation();
+    l.sched.release_reservation();
 }
 
 /// Keeps an idle G (with its stack) for reuse, or gives it back. Under a
 /// stack budget (mprotect guards) stacks always go back to the shared pool,
 /// so the stacks in use never exceed the goroutines holding a reservation.
-pub(crate) fn recycle(l: &Local, g: Box<G>) {
-    if l.shared.stack_budget.is_some() {
+pub(crate) fn recycle(l: &MLocal, g: Box<G>) {
+    if l.sched.stack_budget.is_some() {
         if let Some(s) = g.take_spare_stack() {
-            l.shared.stacks.release(s);
+            l.sched.stacks.release(s);
         }
     }
     if let Some(g) = l.push_free(g) {
-        l.shared.put_spare_g(g);
+        l.sched.put_spare_g(g);
     }
 }
 
 /// The M's share of runtime shutdown: unwind every goroutine homed here
 /// (on this thread, as their destructors expect), abandon queued tasks, and
 /// hand all Gs to the runtime to free once every M has stopped.
-pub(crate) fn shutdown_worker(l: &Local) {
+pub(crate) fn shutdown_worker(l: &MLocal) {
     // No goroutine may observe the shutdown: none runs again anywhere
     // before the first one is unwound (an unwound goroutine drops its
     // channel ends, which a goroutine still running elsewhere would see).
-    l.shared.wait_for_ms_to_stop();
-    l.shared.wait_for_blocking_calls();
+    l.sched.wait_for_ms_to_stop();
+    l.sched.wait_for_blocking_calls();
     // Nothing may read a goroutine's stack while it is unwound below.
-    l.shared.wait_for_observers();
+    l.sched.wait_for_observers();
     while let Some(item) = l.fresh.pop() {
         abandon_item(l, item);
     }
@@ -372,22 +372,22 @@ pub(crate) fn shutdown_worker(l: &Local) {
         // was unwound from may still fire during shutdown, and `ready`
         // must then find it parked, as before.
         G::force_unwind(g, l);
-        bump(&l.worker.exited);
+        bump(&l.m.exited);
         // SAFETY: the goroutine is unwound; it is ours now (see `finish`).
         dead.push(unsafe { Box::from_raw(g.0.as_ptr()) });
     }
-    l.worker.live.store(0, Ordering::Release);
+    l.m.live.store(0, Ordering::Release);
     dead.append(&mut l.free.borrow_mut());
-    l.worker.gfree.store(0, Ordering::Relaxed);
-    l.shared.bury(dead);
+    l.m.gfree.store(0, Ordering::Relaxed);
+    l.sched.bury(dead);
 }
 
-pub(crate) fn abandon_item(l: &Local, item: Item) {
+pub(crate) fn abandon_item(l: &MLocal, item: Item) {
     match item {
         Item::Fresh(task) => {
             task.abandon();
-            bump(&l.worker.exited);
-            l.shared.release_reservation();
+            bump(&l.m.exited);
+            l.sched.release_reservation();
         }
         // Migratory goroutines are unwound from `migratory_live` by M0.
         Item::Migratory(_) => {}

@@ -14,7 +14,7 @@ use crate::config::procs::RuntimeInfo;
 use crate::g::task::Pinned;
 use crate::g::Yield;
 use crate::sched::current::{self, Current};
-use crate::sched::p::{bump, Item, Local};
+use crate::sched::m::{bump, Item, MLocal};
 use crate::JoinHandle;
 
 /// Why a goroutine could not be started.
@@ -161,7 +161,7 @@ where
 
 /// Creates a goroutine pinned to `l`'s M (spawn_local, main goroutine).
 pub(crate) fn spawn_pinned<F, T>(
-    l: &Local,
+    l: &MLocal,
     site: &'static Location<'static>,
     f: F,
 ) -> Result<JoinHandle<T>, SpawnError>
@@ -169,16 +169,16 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    reserve_stack(&l.shared)?;
+    reserve_stack(&l.sched)?;
     let (task, handle) = new_task_on(l, site, None, false, f);
     let g = crate::sched::schedule::start(l, task);
-    l.worker.push_home(g);
+    l.m.push_home(g);
     Ok(handle)
 }
 
 /// Creates the task for a spawn from M `l` (counted and traced there).
 fn new_task_on<F, T>(
-    l: &Local,
+    l: &MLocal,
     site: &'static Location<'static>,
     stack_size: Option<usize>,
     migratory: bool,
@@ -189,18 +189,18 @@ where
     T: Send + 'static,
 {
     let (id, parent) = (l.next_goid(), l.current_goid());
-    let created = crate::runtime::new_task(&l.shared, id, parent, site, stack_size, migratory, f);
-    bump(&l.worker.spawned);
+    let created = crate::runtime::new_task(&l.sched, id, parent, site, stack_size, migratory, f);
+    bump(&l.m.spawned);
     crate::trace::spawn(l, parent, id, site);
     created
 }
 
-pub(crate) fn reserve_stack(shared: &crate::runtime::Shared) -> Result<(), SpawnError> {
-    if let Some(budget) = shared.stack_budget {
-        let prev = shared.stack_reservations.fetch_add(1, Ordering::Relaxed);
+pub(crate) fn reserve_stack(sched: &crate::runtime::Sched) -> Result<(), SpawnError> {
+    if let Some(budget) = sched.stack_budget {
+        let prev = sched.stack_reservations.fetch_add(1, Ordering::Relaxed);
         if prev >= budget {
-            shared.stack_reservations.fetch_sub(1, Ordering::Relaxed);
-            return Err(SpawnError::StackLimit(shared.stacks.limit_error(prev)));
+            sched.stack_reservations.fetch_sub(1, Ordering::Relaxed);
+            return Err(SpawnError::StackLimit(sched.stacks.limit_error(prev)));
         }
     }
     Ok(())
@@ -229,10 +229,10 @@ where
     T: Send + 'static,
 {
     match current::get() {
-        Current::Worker(l) => {
-            // SAFETY: `Current::Worker` points at this thread's live Local.
+        Current::M(l) => {
+            // SAFETY: `Current::M` points at this thread's live MLocal.
             let l = unsafe { &*l };
-            reserve_stack(&l.shared)?;
+            reserve_stack(&l.sched)?;
             let (task, handle) = new_task_on(l, site, stack_size, migratory, f);
             l.push_fresh(Item::Fresh(task));
             let streak = l.spawn_streak.get() + 1;
@@ -249,9 +249,9 @@ where
             Ok(handle)
         }
         Current::Helper(s) => {
-            // SAFETY: a helper thread holds an Arc of its Shared.
-            let shared = unsafe { &*s };
-            shared.spawn_global(site, stack_size, migratory, f)
+            // SAFETY: a helper thread holds an Arc of its Sched.
+            let sched = unsafe { &*s };
+            sched.spawn_global(site, stack_size, migratory, f)
         }
         Current::None => Err(SpawnError::NoRuntime),
     }
@@ -275,7 +275,7 @@ pub fn gosched() {
 #[inline]
 pub fn preempt_point() {
     if let Some(l) = current::m() {
-        if l.worker.preempt.load(Ordering::Relaxed) && l.current.get().is_some() {
+        if l.m.preempt.load(Ordering::Relaxed) && l.current.get().is_some() {
             gosched();
         }
     }
@@ -304,14 +304,14 @@ pub fn gomaxprocs() -> usize {
 /// Outside a runtime.
 #[track_caller]
 pub fn set_gomaxprocs(n: usize) -> usize {
-    let shared = match current::m() {
-        Some(l) => l.shared.clone(),
+    let sched = match current::m() {
+        Some(l) => l.sched.clone(),
         None => panic!("goro: set_gomaxprocs called outside a goro runtime"),
     };
     if n == 0 {
-        return shared.gomaxprocs.load(Ordering::SeqCst);
+        return sched.gomaxprocs.load(Ordering::SeqCst);
     }
-    shared.set_procs(n)
+    sched.set_procs(n)
 }
 
 /// Returns to the default P count and turns automatic updates back on
@@ -323,11 +323,11 @@ pub fn set_gomaxprocs(n: usize) -> usize {
 /// Outside a runtime.
 #[track_caller]
 pub fn set_default_gomaxprocs() {
-    let shared = match current::m() {
-        Some(l) => l.shared.clone(),
+    let sched = match current::m() {
+        Some(l) => l.sched.clone(),
         None => panic!("goro: set_default_gomaxprocs called outside a goro runtime"),
     };
-    shared.set_default_procs(crate::config::procs::detect().procs, true);
+    sched.set_default_procs(crate::config::procs::detect().procs, true);
 }
 
 /// The P count, who set it, and the inputs of the default rule (affinity
@@ -364,7 +364,7 @@ pub fn lock_os_thread() {
         Ordering::Relaxed,
     );
     if depth == 0 {
-        l.shared.hand_off_p(&l.worker);
+        l.sched.hand_off_p(&l.m);
         l.give_up_fresh_work();
     }
 }
@@ -381,11 +381,11 @@ pub fn unlock_os_thread() {
     }
 }
 
-fn with_shared<R>(f: impl FnOnce(&crate::runtime::Shared) -> R) -> Option<R> {
+fn with_shared<R>(f: impl FnOnce(&crate::runtime::Sched) -> R) -> Option<R> {
     match current::get() {
-        // SAFETY: `Current::Worker` points at this thread's live Local.
-        Current::Worker(l) => Some(f(&unsafe { &*l }.shared)),
-        // SAFETY: a helper thread holds an Arc of its Shared.
+        // SAFETY: `Current::M` points at this thread's live MLocal.
+        Current::M(l) => Some(f(&unsafe { &*l }.sched)),
+        // SAFETY: a helper thread holds an Arc of its Sched.
         Current::Helper(s) => Some(f(unsafe { &*s })),
         Current::None => None,
     }

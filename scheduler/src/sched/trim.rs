@@ -18,7 +18,7 @@
 use std::sync::atomic::Ordering;
 
 use crate::g::PARKED;
-use crate::sched::p::Local;
+use crate::sched::m::MLocal;
 
 /// Bytes kept at the top of a cached stack: enough for a typical shallow
 /// goroutine, so a warm reuse takes no page fault.
@@ -29,8 +29,8 @@ const SWITCH_ALLOWANCE: usize = 16 << 10;
 /// Parked goroutines examined per pass (bounds the time an M spends here).
 const BATCH: usize = 1024;
 
-pub(crate) fn trim_idle_stacks(l: &Local) {
-    if !l.worker.trim_request.swap(false, Ordering::Relaxed) {
+pub(crate) fn trim_idle_stacks(l: &MLocal) {
+    if !l.m.trim_request.swap(false, Ordering::Relaxed) {
         return;
     }
     for g in l.free.borrow().iter() {

@@ -35,10 +35,10 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::runtime::Shared;
+use crate::runtime::Sched;
 use crate::sched::current::{self, Current};
 use crate::sched::handle::Handle;
-use crate::sched::p::Worker;
+use crate::sched::m::M;
 use crate::sched::park::{current_waiter, park, WaitReason, Waiter};
 use crate::sys::futex;
 
@@ -225,7 +225,7 @@ impl TimerHeap {
     }
 }
 
-impl Worker {
+impl M {
     /// Adds a timer entry on this P; wakes its M if the entry is now the
     /// earliest and the M may be sleeping (it re-computes its timeout).
     fn add_timer(&self, when: Instant, action: Action) {
@@ -255,32 +255,32 @@ pub fn add_timer(when: Instant, target: Arc<dyn TimerTarget>, seq: u64, runtime:
 
 fn route(when: Instant, action: Action, runtime: Option<&Handle>) {
     match current::get() {
-        Current::Worker(l) => {
-            // SAFETY: `Current::Worker` points at this thread's live Local.
+        Current::M(l) => {
+            // SAFETY: `Current::M` points at this thread's live MLocal.
             let l = unsafe { &*l };
-            if runtime.is_none_or(|h| h.is(&l.shared)) {
-                if l.worker.has_p.load(Ordering::Acquire) {
+            if runtime.is_none_or(|h| h.is(&l.sched)) {
+                if l.m.has_p.load(Ordering::Acquire) {
                     // Our own M is running (us): no wake-up needed.
-                    l.worker.timers.push(when, action);
+                    l.m.timers.push(when, action);
                 } else {
-                    add_to_some_p(&l.shared, when, action);
+                    add_to_some_p(&l.sched, when, action);
                 }
                 return;
             }
         }
         Current::Helper(s) => {
-            // SAFETY: a helper thread holds an Arc of its Shared.
-            let shared = unsafe { &*s };
-            if runtime.is_none_or(|h| h.is(shared)) {
-                add_to_some_p(shared, when, action);
+            // SAFETY: a helper thread holds an Arc of its Sched.
+            let sched = unsafe { &*s };
+            if runtime.is_none_or(|h| h.is(sched)) {
+                add_to_some_p(sched, when, action);
                 return;
             }
         }
         Current::None => {}
     }
-    if let Some(shared) = runtime.and_then(Handle::shared) {
-        if !shared.is_shutting_down() {
-            add_to_some_p(&shared, when, action);
+    if let Some(sched) = runtime.and_then(Handle::sched) {
+        if !sched.is_shutting_down() {
+            add_to_some_p(&sched, when, action);
             return;
         }
     }
@@ -291,8 +291,8 @@ fn route(when: Instant, action: Action, runtime: Option<&Handle>) {
 /// from outside do not all land on one P). A runtime always has an active
 /// P, so `sleep`'s entries (which point at a goroutine) never reach the
 /// outside heap, which outlives runtimes.
-fn add_to_some_p(shared: &Shared, when: Instant, action: Action) {
-    let workers = shared.active_workers();
+fn add_to_some_p(sched: &Sched, when: Instant, action: Action) {
+    let workers = sched.active_workers();
     if workers.is_empty() {
         drop(workers);
         outside_heap().add(when, action);
@@ -303,9 +303,9 @@ fn add_to_some_p(shared: &Shared, when: Instant, action: Action) {
 }
 
 /// Moves the timers of a P that went away to the active Ps.
-pub(crate) fn rehome(worker: &Worker, shared: &Shared) {
-    for e in worker.timers.take_all() {
-        add_to_some_p(shared, e.when, e.action);
+pub(crate) fn rehome(m: &M, sched: &Sched) {
+    for e in m.timers.take_all() {
+        add_to_some_p(sched, e.when, e.action);
     }
 }
 

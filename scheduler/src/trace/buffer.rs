@@ -1,6 +1,6 @@
 //! Per-M event buffers for `GORO_TRACE`.
 //!
-//! Each M owns one [`MTrace`] (a field of its `Local`): a plain `Vec` of
+//! Each M owns one [`MTrace`] (a field of its `MLocal`): a plain `Vec` of
 //! compact records behind a `RefCell`, touched only by that M's thread (by
 //! the scheduler loop and by the goroutines it runs), so recording is a
 //! clock read and a push. When the buffer holds [`FLUSH_AT`] records, the

@@ -13,7 +13,7 @@
 //!   compact [`Record`] to the calling M's own buffer (`buffer.rs`; no
 //!   lock, no cross-thread traffic), which `file.rs` turns into Chrome
 //!   trace-event JSON. Without `GORO_TRACE` the M has no buffer and the
-//!   check is one load of a field of the M's `Local`, already in cache.
+//!   check is one load of a field of the M's `MLocal`, already in cache.
 //!
 //! Events raised off the Ms (a goroutine readied by a timer thread, a
 //! `blocking` helper or a plain thread; GOMAXPROCS changes) go to one
@@ -33,9 +33,9 @@ pub(crate) use buffer::MTrace;
 pub(crate) use file::TraceFile;
 
 use crate::g::G;
-use crate::runtime::Shared;
+use crate::runtime::Sched;
 use crate::sched::current;
-use crate::sched::p::Local;
+use crate::sched::m::MLocal;
 use crate::sched::park::WaitReason;
 
 /// One scheduler event, as recorded for the trace file.
@@ -84,7 +84,7 @@ impl RunEnd {
 
 /// A goroutine starts running on `l`: the slice's start time, if recording.
 #[inline]
-pub(crate) fn run_begin(l: &Local) -> u64 {
+pub(crate) fn run_begin(l: &MLocal) -> u64 {
     l.trace.as_ref().map_or(0, MTrace::now)
 }
 
@@ -92,7 +92,7 @@ pub(crate) fn run_begin(l: &Local) -> u64 {
 /// back. Called on the M's own stack, between goroutines: the place where a
 /// full buffer is written out.
 #[inline]
-pub(crate) fn run_end(l: &Local, goid: u64, start: u64, end: RunEnd) {
+pub(crate) fn run_end(l: &MLocal, goid: u64, start: u64, end: RunEnd) {
     if let Some(t) = &l.trace {
         t.end_run(goid, start, end);
     }
@@ -100,7 +100,7 @@ pub(crate) fn run_end(l: &Local, goid: u64, start: u64, end: RunEnd) {
 
 /// A goroutine was spawned from `l` (`parent` 0: not from a goroutine).
 #[inline]
-pub(crate) fn spawn(l: &Local, parent: u64, child: u64, site: &'static Location<'static>) {
+pub(crate) fn spawn(l: &MLocal, parent: u64, child: u64, site: &'static Location<'static>) {
     tracing::trace!(goid = child, parent, site = %site, "goro: spawn");
     if let Some(t) = &l.trace {
         t.push(Event::Spawn {
@@ -113,7 +113,7 @@ pub(crate) fn spawn(l: &Local, parent: u64, child: u64, site: &'static Location<
 
 /// A goroutine parks on `l` for `reason`.
 #[inline]
-pub(crate) fn park(l: &Local, goid: u64, reason: WaitReason) {
+pub(crate) fn park(l: &MLocal, goid: u64, reason: WaitReason) {
     tracing::trace!(goid, reason = reason.as_str(), "goro: park");
     if let Some(t) = &l.trace {
         t.push(Event::Park { goid, reason });
@@ -138,41 +138,41 @@ pub(crate) fn ready(g: &G) {
 #[cold]
 fn record_ready(g: &G) {
     let home = g.home.load(Ordering::Acquire);
-    // SAFETY: a G's home worker, and its runtime's `Shared`, outlive the G
+    // SAFETY: a G's home worker, and its runtime's `Sched`, outlive the G
     // (the park contract keeps a readied G alive).
-    let shared = unsafe { &*(*home).shared };
+    let sched = unsafe { &*(*home).sched };
     let l = current::m();
-    let by = l.map_or(0, Local::current_goid);
+    let by = l.map_or(0, MLocal::current_goid);
     let runnext = !g.migratory.get() && l.is_some_and(|l| std::ptr::eq(l.worker_ptr(), home));
     let goid = g.id();
-    record(shared, l, Event::Wake { goid, by, runnext });
+    record(sched, l, Event::Wake { goid, by, runnext });
 }
 
 /// `l` stole work from M `victim`, starting with goroutine `goid`.
 #[inline]
-pub(crate) fn steal(l: &Local, victim: usize, goid: u64) {
-    tracing::trace!(m = l.worker.id, victim, goid, "goro: steal");
+pub(crate) fn steal(l: &MLocal, victim: usize, goid: u64) {
+    tracing::trace!(m = l.m.id, victim, goid, "goro: steal");
     if let Some(t) = &l.trace {
         t.push(Event::Steal { victim, goid });
     }
 }
 
 /// M `from` handed its P to a new M.
-pub(crate) fn handoff(shared: &Shared, from: usize) {
+pub(crate) fn handoff(sched: &Sched, from: usize) {
     tracing::debug!(m = from, "goro: P handed off to a new M");
-    record(shared, None, Event::Handoff { from });
+    record(sched, None, Event::Handoff { from });
 }
 
 /// The P count changed from `old` to `new`.
-pub(crate) fn procs(shared: &Shared, old: usize, new: usize) {
+pub(crate) fn procs(sched: &Sched, old: usize, new: usize) {
     tracing::debug!(old, new, "goro: GOMAXPROCS changed");
-    record(shared, None, Event::Procs { old, new });
+    record(sched, None, Event::Procs { old, new });
 }
 
 /// Records `ev` in `l`'s buffer when it belongs to `shared`, else in the
 /// shared off-M buffer.
-fn record(shared: &Shared, l: Option<&Local>, ev: Event) {
-    let Some(file) = &shared.trace else { return };
+fn record(sched: &Sched, l: Option<&MLocal>, ev: Event) {
+    let Some(file) = &sched.trace else { return };
     match l.and_then(|l| l.trace.as_ref()) {
         Some(t) if t.writes_to(file) => t.push(ev),
         _ => file.push_outside(ev),

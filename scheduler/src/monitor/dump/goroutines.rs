@@ -38,18 +38,18 @@ use crate::monitor::dump::frames::{
 };
 use crate::monitor::dump::stackwalk::Walker;
 use crate::monitor::snapshot::{goroutines, unstarted, GInfo, GStatus};
-use crate::runtime::Shared;
+use crate::runtime::Sched;
 
 /// The dump of every started goroutine of `shared`; `current` is the
 /// calling goroutine's id, whose stack is captured here.
-pub(crate) fn dump(shared: &Shared, current: Option<u64>) -> String {
-    let mut gs = goroutines(shared);
+pub(crate) fn dump(sched: &Sched, current: Option<u64>) -> String {
+    let mut gs = goroutines(sched);
     if let Some(i) = current.and_then(|id| gs.iter().position(|g| g.id == id)) {
         let me = gs.remove(i);
         gs.insert(0, me);
     }
-    let now = shared.sysmon.clock_nanos();
-    let main = shared.main_goid();
+    let now = sched.sysmon.clock_nanos();
+    let main = sched.main_goid();
     let mut walker = None;
     let mut symbols = Symbolizer::default();
     let mut out = String::new();
@@ -69,7 +69,7 @@ pub(crate) fn dump(shared: &Shared, current: Option<u64>) -> String {
                 GStatus::Runnable => out.push_str("goroutine runnable; stack unavailable\n"),
                 GStatus::Waiting(_) => {
                     let walker = walker.get_or_insert_with(Walker::new);
-                    match walker.walk(shared, g) {
+                    match walker.walk(sched, g) {
                         Some(addrs) => {
                             write_go_frames(&mut out, below_park(&symbols.frames(&addrs)), g.site)
                         }
@@ -81,7 +81,7 @@ pub(crate) fn dump(shared: &Shared, current: Option<u64>) -> String {
         write_created_by(&mut out, g, main);
         out.push('\n');
     }
-    let queued = unstarted(shared);
+    let queued = unstarted(sched);
     if queued > 0 {
         let _ = writeln!(
             out,

@@ -10,23 +10,23 @@
 //! neither lost nor doubled.
 //!
 //! A hold lives only under the runtime's `all_gs` lock (it borrows the
-//! registry `Shared::with_all_gs` lends), which keeps every G allocated
+//! registry `Sched::with_all_gs` lends), which keeps every G allocated
 //! and means two observers never contend for one G. Runtime shutdown
 //! unwinds parked goroutines on their stacks, which no observer may be
 //! reading: an M takes that lock once after it saw the shutdown flag and
-//! before it unwinds anything (`Shared::wait_for_observers`), and a hold is
+//! before it unwinds anything (`Sched::wait_for_observers`), and a hold is
 //! only taken while the flag is clear, read under the same lock.
 
 use std::marker::PhantomData;
 
 use crate::g::state::LetGo;
 use crate::g::{GRef, G};
-use crate::runtime::Shared;
+use crate::runtime::Sched;
 
 /// A parked goroutine held still; dropping it lets go.
 pub(crate) struct ScanHold<'a> {
     g: GRef,
-    /// The locked registry of every G (`Shared::with_all_gs`).
+    /// The locked registry of every G (`Sched::with_all_gs`).
     _registry: PhantomData<&'a [GRef]>,
 }
 
@@ -37,13 +37,13 @@ impl<'a> ScanHold<'a> {
     /// # Safety
     /// `g` was read from this registry (e.g. by `snapshot::goroutines`).
     pub(crate) unsafe fn try_new(
-        shared: &Shared,
+        sched: &Sched,
         all_gs: &'a [GRef],
         g: GRef,
         id: u64,
     ) -> Option<ScanHold<'a>> {
         // An emptied registry: the runtime ended and may have freed `g`.
-        if shared.is_shutting_down() || all_gs.is_empty() {
+        if sched.is_shutting_down() || all_gs.is_empty() {
             return None;
         }
         // SAFETY: `g` was registered (caller) and the registry was not
@@ -92,9 +92,9 @@ mod tests {
     use crate::sched::park::{current_waiter, park, WaitReason, Waiter};
 
     /// The goroutine `id` once it is parked (yielding to let it get there).
-    fn parked(shared: &Shared, id: u64) -> GInfo {
+    fn parked(sched: &Sched, id: u64) -> GInfo {
         for _ in 0..10_000 {
-            let g = goroutines(shared).into_iter().find(|g| g.id == id);
+            let g = goroutines(sched).into_iter().find(|g| g.id == id);
             if let Some(g) = g.filter(|g| matches!(g.status, GStatus::Waiting(_))) {
                 return g;
             }
@@ -107,7 +107,7 @@ mod tests {
     fn a_wake_during_a_hold_is_delivered_when_it_lets_go() {
         let rt = crate::Runtime::builder().procs(1).build().unwrap();
         rt.run(|| {
-            let shared = crate::sched::current::m().unwrap().shared.clone();
+            let sched = crate::sched::current::m().unwrap().sched.clone();
             let slot: Arc<Mutex<Option<Waiter>>> = Arc::default();
             let registered = slot.clone();
             let h = crate::go(move || {
@@ -115,15 +115,15 @@ mod tests {
                 park(WaitReason::ChanReceive);
                 7
             });
-            let info = parked(&shared, h.id());
+            let info = parked(&sched, h.id());
             let me = crate::goroutine_id().unwrap();
-            let running = goroutines(&shared).into_iter().find(|g| g.id == me);
+            let running = goroutines(&sched).into_iter().find(|g| g.id == me);
             let running = running.unwrap().g;
-            shared.with_all_gs(|all| {
+            sched.with_all_gs(|all| {
                 let try_hold = |g, id| {
                     // SAFETY: the Gs passed below (`info.g`, `running`) were
                     // read from this registry.
-                    unsafe { ScanHold::try_new(&shared, all, g, id) }
+                    unsafe { ScanHold::try_new(&sched, all, g, id) }
                 };
                 // Neither a running goroutine nor a wrong id is held.
                 assert!(try_hold(running, me).is_none());
@@ -158,20 +158,20 @@ mod tests {
     fn a_hold_without_a_wake_leaves_it_parked() {
         let rt = crate::Runtime::builder().procs(1).build().unwrap();
         rt.run(|| {
-            let shared = crate::sched::current::m().unwrap().shared.clone();
+            let sched = crate::sched::current::m().unwrap().sched.clone();
             let (tx, rx) = std::sync::mpsc::channel::<Waiter>();
             let h = crate::go(move || {
                 tx.send(current_waiter()).unwrap();
                 park(WaitReason::Sleep);
             });
-            let info = parked(&shared, h.id());
-            shared.with_all_gs(|all| {
+            let info = parked(&sched, h.id());
+            sched.with_all_gs(|all| {
                 // SAFETY: `info.g` was read from this registry.
-                let hold = unsafe { ScanHold::try_new(&shared, all, info.g, info.id) };
+                let hold = unsafe { ScanHold::try_new(&sched, all, info.g, info.id) };
                 drop(hold.unwrap());
             });
             assert!(matches!(
-                parked(&shared, h.id()).status,
+                parked(&sched, h.id()).status,
                 GStatus::Waiting(WaitReason::Sleep)
             ));
             // SAFETY: registered by the goroutine, woken once.

@@ -7,7 +7,7 @@ use super::Unwinder;
 use crate::monitor::dump::frames::CodeAddress;
 use crate::monitor::dump::scan::ScanHold;
 use crate::monitor::snapshot::GInfo;
-use crate::runtime::Shared;
+use crate::runtime::Sched;
 
 /// Walks parked goroutines' stacks; one per dump.
 pub(crate) struct Walker {
@@ -24,10 +24,10 @@ impl Walker {
     /// The code addresses on the stack of goroutine `g`, innermost first,
     /// from its park frame up; `None` if it is not parked now or this
     /// target has no unwinder.
-    pub(crate) fn walk(&mut self, shared: &Shared, g: &GInfo) -> Option<Vec<CodeAddress>> {
-        shared.with_all_gs(|all| {
+    pub(crate) fn walk(&mut self, sched: &Sched, g: &GInfo) -> Option<Vec<CodeAddress>> {
+        sched.with_all_gs(|all| {
             // SAFETY: `g.g` was read from this registry (`goroutines`).
-            let hold = unsafe { ScanHold::try_new(shared, all, g.g, g.id) }?;
+            let hold = unsafe { ScanHold::try_new(sched, all, g.g, g.id) }?;
             let gr = hold.g();
             let regs = gr.park_frame.registers();
             let stack = gr.stack_range.get()?;

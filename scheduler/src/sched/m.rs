@@ -1,11 +1,13 @@
-//! Workers: an M (OS thread) with its P (the right to run Go code: queues
-//! and caches).
+//! An M (OS thread) with its P (the right to run Go code: queues and
+//! caches), in two halves: [`M`], what other threads may touch (reached
+//! through a G's `home` pointer, the M list and the idle list), and
+//! [`MLocal`], what only the M's own thread touches.
 //!
 //! goro binds one M to one P for the P's lifetime, because a started
 //! goroutine must finish on the thread it started on (docs/soundness.md):
 //! the P's "home" queue holds started goroutines that only this M may run.
 //!
-//! Per P (fields of `Local`, owned by the M's thread, and of `Worker`,
+//! Per P (fields of `MLocal`, owned by the M's thread, and of `M`,
 //! shared with other threads):
 //! - `fresh`: a crossbeam-deque of tasks that have not started; the owner
 //!   pops the newest, other Ps steal the oldest half when idle (`Stealer`),
@@ -19,7 +21,7 @@
 //! - `live`: every started goroutine homed here (for shutdown and stack
 //!   trimming; observers use the runtime's registry of all Gs instead).
 //!
-//! A worker that loses its P (`set_gomaxprocs` shrinking, or a goroutine
+//! An M that loses its P (`set_gomaxprocs` shrinking, or a goroutine
 //! calling `lock_os_thread`) keeps running the goroutines homed on it, takes
 //! no new work, and its thread exits when the last one finishes.
 
@@ -32,7 +34,7 @@ use crossbeam_deque::{Injector, Steal, Stealer};
 use crate::g::cell_alloc::BlockCache;
 use crate::g::task::Task;
 use crate::g::{GRef, G};
-use crate::runtime::Shared;
+use crate::runtime::Sched;
 use crate::sched::current::{self, Current};
 use crate::sched::lookahead::HomeLookahead;
 use crate::time::TimerHeap;
@@ -47,7 +49,7 @@ pub(crate) enum Item {
 }
 
 /// Fresh queues shorter than this are left to their own M by impatient
-/// thieves (see `Local::steal_from_others`).
+/// thieves (see `MLocal::steal_from_others`).
 const GROUP_SIZE: usize = 4;
 
 /// How many idle Gs (with stacks) a P keeps before returning them.
@@ -64,8 +66,9 @@ impl Item {
     }
 }
 
-/// The shared half of a worker.
-pub(crate) struct Worker {
+/// An M as other threads see it: its home queue, its sleep word, the
+/// stealing end of its P's fresh queue, its timers and its counters.
+pub(crate) struct M {
     pub id: usize,
     pub home: Injector<GRef>,
     pub stealer: Stealer<Item>,
@@ -88,7 +91,7 @@ pub(crate) struct Worker {
     pub exited: AtomicU64,
     /// Started goroutines homed here (live list length).
     pub live: AtomicU64,
-    /// Idle Gs cached by this P (the length of `Local::free`, for
+    /// Idle Gs cached by this P (the length of `MLocal::free`, for
     /// `scheddetail`).
     pub gfree: AtomicUsize,
     /// Whether this M is a spinning M (counted in `nspinning`); written
@@ -98,7 +101,7 @@ pub(crate) struct Worker {
     pub syscalltick: AtomicU64,
     /// True until this M's scheduler loop has returned (Release): from
     /// then on it runs no goroutine again. Shutdown waits for every M to
-    /// clear it before it unwinds any stack (`Shared::wait_for_ms_to_stop`).
+    /// clear it before it unwinds any stack (`Sched::wait_for_ms_to_stop`).
     pub scheduling: AtomicBool,
     /// False once this M's thread has finished its shutdown share (or
     /// retired): it no longer counts as a thread.
@@ -116,20 +119,20 @@ pub(crate) struct Worker {
     /// This P's timers (see `timer.rs`).
     pub timers: TimerHeap,
     /// The runtime this worker belongs to (it outlives its workers' use).
-    pub shared: *const Shared,
+    pub sched: *const Sched,
 }
 
 // SAFETY: all fields are Sync except the `shared` pointer, which is only
-// dereferenced while the runtime is running (Shared outlives that).
-unsafe impl Send for Worker {}
+// dereferenced while the runtime is running (Sched outlives that).
+unsafe impl Send for M {}
 // SAFETY: as above.
-unsafe impl Sync for Worker {}
+unsafe impl Sync for M {}
 
-impl Worker {
-    pub(crate) fn new(id: usize, stealer: Stealer<Item>, shared: *const Shared) -> Worker {
-        Worker {
+impl M {
+    pub(crate) fn new(id: usize, stealer: Stealer<Item>, sched: *const Sched) -> M {
+        M {
             id,
-            shared,
+            sched,
             home: Injector::new(),
             stealer,
             inbox: Injector::new(),
@@ -163,11 +166,11 @@ impl Worker {
     }
 }
 
-/// The M-private half of a worker. Lives on the M's own stack for the
+/// The half of an M only its own thread touches. Lives on the M's own stack for the
 /// whole scheduler loop; goroutines reach it through `current::m()`.
-pub(crate) struct Local {
-    pub worker: Arc<Worker>,
-    pub shared: Arc<Shared>,
+pub(crate) struct MLocal {
+    pub m: Arc<M>,
+    pub sched: Arc<Sched>,
     pub fresh: crossbeam_deque::Worker<Item>,
     pub runnext: Cell<Option<GRef>>,
     /// The next goroutines of the home queue, taken out to prefetch.
@@ -197,7 +200,7 @@ pub(crate) struct Local {
     pub blocks: BlockCache,
     /// The lighter P that fresh tasks go to until the next sample, and
     /// the starts left until then (`balance.rs`).
-    pub balance_target: RefCell<Option<Arc<Worker>>>,
+    pub balance_target: RefCell<Option<Arc<M>>>,
     pub balance_countdown: Cell<u32>,
     /// This M's `GORO_TRACE` buffer, when the runtime writes a trace.
     pub trace: Option<MTrace>,
@@ -205,21 +208,18 @@ pub(crate) struct Local {
 
 const GOID_BATCH: u64 = 16;
 
-impl Local {
+impl MLocal {
     pub(crate) fn new(
-        worker: Arc<Worker>,
-        shared: Arc<Shared>,
+        m: Arc<M>,
+        sched: Arc<Sched>,
         fresh: crossbeam_deque::Worker<Item>,
-    ) -> Local {
-        let seed = (worker.id as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        let trace = shared
-            .trace
-            .as_ref()
-            .map(|f| MTrace::new(f.clone(), worker.id));
-        Local {
+    ) -> MLocal {
+        let seed = (m.id as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let trace = sched.trace.as_ref().map(|f| MTrace::new(f.clone(), m.id));
+        MLocal {
             trace,
-            worker,
-            shared,
+            m,
+            sched,
             fresh,
             runnext: Cell::new(None),
             home_ahead: HomeLookahead::default(),
@@ -244,15 +244,15 @@ impl Local {
     /// A worker that lost its P hands its queued fresh tasks to the global
     /// queue, where the Ps take them, and its timers to the active Ps.
     pub(crate) fn give_up_fresh_work(&self) {
-        crate::time::rehome(&self.worker, &self.shared);
+        crate::time::rehome(&self.m, &self.sched);
         while let Some(item) = self.fresh.pop() {
-            self.worker.inbox.push(item);
+            self.m.inbox.push(item);
         }
-        crate::sched::balance::drain_inbox(&self.shared, &self.worker);
+        crate::sched::balance::drain_inbox(&self.sched, &self.m);
     }
 
-    pub(crate) fn worker_ptr(&self) -> *const Worker {
-        Arc::as_ptr(&self.worker)
+    pub(crate) fn worker_ptr(&self) -> *const M {
+        Arc::as_ptr(&self.m)
     }
 
     /// Takes an idle G from this P's cache.
@@ -260,7 +260,7 @@ impl Local {
     pub(crate) fn pop_free(&self) -> Option<Box<G>> {
         let mut free = self.free.borrow_mut();
         let g = free.pop();
-        self.worker.gfree.store(free.len(), Ordering::Relaxed);
+        self.m.gfree.store(free.len(), Ordering::Relaxed);
         g
     }
 
@@ -271,7 +271,7 @@ impl Local {
             return Some(g);
         }
         free.push(g);
-        self.worker.gfree.store(free.len(), Ordering::Relaxed);
+        self.m.gfree.store(free.len(), Ordering::Relaxed);
         None
     }
 
@@ -279,7 +279,7 @@ impl Local {
     /// queue's tail.
     pub(crate) fn put_runnext(&self, g: GRef) {
         if let Some(old) = self.runnext.replace(Some(g)) {
-            self.worker.home.push(old);
+            self.m.home.push(old);
         }
     }
 
@@ -292,7 +292,7 @@ impl Local {
     pub(crate) fn next_goid(&self) -> u64 {
         if self.goid_next.get() == self.goid_end.get() {
             let start = self
-                .shared
+                .sched
                 .next_goid
                 .fetch_add(GOID_BATCH, Ordering::Relaxed);
             self.goid_next.set(start);
@@ -316,13 +316,13 @@ impl Local {
     /// Queues fresh work on this P (or globally if it has no P) and wakes an
     /// idle P to steal it if none is spinning (Go's `wakep`).
     pub(crate) fn push_fresh(&self, item: Item) {
-        if self.worker.has_p.load(Ordering::Relaxed) {
+        if self.m.has_p.load(Ordering::Relaxed) {
             self.fresh.push(item);
         } else {
-            self.shared.injector.push(item);
+            self.sched.injector.push(item);
         }
         std::sync::atomic::fence(Ordering::SeqCst);
-        self.shared.wakep();
+        self.sched.wakep();
     }
 
     /// Steals half of another P's fresh queue into ours; returns the first
@@ -333,7 +333,7 @@ impl Local {
     /// stealing one would split a group that talks across two Ms for its
     /// whole life (docs/design.md).
     pub(crate) fn steal_from_others(&self, patient: bool) -> Option<Item> {
-        let workers = self.shared.active_workers();
+        let workers = self.sched.active_workers();
         let n = workers.len();
         if n == 0 {
             return None;
@@ -341,7 +341,7 @@ impl Local {
         let start = (self.random() % n as u64) as usize;
         for i in 0..n {
             let w = &workers[(start + i) % n];
-            if Arc::ptr_eq(w, &self.worker) {
+            if Arc::ptr_eq(w, &self.m) {
                 continue;
             }
             let fresh = || retry_steal(|| w.stealer.steal_batch_and_pop(&self.fresh));
@@ -362,10 +362,10 @@ impl Local {
     /// Runs the due timers of other Ps (their Ms may be busy in a long
     /// goroutine); a spinning M does this as Go's `stealWork` does.
     pub(crate) fn run_others_timers(&self) {
-        let workers = self.shared.active_workers();
+        let workers = self.sched.active_workers();
         let mut now = None;
         for w in workers.iter() {
-            if Arc::ptr_eq(w, &self.worker) || !w.timers.is_pending() {
+            if Arc::ptr_eq(w, &self.m) || !w.timers.is_pending() {
                 continue;
             }
             let now = *now.get_or_insert_with(std::time::Instant::now);
@@ -377,19 +377,19 @@ impl Local {
 
     /// Takes from the global queue (a batch into the local deque).
     pub(crate) fn take_global(&self) -> Option<Item> {
-        self.take_batch(&self.shared.injector)
+        self.take_batch(&self.sched.injector)
     }
 
     /// Takes the oldest task of this P's own fresh queue (the end thieves
     /// steal from).
     pub(crate) fn take_oldest_fresh(&self) -> Option<Item> {
-        retry_steal(|| self.worker.stealer.steal())
+        retry_steal(|| self.m.stealer.steal())
     }
 
     /// Moves tasks handed to this P (`balance.rs`) into its fresh queue and
     /// returns the first.
     pub(crate) fn take_inbox(&self) -> Option<Item> {
-        self.take_batch(&self.worker.inbox)
+        self.take_batch(&self.m.inbox)
     }
 
     /// Moves a batch of `from` into this P's fresh queue and returns its
@@ -405,13 +405,13 @@ impl Local {
     /// Takes the oldest goroutine readied for this M (see `lookahead.rs`).
     #[inline]
     pub(crate) fn take_home(&self) -> Option<GRef> {
-        let live = self.worker.live.load(Ordering::Relaxed);
-        self.home_ahead.take(&self.worker.home, live)
+        let live = self.m.live.load(Ordering::Relaxed);
+        self.home_ahead.take(&self.m.home, live)
     }
 
     /// Whether readied goroutines wait for this M.
     pub(crate) fn has_home_work(&self) -> bool {
-        !self.home_ahead.is_empty() || !self.worker.home.is_empty()
+        !self.home_ahead.is_empty() || !self.m.home.is_empty()
     }
 }
 
@@ -429,23 +429,23 @@ pub(crate) fn retry_steal<T>(mut steal: impl FnMut() -> Steal<T>) -> Option<T> {
 /// Queues a readied migratory goroutine where any M can take it.
 pub(crate) fn push_migratory(g: GRef) {
     // SAFETY: a migratory G's home is the worker that last ran it; workers
-    // outlive every goroutine of their runtime, and so does `Shared`.
-    let shared = unsafe { &*(*g.get().home.load(Ordering::Acquire)).shared };
+    // outlive every goroutine of their runtime, and so does `Sched`.
+    let sched = unsafe { &*(*g.get().home.load(Ordering::Acquire)).sched };
     let aggressive = crate::runtime::migrate_aggressively();
-    if let Current::Worker(l) = current::get() {
-        // SAFETY: `Current::Worker` points at this thread's live Local.
+    if let Current::M(l) = current::get() {
+        // SAFETY: `Current::M` points at this thread's live MLocal.
         let l = unsafe { &*l };
-        if !aggressive && std::ptr::eq(Arc::as_ptr(&l.shared), shared) {
+        if !aggressive && std::ptr::eq(Arc::as_ptr(&l.sched), sched) {
             l.push_fresh(Item::Migratory(g));
             return;
         }
     }
-    shared.injector.push(Item::Migratory(g));
+    sched.injector.push(Item::Migratory(g));
     std::sync::atomic::fence(Ordering::SeqCst);
     if aggressive {
-        shared.wake_all_idle();
+        sched.wake_all_idle();
     } else {
-        shared.wakep();
+        sched.wakep();
     }
 }
 
