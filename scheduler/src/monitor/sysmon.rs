@@ -11,7 +11,7 @@
 //! `netpoll.rs`).
 //!
 //! It fires timers overdue by more than a millisecond on Ps whose M is busy
-//! in a long goroutine (an idle M fires its own, see `timer.rs`).
+//! in a long goroutine (an idle M fires its own, see `time/timers.rs`).
 //!
 //! About once a second it asks every M to trim stacks when it next goes
 //! idle (see `trim.rs`), and re-reads the affinity mask and cgroup CPU

@@ -37,7 +37,7 @@ use crate::g::{GRef, G};
 use crate::runtime::Sched;
 use crate::sched::current::{self, Current};
 use crate::sched::lookahead::HomeLookahead;
-use crate::time::TimerHeap;
+use crate::time::Timers;
 use crate::trace::MTrace;
 
 /// Work in a stealable queue.
@@ -116,8 +116,10 @@ pub(crate) struct M {
     pub in_poller: AtomicBool,
     /// The P this worker holds (meaningful while `has_p`).
     pub p: AtomicUsize,
-    /// This P's timers (see `timer.rs`).
-    pub timers: TimerHeap,
+    /// This P's timers (see `time/timers.rs`); armed by any thread, run by
+    /// this M, a spinning M or sysmon (the heap's lock and published
+    /// deadline: `time/heap.rs`).
+    pub timers: Timers,
     /// The runtime this worker belongs to (it outlives its workers' use).
     pub sched: *const Sched,
 }
@@ -154,7 +156,7 @@ impl M {
             trim_request: AtomicBool::new(false),
             in_poller: AtomicBool::new(false),
             p: AtomicUsize::new(0),
-            timers: TimerHeap::new(),
+            timers: Timers::new(),
         }
     }
 
