@@ -7,6 +7,8 @@
 //!   unwinding, and the state diagram.
 //! - `state`: the state word's racing transitions (checked with loom).
 //! - `task`: the one allocation a spawn makes (`Task`) and `JoinHandle`.
+//! - `join`: the join protocol between a task's goroutine and its handle
+//!   (completion vs join vs detach; checked with loom).
 //! - `cell_alloc`: per-M recycled memory for task cells.
 //! - `park_frame`: the registers `park` records for stack walks.
 //! - `locals`: `goroutine_local!`.
@@ -14,6 +16,7 @@
 
 pub(crate) mod cell_alloc;
 mod goroutine;
+pub(crate) mod join;
 pub(crate) mod locals;
 pub(crate) mod panic;
 pub(crate) mod park_frame;

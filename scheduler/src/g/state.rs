@@ -35,11 +35,13 @@ pub(crate) const SCANNING: u8 = 5;
 /// Readied while `SCANNING`: the observer queues it when it lets go.
 pub(crate) const SCAN_READIED: u8 = 6;
 
-/// The atomic byte a [`GState`] lives in (std's, or loom's in the models).
+/// The atomic byte a [`GState`] (or a task's `JoinState`, `join.rs`)
+/// lives in (std's, or loom's in the models).
 pub(crate) trait StateWord {
     fn new(state: u8) -> Self;
     fn load(&self, order: Ordering) -> u8;
     fn store(&self, state: u8, order: Ordering);
+    fn swap(&self, state: u8, order: Ordering) -> u8;
     fn compare_exchange(
         &self,
         current: u8,
@@ -62,6 +64,9 @@ macro_rules! impl_state_word {
             }
             fn store(&self, state: u8, order: std::sync::atomic::Ordering) {
                 <$atomic>::store(self, state, order)
+            }
+            fn swap(&self, state: u8, order: std::sync::atomic::Ordering) -> u8 {
+                <$atomic>::swap(self, state, order)
             }
             fn compare_exchange(
                 &self,

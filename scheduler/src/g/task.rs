@@ -15,11 +15,11 @@ use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, Location};
 use std::ptr::NonNull;
-use std::sync::atomic::{fence, AtomicU8, AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use crate::g::cell_alloc::{alloc_cell, free_cell};
 use crate::g::current_g;
+use crate::g::join::{JoinState, Refs};
 use crate::g::panic::Panic;
 use crate::sched::park::{self, WaitReason, Waiter};
 
@@ -42,124 +42,23 @@ enum Stage<F, T> {
     Taken,
 }
 
-/// Completion flag plus the waiting joiner, if any: one atomic word, so a
-/// detached or already-finished task completes with a single swap.
-///
-/// The joiner's cell is owned by the joiner while the state is `RUNNING`
-/// and by the completer once it has seen `WAITING`. A joiner that polls
-/// again (`impl Future for JoinHandle`) takes the cell back with a
-/// `WAITING -> RUNNING` exchange before replacing its waker; if that fails
-/// the task is done.
-pub(crate) struct JoinState {
-    state: AtomicU8,
-    /// Written by the (single) joiner before it publishes `WAITING`, taken
-    /// by the completer after it sees `WAITING`.
-    waiter: UnsafeCell<Option<Joiner>>,
-}
-
 /// Who waits for a task: a parked `join`, or an async task's `Waker`.
 enum Joiner {
     Park(Waiter),
     Task(Waker),
 }
 
-const RUNNING: u8 = 0;
-const WAITING: u8 = 1;
-const DONE: u8 = 2;
-
-impl JoinState {
-    fn new() -> JoinState {
-        JoinState {
-            state: AtomicU8::new(RUNNING),
-            waiter: UnsafeCell::new(None),
-        }
-    }
-
-    fn complete(&self) {
-        if self.state.swap(DONE, Ordering::AcqRel) == WAITING {
-            // SAFETY: the joiner stored its waiter before publishing
-            // `WAITING` (Release), which our swap acquired, and never
-            // touches the cell again: we own it now.
-            let waiter = unsafe { (*self.waiter.get()).take() };
-            match waiter {
-                // SAFETY: registered by `wait` for exactly one park, and
-                // only this completion (the one swap that saw `WAITING`)
-                // takes it, so it is woken once.
-                Some(Joiner::Park(w)) => unsafe { w.wake() },
-                Some(Joiner::Task(w)) => w.wake(),
-                None => {}
-            }
-        }
-    }
-
-    fn is_done(&self) -> bool {
-        self.state.load(Ordering::Acquire) == DONE
-    }
-
-    /// Takes the joiner's cell back from a `WAITING` state left by an
-    /// earlier poll. Returns false if the task is done.
-    fn reclaim(&self) -> bool {
-        match self.state.load(Ordering::Acquire) {
-            RUNNING => true,
-            DONE => false,
-            _ => self
-                .state
-                .compare_exchange(WAITING, RUNNING, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok(),
-        }
-    }
-
-    /// Stores `joiner` and publishes `WAITING`; false if the task finished
-    /// meanwhile (the joiner is then dropped, never published).
-    ///
+impl Joiner {
     /// # Safety
-    /// Called by the single joiner, with the state `RUNNING` as it left it
-    /// (after `reclaim` returned true), so the completer does not read the cell.
-    unsafe fn publish(&self, joiner: Option<Joiner>) -> bool {
-        // SAFETY: forwarded from the caller: we own the cell.
-        unsafe { *self.waiter.get() = joiner };
-        match self
-            .state
-            .compare_exchange(RUNNING, WAITING, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => true,
-            Err(_) => {
-                // SAFETY: the completer saw `RUNNING`, not `WAITING`: the cell is still ours.
-                unsafe { *self.waiter.get() = None };
-                false
-            }
-        }
-    }
-
-    /// Parks until `complete`. Called by the joiner only, at most once
-    /// (`JoinHandle::join` consumes the handle).
-    fn wait(&self) {
-        if !self.reclaim() {
-            return;
-        }
-        // SAFETY: `reclaim` left the state `RUNNING`, owned by this joiner.
-        if unsafe { self.publish(Some(Joiner::Park(park::current_waiter()))) } {
-            park::park(WaitReason::JoinHandle);
-        }
-    }
-
-    /// The joiner's poll: `Ready` once the task is done, else `waker` is
-    /// woken when it is.
-    fn poll(&self, waker: &Waker) -> Poll<()> {
-        if !self.reclaim() {
-            return Poll::Ready(());
-        }
-        // SAFETY: `reclaim` left the state `RUNNING`, owned by this joiner.
-        let previous = unsafe { (*self.waiter.get()).take() };
-        let joiner = match previous {
-            Some(Joiner::Task(w)) if w.will_wake(waker) => w,
-            _ => waker.clone(),
-        };
-        // SAFETY: as above.
-        if unsafe { self.publish(Some(Joiner::Task(joiner))) } {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
+    /// `self` was returned by `JoinState::complete`, which returns a
+    /// published waiter once.
+    unsafe fn wake(self) {
+        match self {
+            // SAFETY: registered by `JoinHandle::join` for exactly one
+            // park, and handed back by `complete` once (the caller), so it
+            // is woken once.
+            Joiner::Park(w) => unsafe { w.wake() },
+            Joiner::Task(w) => w.wake(),
         }
     }
 }
@@ -167,10 +66,25 @@ impl JoinState {
 /// What every task cell starts with; a [`Task`] points here.
 #[repr(C)]
 struct Header {
-    refs: AtomicUsize,
+    /// The `Task`'s and the `JoinHandle`'s references (`join.rs`).
+    refs: Refs,
+    /// Written by `create` only.
     vtable: &'static Vtable,
+    /// Written by `create` only.
     info: TaskInfo,
-    join: JoinState,
+    /// Completion and the joiner's waiter (`join.rs`).
+    join: JoinState<Joiner>,
+}
+
+impl Header {
+    /// Publishes the outcome, written in `stage` just before, to the
+    /// joiner, waking it if it waits. Called once per task.
+    fn complete(&self) {
+        if let Some(joiner) = self.join.complete() {
+            // SAFETY: just returned by `complete`.
+            unsafe { joiner.wake() }
+        }
+    }
 }
 
 /// The operations of one `TaskCell<F, T>` type.
@@ -197,7 +111,7 @@ where
     unsafe {
         cell.as_ptr().write(TaskCell {
             header: Header {
-                refs: AtomicUsize::new(2),
+                refs: Refs::two(),
                 vtable: &TaskCell::<F, T>::VTABLE,
                 info,
                 join: JoinState::new(),
@@ -256,7 +170,7 @@ where
                     // Runtime shutdown is unwinding this goroutine (corosensei's
                     // forced unwind): report it abandoned and keep unwinding.
                     *stage = Stage::Finished(Err(Panic::abandoned(info.id)));
-                    cell.header.join.complete();
+                    cell.header.complete();
                     std::panic::resume_unwind(payload);
                 }
                 crate::g::panic::on_goroutine_panic(info.id);
@@ -264,7 +178,7 @@ where
             }
         };
         *stage = Stage::Finished(outcome);
-        cell.header.join.complete();
+        cell.header.complete();
     }
 
     /// Completes the task without running it (runtime shutdown): drops the
@@ -277,7 +191,7 @@ where
         if let Stage::Pending(f) = std::mem::replace(stage, Stage::Running) {
             drop(f);
             *stage = Stage::Finished(Err(Panic::abandoned(cell.header.info.id)));
-            cell.header.join.complete();
+            cell.header.complete();
         }
     }
 
@@ -342,7 +256,8 @@ pub(crate) struct Task(NonNull<Header>);
 // abandon, which the scheduler calls at most once, on one thread) and by the
 // joiner only after it saw the join state `DONE` (Acquire, after the
 // completer's swap), which orders the accesses; the header is immutable
-// apart from its atomics and the join waiter (see `JoinState`). `create` requires `F: Send` (the closure moves to the thread
+// apart from its atomics and the join waiter (see `JoinState`, `join.rs`).
+// `create` requires `F: Send` (the closure moves to the thread
 // that runs it) and `T: Send` (the result moves to the joiner). Pinned
 // (`spawn_local`) tasks wrap a `!Send` closure in `Pinned`, whose own SAFETY
 // comment covers that case.
@@ -376,10 +291,9 @@ impl Task {
 impl Drop for Task {
     fn drop(&mut self) {
         let header = self.header();
-        if header.refs.fetch_sub(1, Ordering::Release) == 1 {
-            // Everything the other reference did happens before the free.
-            fence(Ordering::Acquire);
-            // SAFETY: this was the last reference; the vtable is the cell's.
+        if header.refs.release() {
+            // SAFETY: this was the last reference (and everything the
+            // other one did happens before); the vtable is the cell's.
             unsafe { (header.vtable.destroy)(self.0) };
         }
     }
@@ -400,7 +314,10 @@ impl<T> JoinHandle<T> {
     /// [`Panic`] that ended it. Parks the calling goroutine (or blocks the
     /// calling plain thread) meanwhile.
     pub fn join(self) -> Result<T, Panic> {
-        self.task.header().join.wait();
+        self.task.header().join.wait(
+            || Joiner::Park(park::current_waiter()),
+            || park::park(WaitReason::JoinHandle),
+        );
         // SAFETY: `take_output` belongs to the cell's type, and the task is
         // done; `join` consumes the handle, so the output is taken once.
         unsafe { (self.take_output)(self.task.0) }
@@ -425,7 +342,12 @@ impl<T> std::future::Future for JoinHandle<T> {
 
     fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        match this.task.header().join.poll(cx.waker()) {
+        let waker = cx.waker();
+        let register = |previous| match previous {
+            Some(Joiner::Task(w)) if w.will_wake(waker) => Joiner::Task(w),
+            _ => Joiner::Task(waker.clone()),
+        };
+        match this.task.header().join.poll(register) {
             // SAFETY: `take_output` belongs to the cell's type and the task
             // is done; a second call after `Ready` panics in `take_output`.
             Poll::Ready(()) => Poll::Ready(unsafe { (this.take_output)(this.task.0) }),
