@@ -268,22 +268,27 @@ mod tests {
     /// joiner registers, parks, polls again or detaches, on the join code
     /// tasks run. The loom `AtomicU8`'s `StateWord` impl is `state.rs`'s.
     ///
-    /// Each model fails when an ordering or the recheck is weakened (done
-    /// once by hand, on this code):
-    /// - `complete`'s swap `AcqRel -> Release`: loom reports the completer's
-    ///   read of the waiter slot racing the joiner's write (all models
-    ///   where the joiner publishes a waiter);
-    /// - `complete`'s swap `AcqRel -> Acquire`: the joiner's read of the
-    ///   result races the completer's write (`joined`, `polled`);
-    /// - `publish`'s CAS success `AcqRel -> Acquire`: the completer's read
-    ///   of the slot races the joiner's write (`joined`, `polled`);
-    /// - `reclaim`'s load `Acquire -> Relaxed`: the joiner's read of the
-    ///   result races (`joined`, `polled`);
-    /// - `Refs::release` without its `Acquire` fence: the free's drop of
-    ///   the result races the completer's write (`detached`);
-    /// - `publish` without its recheck (a plain `store(WAITING)` instead of
-    ///   the CAS from `RUNNING`): a joiner that comes after the completion
-    ///   parks forever, and loom reports the deadlock (`joined`).
+    /// Each weakening of an ordering, the fence or the recheck makes
+    /// models fail (done once by hand on this code; loom reports a data
+    /// race, "causality violation", on the result or the waiter slot,
+    /// unless said otherwise):
+    /// - `complete`'s swap `AcqRel -> Release` (the completer's take of
+    ///   the slot races the joiner's store): `joined`, `polled`,
+    ///   `detached_after_a_poll`;
+    /// - `complete`'s swap `AcqRel -> Acquire` (the joiner's read of the
+    ///   result races its write): `joined`, `polled`;
+    /// - `publish`'s CAS `AcqRel -> Acquire` on success (the slot):
+    ///   `joined`, `polled`, `detached_after_a_poll`;
+    /// - `reclaim`'s load `Acquire -> Relaxed` (the result): `joined`,
+    ///   `polled`;
+    /// - `reclaim`'s take-back CAS `Relaxed` on success and failure (the
+    ///   result, after a failed take-back): `polled`;
+    /// - `Refs::release` without its `Acquire` fence, or with a `Relaxed`
+    ///   decrement (the free's drop of the result): all four;
+    /// - `publish` without its recheck (a plain `store(WAITING)` instead
+    ///   of the CAS from `RUNNING`): a joiner that comes after the
+    ///   completion waits forever, "Model exceeded maximum number of
+    ///   branches": `joined`, `polled`.
     mod models {
         use std::sync::atomic::Ordering;
         use std::task::Poll;

@@ -5,8 +5,10 @@
 //! counted by hand (two references: the scheduler's [`Task`], queued, stolen
 //! and finally run on a goroutine, and the user's [`JoinHandle<T>`]) and
 //! reached through a per-type vtable, like a `dyn` object, so that its
-//! memory can come from the per-M block caches of `task_blocks.rs` instead
-//! of the global allocator. A fresh task is only this cell; the G and its
+//! memory can come from the per-M block caches of `cell_alloc.rs` instead
+//! of the global allocator. The races between the two references (the
+//! completion, the join, the detach) are `join.rs`'s, with loom models;
+//! this file says what a joiner is and how it parks. A fresh task is only this cell; the G and its
 //! stack are taken from the running P's caches when it first runs, so
 //! queued work costs no stack memory and stealing moves one pointer.
 
