@@ -86,7 +86,7 @@ impl MLocal {
 /// Hands a fresh task to `target`'s inbox and wakes its M. If `target`
 /// lost its P meanwhile (it would never look at its inbox again), the
 /// inbox is emptied into the global queue, so no task is stranded.
-fn hand_to(sched: &crate::runtime::Sched, target: &M, item: Item) {
+fn hand_to(sched: &crate::sched::Sched, target: &M, item: Item) {
     target.inbox.push(item);
     fence(Ordering::SeqCst);
     if target.has_p.load(Ordering::SeqCst) {
@@ -98,7 +98,7 @@ fn hand_to(sched: &crate::runtime::Sched, target: &M, item: Item) {
 
 /// Moves every task of `w`'s inbox to the global queue and wakes a P for
 /// them (a P that retires, or a task handed to one that just did).
-pub(crate) fn drain_inbox(sched: &crate::runtime::Sched, w: &M) {
+pub(crate) fn drain_inbox(sched: &crate::sched::Sched, w: &M) {
     let mut moved = false;
     while let Some(item) = retry_steal(|| w.inbox.steal()) {
         sched.injector.push(item);

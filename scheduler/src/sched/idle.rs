@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
-use crate::runtime::Sched;
 use crate::sched::m::{MLocal, M};
 use crate::sched::park::{Wake, Wakeup};
+use crate::sched::Sched;
 use crate::sys::futex;
 
 pub(crate) const AWAKE: u32 = 0;
@@ -152,6 +152,16 @@ impl Sched {
                 self.note_need_spinning();
             }
         }
+    }
+
+    /// Spinning Ms now (`schedtrace`'s `spinningthreads`).
+    pub(crate) fn spinning_ms(&self) -> usize {
+        self.nspinning.load(Ordering::Relaxed)
+    }
+
+    /// Whether work was queued while no P was idle (Go's `needspinning`).
+    pub(crate) fn needs_spinning(&self) -> bool {
+        self.needspinning.load(Ordering::Relaxed)
     }
 
     /// New work found no idle P to wake for it (Go's `needspinning`,

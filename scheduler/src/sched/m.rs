@@ -34,9 +34,9 @@ use crossbeam_deque::{Injector, Steal, Stealer};
 use crate::g::cell_alloc::BlockCache;
 use crate::g::task::Task;
 use crate::g::{GRef, G};
-use crate::runtime::Sched;
 use crate::sched::current::{self, Current};
 use crate::sched::lookahead::HomeLookahead;
+use crate::sched::Sched;
 use crate::time::TimerHeap;
 use crate::trace::MTrace;
 
@@ -431,7 +431,7 @@ pub(crate) fn push_migratory(g: GRef) {
     // SAFETY: a migratory G's home is the worker that last ran it; workers
     // outlive every goroutine of their runtime, and so does `Sched`.
     let sched = unsafe { &*(*g.get().home.load(Ordering::Acquire)).sched };
-    let aggressive = crate::runtime::migrate_aggressively();
+    let aggressive = crate::sched::spawn::migrate_aggressively();
     if let Current::M(l) = current::get() {
         // SAFETY: `Current::M` points at this thread's live MLocal.
         let l = unsafe { &*l };

@@ -21,7 +21,7 @@ use std::marker::PhantomData;
 
 use crate::g::state::LetGo;
 use crate::g::{GRef, G};
-use crate::runtime::Sched;
+use crate::sched::Sched;
 
 /// A parked goroutine held still; dropping it lets go.
 pub(crate) struct ScanHold<'a> {
