@@ -96,9 +96,7 @@ impl Sched {
             crate::sched::spawn::new_task(self, id, 0, site, stack_size, migratory, f);
         self.extra_spawned
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.injector.push(Item::Fresh(task));
-        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
-        self.wakep();
+        crate::sched::enqueue::submit_global(self, Item::Fresh(task));
         Ok(handle)
     }
 }

@@ -34,7 +34,6 @@ use crossbeam_deque::{Injector, Steal, Stealer};
 use crate::g::cell_alloc::BlockCache;
 use crate::g::task::Task;
 use crate::g::{GRef, G};
-use crate::sched::current::{self, Current};
 use crate::sched::lookahead::HomeLookahead;
 use crate::sched::Sched;
 use crate::time::TimerHeap;
@@ -157,13 +156,6 @@ impl M {
             timers: TimerHeap::new(),
         }
     }
-
-    /// Queues a readied goroutine homed here and wakes this M if it sleeps.
-    pub(crate) fn push_home(&self, g: GRef) {
-        self.home.push(g);
-        std::sync::atomic::fence(Ordering::SeqCst);
-        self.notify();
-    }
 }
 
 /// The half of an M only its own thread touches. Lives on the M's own stack for the
@@ -248,10 +240,10 @@ impl MLocal {
         while let Some(item) = self.fresh.pop() {
             self.m.inbox.push(item);
         }
-        crate::sched::balance::drain_inbox(&self.sched, &self.m);
+        crate::sched::enqueue::drain_inbox(&self.sched, &self.m);
     }
 
-    pub(crate) fn worker_ptr(&self) -> *const M {
+    pub(crate) fn m_ptr(&self) -> *const M {
         Arc::as_ptr(&self.m)
     }
 
@@ -311,18 +303,6 @@ impl MLocal {
         x ^= x >> 27;
         self.rng.set(x);
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Queues fresh work on this P (or globally if it has no P) and wakes an
-    /// idle P to steal it if none is spinning (Go's `wakep`).
-    pub(crate) fn push_fresh(&self, item: Item) {
-        if self.m.has_p.load(Ordering::Relaxed) {
-            self.fresh.push(item);
-        } else {
-            self.sched.injector.push(item);
-        }
-        std::sync::atomic::fence(Ordering::SeqCst);
-        self.sched.wakep();
     }
 
     /// Steals half of another P's fresh queue into ours; returns the first
@@ -423,29 +403,6 @@ pub(crate) fn retry_steal<T>(mut steal: impl FnMut() -> Steal<T>) -> Option<T> {
             Steal::Empty => return None,
             Steal::Retry => continue,
         }
-    }
-}
-
-/// Queues a readied migratory goroutine where any M can take it.
-pub(crate) fn push_migratory(g: GRef) {
-    // SAFETY: a migratory G's home is the worker that last ran it; workers
-    // outlive every goroutine of their runtime, and so does `Sched`.
-    let sched = unsafe { &*(*g.get().home.load(Ordering::Acquire)).sched };
-    let aggressive = crate::sched::spawn::migrate_aggressively();
-    if let Current::M(l) = current::get() {
-        // SAFETY: `Current::M` points at this thread's live MLocal.
-        let l = unsafe { &*l };
-        if !aggressive && std::ptr::eq(Arc::as_ptr(&l.sched), sched) {
-            l.push_fresh(Item::Migratory(g));
-            return;
-        }
-    }
-    sched.injector.push(Item::Migratory(g));
-    std::sync::atomic::fence(Ordering::SeqCst);
-    if aggressive {
-        sched.wake_all_idle();
-    } else {
-        sched.wakep();
     }
 }
 

@@ -10,6 +10,8 @@
 //! - `lookahead`: reading the home queue ahead, to prefetch.
 //! - `schedule`: the scheduler loop (`findRunnable`), start and finish of
 //!   Gs, shutdown.
+//! - `enqueue`: the one path that makes work runnable, and the waker half
+//!   of the sleep/wake protocol.
 //! - `idle`: spinning and sleeping Ms, `wakep`.
 //! - `park`: the park/ready contract everything blocking builds on.
 //! - `balance`: handing fresh tasks to a lighter P.
@@ -23,6 +25,7 @@
 
 pub(crate) mod balance;
 pub(crate) mod current;
+pub(crate) mod enqueue;
 pub(crate) mod handle;
 pub(crate) mod idle;
 pub(crate) mod lookahead;

@@ -36,6 +36,7 @@ use std::sync::atomic::Ordering;
 use crate::g::state::LetGo;
 use crate::g::task::Task;
 use crate::g::{GRef, Yield, DEAD, G, RUNNABLE, RUNNING};
+use crate::sched::enqueue::make_runnable;
 use crate::sched::m::{bump, unbump, Item, MLocal};
 use crate::trace::{self, RunEnd};
 
@@ -70,7 +71,7 @@ fn run_until_stopped(l: &MLocal) {
                 // SAFETY: a queued G is alive; we are now its M.
                 unsafe { g.get() }
                     .home
-                    .store(l.worker_ptr() as *mut _, Ordering::Release);
+                    .store(l.m_ptr() as *mut _, Ordering::Release);
                 run(l, g, false);
             }
         }
@@ -222,7 +223,7 @@ pub(crate) fn start(l: &MLocal, task: Task) -> GRef {
         }
     };
     let gref = GRef(NonNull::from(Box::leak(g)));
-    G::prepare(gref, task, stack, l.worker_ptr());
+    G::prepare(gref, task, stack, l.m_ptr());
     track_live(l, gref);
     gref
 }
@@ -296,28 +297,18 @@ fn run(l: &MLocal, g: GRef, inherit: bool) {
         Some(Yield::Park) => match gr.state.after_switch() {
             Ok(LetGo::Parked) => {}
             // Woken before it got off the CPU: runnable right away.
-            Ok(LetGo::Runnable) => requeue(l, g, true),
+            // SAFETY: the state machine left queuing it to this M.
+            Ok(LetGo::Runnable) => drop(unsafe { make_runnable(g, Some(l), true) }),
             Err(s) => crate::fatal(format_args!("goroutine {} parked in state {s}", gr.id())),
         },
         Some(Yield::Gosched) => {
             gr.state.set(RUNNABLE);
-            requeue(l, g, false);
+            // SAFETY: it yielded on this M, which alone may queue it now.
+            drop(unsafe { make_runnable(g, Some(l), false) });
             // A yielding goroutine gives way to queued fresh work too.
             l.prefer_fresh.set(true);
         }
         None => finish(l, g),
-    }
-}
-
-fn requeue(l: &MLocal, g: GRef, next: bool) {
-    // SAFETY: the G is alive and runnable.
-    let gr = unsafe { g.get() };
-    if gr.migratory.get() && !gr.pinned.get() {
-        crate::sched::m::push_migratory(g);
-    } else if next {
-        l.put_runnext(g);
-    } else {
-        l.m.home.push(g);
     }
 }
 

@@ -15,6 +15,7 @@ use crate::g::task::Pinned;
 use crate::g::task::TaskInfo;
 use crate::g::Yield;
 use crate::sched::current::{self, Current};
+use crate::sched::enqueue::{make_runnable, submit};
 use crate::sched::m::{bump, Item, MLocal};
 use crate::sched::Sched;
 use crate::JoinHandle;
@@ -174,7 +175,8 @@ where
     reserve_stack(&l.sched)?;
     let (task, handle) = new_task_on(l, site, None, false, f);
     let g = crate::sched::schedule::start(l, task);
-    l.m.push_home(g);
+    // SAFETY: `start` just made the G on this M; nobody else knows it.
+    drop(unsafe { make_runnable(g, Some(l), false) });
     Ok(handle)
 }
 
@@ -237,7 +239,7 @@ where
             let l = unsafe { &*l };
             reserve_stack(&l.sched)?;
             let (task, handle) = new_task_on(l, site, stack_size, migratory, f);
-            l.push_fresh(Item::Fresh(task));
+            submit(l, Item::Fresh(task));
             let streak = l.spawn_streak.get() + 1;
             l.spawn_streak.set(streak);
             if streak >= SPAWN_BACKLOG as u32

@@ -143,7 +143,7 @@ fn record_ready(g: &G) {
     let sched = unsafe { &*(*home).sched };
     let l = current::m();
     let by = l.map_or(0, MLocal::current_goid);
-    let runnext = !g.migratory.get() && l.is_some_and(|l| std::ptr::eq(l.worker_ptr(), home));
+    let runnext = !g.migratory.get() && l.is_some_and(|l| std::ptr::eq(l.m_ptr(), home));
     let goid = g.id();
     record(sched, l, Event::Wake { goid, by, runnext });
 }
