@@ -117,7 +117,7 @@ fn runtime_generation(sched: &Sched) -> Option<u64> {
     let mut generation = sched.extra_spawned();
     for w in sched.all_workers().iter() {
         let quiet = !w.thread_alive.load(Ordering::SeqCst)
-            || (w.sleep.load(Ordering::SeqCst) == crate::sched::idle::SLEEPING
+            || (w.sleeper.is_sleeping()
                 && w.running.load(Ordering::SeqCst) == 0
                 && w.home.is_empty()
                 && w.stealer.is_empty()

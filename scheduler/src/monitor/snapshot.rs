@@ -16,7 +16,6 @@ use std::panic::Location;
 use std::sync::atomic::Ordering;
 
 use crate::g::{GRef, DEAD, NOTIFIED, PARKED, RUNNABLE, RUNNING, SCANNING, SCAN_READIED};
-use crate::sched::idle;
 use crate::sched::m::M;
 use crate::sched::park::WaitReason;
 use crate::sched::Sched;
@@ -186,7 +185,7 @@ fn m_infos(sched: &Sched, alive: &[&M], gs: &[GInfo]) -> Vec<MInfo> {
                 p: (w.has_p.load(Ordering::Relaxed) && !idle).then(|| w.p.load(Ordering::Relaxed)),
                 curg: (running != 0).then_some(running),
                 spinning: w.spinning.load(Ordering::Relaxed),
-                blocked: w.sleep.load(Ordering::Relaxed) == idle::SLEEPING,
+                blocked: w.sleeper.is_sleeping(),
                 lockedg: gs.iter().find(|g| g.locked && g.m == w.id).map(|g| g.id),
             }
         })

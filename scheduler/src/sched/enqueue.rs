@@ -15,7 +15,7 @@
 //! Lost wake-ups are excluded by a Dekker pair with the sleeper half in
 //! `sleep.rs`. The waker publishes the work, then a SeqCst fence, then reads
 //! whether an M sleeps ([`publish_then_wakep`] for work any M may take,
-//! [`publish_then_notify`] for work only one M may run). The sleeper
+//! `M::notify_later` for work only one M may run). The sleeper
 //! announces its sleep (SeqCst), then a fence, then re-checks every queue it
 //! could serve. Whatever the interleaving, one of the two sees the other: the
 //! waker sees the sleep and wakes the M, or the sleeper sees the work and
@@ -83,8 +83,8 @@ pub(crate) unsafe fn make_runnable(g: GRef, from: Option<&MLocal>, next: bool) -
             // the runtime has finished every goroutine).
             let m: &M = unsafe { &*home };
             m.home.push(g);
-            fence(Ordering::SeqCst);
-            // SAFETY: `home` is `Arc::as_ptr` of the G's live M.
+            // SAFETY: `home` is `Arc::as_ptr` of the G's live M. (It
+            // fences, then reads the sleep word: the waker half.)
             unsafe { M::notify_later(home) }
         }
     }

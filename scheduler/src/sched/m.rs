@@ -26,7 +26,7 @@
 //! no new work, and its thread exits when the last one finishes.
 
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crossbeam_deque::{Injector, Steal, Stealer};
@@ -35,6 +35,7 @@ use crate::g::cell_alloc::BlockCache;
 use crate::g::task::Task;
 use crate::g::{GRef, G};
 use crate::sched::lookahead::HomeLookahead;
+use crate::sched::sleep::Sleeper;
 use crate::sched::Sched;
 use crate::time::TimerHeap;
 use crate::trace::MTrace;
@@ -74,8 +75,8 @@ pub(crate) struct M {
     /// Fresh tasks handed here by a busier P (`balance.rs`); stealable
     /// like the fresh queue.
     pub inbox: Injector<Item>,
-    /// Sleep state for the futex (see `idle.rs`).
-    pub sleep: AtomicU32,
+    /// Its sleep word and the flags beside it (`sleep.rs`).
+    pub sleeper: Sleeper,
     /// False once this worker lost its P (retiring).
     pub has_p: AtomicBool,
     /// Set by sysmon: the running goroutine overstayed its slice.
@@ -107,12 +108,8 @@ pub(crate) struct M {
     pub thread_alive: AtomicBool,
     /// In the idle list (guarded by the idle list's mutex).
     pub idle: AtomicBool,
-    /// Woken by `wakep` to look for work as a spinning M.
-    pub woken_spinning: AtomicBool,
     /// Set by sysmon about once a second: trim stacks when next idle.
     pub trim_request: AtomicBool,
-    /// Blocked in `epoll_wait` as the poller's blocker (`netpoll.rs`).
-    pub in_poller: AtomicBool,
     /// The P this worker holds (meaningful while `has_p`).
     pub p: AtomicUsize,
     /// This P's timers (see `timer.rs`).
@@ -135,7 +132,7 @@ impl M {
             home: Injector::new(),
             stealer,
             inbox: Injector::new(),
-            sleep: AtomicU32::new(crate::sched::idle::AWAKE),
+            sleeper: Sleeper::new(),
             has_p: AtomicBool::new(true),
             preempt: AtomicBool::new(false),
             schedtick: AtomicU64::new(0),
@@ -149,9 +146,7 @@ impl M {
             scheduling: AtomicBool::new(true),
             thread_alive: AtomicBool::new(true),
             idle: AtomicBool::new(false),
-            woken_spinning: AtomicBool::new(false),
             trim_request: AtomicBool::new(false),
-            in_poller: AtomicBool::new(false),
             p: AtomicUsize::new(0),
             timers: TimerHeap::new(),
         }

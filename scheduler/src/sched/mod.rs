@@ -12,7 +12,8 @@
 //!   Gs, shutdown.
 //! - `enqueue`: the one path that makes work runnable, and the waker half
 //!   of the sleep/wake protocol.
-//! - `idle`: spinning and sleeping Ms, `wakep`.
+//! - `idle`: spinning and idle Ms, `wakep`; `sleep`: an M's sleep word,
+//!   the sleeper half of the protocol (with loom models of both halves).
 //! - `park`: the park/ready contract everything blocking builds on.
 //! - `balance`: handing fresh tasks to a lighter P.
 //! - `trim`: giving back stack pages of idle and parked goroutines.
@@ -36,6 +37,7 @@ mod registry;
 mod schedt;
 pub(crate) mod schedule;
 pub(crate) mod shutdown;
+pub(crate) mod sleep;
 pub(crate) mod spawn;
 mod sysmon_state;
 pub(crate) mod trim;
