@@ -20,6 +20,7 @@ use std::sync::Arc;
 use crate::sched::m::{MLocal, M};
 use crate::sched::park::{Wake, Wakeup};
 use crate::sched::Sched;
+use crate::sys::poison::Unpoisoned;
 
 /// Steal attempts a spinning M makes before it goes to sleep.
 pub(crate) const SPIN_ROUNDS: usize = 512;
@@ -167,7 +168,7 @@ impl Sched {
     }
 
     fn pop_idle(&self) -> Option<std::sync::Arc<M>> {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let mut idle = self.idle.lock_unpoisoned();
         while let Some(w) = idle.pop() {
             w.idle.store(false, Ordering::SeqCst);
             self.nidle.fetch_sub(1, Ordering::SeqCst);
@@ -179,7 +180,7 @@ impl Sched {
     }
 
     fn push_idle(&self, w: &std::sync::Arc<M>) {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let mut idle = self.idle.lock_unpoisoned();
         if !w.idle.swap(true, Ordering::SeqCst) {
             idle.push(w.clone());
             self.nidle.fetch_add(1, Ordering::SeqCst);
@@ -190,7 +191,7 @@ impl Sched {
         if !w.idle.load(Ordering::SeqCst) {
             return;
         }
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let mut idle = self.idle.lock_unpoisoned();
         if w.idle.swap(false, Ordering::SeqCst) {
             idle.retain(|x| !std::sync::Arc::ptr_eq(x, w));
             self.nidle.fetch_sub(1, Ordering::SeqCst);

@@ -201,9 +201,7 @@ impl Waiter {
 /// registered [`Waiter`] is woken.
 pub fn park(reason: WaitReason) {
     if let Some(l) = current::m() {
-        if let Some(g) = l.current.get() {
-            // SAFETY: the running goroutine is alive.
-            let g = unsafe { g.get() };
+        if let Some(g) = l.running() {
             crate::trace::park(l, g.id(), reason);
             g.set_wait_reason(reason);
             g.wait_since
