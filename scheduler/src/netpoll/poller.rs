@@ -48,7 +48,9 @@ use crate::time::{add_timer, nanos, TimerTarget};
 /// Which readiness an operation waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Interest {
+    /// Readable (or closed for reading, or in error).
     Read = 0,
+    /// Writable (or hung up, or in error).
     Write = 1,
 }
 
@@ -125,7 +127,7 @@ impl Poller {
     fn new() -> io::Result<Poller> {
         // SAFETY: plain system calls with valid flags.
         let epfd = cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
-        // SAFETY: as above.
+        // SAFETY: a plain system call with valid flags.
         let eventfd = cvt(unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) })?;
         let mut ev = libc::epoll_event {
             events: libc::EPOLLIN as u32,

@@ -118,10 +118,11 @@ pub(crate) struct M {
     pub sched: *const Sched,
 }
 
-// SAFETY: all fields are Sync except the `shared` pointer, which is only
-// dereferenced while the runtime is running (Sched outlives that).
+// SAFETY: all fields are Send and Sync except the `sched` pointer, which
+// is only dereferenced while the runtime is running (Sched outlives that).
 unsafe impl Send for M {}
-// SAFETY: as above.
+// SAFETY: all fields are Sync except the `sched` pointer, which is only
+// read (never written through) while the runtime is running.
 unsafe impl Sync for M {}
 
 impl M {

@@ -40,21 +40,37 @@ use crate::sys::futex;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum WaitReason {
+    /// Not waiting (running, runnable, or not started).
     None,
+    /// `chan receive`: in `recv` on a channel.
     ChanReceive,
+    /// `chan send`: in `send` on a channel.
     ChanSend,
+    /// `chan receive (nil chan)`: receiving from a channel that never delivers.
     ChanReceiveNilChan,
+    /// `select`: in a `select!` with cases.
     Select,
+    /// `select (no cases)`: in a `select!` without cases (blocks forever).
     SelectNoCases,
+    /// `sleep`: in `time::sleep` or a timer wait.
     Sleep,
+    /// `sync.Mutex.Lock`: waiting for a `Mutex`.
     SyncMutexLock,
+    /// `sync.RWMutex.RLock`: waiting to read an `RwLock`.
     SyncRwLockRead,
+    /// `sync.RWMutex.Lock`: waiting to write an `RwLock`.
     SyncRwLockWrite,
+    /// `sync.WaitGroup.Wait`: in `WaitGroup::wait`.
     SyncWaitGroupWait,
+    /// `sync.Cond.Wait`: in `Cond::wait`.
     SyncCondWait,
+    /// `semacquire`: waiting for a semaphore (`Once`, errgroup limits).
     Semacquire,
+    /// `IO wait`: waiting for a socket to become ready (the netpoller).
     IoWait,
+    /// `join`: in `JoinHandle::join`.
     JoinHandle,
+    /// `syscall`: a `blocking` call runs on a helper thread for it.
     Blocking,
     /// In `block_on`: waiting for a future's `Waker`.
     Future,
@@ -124,9 +140,10 @@ enum WaiterKind {
 impl std::fmt::Debug for Waiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.0 {
-            // SAFETY: a registered waiter's G is alive (park contract).
             WaiterKind::Goroutine(g) => {
-                write!(f, "Waiter(goroutine {})", unsafe { g.get() }.id())
+                // SAFETY: a registered waiter's G is alive (park contract).
+                let id = unsafe { g.get() }.id();
+                write!(f, "Waiter(goroutine {id})")
             }
             WaiterKind::Thread(_) => f.write_str("Waiter(thread)"),
         }

@@ -52,6 +52,7 @@ pub struct GoBuilder {
 }
 
 impl GoBuilder {
+    /// A builder with the runtime's defaults (stack size, no name).
     pub fn new() -> GoBuilder {
         GoBuilder::default()
     }
