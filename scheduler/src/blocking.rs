@@ -16,8 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
+use crate::g::wait_reason::WaitReason;
 use crate::sched::current::{self, Current};
-use crate::sched::park::{self, WaitReason, Waiter};
+use crate::sched::park::{self, Waiter};
 use crate::sched::Sched;
 use crate::sys::poison::Unpoisoned;
 

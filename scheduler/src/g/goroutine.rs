@@ -66,8 +66,8 @@ use goro_stack::{GuardedStack, StackRange};
 use crate::g::locals::Locals;
 use crate::g::park_frame::ParkFrame;
 use crate::g::task::Task;
+use crate::g::wait_reason::WaitReason;
 use crate::sched::m::{MLocal, M};
-use crate::sched::park::WaitReason;
 
 use crate::g::state::{GState, DEAD, RUNNABLE};
 

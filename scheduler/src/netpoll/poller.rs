@@ -38,9 +38,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::g::wait_reason::WaitReason;
 use crate::sched::lookahead::prefetch_lines;
 use crate::sched::m::M;
-use crate::sched::park::{current_waiter, park, WaitReason, Waiter};
+use crate::sched::park::{current_waiter, park, Waiter};
 use crate::sys::lock::Lock;
 use crate::sys::poison::Unpoisoned;
 use crate::time::{add_timer, nanos, TimerTarget};

@@ -35,10 +35,11 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::g::wait_reason::WaitReason;
 use crate::sched::current::{self, Current};
 use crate::sched::handle::Handle;
 use crate::sched::m::M;
-use crate::sched::park::{current_waiter, park, WaitReason, Waiter};
+use crate::sched::park::{current_waiter, park, Waiter};
 use crate::sched::Sched;
 use crate::sys::futex;
 use crate::sys::poison::Unpoisoned;

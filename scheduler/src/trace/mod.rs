@@ -32,10 +32,10 @@ use std::sync::atomic::Ordering;
 pub(crate) use buffer::MTrace;
 pub(crate) use file::TraceFile;
 
+use crate::g::wait_reason::WaitReason;
 use crate::g::G;
 use crate::sched::current;
 use crate::sched::m::MLocal;
-use crate::sched::park::WaitReason;
 use crate::sched::Sched;
 
 /// One scheduler event, as recorded for the trace file.
