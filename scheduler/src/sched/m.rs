@@ -337,7 +337,7 @@ impl MLocal {
                 handed()
             };
             if let Some(item) = item {
-                crate::trace::steal(self, w.id, item.goid());
+                crate::trace::steal(self.trace.as_ref(), self.m.id, w.id, item.goid());
                 return Some(item);
             }
         }

@@ -32,9 +32,10 @@ use std::sync::Arc;
 
 use crate::g::state::Readied;
 use crate::g::wait_reason::WaitReason;
-use crate::g::{GRef, Yield};
+use crate::g::{GRef, Yield, G};
 use crate::sched::current;
 use crate::sched::enqueue::make_runnable;
+use crate::sched::m::MLocal;
 use crate::sys::futex;
 
 /// Something that can be woken: a parked goroutine or a blocked thread.
@@ -127,7 +128,7 @@ impl Waiter {
 pub fn park(reason: WaitReason) {
     if let Some(l) = current::m() {
         if let Some(g) = l.running() {
-            crate::trace::park(l, g.id(), reason);
+            crate::trace::park(l.trace.as_ref(), g.id(), reason);
             g.set_wait_reason(reason);
             g.wait_since
                 .store(l.sched.sysmon.clock_nanos(), Ordering::Relaxed);
@@ -191,7 +192,9 @@ impl std::fmt::Debug for Wakeup {
 pub(crate) unsafe fn ready(g: GRef) -> Wakeup {
     // SAFETY: guaranteed by the caller.
     let gr = unsafe { g.get() };
-    crate::trace::ready(gr);
+    if crate::trace::ready(gr.id(), || crate::goroutine_id().unwrap_or(0)) {
+        record_ready(gr);
+    }
     match gr.state.ready() {
         // SAFETY: the state machine gave this waker the job of queuing it.
         Ok(Readied::Queue) => unsafe { make_runnable(g, current::m(), true) },
@@ -201,6 +204,25 @@ pub(crate) unsafe fn ready(g: GRef) -> Wakeup {
             gr.id()
         )),
     }
+}
+
+/// Records a wake-up of `g` in the trace file of its runtime (cold: only
+/// while a `GORO_TRACE` file is written).
+#[cold]
+fn record_ready(g: &G) {
+    let home = g.home.load(Ordering::Acquire);
+    // SAFETY: a G's home M, and its runtime's `Sched`, outlive the G (the
+    // park contract keeps a readied G alive).
+    let sched = unsafe { &*(*home).sched };
+    let l = current::m();
+    let by = l.map_or(0, MLocal::current_goid);
+    let runnext = !g.migratory.get() && l.is_some_and(|l| std::ptr::eq(l.m_ptr(), home));
+    let goid = g.id();
+    crate::trace::record(
+        sched.trace_file(),
+        l.and_then(|l| l.trace.as_ref()),
+        crate::trace::Event::Wake { goid, by, runnext },
+    );
 }
 
 /// Parks plain OS threads: a permit and a futex word.

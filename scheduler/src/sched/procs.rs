@@ -110,7 +110,7 @@ impl Sched {
                 w.wake_up();
             }
         }
-        crate::trace::procs(self, old, n);
+        crate::trace::procs(self.trace_file(), old, n);
         old
     }
 
@@ -127,7 +127,7 @@ impl Sched {
             .get(p)
             .is_some_and(|x| Arc::ptr_eq(x, w));
         if still_active && !self.is_shutting_down() {
-            crate::trace::handoff(self, w.id);
+            crate::trace::handoff(self.trace_file(), w.id);
             self.start_worker(p);
         }
     }

@@ -197,7 +197,7 @@ where
     let created =
         crate::sched::spawn::new_task(&l.sched, id, parent, site, stack_size, migratory, f);
     bump(&l.m.spawned);
-    crate::trace::spawn(l, parent, id, site);
+    crate::trace::spawn(l.trace.as_ref(), parent, id, site);
     created
 }
 
