@@ -313,14 +313,18 @@ impl MLocal {
         let s = &self.sched;
         s.push_idle(w);
         fence(Ordering::SeqCst);
-        if w.sleeper.announce() && !self.has_pending_work() && !crate::netpoll::sleep_in_poller(w) {
+        let me: Arc<dyn Wake + Send + Sync> = w.clone();
+        if w.sleeper.announce()
+            && !self.has_pending_work()
+            && !crate::netpoll::sleep_in_poller(&me, &w.sleeper, || w.timers.until_next())
+        {
             // Until woken, or until this P's next timer is due (read after
             // announcing the sleep: whoever arms an earlier timer afterwards
             // sees SLEEPING and wakes us).
             w.sleeper.block(|| w.timers.until_next());
         }
         w.sleeper.set_awake();
-        crate::netpoll::leave_standby(w);
+        crate::netpoll::leave_standby(&*me);
         s.remove_idle(w);
         if w.sleeper.take_woken_spinning() {
             // `wakep` counted us in `nspinning` already.

@@ -108,8 +108,8 @@ impl Waiter {
         if let WaiterKind::Goroutine(g) = &self.0 {
             // SAFETY: a registered waiter's G is alive (park contract).
             let gr = unsafe { g.get() };
-            crate::sched::lookahead::prefetch(&gr.state as *const _ as usize);
-            crate::sched::lookahead::prefetch(&gr.home as *const _ as usize);
+            crate::sys::prefetch::prefetch(&gr.state as *const _ as usize);
+            crate::sys::prefetch::prefetch(&gr.home as *const _ as usize);
         }
     }
 
