@@ -18,6 +18,7 @@ use crate::config::procs::ProcsSource;
 use crate::g::cell_alloc::Stash;
 use crate::g::panic::UnhandledPanic;
 use crate::g::GRef;
+use crate::sched::idle::Idle;
 use crate::sched::m::{Item, M};
 use crate::sched::SysmonState;
 use crate::sys::poison::RwUnpoisoned;
@@ -44,11 +45,8 @@ pub(crate) struct Sched {
     /// Batches of free task-cell memory passed between Ms (`task_blocks.rs`).
     pub(super) spare_blocks: Stash,
     pub(super) gomaxprocs: AtomicUsize,
-    pub(super) nspinning: AtomicUsize,
-    /// Go's `sched.needspinning`: work was queued while no P was idle.
-    pub(super) needspinning: AtomicBool,
-    pub(super) nidle: AtomicUsize,
-    pub(super) idle: Mutex<Vec<Arc<M>>>,
+    /// Idle and spinning Ms (`idle.rs`).
+    pub(super) idle: Idle<Arc<M>>,
     pub(super) next_goid: AtomicU64,
     /// The main goroutine's id (dumps say `created by goro::run`).
     pub(super) main_goid: AtomicU64,
@@ -97,10 +95,7 @@ impl Sched {
             injector: Injector::new(),
             spare_blocks: Stash::default(),
             gomaxprocs: AtomicUsize::new(rt.procs),
-            nspinning: AtomicUsize::new(0),
-            needspinning: AtomicBool::new(false),
-            nidle: AtomicUsize::new(0),
-            idle: Mutex::new(Vec::new()),
+            idle: Idle::new(),
             next_goid: AtomicU64::new(1),
             main_goid: AtomicU64::new(0),
             next_m_id: AtomicUsize::new(0),
@@ -184,7 +179,7 @@ impl Sched {
 
     /// Whether every P is idle and no goroutine runs anywhere.
     pub(crate) fn all_idle(&self) -> bool {
-        self.nidle.load(Ordering::SeqCst) >= self.active_workers().len()
+        self.idle.idle_ms() >= self.active_workers().len()
             && self
                 .all_workers()
                 .iter()
