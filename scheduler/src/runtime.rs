@@ -12,7 +12,6 @@
 //! stacks to the runtime's pool, which the next `run` reuses.
 
 use std::io;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use goro_stack::{PoolConfig, StackPool};
@@ -206,7 +205,7 @@ impl Runtime {
         sched.set_main_goid(main_handle.id());
         schedule::schedule_loop(&local);
         crate::sched::shutdown::shutdown_worker(&local);
-        local.m.thread_alive.store(false, Ordering::Relaxed);
+        local.m.thread_exited();
         sched.join_threads();
         let _ = sysmon.join();
         sched.blocking().shutdown();
