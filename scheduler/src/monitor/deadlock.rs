@@ -115,7 +115,7 @@ fn runtime_generation(sched: &Sched) -> Option<u64> {
         return None;
     }
     let mut generation = sched.extra_spawned();
-    for w in sched.all_workers().iter() {
+    for w in sched.all_ms().iter() {
         let quiet = !w.is_thread_alive()
             || (w.is_sleeping()
                 && w.running_goid() == 0

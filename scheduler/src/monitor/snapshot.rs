@@ -116,10 +116,10 @@ pub(crate) struct Snapshot {
 impl Snapshot {
     /// Reads the scheduler; with `detail`, also every M and goroutine.
     pub(crate) fn take(sched: &Sched, detail: bool) -> Snapshot {
-        let active = sched.active_workers();
+        let active = sched.active_ms();
         let ps: Vec<PInfo> = active.iter().map(|w| p_info(w, detail)).collect();
         drop(active);
-        let all = sched.all_workers();
+        let all = sched.all_ms();
         let alive: Vec<&M> = all
             .iter()
             .map(|w| &**w)
@@ -210,12 +210,7 @@ pub(crate) fn goroutines(sched: &Sched) -> Vec<GInfo> {
 /// inboxes and the global queue (they have no G yet, so no stack or state
 /// to show).
 pub(crate) fn unstarted(sched: &Sched) -> usize {
-    sched.global_queue_len()
-        + sched
-            .all_workers()
-            .iter()
-            .map(|w| w.unstarted())
-            .sum::<usize>()
+    sched.global_queue_len() + sched.all_ms().iter().map(|w| w.unstarted()).sum::<usize>()
 }
 
 /// Reads one goroutine; `None` if the G holds none now (or was recycled

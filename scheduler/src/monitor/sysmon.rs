@@ -83,7 +83,7 @@ pub(crate) fn sysmon_main(sched: Arc<Sched>) {
         }
         if last_trim.elapsed() >= TRIM_EVERY {
             last_trim = Instant::now();
-            for w in sched.all_workers().iter() {
+            for w in sched.all_ms().iter() {
                 w.request_trim();
             }
         }
@@ -122,7 +122,7 @@ fn doze(sched: &Sched, timeout: Option<Duration>) {
 fn check_workers(sched: &Sched, seen: &mut Vec<Seen>) -> bool {
     let now = Instant::now();
     let mut acted = false;
-    for w in sched.all_workers().iter() {
+    for w in sched.all_ms().iter() {
         let i = w.id();
         if seen.len() <= i {
             seen.resize_with(i + 1, || Seen {

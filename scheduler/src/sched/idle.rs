@@ -299,7 +299,7 @@ impl Sched {
 
     /// Wakes every idle M (shutdown, stress modes, P-set changes).
     pub(crate) fn wake_all_idle(&self) {
-        for w in self.all_workers().iter() {
+        for w in self.all_ms().iter() {
             w.wake_up();
         }
     }
@@ -368,7 +368,7 @@ impl MLocal {
         }
         !self.fresh.is_empty()
             || !s.injector.is_empty()
-            || s.active_workers()
+            || s.active_ms()
                 .iter()
                 .any(|w| !w.stealer.is_empty() || !w.inbox.is_empty())
     }

@@ -453,7 +453,7 @@ impl MLocal {
     /// stealing one would split a group that talks across two Ms for its
     /// whole life (docs/design.md).
     pub(crate) fn steal_from_others(&self, patient: bool) -> Option<Item> {
-        let workers = self.sched.active_workers();
+        let workers = self.sched.active_ms();
         let n = workers.len();
         if n == 0 {
             return None;
@@ -482,7 +482,7 @@ impl MLocal {
     /// Runs the due timers of other Ps (their Ms may be busy in a long
     /// goroutine); a spinning M does this as Go's `stealWork` does.
     pub(crate) fn run_others_timers(&self) {
-        let workers = self.sched.active_workers();
+        let workers = self.sched.active_ms();
         let mut now = None;
         for w in workers.iter() {
             if Arc::ptr_eq(w, &self.m) || !w.timers.is_pending() {

@@ -294,7 +294,7 @@ fn route(when: Instant, action: Action, runtime: Option<&Handle>) {
 /// P, so `sleep`'s entries (which point at a goroutine) never reach the
 /// outside heap, which outlives runtimes.
 fn add_to_some_p(sched: &Sched, when: Instant, action: Action) {
-    let workers = sched.active_workers();
+    let workers = sched.active_ms();
     if workers.is_empty() {
         drop(workers);
         outside_heap().add(when, action);
