@@ -49,10 +49,12 @@ impl TcpListener {
         Incoming { listener: self }
     }
 
+    /// Sets the IP time-to-live of the packets the listener sends (`IP_TTL`).
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.inner.get_ref().set_ttl(ttl)
     }
 
+    /// The IP time-to-live of the packets the listener sends (`IP_TTL`).
     pub fn ttl(&self) -> io::Result<u32> {
         self.inner.get_ref().ttl()
     }

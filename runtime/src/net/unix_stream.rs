@@ -49,6 +49,8 @@ impl UnixStream {
         Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
     }
 
+    /// The address of the remote end (Go's `RemoteAddr`; unnamed for a
+    /// `pair` or a client that did not bind).
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().peer_addr()
     }
