@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 
 use goro_scheduler::{forced_unwind_in_progress, go, JoinHandle, Panic};
 
-use crate::sync::WaitGroup;
+use crate::sync::{lock_unpoisoned, WaitGroup};
 
 /// Creates a scope for goroutines that borrow from the caller: every
 /// goroutine started with [`Scope::go`] is finished when `scope` returns.
@@ -142,7 +142,7 @@ impl<'scope> Scope<'scope, '_> {
             let unwinding = Unwinding(&running.panicked);
             let value = f();
             std::mem::forget(unwinding);
-            *their_packet.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(value);
+            *lock_unpoisoned(&their_packet.0) = Some(value);
             drop(their_packet);
             drop(running);
         };
@@ -208,12 +208,7 @@ impl<T> ScopedJoinHandle<'_, T> {
     pub fn join(self) -> Result<T, Panic> {
         match self.handle.join() {
             Ok(()) => {
-                let value = self
-                    .packet
-                    .0
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take();
+                let value = lock_unpoisoned(&self.packet.0).take();
                 match value {
                     Some(v) => Ok(v),
                     None => unreachable!("goro::scope: a finished goroutine left no value"),

@@ -48,6 +48,7 @@ use std::time::{Duration, Instant};
 use goro_scheduler::{add_timer, sleep_until, Handle, TimerTarget};
 
 use crate::chan::{timer_chan, DueTimer, Receiver, Sender};
+use crate::sync::lock_unpoisoned;
 
 /// Sleeps for `d`: parks the goroutine (blocks a plain thread). Returns at
 /// once for a zero duration.
@@ -304,7 +305,7 @@ impl TimerCore {
     fn lock(&self) -> MutexGuard<'_, TimerState> {
         // No user code runs under this lock (`after_func`'s f runs in its
         // own goroutine), so it is never poisoned by a user panic.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock_unpoisoned(&self.state)
     }
 
     /// Arms (or re-arms, after `disarm`) for `when`.

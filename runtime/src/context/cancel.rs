@@ -42,6 +42,7 @@ use goro_scheduler::Lock;
 use super::after_func::AfterFuncCore;
 use super::error::{Cause, Error};
 use crate::chan::{chan, Receiver, Sender};
+use crate::sync::lock_unpoisoned;
 
 /// The cancellation state of one cancelable context.
 pub(super) struct Canceler {
@@ -342,7 +343,7 @@ impl Drop for CancelFunc {
 /// what it says, it is just cancelled.)
 fn report_dropped_unused(site: &'static Location<'static>) {
     static REPORTED: Mutex<Vec<&'static Location<'static>>> = Mutex::new(Vec::new());
-    let mut reported = REPORTED.lock().unwrap_or_else(|e| e.into_inner());
+    let mut reported = lock_unpoisoned(&REPORTED);
     if reported.contains(&site) {
         return;
     }

@@ -96,8 +96,7 @@ fn connect_addr(addr: &SocketAddr, deadline: Option<Instant>) -> io::Result<TcpS
     let stream = TcpStream {
         inner: Pollable::new(std)?,
     };
-    let (raw, len) = to_raw(addr);
-    let Err(e) = start_connect(fd, &raw, len) else {
+    let Err(e) = start_connect(fd, &to_raw(addr)) else {
         return Ok(stream);
     };
     if !matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EINTR)) {

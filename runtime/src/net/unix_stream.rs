@@ -25,9 +25,9 @@ impl UnixStream {
     /// Connects to the socket at `path`.
     pub fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
         let path = path.as_ref();
-        let (raw, len) = unix_to_raw(path)?;
+        let raw = unix_to_raw(path)?;
         let socket = std::os::unix::net::UnixStream::from(stream_socket(libc::AF_UNIX)?);
-        match start_connect(socket.as_raw_fd(), &raw, len) {
+        match start_connect(socket.as_raw_fd(), &raw) {
             Ok(()) => Ok(UnixStream {
                 inner: Pollable::new(socket)?,
             }),

@@ -30,6 +30,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::chan::Sender;
 use crate::context::{self, CancelFunc, Context};
+use crate::sync::lock_unpoisoned;
 use handler::{Saved, NSIG};
 
 /// The signals a goro program can watch.
@@ -121,7 +122,7 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
 });
 
 fn registry() -> MutexGuard<'static, Registry> {
-    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+    lock_unpoisoned(&REGISTRY)
 }
 
 /// The bit mask of `signals` (all of them for an empty slice, as Go's

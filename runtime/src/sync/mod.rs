@@ -34,6 +34,8 @@ mod semaphore;
 mod wait_group;
 mod wait_list;
 
+pub(crate) use poison::lock_unpoisoned;
+
 pub use cond::Cond;
 pub use mutex::{Mutex, MutexGuard};
 pub use once::Once;
