@@ -16,9 +16,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use crate::runtime::Sched;
 use crate::sched::current::{self, Current};
 use crate::sched::park::{self, WaitReason, Waiter};
+use crate::sched::Sched;
+use crate::sys::poison::Unpoisoned;
 
 pub const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -71,7 +72,7 @@ impl BlockingPool {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     fn submit(&self, sched: &std::sync::Arc<Sched>, job: Job) {
@@ -125,7 +126,7 @@ impl BlockingPool {
 
 fn helper_main(sched: std::sync::Arc<Sched>) {
     let prev = current::set(Current::Helper(std::sync::Arc::as_ptr(&sched)));
-    let pool = &sched.blocking;
+    let pool = &sched.blocking();
     let tid = crate::sys::thread::gettid();
     let mut st = pool.lock();
     st.tids.push(tid);
@@ -198,7 +199,7 @@ where
         data: &mut call as *mut Call<F, R> as *mut (),
         waiter: park::current_waiter(),
     };
-    sched.blocking.submit(&sched, job);
+    sched.blocking().submit(&sched, job);
     park::park(WaitReason::Blocking);
     match call.out.take() {
         Some(Ok(r)) => r,

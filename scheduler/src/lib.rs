@@ -52,7 +52,7 @@ mod sys;
 mod time;
 mod trace;
 
-use sched::current::{self, Current};
+use sched::current;
 
 pub use blocking::blocking;
 pub use config::procs::{CgroupLimit, ProcsSource, RuntimeInfo};
@@ -79,8 +79,7 @@ pub fn in_goroutine() -> bool {
 
 /// The id of the running goroutine (as in dumps and panic reports), if any.
 pub fn goroutine_id() -> Option<u64> {
-    // SAFETY: the running goroutine's G is alive while its code runs.
-    g::current_g().map(|g| unsafe { g.as_ref() }.id())
+    g::current_g().map(|g| g.id())
 }
 
 /// Every started goroutine of the calling code's runtime, as Go prints
@@ -92,16 +91,8 @@ pub fn goroutine_id() -> Option<u64> {
 /// point, so a goroutine dumping in a loop does not starve its M.
 pub fn dump_goroutines() -> String {
     preempt_point();
-    match current::get() {
-        Current::M(l) => {
-            // SAFETY: `Current::M` points at this thread's live MLocal.
-            let l = unsafe { &*l };
-            monitor::dump::dump(&l.sched, goroutine_id())
-        }
-        // SAFETY: a helper thread holds an Arc of its Sched.
-        Current::Helper(s) => monitor::dump::dump(unsafe { &*s }, None),
-        Current::None => String::new(),
-    }
+    // On a helper thread `goroutine_id` is `None`: no goroutine first.
+    current::with_sched(|s| monitor::dump::dump(s, goroutine_id())).unwrap_or_default()
 }
 
 /// Writes `text` to fd 2 in as few `write`s as it takes. Straight to the

@@ -313,6 +313,7 @@ fn site_ptr(site: &'static Location<'static>) -> *mut Location<'static> {
 }
 
 /// The goroutine running on this thread, if any.
-pub(crate) fn current_g() -> Option<NonNull<G>> {
-    crate::sched::current::m().and_then(|l| l.current.get().map(|g| g.0))
+#[inline]
+pub(crate) fn current_g<'a>() -> Option<&'a G> {
+    crate::sched::current::m().and_then(MLocal::running)
 }

@@ -331,8 +331,7 @@ where
 /// }
 /// ```
 pub fn forced_unwind_in_progress() -> bool {
-    // SAFETY: `current_g` is the goroutine running this code, alive while it runs.
-    current_g().is_some_and(|g| unsafe { g.as_ref() }.force_unwinding.get())
+    current_g().is_some_and(|g| g.force_unwinding.get())
 }
 
 /// One counted reference to a task cell (the scheduler's view of a task).

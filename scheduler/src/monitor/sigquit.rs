@@ -13,8 +13,9 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, Once, Weak};
 
-use crate::runtime::Sched;
+use crate::sched::Sched;
 use crate::sys::futex;
+use crate::sys::poison::Unpoisoned;
 
 /// Bumped by the handler; the dumping thread sleeps on it.
 static RECEIVED: AtomicU32 = AtomicU32::new(0);
@@ -40,7 +41,7 @@ impl Drop for Registration {
 }
 
 fn runtimes() -> std::sync::MutexGuard<'static, Vec<Weak<Sched>>> {
-    RUNTIMES.lock().unwrap_or_else(|e| e.into_inner())
+    RUNTIMES.lock_unpoisoned()
 }
 
 fn install_once() {

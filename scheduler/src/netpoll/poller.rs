@@ -42,6 +42,7 @@ use crate::sched::lookahead::prefetch_lines;
 use crate::sched::m::M;
 use crate::sched::park::{current_waiter, park, WaitReason, Waiter};
 use crate::sys::lock::Lock;
+use crate::sys::poison::Unpoisoned;
 use crate::time::{add_timer, nanos, TimerTarget};
 
 /// Which readiness an operation waits for.
@@ -219,7 +220,7 @@ impl Poller {
     }
 
     fn lock_standby(&self) -> std::sync::MutexGuard<'_, Vec<Arc<M>>> {
-        self.standby.lock().unwrap_or_else(|e| e.into_inner())
+        self.standby.lock_unpoisoned()
     }
 }
 
@@ -262,17 +263,12 @@ impl PollDesc {
     /// returned desc is dropped) with the poller.
     pub fn register(fd: RawFd) -> io::Result<PollDesc> {
         let p = poller();
-        let desc = p
-            .free
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop()
-            .unwrap_or_else(|| {
-                Box::leak(Box::new(Desc {
-                    state: Lock::new(DescState::default()),
-                    read_events: AtomicU64::new(0),
-                }))
-            });
+        let desc = p.free.lock_unpoisoned().pop().unwrap_or_else(|| {
+            Box::leak(Box::new(Desc {
+                state: Lock::new(DescState::default()),
+                read_events: AtomicU64::new(0),
+            }))
+        });
         // A reused desc forgets its last fd's end of stream (a stale event
         // harvested later may set it again: that only costs a system call).
         desc.state.lock().read_closed = false;
@@ -282,7 +278,7 @@ impl PollDesc {
         };
         // SAFETY: `ev` is a valid event; an invalid fd only makes it fail.
         if let Err(e) = cvt(unsafe { libc::epoll_ctl(p.epfd, libc::EPOLL_CTL_ADD, fd, &mut ev) }) {
-            p.free.lock().unwrap_or_else(|e| e.into_inner()).push(desc);
+            p.free.lock_unpoisoned().push(desc);
             return Err(e);
         }
         Ok(PollDesc { desc, fd })
@@ -376,10 +372,7 @@ impl Drop for PollDesc {
                 debug_assert!(side.waiter.is_none());
             }
         }
-        p.free
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(self.desc);
+        p.free.lock_unpoisoned().push(self.desc);
     }
 }
 
@@ -525,8 +518,8 @@ pub(crate) fn sleep_in_poller(w: &Arc<M>) -> bool {
         }
         leave_standby(w);
     }
-    w.in_poller.store(true, Ordering::SeqCst);
-    while w.sleep.load(Ordering::SeqCst) == crate::sched::idle::SLEEPING {
+    w.sleeper.set_in_poller(true);
+    while w.sleeper.is_sleeping() {
         let timeout = w.timers.until_next();
         if timeout == Some(Duration::ZERO) {
             break;
@@ -537,7 +530,7 @@ pub(crate) fn sleep_in_poller(w: &Arc<M>) -> bool {
             break;
         }
     }
-    w.in_poller.store(false, Ordering::SeqCst);
+    w.sleeper.set_in_poller(false);
     p.blocker.store(false, Ordering::SeqCst);
     if p.waiters.load(Ordering::SeqCst) > 0 {
         let next = p.lock_standby().pop();
@@ -593,7 +586,7 @@ mod tests {
 
     #[test]
     fn readiness_before_the_park_is_remembered_and_deadlines_wake() {
-        let _serial = POLLER_TESTS.lock().unwrap_or_else(|e| e.into_inner());
+        let _serial = POLLER_TESTS.lock_unpoisoned();
         let rt = crate::Runtime::builder().procs(1).build().unwrap();
         rt.run(|| {
             let (a, mut b, desc) = pair();
@@ -616,7 +609,7 @@ mod tests {
 
     #[test]
     fn waiting_after_a_drained_read_needs_a_later_event_not_the_ready_bit() {
-        let _serial = POLLER_TESTS.lock().unwrap_or_else(|e| e.into_inner());
+        let _serial = POLLER_TESTS.lock_unpoisoned();
         let rt = crate::Runtime::builder().procs(1).build().unwrap();
         rt.run(|| {
             let (a, mut b, desc) = pair();
