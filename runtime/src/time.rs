@@ -45,10 +45,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use goro_scheduler::{add_timer, sleep_until, Handle, TimerTarget};
+use goro_scheduler::{add_timer, sleep_until, Handle, TimerTarget, Unpoisoned};
 
 use crate::chan::{timer_chan, DueTimer, Receiver, Sender};
-use crate::sync::lock_unpoisoned;
 
 /// Sleeps for `d`: parks the goroutine (blocks a plain thread). Returns at
 /// once for a zero duration.
@@ -305,7 +304,7 @@ impl TimerCore {
     fn lock(&self) -> MutexGuard<'_, TimerState> {
         // No user code runs under this lock (`after_func`'s f runs in its
         // own goroutine), so it is never poisoned by a user panic.
-        lock_unpoisoned(&self.state)
+        self.state.lock_unpoisoned()
     }
 
     /// Arms (or re-arms, after `disarm`) for `when`.

@@ -37,12 +37,11 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-use goro_scheduler::Lock;
+use goro_scheduler::{Lock, Unpoisoned};
 
 use super::after_func::AfterFuncCore;
 use super::error::{Cause, Error};
 use crate::chan::{chan, Receiver, Sender};
-use crate::sync::lock_unpoisoned;
 
 /// The cancellation state of one cancelable context.
 pub(super) struct Canceler {
@@ -343,7 +342,7 @@ impl Drop for CancelFunc {
 /// what it says, it is just cancelled.)
 fn report_dropped_unused(site: &'static Location<'static>) {
     static REPORTED: Mutex<Vec<&'static Location<'static>>> = Mutex::new(Vec::new());
-    let mut reported = lock_unpoisoned(&REPORTED);
+    let mut reported = REPORTED.lock_unpoisoned();
     if reported.contains(&site) {
         return;
     }

@@ -28,9 +28,10 @@ mod handler;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use goro_scheduler::Unpoisoned;
+
 use crate::chan::Sender;
 use crate::context::{self, CancelFunc, Context};
-use crate::sync::lock_unpoisoned;
 use handler::{Saved, NSIG};
 
 /// The signals a goro program can watch.
@@ -122,7 +123,7 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
 });
 
 fn registry() -> MutexGuard<'static, Registry> {
-    lock_unpoisoned(&REGISTRY)
+    REGISTRY.lock_unpoisoned()
 }
 
 /// The bit mask of `signals` (all of them for an empty slice, as Go's

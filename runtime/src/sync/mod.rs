@@ -34,8 +34,6 @@ mod semaphore;
 mod wait_group;
 mod wait_list;
 
-pub(crate) use poison::lock_unpoisoned;
-
 pub use cond::Cond;
 pub use mutex::{Mutex, MutexGuard};
 pub use once::Once;

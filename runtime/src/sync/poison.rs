@@ -13,12 +13,9 @@
 //! parks while unwinding makes it `true` for the others on its thread until
 //! it finishes, so a guard dropped by one of those then poisons too (rare,
 //! and on the safe side).
-//!
-//! The runtime's own `std::sync::Mutex`es go the other way:
-//! [`lock_unpoisoned`] ignores their poison, once for all of them.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex as StdMutex, MutexGuard as StdMutexGuard, PoisonError};
+use std::sync::PoisonError;
 
 /// Whether a lock is poisoned (RwLock's; Mutex keeps the flag in its lock
 /// word, see `raw_mutex.rs`).
@@ -66,16 +63,6 @@ impl Guard {
     pub(crate) fn poisons(&self) -> bool {
         !self.panicking & std::thread::panicking()
     }
-}
-
-/// Locks a std mutex of the runtime's own, ignoring its poison. For the
-/// runtime's internal state only, which every critical section leaves
-/// consistent at each point a panic can come from (no user code runs under
-/// these locks, or what it produces is stored in one step), so a panic
-/// while one is held (an allocation failure, a goroutine unwound at
-/// shutdown) must not turn every later use into a second panic.
-pub(crate) fn lock_unpoisoned<T: ?Sized>(m: &StdMutex<T>) -> StdMutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// `Ok(value)`, or `Err(PoisonError)` carrying it when `poisoned`.
