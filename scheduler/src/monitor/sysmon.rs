@@ -40,6 +40,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::monitor::deadlock::DeadlockWatch;
+use crate::monitor::held::HeldWatch;
 use crate::monitor::schedtrace::SchedTrace;
 use crate::sched::current::{self, Current};
 use crate::sched::Sched;
@@ -60,6 +61,8 @@ struct Seen {
     goroutine: u64,
     since: Instant,
     reported: bool,
+    /// The held-thread report has dealt with this slice (`held.rs`).
+    held_checked: bool,
 }
 
 pub(crate) fn sysmon_main(sched: Arc<Sched>) {
@@ -70,6 +73,7 @@ pub(crate) fn sysmon_main(sched: Arc<Sched>) {
     let mut last_trim = Instant::now();
     let mut trace = SchedTrace::from_godebug();
     let mut deadlock = DeadlockWatch::new();
+    let mut held = HeldWatch::from_godebug();
     let mut last_procs = Instant::now();
     while !sched.is_shutting_down() {
         let now = Instant::now();
@@ -87,7 +91,8 @@ pub(crate) fn sysmon_main(sched: Arc<Sched>) {
                 w.request_trim();
             }
         }
-        let acted = check_workers(&sched, &mut seen) | crate::netpoll::poll_if_stale(now);
+        let acted =
+            check_workers(&sched, &mut seen, &mut held) | crate::netpoll::poll_if_stale(now);
         if acted {
             delay = MIN_DELAY;
         } else {
@@ -119,7 +124,7 @@ fn doze(sched: &Sched, timeout: Option<Duration>) {
 
 /// One round over the workers; returns whether it fired overdue timers
 /// (Go's sysmon likewise stays quick only while `retake` finds work).
-fn check_workers(sched: &Sched, seen: &mut Vec<Seen>) -> bool {
+fn check_workers(sched: &Sched, seen: &mut Vec<Seen>, held: &mut HeldWatch) -> bool {
     let now = Instant::now();
     let mut acted = false;
     for w in sched.all_ms().iter() {
@@ -130,6 +135,7 @@ fn check_workers(sched: &Sched, seen: &mut Vec<Seen>) -> bool {
                 goroutine: 0,
                 since: now,
                 reported: false,
+                held_checked: false,
             });
         }
         if let Some(overdue) = now.checked_sub(TIMER_SLACK) {
@@ -147,12 +153,16 @@ fn check_workers(sched: &Sched, seen: &mut Vec<Seen>) -> bool {
                 goroutine: running,
                 since: now,
                 reported: false,
+                held_checked: false,
             };
             continue;
         }
         let ran = now.duration_since(s.since);
         if ran >= PREEMPT_AFTER {
             w.request_preempt();
+        }
+        if !s.held_checked {
+            s.held_checked = held.check(sched, w, running, ran);
         }
         if ran >= STUCK_AFTER && !s.reported {
             s.reported = true;

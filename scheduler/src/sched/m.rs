@@ -135,6 +135,9 @@ pub(crate) struct M {
     /// Its P's timers (`time/`): armed by any thread, run by its M, by
     /// spinning Ms and by sysmon.
     pub(super) timers: TimerHeap,
+    /// Its OS thread's pthread id: written (Relaxed) by the thread itself
+    /// before it runs any goroutine (`MLocal::new`), read by sysmon.
+    pub(super) os_thread: AtomicU64,
     /// The runtime this M belongs to (it outlives every use of its Ms).
     /// Immutable.
     pub(super) sched: *const Sched,
@@ -171,6 +174,7 @@ impl M {
             idle: AtomicBool::new(false),
             trim_request: AtomicBool::new(false),
             p: AtomicUsize::new(0),
+            os_thread: AtomicU64::new(0),
             timers: TimerHeap::new(),
         }
     }
@@ -283,6 +287,18 @@ impl M {
         self.trim_request.store(true, Ordering::Relaxed);
     }
 
+    /// Goroutines that can run only on its thread and wait for it: started
+    /// goroutines readied for it (its home queue). Its `runnext` is not
+    /// counted (its M's own).
+    pub(crate) fn waiting_for_thread(&self) -> usize {
+        self.home.len()
+    }
+
+    /// Its OS thread's pthread id (`monitor/thread_stack.rs`).
+    pub(crate) fn os_thread(&self) -> u64 {
+        self.os_thread.load(Ordering::Relaxed)
+    }
+
     /// A goroutine on it makes a `blocking` call.
     pub(crate) fn note_syscall(&self) {
         self.syscalltick.fetch_add(1, Ordering::Relaxed);
@@ -337,6 +353,11 @@ impl MLocal {
         sched: Arc<Sched>,
         fresh: crossbeam_deque::Worker<Item>,
     ) -> MLocal {
+        // On the M's own thread (mstart, or M0 in `run`).
+        m.os_thread.store(
+            crate::monitor::thread_stack::current_thread_id(),
+            Ordering::Relaxed,
+        );
         let seed = (m.id as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         let trace = sched.trace.as_ref().map(|f| MTrace::new(f.clone(), m.id));
         MLocal {
