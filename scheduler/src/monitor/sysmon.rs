@@ -74,6 +74,7 @@ pub(crate) fn sysmon_main(sched: Arc<Sched>) {
     let mut trace = SchedTrace::from_godebug();
     let mut deadlock = DeadlockWatch::new();
     let mut held = HeldWatch::from_godebug();
+    let mut last_round = Instant::now();
     let mut last_procs = Instant::now();
     while !sched.is_shutting_down() {
         let now = Instant::now();
@@ -91,8 +92,9 @@ pub(crate) fn sysmon_main(sched: Arc<Sched>) {
                 w.request_trim();
             }
         }
-        let acted =
-            check_workers(&sched, &mut seen, &mut held) | crate::netpoll::poll_if_stale(now);
+        let acted = check_workers(&sched, &mut seen, &mut held, now - last_round)
+            | crate::netpoll::poll_if_stale(now);
+        last_round = now;
         if acted {
             delay = MIN_DELAY;
         } else {
@@ -124,9 +126,16 @@ fn doze(sched: &Sched, timeout: Option<Duration>) {
 
 /// One round over the workers; returns whether it fired overdue timers
 /// (Go's sysmon likewise stays quick only while `retake` finds work).
-fn check_workers(sched: &Sched, seen: &mut Vec<Seen>, held: &mut HeldWatch) -> bool {
+fn check_workers(
+    sched: &Sched,
+    seen: &mut Vec<Seen>,
+    held: &mut HeldWatch,
+    since_last: Duration,
+) -> bool {
     let now = Instant::now();
     let mut acted = false;
+    // An M idle or spinning has nothing to run: its P is unused.
+    let a_p_idles = sched.idle_ms() + sched.spinning_ms() > 0;
     for w in sched.all_ms().iter() {
         let i = w.id();
         if seen.len() <= i {
@@ -143,6 +152,10 @@ fn check_workers(sched: &Sched, seen: &mut Vec<Seen>, held: &mut HeldWatch) -> b
                 w.timers().run_due(now);
                 acted = true;
             }
+        }
+        if a_p_idles && w.runq_len() > 0 {
+            // Sampled: work queued now waited (about) since the last round.
+            w.note_idle_wait(since_last);
         }
         if w.handed_work_waits() {
             // Stealable now (`steal_from_others`): an idle M takes it.

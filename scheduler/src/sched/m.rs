@@ -28,6 +28,7 @@
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crossbeam_deque::{Injector, Steal, Stealer};
 
@@ -135,6 +136,11 @@ pub(crate) struct M {
     /// Its P's timers (`time/`): armed by any thread, run by its M, by
     /// spinning Ms and by sysmon.
     pub(super) timers: TimerHeap,
+    /// How long goroutines queued for it waited while some P was idle, in
+    /// nanoseconds, as sysmon samples it each round: the price of a
+    /// placement that left parallelism unused (`monitor/sysmon.rs`).
+    /// Written (Relaxed) by sysmon only; read by observers.
+    pub(super) idle_wait_ns: AtomicU64,
     /// Its OS thread's pthread id: written (Relaxed) by the thread itself
     /// before it runs any goroutine (`MLocal::new`), read by sysmon.
     pub(super) os_thread: AtomicU64,
@@ -175,6 +181,7 @@ impl M {
             trim_request: AtomicBool::new(false),
             p: AtomicUsize::new(0),
             os_thread: AtomicU64::new(0),
+            idle_wait_ns: AtomicU64::new(0),
             timers: TimerHeap::new(),
         }
     }
@@ -298,6 +305,17 @@ impl M {
     /// counted (its M's own).
     pub(crate) fn waiting_for_thread(&self) -> usize {
         self.home.len()
+    }
+
+    /// How long goroutines queued for it waited while a P was idle.
+    pub(crate) fn idle_wait(&self) -> Duration {
+        Duration::from_nanos(self.idle_wait_ns.load(Ordering::Relaxed))
+    }
+
+    /// sysmon: goroutines queued for it waited `d` while a P was idle.
+    pub(crate) fn note_idle_wait(&self, d: Duration) {
+        let ns = d.as_nanos().min(u64::MAX as u128) as u64;
+        self.idle_wait_ns.fetch_add(ns, Ordering::Relaxed);
     }
 
     /// Its OS thread's pthread id (`monitor/thread_stack.rs`).

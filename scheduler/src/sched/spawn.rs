@@ -394,7 +394,10 @@ pub fn runtime_info() -> RuntimeInfo {
     let (n, source) =
         current::with_sched(|s| (s.gomaxprocs.load(Ordering::SeqCst), s.procs_source()))
             .unwrap_or_else(|| crate::config::initial_procs(|| d.procs));
-    RuntimeInfo::new(n, source, crate::config::automatic_updates(source), d)
+    let mut info = RuntimeInfo::new(n, source, crate::config::automatic_updates(source), d);
+    info.idle_wait =
+        current::with_sched(|s| s.all_ms().iter().map(|m| m.idle_wait()).sum()).unwrap_or_default();
+    info
 }
 
 /// Wires the calling goroutine to its OS thread (`runtime.LockOSThread`).
