@@ -145,7 +145,7 @@ def strip(text):
     return "".join(out)
 
 
-CFG_TEST = re.compile(r"#\[cfg\((?:test|all\(test\b[^\]]*)\)\]")
+CFG_TEST = re.compile(re.escape("#[cfg(test)]"))
 
 
 def drop_test_items(code):
@@ -197,7 +197,7 @@ def use_tree(tree):
 
 
 USE = re.compile(r"\buse\s+([^;]+);")
-PATH = re.compile(r"(?<![\w:$])(\$?crate|super)((?:::\w+)+)(!?)")
+PATH = re.compile(r"(?<![\w:$.])(\$?crate|super)((?:::\w+)+)(!?)")
 
 
 class File:
@@ -223,8 +223,8 @@ def module_path(rel):
 
 def read_sources():
     files = {}
-    for dirpath, _, names in os.walk(SRC):
-        for name in names:
+    for dirpath, _, names in sorted(os.walk(SRC)):
+        for name in sorted(names):
             if name.endswith(".rs"):
                 full = os.path.join(dirpath, name)
                 rel = os.path.relpath(full, SRC).replace(os.sep, "/")
@@ -249,7 +249,7 @@ class Crate:
         self.modules = {f.module for f in files.values()}
         self.macros = {name: f.module for f in files.values() for name in f.macros}
         self.exports = defaultdict(dict)  # module -> name -> absolute segments
-        for f in files.values():
+        for f in sorted(files.values(), key=lambda f: f.rel):
             for _, segs, alias in f.uses:
                 if (target := self.absolute(f.module, segs)) is not None:
                     self.exports[f.module][alias] = target
@@ -268,8 +268,6 @@ class Crate:
             return up + tuple(segs)
         if module + (head,) in self.modules:
             return module + tuple(segs)
-        if not module and (head in self.macros or head in self.exports.get((), {})):
-            return tuple(segs)
         return None
 
     def canonical(self, path, macro=False, depth=0):
