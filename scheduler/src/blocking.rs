@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use crate::runtime::Sched;
 use crate::sched::current::{self, Current};
 use crate::sched::park::{self, WaitReason, Waiter};
+use crate::sched::Sched;
 
 pub const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -125,7 +125,7 @@ impl BlockingPool {
 
 fn helper_main(sched: std::sync::Arc<Sched>) {
     let prev = current::set(Current::Helper(std::sync::Arc::as_ptr(&sched)));
-    let pool = &sched.blocking;
+    let pool = &sched.blocking();
     let tid = crate::sys::thread::gettid();
     let mut st = pool.lock();
     st.tids.push(tid);
@@ -198,7 +198,7 @@ where
         data: &mut call as *mut Call<F, R> as *mut (),
         waiter: park::current_waiter(),
     };
-    sched.blocking.submit(&sched, job);
+    sched.blocking().submit(&sched, job);
     park::park(WaitReason::Blocking);
     match call.out.take() {
         Some(Ok(r)) => r,

@@ -53,7 +53,7 @@ fn fits(layout: Layout) -> bool {
 pub(crate) fn alloc_cell(layout: Layout) -> NonNull<u8> {
     if fits(layout) {
         if let Some(l) = current::m() {
-            if let Some(b) = l.blocks.take(&l.sched.spare_blocks) {
+            if let Some(b) = l.blocks.take(l.sched.spare_blocks()) {
                 return b.into_raw();
             }
         }
@@ -77,7 +77,7 @@ pub(crate) unsafe fn free_cell(ptr: NonNull<u8>, layout: Layout) {
         Current::M(l) => {
             // SAFETY: `Current::M` points at this thread's live MLocal.
             let l = unsafe { &*l };
-            l.blocks.give(Block(ptr), &l.sched.spare_blocks);
+            l.blocks.give(Block(ptr), l.sched.spare_blocks());
         }
         // SAFETY: every block is allocated with `block_layout()`.
         _ => unsafe { dealloc(ptr.as_ptr(), block_layout()) },

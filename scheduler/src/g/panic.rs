@@ -22,7 +22,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once, Weak};
 
-use crate::runtime::Sched;
+use crate::sched::Sched;
 
 /// What a panic that ends a goroutine does to the program
 /// ([`Builder::unhandled_panic`](crate::Builder::unhandled_panic)).
@@ -47,7 +47,7 @@ pub(crate) fn on_goroutine_panic(goroutine: u64) {
         return;
     };
     count_watched_panic(&l.sched);
-    if l.sched.unhandled_panic == UnhandledPanic::Exit && goroutine != l.sched.main_goid() {
+    if l.sched.unhandled_panic() == UnhandledPanic::Exit && goroutine != l.sched.main_goid() {
         crate::write_stderr(&format!(
             "goro: goroutine {goroutine} panicked and the runtime's UnhandledPanic is Exit: exit status 2\n"
         ));

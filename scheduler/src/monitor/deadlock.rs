@@ -36,8 +36,8 @@ use std::time::{Duration, Instant};
 
 use crate::monitor::os_threads;
 use crate::monitor::snapshot::{goroutines, GStatus};
-use crate::runtime::Sched;
 use crate::sched::park::WaitReason;
+use crate::sched::Sched;
 
 /// How long rules 1–3 must hold before the threads are looked at.
 const GRACE: Duration = Duration::from_millis(10);
@@ -88,7 +88,7 @@ impl DeadlockWatch {
 
 /// Rules 1–4 hold twice, `CONFIRM` apart, with nothing run in between.
 fn confirmed(sched: &Sched) -> bool {
-    let mut skip = sched.blocking.helper_tids();
+    let mut skip = sched.blocking().helper_tids();
     skip.push(crate::sys::thread::gettid());
     let Some(generation) = runtime_generation(sched) else {
         return false;
@@ -96,7 +96,7 @@ fn confirmed(sched: &Sched) -> bool {
     let Some(threads) = os_threads::sample(&skip) else {
         return false;
     };
-    if sched.sysmon.wait_unless_poked(CONFIRM) {
+    if sched.sysmon().wait_unless_poked(CONFIRM) {
         return false;
     }
     runtime_generation(sched) == Some(generation)
@@ -108,16 +108,16 @@ fn confirmed(sched: &Sched) -> bool {
 fn runtime_generation(sched: &Sched) -> Option<u64> {
     if sched.is_shutting_down()
         || !sched.all_idle()
-        || !sched.injector.is_empty()
-        || sched.blocking.in_flight.load(Ordering::SeqCst) != 0
+        || sched.global_queue_len() != 0
+        || sched.blocking().in_flight.load(Ordering::SeqCst) != 0
         || crate::time::outside_timers_pending()
     {
         return None;
     }
-    let mut generation = sched.extra_spawned.load(Ordering::SeqCst);
+    let mut generation = sched.extra_spawned();
     for w in sched.all_workers().iter() {
         let quiet = !w.thread_alive.load(Ordering::SeqCst)
-            || (w.sleep.load(Ordering::SeqCst) == crate::sched::idle::SLEEPING
+            || (w.sleeper.is_sleeping()
                 && w.running.load(Ordering::SeqCst) == 0
                 && w.home.is_empty()
                 && w.stealer.is_empty()

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::monitor::snapshot::{goroutines, GInfo, GStatus};
-use crate::runtime::Sched;
+use crate::sched::Sched;
 
 /// Prints the report if `GODEBUG=goroleaks=1` and any goroutine is parked.
 pub(crate) fn report_at_exit(sched: &Sched) {

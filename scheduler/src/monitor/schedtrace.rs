@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use crate::monitor::snapshot::{GStatus, Snapshot};
-use crate::runtime::Sched;
+use crate::sched::Sched;
 
 /// Sysmon's schedtrace state.
 pub(crate) struct SchedTrace {

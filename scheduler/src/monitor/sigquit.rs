@@ -13,7 +13,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, Once, Weak};
 
-use crate::runtime::Sched;
+use crate::sched::Sched;
 use crate::sys::futex;
 
 /// Bumped by the handler; the dumping thread sleeps on it.

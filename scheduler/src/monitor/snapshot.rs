@@ -16,10 +16,9 @@ use std::panic::Location;
 use std::sync::atomic::Ordering;
 
 use crate::g::{GRef, DEAD, NOTIFIED, PARKED, RUNNABLE, RUNNING, SCANNING, SCAN_READIED};
-use crate::runtime::Sched;
-use crate::sched::idle;
 use crate::sched::m::M;
 use crate::sched::park::WaitReason;
+use crate::sched::Sched;
 
 /// What a goroutine is doing, as Go's status names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,7 +125,7 @@ impl Snapshot {
             .map(|w| &**w)
             .filter(|w| w.thread_alive.load(Ordering::Relaxed))
             .collect();
-        let (helpers, idle_helpers) = sched.blocking.thread_counts();
+        let (helpers, idle_helpers) = sched.blocking().thread_counts();
         let gs = if detail {
             goroutines(sched)
         } else {
@@ -145,14 +144,14 @@ impl Snapshot {
             idleprocs: ps.iter().filter(|p| p.idle).count(),
             // The Ms, sysmon and the `blocking` helpers (Go's `mcount`).
             threads: alive.len() + 1 + helpers,
-            spinningthreads: sched.nspinning.load(Ordering::Relaxed),
-            needspinning: sched.needspinning.load(Ordering::Relaxed),
+            spinningthreads: sched.spinning_ms(),
+            needspinning: sched.needs_spinning(),
             idlethreads: alive
                 .iter()
                 .filter(|w| w.idle.load(Ordering::Relaxed))
                 .count()
                 + idle_helpers,
-            runqueue: sched.injector.len(),
+            runqueue: sched.global_queue_len(),
             ps,
             ms,
             gs,
@@ -186,13 +185,13 @@ fn m_infos(sched: &Sched, alive: &[&M], gs: &[GInfo]) -> Vec<MInfo> {
                 p: (w.has_p.load(Ordering::Relaxed) && !idle).then(|| w.p.load(Ordering::Relaxed)),
                 curg: (running != 0).then_some(running),
                 spinning: w.spinning.load(Ordering::Relaxed),
-                blocked: w.sleep.load(Ordering::Relaxed) == idle::SLEEPING,
+                blocked: w.sleeper.is_sleeping(),
                 lockedg: gs.iter().find(|g| g.locked && g.m == w.id).map(|g| g.id),
             }
         })
         .collect();
     ms.push(MInfo {
-        id: sched.sysmon.m_id(),
+        id: sched.sysmon().m_id(),
         p: None,
         curg: None,
         spinning: false,
@@ -219,7 +218,7 @@ pub(crate) fn goroutines(sched: &Sched) -> Vec<GInfo> {
 /// inboxes and the global queue (they have no G yet, so no stack or state
 /// to show).
 pub(crate) fn unstarted(sched: &Sched) -> usize {
-    sched.injector.len()
+    sched.global_queue_len()
         + sched
             .all_workers()
             .iter()

@@ -36,16 +36,14 @@
 //! instead of reading the time: one load instead of a clock read per park):
 //! refreshed every round, and 0 ("read the real clock") while sysmon dozes.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::monitor::deadlock::DeadlockWatch;
 use crate::monitor::schedtrace::SchedTrace;
-use crate::runtime::Sched;
 use crate::sched::current::{self, Current};
-use crate::sys::futex;
-use crate::time::nanos;
+use crate::sched::Sched;
 
 const PREEMPT_AFTER: Duration = Duration::from_millis(10);
 const STUCK_AFTER: Duration = Duration::from_secs(1);
@@ -56,84 +54,6 @@ const MAX_DELAY: Duration = Duration::from_millis(10);
 const TRIM_EVERY: Duration = Duration::from_secs(1);
 const PROCS_EVERY: Duration = Duration::from_secs(1);
 const TIMER_SLACK: Duration = Duration::from_millis(1);
-
-const RUNNING: u32 = 0;
-const SLEEPING: u32 = 1;
-
-/// Sysmon's sleep word and clock, shared with the workers.
-pub(crate) struct SysmonState {
-    word: AtomicU32,
-    /// The coarse clock (`timer::nanos` of the last round; 0 while dozing).
-    clock: AtomicU64,
-    /// Sysmon's M id, as `scheddetail` shows it.
-    m_id: AtomicUsize,
-}
-
-impl SysmonState {
-    pub(crate) fn new() -> SysmonState {
-        SysmonState {
-            word: AtomicU32::new(RUNNING),
-            clock: AtomicU64::new(0),
-            m_id: AtomicUsize::new(0),
-        }
-    }
-
-    /// The current time in `timer::nanos`, within a sysmon round (10 ms).
-    pub(crate) fn clock_nanos(&self) -> u64 {
-        match self.clock.load(Ordering::Relaxed) {
-            0 => nanos(Instant::now()),
-            t => t,
-        }
-    }
-
-    pub(crate) fn m_id(&self) -> usize {
-        self.m_id.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn set_m_id(&self, id: usize) {
-        self.m_id.store(id, Ordering::Relaxed);
-    }
-
-    /// Sleeps for `timeout` unless a worker pokes sysmon first; returns
-    /// whether one did.
-    pub(crate) fn wait_unless_poked(&self, timeout: Duration) -> bool {
-        self.word.store(SLEEPING, Ordering::SeqCst);
-        let poked = self.sleep_until_poked(Some(timeout));
-        self.word.store(RUNNING, Ordering::SeqCst);
-        poked
-    }
-
-    /// With the word set to SLEEPING: waits until a poke resets it or
-    /// `timeout` passes (`None`: no timeout). Returns whether it was poked.
-    fn sleep_until_poked(&self, timeout: Option<Duration>) -> bool {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        loop {
-            if self.word.load(Ordering::SeqCst) != SLEEPING {
-                return true;
-            }
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if left.is_some_and(|l| l.is_zero()) {
-                return false;
-            }
-            futex::wait(&self.word, SLEEPING, left);
-        }
-    }
-
-    /// Wakes sysmon if it sleeps because everything was idle.
-    pub(crate) fn poke(&self) {
-        if self.word.load(Ordering::SeqCst) == SLEEPING
-            && self.word.swap(RUNNING, Ordering::SeqCst) == SLEEPING
-        {
-            futex::wake(&self.word, 1);
-        }
-    }
-}
-
-impl Sched {
-    pub(crate) fn sysmon_note_busy(&self) {
-        self.sysmon.poke();
-    }
-}
 
 /// What sysmon remembers of one worker between rounds.
 struct Seen {
@@ -154,7 +74,7 @@ pub(crate) fn sysmon_main(sched: Arc<Sched>) {
     let mut last_procs = Instant::now();
     while !sched.is_shutting_down() {
         let now = Instant::now();
-        sched.sysmon.clock.store(nanos(now), Ordering::Relaxed);
+        sched.sysmon().set_clock(now);
         if let Some(t) = trace.as_mut() {
             t.tick(&sched, now);
         }
@@ -184,7 +104,7 @@ pub(crate) fn sysmon_main(sched: Arc<Sched>) {
             delay = MIN_DELAY;
         } else {
             deadlock.reset();
-            futex::wait(&sched.sysmon.word, RUNNING, Some(delay));
+            sched.sysmon().nap(delay);
         }
     }
     current::set(prev);
@@ -193,13 +113,9 @@ pub(crate) fn sysmon_main(sched: Arc<Sched>) {
 /// Sleeps while every P stays idle, until a worker pokes sysmon or
 /// `timeout` passes (`None`: no timeout).
 fn doze(sched: &Sched, timeout: Option<Duration>) {
-    let state = &sched.sysmon;
-    state.clock.store(0, Ordering::Relaxed);
-    state.word.store(SLEEPING, Ordering::SeqCst);
-    if sched.all_idle() && !sched.is_shutting_down() {
-        state.sleep_until_poked(timeout);
-    }
-    state.word.store(RUNNING, Ordering::SeqCst);
+    sched
+        .sysmon()
+        .doze(timeout, || sched.all_idle() && !sched.is_shutting_down());
 }
 
 /// One round over the workers; returns whether it fired overdue timers

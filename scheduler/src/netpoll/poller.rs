@@ -525,8 +525,8 @@ pub(crate) fn sleep_in_poller(w: &Arc<M>) -> bool {
         }
         leave_standby(w);
     }
-    w.in_poller.store(true, Ordering::SeqCst);
-    while w.sleep.load(Ordering::SeqCst) == crate::sched::idle::SLEEPING {
+    w.sleeper.set_in_poller(true);
+    while w.sleeper.is_sleeping() {
         let timeout = w.timers.until_next();
         if timeout == Some(Duration::ZERO) {
             break;
@@ -537,7 +537,7 @@ pub(crate) fn sleep_in_poller(w: &Arc<M>) -> bool {
             break;
         }
     }
-    w.in_poller.store(false, Ordering::SeqCst);
+    w.sleeper.set_in_poller(false);
     p.blocker.store(false, Ordering::SeqCst);
     if p.waiters.load(Ordering::SeqCst) > 0 {
         let next = p.lock_standby().pop();

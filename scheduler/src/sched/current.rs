@@ -12,8 +12,8 @@
 
 use std::cell::Cell;
 
-use crate::runtime::Sched;
 use crate::sched::m::MLocal;
+use crate::sched::Sched;
 
 #[derive(Clone, Copy)]
 pub(crate) enum Current {

@@ -17,14 +17,9 @@ use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
-use crate::runtime::Sched;
 use crate::sched::m::{MLocal, M};
 use crate::sched::park::{Wake, Wakeup};
-use crate::sys::futex;
-
-pub(crate) const AWAKE: u32 = 0;
-pub(crate) const SLEEPING: u32 = 1;
-pub(crate) const NOTIFIED: u32 = 2;
+use crate::sched::Sched;
 
 /// Steal attempts a spinning M makes before it goes to sleep.
 pub(crate) const SPIN_ROUNDS: usize = 512;
@@ -77,28 +72,31 @@ impl Impatience {
 const HOME_WATCH: Duration = Duration::from_micros(50);
 
 impl M {
-    /// Wakes this M if it sleeps (or stops it from going to sleep).
+    /// Wakes this M if it sleeps (or stops it from going to sleep); the
+    /// caller has published the work and fenced (`enqueue.rs`).
     pub(crate) fn notify(&self) {
-        if self.sleep.load(Ordering::SeqCst) != AWAKE {
-            self.wake_up();
+        if !self.sleeper.is_awake() {
+            self.sleeper.wake_up();
         }
     }
 
-    /// `notify` for a worker reached through a G's `home` pointer, as a
-    /// [`Wakeup`] the caller may make later (after releasing a lock).
+    /// The waker half for a started goroutine queued on the M at `this`
+    /// (reached through a G's `home` pointer): the fence, the read of its
+    /// sleep word, and the wake-up as a [`Wakeup`] the caller may make
+    /// later (after releasing a lock).
     ///
     /// # Safety
     /// `this` comes from `Arc::as_ptr` of a live `Arc<M>` (a G's home
     /// while the G is alive and queued on it).
     pub(crate) unsafe fn notify_later(this: *const M) -> Wakeup {
         // SAFETY: guaranteed by the caller.
-        let w = unsafe { &*this };
-        if w.sleep.load(Ordering::SeqCst) == AWAKE {
+        let m = unsafe { &*this };
+        if !m.sleeper.must_wake_after_publish() {
             return Wakeup::NONE;
         }
         // SAFETY: `this` is the pointer of a live Arc (caller); taking our
-        // own strong reference keeps the worker alive until the wake-up,
-        // even if the runtime ends meanwhile.
+        // own strong reference keeps the M alive until the wake-up, even if
+        // the runtime ends meanwhile.
         let arc = unsafe {
             Arc::increment_strong_count(this);
             Arc::from_raw(this)
@@ -107,15 +105,7 @@ impl M {
     }
 
     pub(crate) fn wake_up(&self) {
-        if self.sleep.swap(NOTIFIED, Ordering::SeqCst) == SLEEPING {
-            // Read after the swap; the poller's blocker sets the flag before
-            // it reads the sleep word, so one of us sees the other.
-            if self.in_poller.load(Ordering::SeqCst) {
-                crate::netpoll::interrupt();
-            } else {
-                futex::wake(&self.sleep, 1);
-            }
-        }
+        self.sleeper.wake_up();
     }
 }
 
@@ -143,15 +133,22 @@ impl Sched {
             return;
         }
         match self.pop_idle() {
-            Some(w) => {
-                w.woken_spinning.store(true, Ordering::SeqCst);
-                w.wake_up();
-            }
+            Some(w) => w.sleeper.wake_spinning(),
             None => {
                 self.nspinning.fetch_sub(1, Ordering::SeqCst);
                 self.note_need_spinning();
             }
         }
+    }
+
+    /// Spinning Ms now (`schedtrace`'s `spinningthreads`).
+    pub(crate) fn spinning_ms(&self) -> usize {
+        self.nspinning.load(Ordering::Relaxed)
+    }
+
+    /// Whether work was queued while no P was idle (Go's `needspinning`).
+    pub(crate) fn needs_spinning(&self) -> bool {
+        self.needspinning.load(Ordering::Relaxed)
     }
 
     /// New work found no idle P to wake for it (Go's `needspinning`,
@@ -307,34 +304,24 @@ impl MLocal {
 
     /// Sleeps until notified or until this P's next timer is due (in the
     /// network poller if goroutines wait on I/O and no other M does, see
-    /// `netpoll.rs`). Returns at once if work shows up meanwhile.
+    /// `netpoll`). Returns at once if work shows up meanwhile: the sleeper
+    /// half of the protocol in `sleep.rs`, with the idle list (`wakep`'s
+    /// half of it) registered first.
     pub(crate) fn sleep(&self) {
         let w = &self.m;
         let s = &self.sched;
         s.push_idle(w);
         fence(Ordering::SeqCst);
-        if w.sleep
-            .compare_exchange(AWAKE, SLEEPING, Ordering::SeqCst, Ordering::SeqCst)
-            .is_ok()
-        {
-            fence(Ordering::SeqCst);
-            if !self.has_pending_work() && !crate::netpoll::sleep_in_poller(w) {
-                // Until woken, or until this P's next timer is due (read
-                // after announcing the sleep: whoever arms an earlier timer
-                // afterwards sees SLEEPING and wakes us).
-                while w.sleep.load(Ordering::SeqCst) == SLEEPING {
-                    let timeout = w.timers.until_next();
-                    if timeout == Some(std::time::Duration::ZERO) {
-                        break;
-                    }
-                    futex::wait(&w.sleep, SLEEPING, timeout);
-                }
-            }
+        if w.sleeper.announce() && !self.has_pending_work() && !crate::netpoll::sleep_in_poller(w) {
+            // Until woken, or until this P's next timer is due (read after
+            // announcing the sleep: whoever arms an earlier timer afterwards
+            // sees SLEEPING and wakes us).
+            w.sleeper.block(|| w.timers.until_next());
         }
-        w.sleep.store(AWAKE, Ordering::SeqCst);
+        w.sleeper.set_awake();
         crate::netpoll::leave_standby(w);
         s.remove_idle(w);
-        if w.woken_spinning.swap(false, Ordering::SeqCst) {
+        if w.sleeper.take_woken_spinning() {
             // `wakep` counted us in `nspinning` already.
             if self.set_spinning(true) {
                 s.nspinning.fetch_sub(1, Ordering::SeqCst);

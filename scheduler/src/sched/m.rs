@@ -26,7 +26,7 @@
 //! no new work, and its thread exits when the last one finishes.
 
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crossbeam_deque::{Injector, Steal, Stealer};
@@ -34,9 +34,9 @@ use crossbeam_deque::{Injector, Steal, Stealer};
 use crate::g::cell_alloc::BlockCache;
 use crate::g::task::Task;
 use crate::g::{GRef, G};
-use crate::runtime::Sched;
-use crate::sched::current::{self, Current};
 use crate::sched::lookahead::HomeLookahead;
+use crate::sched::sleep::Sleeper;
+use crate::sched::Sched;
 use crate::time::TimerHeap;
 use crate::trace::MTrace;
 
@@ -75,8 +75,8 @@ pub(crate) struct M {
     /// Fresh tasks handed here by a busier P (`balance.rs`); stealable
     /// like the fresh queue.
     pub inbox: Injector<Item>,
-    /// Sleep state for the futex (see `idle.rs`).
-    pub sleep: AtomicU32,
+    /// Its sleep word and the flags beside it (`sleep.rs`).
+    pub sleeper: Sleeper,
     /// False once this worker lost its P (retiring).
     pub has_p: AtomicBool,
     /// Set by sysmon: the running goroutine overstayed its slice.
@@ -108,12 +108,8 @@ pub(crate) struct M {
     pub thread_alive: AtomicBool,
     /// In the idle list (guarded by the idle list's mutex).
     pub idle: AtomicBool,
-    /// Woken by `wakep` to look for work as a spinning M.
-    pub woken_spinning: AtomicBool,
     /// Set by sysmon about once a second: trim stacks when next idle.
     pub trim_request: AtomicBool,
-    /// Blocked in `epoll_wait` as the poller's blocker (`netpoll.rs`).
-    pub in_poller: AtomicBool,
     /// The P this worker holds (meaningful while `has_p`).
     pub p: AtomicUsize,
     /// This P's timers (see `timer.rs`).
@@ -136,7 +132,7 @@ impl M {
             home: Injector::new(),
             stealer,
             inbox: Injector::new(),
-            sleep: AtomicU32::new(crate::sched::idle::AWAKE),
+            sleeper: Sleeper::new(),
             has_p: AtomicBool::new(true),
             preempt: AtomicBool::new(false),
             schedtick: AtomicU64::new(0),
@@ -150,19 +146,10 @@ impl M {
             scheduling: AtomicBool::new(true),
             thread_alive: AtomicBool::new(true),
             idle: AtomicBool::new(false),
-            woken_spinning: AtomicBool::new(false),
             trim_request: AtomicBool::new(false),
-            in_poller: AtomicBool::new(false),
             p: AtomicUsize::new(0),
             timers: TimerHeap::new(),
         }
-    }
-
-    /// Queues a readied goroutine homed here and wakes this M if it sleeps.
-    pub(crate) fn push_home(&self, g: GRef) {
-        self.home.push(g);
-        std::sync::atomic::fence(Ordering::SeqCst);
-        self.notify();
     }
 }
 
@@ -248,10 +235,10 @@ impl MLocal {
         while let Some(item) = self.fresh.pop() {
             self.m.inbox.push(item);
         }
-        crate::sched::balance::drain_inbox(&self.sched, &self.m);
+        crate::sched::enqueue::drain_inbox(&self.sched, &self.m);
     }
 
-    pub(crate) fn worker_ptr(&self) -> *const M {
+    pub(crate) fn m_ptr(&self) -> *const M {
         Arc::as_ptr(&self.m)
     }
 
@@ -311,18 +298,6 @@ impl MLocal {
         x ^= x >> 27;
         self.rng.set(x);
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Queues fresh work on this P (or globally if it has no P) and wakes an
-    /// idle P to steal it if none is spinning (Go's `wakep`).
-    pub(crate) fn push_fresh(&self, item: Item) {
-        if self.m.has_p.load(Ordering::Relaxed) {
-            self.fresh.push(item);
-        } else {
-            self.sched.injector.push(item);
-        }
-        std::sync::atomic::fence(Ordering::SeqCst);
-        self.sched.wakep();
     }
 
     /// Steals half of another P's fresh queue into ours; returns the first
@@ -423,29 +398,6 @@ pub(crate) fn retry_steal<T>(mut steal: impl FnMut() -> Steal<T>) -> Option<T> {
             Steal::Empty => return None,
             Steal::Retry => continue,
         }
-    }
-}
-
-/// Queues a readied migratory goroutine where any M can take it.
-pub(crate) fn push_migratory(g: GRef) {
-    // SAFETY: a migratory G's home is the worker that last ran it; workers
-    // outlive every goroutine of their runtime, and so does `Sched`.
-    let sched = unsafe { &*(*g.get().home.load(Ordering::Acquire)).sched };
-    let aggressive = crate::runtime::migrate_aggressively();
-    if let Current::M(l) = current::get() {
-        // SAFETY: `Current::M` points at this thread's live MLocal.
-        let l = unsafe { &*l };
-        if !aggressive && std::ptr::eq(Arc::as_ptr(&l.sched), sched) {
-            l.push_fresh(Item::Migratory(g));
-            return;
-        }
-    }
-    sched.injector.push(Item::Migratory(g));
-    std::sync::atomic::fence(Ordering::SeqCst);
-    if aggressive {
-        sched.wake_all_idle();
-    } else {
-        sched.wakep();
     }
 }
 

@@ -32,8 +32,8 @@ use std::sync::Arc;
 
 use crate::g::state::Readied;
 use crate::g::{GRef, Yield};
-use crate::sched::current::{self, Current};
-use crate::sched::m::M;
+use crate::sched::current;
+use crate::sched::enqueue::make_runnable;
 use crate::sys::futex;
 
 /// Why a goroutine is parked (Go's `waitReason`, shown in goroutine dumps).
@@ -270,43 +270,13 @@ pub(crate) unsafe fn ready(g: GRef) -> Wakeup {
     let gr = unsafe { g.get() };
     crate::trace::ready(gr);
     match gr.state.ready() {
-        Ok(Readied::Queue) => enqueue_readied(g),
+        // SAFETY: the state machine gave this waker the job of queuing it.
+        Ok(Readied::Queue) => unsafe { make_runnable(g, current::m(), true) },
         Ok(Readied::LeftToHolder) => Wakeup::NONE,
         Err(s) => crate::fatal(format_args!(
             "goroutine {} readied in state {s} (a waiter was woken twice)",
             gr.id()
         )),
-    }
-}
-
-/// Puts a readied goroutine where its M will find it; returns the M's
-/// wake-up if it sleeps.
-pub(crate) fn enqueue_readied(g: GRef) -> Wakeup {
-    // SAFETY: the G is runnable and alive (it is parked, not finished).
-    let gr = unsafe { g.get() };
-    if gr.migratory.get() && !gr.pinned.get() {
-        crate::sched::m::push_migratory(g);
-        return Wakeup::NONE;
-    }
-    let home = gr.home.load(Ordering::Acquire);
-    match current::get() {
-        // Readied by a goroutine on its own home M: run it next, inheriting
-        // the time slice (Go's runnext), so ping-pong stays on one thread.
-        // SAFETY: `Current::M` points at the live MLocal of this thread.
-        Current::M(l) if std::ptr::eq(unsafe { &*l }.worker_ptr(), home) => {
-            // SAFETY: as above.
-            unsafe { &*l }.put_runnext(g);
-            Wakeup::NONE
-        }
-        _ => {
-            // SAFETY: a G's home worker outlives the G (workers are freed
-            // only after the runtime has finished every goroutine).
-            let w: &M = unsafe { &*home };
-            w.home.push(g);
-            std::sync::atomic::fence(Ordering::SeqCst);
-            // SAFETY: `home` is `Arc::as_ptr` of the G's live worker.
-            unsafe { M::notify_later(home) }
-        }
     }
 }
 

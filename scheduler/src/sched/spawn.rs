@@ -12,9 +12,12 @@ use std::sync::atomic::Ordering;
 
 use crate::config::procs::RuntimeInfo;
 use crate::g::task::Pinned;
+use crate::g::task::TaskInfo;
 use crate::g::Yield;
 use crate::sched::current::{self, Current};
+use crate::sched::enqueue::{make_runnable, submit};
 use crate::sched::m::{bump, Item, MLocal};
+use crate::sched::Sched;
 use crate::JoinHandle;
 
 /// Why a goroutine could not be started.
@@ -172,7 +175,8 @@ where
     reserve_stack(&l.sched)?;
     let (task, handle) = new_task_on(l, site, None, false, f);
     let g = crate::sched::schedule::start(l, task);
-    l.m.push_home(g);
+    // SAFETY: `start` just made the G on this M; nobody else knows it.
+    drop(unsafe { make_runnable(g, Some(l), false) });
     Ok(handle)
 }
 
@@ -189,13 +193,14 @@ where
     T: Send + 'static,
 {
     let (id, parent) = (l.next_goid(), l.current_goid());
-    let created = crate::runtime::new_task(&l.sched, id, parent, site, stack_size, migratory, f);
+    let created =
+        crate::sched::spawn::new_task(&l.sched, id, parent, site, stack_size, migratory, f);
     bump(&l.m.spawned);
     crate::trace::spawn(l, parent, id, site);
     created
 }
 
-pub(crate) fn reserve_stack(sched: &crate::runtime::Sched) -> Result<(), SpawnError> {
+pub(crate) fn reserve_stack(sched: &crate::sched::Sched) -> Result<(), SpawnError> {
     if let Some(budget) = sched.stack_budget {
         let prev = sched.stack_reservations.fetch_add(1, Ordering::Relaxed);
         if prev >= budget {
@@ -234,7 +239,7 @@ where
             let l = unsafe { &*l };
             reserve_stack(&l.sched)?;
             let (task, handle) = new_task_on(l, site, stack_size, migratory, f);
-            l.push_fresh(Item::Fresh(task));
+            submit(l, Item::Fresh(task));
             let streak = l.spawn_streak.get() + 1;
             l.spawn_streak.set(streak);
             if streak >= SPAWN_BACKLOG as u32
@@ -381,7 +386,7 @@ pub fn unlock_os_thread() {
     }
 }
 
-fn with_shared<R>(f: impl FnOnce(&crate::runtime::Sched) -> R) -> Option<R> {
+fn with_shared<R>(f: impl FnOnce(&crate::sched::Sched) -> R) -> Option<R> {
     match current::get() {
         // SAFETY: `Current::M` points at this thread's live MLocal.
         Current::M(l) => Some(f(&unsafe { &*l }.sched)),
@@ -389,4 +394,33 @@ fn with_shared<R>(f: impl FnOnce(&crate::runtime::Sched) -> R) -> Option<R> {
         Current::Helper(s) => Some(f(unsafe { &*s })),
         Current::None => None,
     }
+}
+/// `GORO_MIGRATE_AGGRESSIVELY=1`: migratory goroutines go through the
+/// global queue at every park (a stress mode for `spawn_migratory` code).
+pub(crate) fn migrate_aggressively() -> bool {
+    crate::config::env().migrate_aggressively
+}
+
+/// Creates the task for a spawn (shared by every spawn flavour).
+pub(crate) fn new_task<F, T>(
+    sched: &Sched,
+    id: u64,
+    parent: u64,
+    site: &'static std::panic::Location<'static>,
+    stack_size: Option<usize>,
+    migratory: bool,
+    f: F,
+) -> (crate::g::task::Task, crate::JoinHandle<T>)
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let info = TaskInfo {
+        id,
+        parent,
+        spawn_site: site,
+        stack_size: stack_size.unwrap_or(sched.default_stack_size),
+        migratory,
+    };
+    crate::g::task::create(info, f)
 }

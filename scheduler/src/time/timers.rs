@@ -35,11 +35,11 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::runtime::Sched;
 use crate::sched::current::{self, Current};
 use crate::sched::handle::Handle;
 use crate::sched::m::M;
 use crate::sched::park::{current_waiter, park, WaitReason, Waiter};
+use crate::sched::Sched;
 use crate::sys::futex;
 
 /// What a timer does when it comes due (implemented by `goro::time`).

@@ -33,10 +33,10 @@ pub(crate) use buffer::MTrace;
 pub(crate) use file::TraceFile;
 
 use crate::g::G;
-use crate::runtime::Sched;
 use crate::sched::current;
 use crate::sched::m::MLocal;
 use crate::sched::park::WaitReason;
+use crate::sched::Sched;
 
 /// One scheduler event, as recorded for the trace file.
 #[derive(Clone, Copy, Debug)]
@@ -143,7 +143,7 @@ fn record_ready(g: &G) {
     let sched = unsafe { &*(*home).sched };
     let l = current::m();
     let by = l.map_or(0, MLocal::current_goid);
-    let runnext = !g.migratory.get() && l.is_some_and(|l| std::ptr::eq(l.worker_ptr(), home));
+    let runnext = !g.migratory.get() && l.is_some_and(|l| std::ptr::eq(l.m_ptr(), home));
     let goid = g.id();
     record(sched, l, Event::Wake { goid, by, runnext });
 }
@@ -172,7 +172,9 @@ pub(crate) fn procs(sched: &Sched, old: usize, new: usize) {
 /// Records `ev` in `l`'s buffer when it belongs to `shared`, else in the
 /// shared off-M buffer.
 fn record(sched: &Sched, l: Option<&MLocal>, ev: Event) {
-    let Some(file) = &sched.trace else { return };
+    let Some(file) = &sched.trace_file() else {
+        return;
+    };
     match l.and_then(|l| l.trace.as_ref()) {
         Some(t) if t.writes_to(file) => t.push(ev),
         _ => file.push_outside(ev),

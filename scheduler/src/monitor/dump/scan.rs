@@ -21,7 +21,7 @@ use std::marker::PhantomData;
 
 use crate::g::state::LetGo;
 use crate::g::{GRef, G};
-use crate::runtime::Sched;
+use crate::sched::Sched;
 
 /// A parked goroutine held still; dropping it lets go.
 pub(crate) struct ScanHold<'a> {
@@ -73,7 +73,10 @@ impl Drop for ScanHold<'_> {
         match gr.state.end_scan() {
             Ok(LetGo::Parked) => {}
             // Readied meanwhile: queue it as `ready` would have.
-            Ok(LetGo::Runnable) => drop(crate::sched::park::enqueue_readied(self.g)),
+            // SAFETY: the state machine left queuing it to this observer.
+            Ok(LetGo::Runnable) => drop(unsafe {
+                crate::sched::enqueue::make_runnable(self.g, crate::sched::current::m(), true)
+            }),
             Err(s) => crate::fatal(format_args!(
                 "goroutine {} left its scan in state {s}",
                 gr.id()
