@@ -5,7 +5,7 @@
 //! counted by hand (two references: the scheduler's [`Task`], queued, stolen
 //! and finally run on a goroutine, and the user's [`JoinHandle<T>`]) and
 //! reached through a per-type vtable, like a `dyn` object, so that its
-//! memory can come from the per-M block caches of `task_blocks.rs` instead
+//! memory can come from the per-M block caches of `cell_alloc.rs` instead
 //! of the global allocator. A fresh task is only this cell; the G and its
 //! stack are taken from the running P's caches when it first runs, so
 //! queued work costs no stack memory and stealing moves one pointer.

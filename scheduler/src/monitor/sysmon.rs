@@ -8,10 +8,10 @@
 //! `tracing` as an M stuck in a non-runtime call.
 //!
 //! It polls the network when no M has for 10 ms (every M busy, see
-//! `netpoll.rs`).
+//! `netpoll/poller.rs`).
 //!
 //! It fires timers overdue by more than a millisecond on Ps whose M is busy
-//! in a long goroutine (an idle M fires its own, see `timer.rs`).
+//! in a long goroutine (an idle M fires its own, see `time/timers.rs`).
 //!
 //! About once a second it asks every M to trim stacks when it next goes
 //! idle (see `trim.rs`), and re-reads the affinity mask and cgroup CPU

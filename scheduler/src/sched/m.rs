@@ -112,7 +112,7 @@ pub(crate) struct M {
     pub trim_request: AtomicBool,
     /// The P this worker holds (meaningful while `has_p`).
     pub p: AtomicUsize,
-    /// This P's timers (see `timer.rs`).
+    /// This P's timers (see `time/timers.rs`).
     pub timers: TimerHeap,
     /// The runtime this worker belongs to (it outlives its workers' use).
     pub sched: *const Sched,
@@ -183,7 +183,7 @@ pub(crate) struct MLocal {
     /// Goroutine ids handed out in batches (Go's `goidcache`).
     pub goid_next: Cell<u64>,
     pub goid_end: Cell<u64>,
-    /// Free task-cell memory (`task_blocks.rs`).
+    /// Free task-cell memory (`g/cell_alloc.rs`).
     pub blocks: BlockCache,
     /// The lighter P that fresh tasks go to until the next sample, and
     /// the starts left until then (`balance.rs`).

@@ -40,7 +40,7 @@ pub(crate) struct Sched {
     pub(super) default_stack_size: usize,
     /// Global queue of fresh tasks (and readied migratory goroutines).
     pub(super) injector: Injector<Item>,
-    /// Batches of free task-cell memory passed between Ms (`task_blocks.rs`).
+    /// Batches of free task-cell memory passed between Ms (`g/cell_alloc.rs`).
     pub(super) spare_blocks: Stash,
     pub(super) gomaxprocs: AtomicUsize,
     pub(super) nspinning: AtomicUsize,
