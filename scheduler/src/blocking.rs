@@ -16,9 +16,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
+use crate::g::wait_reason::WaitReason;
 use crate::sched::current::{self, Current};
-use crate::sched::park::{self, WaitReason, Waiter};
+use crate::sched::park::{self, Waiter};
 use crate::sched::Sched;
+use crate::sys::poison::Unpoisoned;
 
 pub const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -71,7 +73,7 @@ impl BlockingPool {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     fn submit(&self, sched: &std::sync::Arc<Sched>, job: Job) {

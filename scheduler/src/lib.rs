@@ -52,7 +52,7 @@ mod sys;
 mod time;
 mod trace;
 
-use sched::current::{self, Current};
+use sched::current;
 
 pub use blocking::blocking;
 pub use config::procs::{CgroupLimit, ProcsSource, RuntimeInfo};
@@ -60,10 +60,11 @@ pub use config::{default_procs, default_stack_size, MAX_PROCS};
 pub use g::locals::GoroutineLocal;
 pub use g::panic::{Panic, PanicWatch, UnhandledPanic};
 pub use g::task::{forced_unwind_in_progress, JoinHandle};
+pub use g::wait_reason::WaitReason;
 pub use netpoll::{Interest, PollDesc};
 pub use runtime::{Builder, Runtime};
 pub use sched::handle::Handle;
-pub use sched::park::{current_waiter, park, WaitReason, Waiter, Wakeup};
+pub use sched::park::{current_waiter, park, Waiter, Wakeup};
 pub use sched::spawn::{
     go, gomaxprocs, gosched, lock_os_thread, num_goroutine, preempt_point, runtime_info,
     set_default_gomaxprocs, set_gomaxprocs, spawn_local, spawn_migratory, try_go, unlock_os_thread,
@@ -79,8 +80,7 @@ pub fn in_goroutine() -> bool {
 
 /// The id of the running goroutine (as in dumps and panic reports), if any.
 pub fn goroutine_id() -> Option<u64> {
-    // SAFETY: the running goroutine's G is alive while its code runs.
-    g::current_g().map(|g| unsafe { g.as_ref() }.id())
+    g::current_g().map(|g| g.id())
 }
 
 /// Every started goroutine of the calling code's runtime, as Go prints
@@ -92,16 +92,8 @@ pub fn goroutine_id() -> Option<u64> {
 /// point, so a goroutine dumping in a loop does not starve its M.
 pub fn dump_goroutines() -> String {
     preempt_point();
-    match current::get() {
-        Current::M(l) => {
-            // SAFETY: `Current::M` points at this thread's live MLocal.
-            let l = unsafe { &*l };
-            monitor::dump::dump(&l.sched, goroutine_id())
-        }
-        // SAFETY: a helper thread holds an Arc of its Sched.
-        Current::Helper(s) => monitor::dump::dump(unsafe { &*s }, None),
-        Current::None => String::new(),
-    }
+    // On a helper thread `goroutine_id` is `None`: no goroutine first.
+    current::with_sched(|s| monitor::dump::dump(s, goroutine_id())).unwrap_or_default()
 }
 
 /// Writes `text` to fd 2 in as few `write`s as it takes. Straight to the

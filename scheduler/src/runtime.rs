@@ -50,6 +50,8 @@ impl Default for Builder {
 }
 
 impl Builder {
+    /// The defaults: the P count and stack size from the environment (or
+    /// the machine), 512 blocking threads, unhandled panics printed.
     pub fn new() -> Builder {
         Builder::default()
     }
@@ -95,6 +97,8 @@ impl Builder {
         self
     }
 
+    /// The configured runtime; an error names a setting out of range (the
+    /// P count, the stack size) or a stack pool that cannot be mapped.
     pub fn build(self) -> io::Result<Runtime> {
         let (procs, procs_source) = match self.procs {
             Some(n) => (n, ProcsSource::Explicit),
@@ -145,6 +149,7 @@ impl std::fmt::Debug for Runtime {
 }
 
 impl Runtime {
+    /// A [`Builder`] with the defaults (`Builder::new`).
     pub fn builder() -> Builder {
         Builder::new()
     }

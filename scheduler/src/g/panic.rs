@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once, Weak};
 
 use crate::sched::Sched;
+use crate::sys::poison::Unpoisoned;
 
 /// What a panic that ends a goroutine does to the program
 /// ([`Builder::unhandled_panic`](crate::Builder::unhandled_panic)).
@@ -75,7 +76,7 @@ impl PanicWatch {
     pub fn start() -> Option<PanicWatch> {
         let sched = crate::Handle::current()?.sched()?;
         let count = Arc::new(AtomicUsize::new(0));
-        let mut watches = WATCHES.lock().unwrap_or_else(|e| e.into_inner());
+        let mut watches = WATCHES.lock_unpoisoned();
         watches.push((Arc::downgrade(&sched), count.clone()));
         WATCH_COUNT.store(watches.len(), Ordering::Release);
         Some(PanicWatch { count })
@@ -89,7 +90,7 @@ impl PanicWatch {
 
 impl Drop for PanicWatch {
     fn drop(&mut self) {
-        let mut watches = WATCHES.lock().unwrap_or_else(|e| e.into_inner());
+        let mut watches = WATCHES.lock_unpoisoned();
         watches.retain(|(_, c)| !Arc::ptr_eq(c, &self.count));
         WATCH_COUNT.store(watches.len(), Ordering::Release);
     }
@@ -99,7 +100,7 @@ fn count_watched_panic(sched: &Arc<Sched>) {
     if WATCH_COUNT.load(Ordering::Acquire) == 0 {
         return;
     }
-    let watches = WATCHES.lock().unwrap_or_else(|e| e.into_inner());
+    let watches = WATCHES.lock_unpoisoned();
     for (rt, count) in watches.iter() {
         if std::ptr::eq(rt.as_ptr(), Arc::as_ptr(sched)) {
             count.fetch_add(1, Ordering::AcqRel);
@@ -183,9 +184,6 @@ pub(crate) fn install_hook() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if let Some(g) = crate::g::current_g() {
-                // SAFETY: `current_g` returns the goroutine running on this
-                // thread right now; it stays alive while its code runs.
-                let g = unsafe { g.as_ref() };
                 if !g.force_unwinding.get() {
                     let site = g.spawn_site();
                     eprintln!(

@@ -21,7 +21,8 @@ use std::task::{Context, Poll, Waker};
 use crate::g::cell_alloc::{alloc_cell, free_cell};
 use crate::g::current_g;
 use crate::g::panic::Panic;
-use crate::sched::park::{self, WaitReason, Waiter};
+use crate::g::wait_reason::WaitReason;
+use crate::sched::park::{self, Waiter};
 
 /// Facts about a task that the scheduler needs before it runs.
 pub(crate) struct TaskInfo {
@@ -331,8 +332,7 @@ where
 /// }
 /// ```
 pub fn forced_unwind_in_progress() -> bool {
-    // SAFETY: `current_g` is the goroutine running this code, alive while it runs.
-    current_g().is_some_and(|g| unsafe { g.as_ref() }.force_unwinding.get())
+    current_g().is_some_and(|g| g.force_unwinding.get())
 }
 
 /// One counted reference to a task cell (the scheduler's view of a task).

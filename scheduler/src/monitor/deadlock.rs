@@ -34,9 +34,9 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use crate::g::wait_reason::WaitReason;
 use crate::monitor::os_threads;
 use crate::monitor::snapshot::{goroutines, GStatus};
-use crate::sched::park::WaitReason;
 use crate::sched::Sched;
 
 /// How long rules 1–3 must hold before the threads are looked at.

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, Once, Weak};
 
 use crate::sched::Sched;
 use crate::sys::futex;
+use crate::sys::poison::Unpoisoned;
 
 /// Bumped by the handler; the dumping thread sleeps on it.
 static RECEIVED: AtomicU32 = AtomicU32::new(0);
@@ -40,7 +41,7 @@ impl Drop for Registration {
 }
 
 fn runtimes() -> std::sync::MutexGuard<'static, Vec<Weak<Sched>>> {
-    RUNTIMES.lock().unwrap_or_else(|e| e.into_inner())
+    RUNTIMES.lock_unpoisoned()
 }
 
 fn install_once() {
@@ -59,7 +60,8 @@ fn install_once() {
         if started.is_err() {
             return;
         }
-        // SAFETY: as above.
+        // SAFETY: an all-zero sigaction is a valid value (no flags, empty
+        // mask) for the fields set below to complete.
         let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
         action.sa_sigaction = on_sigquit as extern "C" fn(libc::c_int) as libc::sighandler_t;
         action.sa_flags = libc::SA_RESTART | libc::SA_ONSTACK;

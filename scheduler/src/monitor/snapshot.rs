@@ -15,9 +15,9 @@
 use std::panic::Location;
 use std::sync::atomic::Ordering;
 
+use crate::g::wait_reason::WaitReason;
 use crate::g::{GRef, DEAD, NOTIFIED, PARKED, RUNNABLE, RUNNING, SCANNING, SCAN_READIED};
 use crate::sched::m::M;
-use crate::sched::park::WaitReason;
 use crate::sched::Sched;
 
 /// What a goroutine is doing, as Go's status names it.

@@ -49,3 +49,15 @@ pub(crate) fn m<'a>() -> Option<&'a MLocal> {
         _ => None,
     }
 }
+
+/// Runs `f` with the runtime the calling thread belongs to (an M's, or a
+/// helper thread's); `None` on a plain thread.
+pub(crate) fn with_sched<R>(f: impl FnOnce(&Sched) -> R) -> Option<R> {
+    match get() {
+        Current::M(_) => m().map(|l| f(&l.sched)),
+        // SAFETY: a helper thread holds an Arc of its Sched for as long as
+        // it is marked as a helper (`Current::Helper`).
+        Current::Helper(s) => Some(f(unsafe { &*s })),
+        Current::None => None,
+    }
+}

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use crate::sched::m::{MLocal, M};
 use crate::sched::park::{Wake, Wakeup};
 use crate::sched::Sched;
+use crate::sys::poison::Unpoisoned;
 
 /// Steal attempts a spinning M makes before it goes to sleep.
 pub(crate) const SPIN_ROUNDS: usize = 512;
@@ -167,7 +168,7 @@ impl Sched {
     }
 
     fn pop_idle(&self) -> Option<std::sync::Arc<M>> {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let mut idle = self.idle.lock_unpoisoned();
         while let Some(w) = idle.pop() {
             w.idle.store(false, Ordering::SeqCst);
             self.nidle.fetch_sub(1, Ordering::SeqCst);
@@ -179,7 +180,7 @@ impl Sched {
     }
 
     fn push_idle(&self, w: &std::sync::Arc<M>) {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let mut idle = self.idle.lock_unpoisoned();
         if !w.idle.swap(true, Ordering::SeqCst) {
             idle.push(w.clone());
             self.nidle.fetch_add(1, Ordering::SeqCst);
@@ -190,7 +191,7 @@ impl Sched {
         if !w.idle.load(Ordering::SeqCst) {
             return;
         }
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let mut idle = self.idle.lock_unpoisoned();
         if w.idle.swap(false, Ordering::SeqCst) {
             idle.retain(|x| !std::sync::Arc::ptr_eq(x, w));
             self.nidle.fetch_sub(1, Ordering::SeqCst);
@@ -312,14 +313,18 @@ impl MLocal {
         let s = &self.sched;
         s.push_idle(w);
         fence(Ordering::SeqCst);
-        if w.sleeper.announce() && !self.has_pending_work() && !crate::netpoll::sleep_in_poller(w) {
+        let me: Arc<dyn Wake + Send + Sync> = w.clone();
+        if w.sleeper.announce()
+            && !self.has_pending_work()
+            && !crate::netpoll::sleep_in_poller(&me, &w.sleeper, || w.timers.until_next())
+        {
             // Until woken, or until this P's next timer is due (read after
             // announcing the sleep: whoever arms an earlier timer afterwards
             // sees SLEEPING and wakes us).
             w.sleeper.block(|| w.timers.until_next());
         }
         w.sleeper.set_awake();
-        crate::netpoll::leave_standby(w);
+        crate::netpoll::leave_standby(&*me);
         s.remove_idle(w);
         if w.sleeper.take_woken_spinning() {
             // `wakep` counted us in `nspinning` already.

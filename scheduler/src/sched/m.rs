@@ -118,10 +118,11 @@ pub(crate) struct M {
     pub sched: *const Sched,
 }
 
-// SAFETY: all fields are Sync except the `shared` pointer, which is only
-// dereferenced while the runtime is running (Sched outlives that).
+// SAFETY: all fields are Send and Sync except the `sched` pointer, which
+// is only dereferenced while the runtime is running (Sched outlives that).
 unsafe impl Send for M {}
-// SAFETY: as above.
+// SAFETY: all fields are Sync except the `sched` pointer, which is only
+// read (never written through) while the runtime is running.
 unsafe impl Sync for M {}
 
 impl M {
@@ -270,10 +271,19 @@ impl MLocal {
         }
     }
 
+    /// The goroutine running on this M now, if any.
+    #[inline]
+    pub(crate) fn running(&self) -> Option<&G> {
+        // SAFETY: `current` names a G only while that goroutine runs on
+        // this M (`schedule::run` sets and clears it around the switch),
+        // and a G stays alive until its goroutine has finished, which it
+        // cannot do while its own code (the caller's) is running.
+        self.current.get().map(|g| unsafe { g.get() })
+    }
+
     /// The id of the goroutine running on this M (0 between goroutines).
     pub(crate) fn current_goid(&self) -> u64 {
-        // SAFETY: the running goroutine's G is alive while it runs.
-        self.current.get().map_or(0, |g| unsafe { g.get() }.id())
+        self.running().map_or(0, G::id)
     }
 
     pub(crate) fn next_goid(&self) -> u64 {
@@ -327,7 +337,7 @@ impl MLocal {
                 handed()
             };
             if let Some(item) = item {
-                crate::trace::steal(self, w.id, item.goid());
+                crate::trace::steal(self.trace.as_ref(), self.m.id, w.id, item.goid());
                 return Some(item);
             }
         }

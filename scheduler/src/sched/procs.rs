@@ -12,6 +12,7 @@ use crate::sched::current::{self, Current};
 use crate::sched::m::{Item, MLocal, M};
 use crate::sched::schedule;
 use crate::sched::Sched;
+use crate::sys::poison::{RwUnpoisoned, Unpoisoned};
 
 impl Sched {
     /// Creates a worker for P `p` (registered, not started).
@@ -20,12 +21,12 @@ impl Sched {
         p: usize,
     ) -> (Arc<M>, crossbeam_deque::Worker<Item>) {
         let fresh = crossbeam_deque::Worker::new_lifo();
-        let mut all = self.all.write().unwrap_or_else(|e| e.into_inner());
+        let mut all = self.all.write_unpoisoned();
         let w = Arc::new(M::new(self.next_m_id(), fresh.stealer(), Arc::as_ptr(self)));
         w.p.store(p, Ordering::Relaxed);
         all.push(w.clone());
         drop(all);
-        let mut active = self.active.write().unwrap_or_else(|e| e.into_inner());
+        let mut active = self.active.write_unpoisoned();
         if active.len() <= p {
             active.push(w.clone());
         } else {
@@ -42,14 +43,11 @@ impl Sched {
             .name(format!("goro-m{}", w.id))
             .spawn(move || mstart(sched, w, fresh))
             .unwrap_or_else(|e| crate::fatal(format_args!("cannot start an M thread: {e}")));
-        self.threads
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(handle);
+        self.threads.lock_unpoisoned().push(handle);
     }
 
     fn lock_resize(&self) -> MutexGuard<'_, ProcsSource> {
-        self.resize.lock().unwrap_or_else(|e| e.into_inner())
+        self.resize.lock_unpoisoned()
     }
 
     /// Who set the P count.
@@ -103,7 +101,7 @@ impl Sched {
             }
         } else if n < old {
             let removed: Vec<Arc<M>> = {
-                let mut active = self.active.write().unwrap_or_else(|e| e.into_inner());
+                let mut active = self.active.write_unpoisoned();
                 active.split_off(n)
             };
             self.gomaxprocs.store(n, Ordering::SeqCst);
@@ -112,7 +110,7 @@ impl Sched {
                 w.wake_up();
             }
         }
-        crate::trace::procs(self, old, n);
+        crate::trace::procs(self.trace_file(), old, n);
         old
     }
 
@@ -129,7 +127,7 @@ impl Sched {
             .get(p)
             .is_some_and(|x| Arc::ptr_eq(x, w));
         if still_active && !self.is_shutting_down() {
-            crate::trace::handoff(self, w.id);
+            crate::trace::handoff(self.trace_file(), w.id);
             self.start_worker(p);
         }
     }

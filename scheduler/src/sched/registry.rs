@@ -5,31 +5,25 @@
 
 use crate::g::{GRef, G};
 use crate::sched::Sched;
+use crate::sys::poison::Unpoisoned;
 
 impl Sched {
     /// A new G, registered for observers.
     pub(crate) fn new_g(&self) -> Box<G> {
         let g = G::new();
         let gref = GRef(std::ptr::NonNull::from(&*g));
-        self.all_gs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(gref);
+        self.all_gs.lock_unpoisoned().push(gref);
         g
     }
 
     /// Runs `f` over every G of this run; they stay allocated meanwhile.
     pub(crate) fn with_all_gs<R>(&self, f: impl FnOnce(&[GRef]) -> R) -> R {
-        f(&self.all_gs.lock().unwrap_or_else(|e| e.into_inner()))
+        f(&self.all_gs.lock_unpoisoned())
     }
 
     /// An idle G from the runtime-wide pool (it has no stack).
     pub(crate) fn take_spare_g(&self) -> Option<Box<G>> {
-        let g = self
-            .spare_gs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop()?;
+        let g = self.spare_gs.lock_unpoisoned().pop()?;
         // SAFETY: `put_spare_g` leaked this box into the pool, its only
         // owner, and it was just taken out.
         Some(unsafe { Box::from_raw(g.0.as_ptr()) })
@@ -42,16 +36,13 @@ impl Sched {
             self.stacks.release(s);
         }
         let g = GRef(std::ptr::NonNull::from(Box::leak(g)));
-        self.spare_gs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(g);
+        self.spare_gs.lock_unpoisoned().push(g);
     }
 
     // Gs are boxed: queues and waiters hold their addresses (GRef).
     #[allow(clippy::vec_box)]
     pub(crate) fn bury(&self, gs: Vec<Box<G>>) {
-        let mut yard = self.graveyard.lock().unwrap_or_else(|e| e.into_inner());
+        let mut yard = self.graveyard.lock_unpoisoned();
         yard.extend(
             gs.into_iter()
                 .map(|g| GRef(std::ptr::NonNull::from(Box::leak(g)))),

@@ -20,6 +20,7 @@ use crate::g::panic::UnhandledPanic;
 use crate::g::GRef;
 use crate::sched::m::{Item, M};
 use crate::sched::SysmonState;
+use crate::sys::poison::RwUnpoisoned;
 use crate::trace::TraceFile;
 
 /// What a run's `Sched` is made from (the `Builder`'s settings, and the
@@ -174,11 +175,11 @@ impl Sched {
     }
 
     pub(crate) fn active_workers(&self) -> RwLockReadGuard<'_, Vec<Arc<M>>> {
-        self.active.read().unwrap_or_else(|e| e.into_inner())
+        self.active.read_unpoisoned()
     }
 
     pub(crate) fn all_workers(&self) -> RwLockReadGuard<'_, Vec<Arc<M>>> {
-        self.all.read().unwrap_or_else(|e| e.into_inner())
+        self.all.read_unpoisoned()
     }
 
     /// Whether every P is idle and no goroutine runs anywhere.

@@ -38,6 +38,7 @@ use crate::g::task::Task;
 use crate::g::{GRef, Yield, DEAD, G, RUNNABLE, RUNNING};
 use crate::sched::enqueue::make_runnable;
 use crate::sched::m::{bump, unbump, Item, MLocal};
+use crate::sys::poison::Unpoisoned;
 use crate::trace::{self, RunEnd};
 
 enum Work {
@@ -232,11 +233,7 @@ fn track_live(l: &MLocal, g: GRef) {
     // SAFETY: `g` was just prepared by this M.
     let gr = unsafe { g.get() };
     if gr.migratory.get() {
-        l.sched
-            .migratory_live
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(g);
+        l.sched.migratory_live.lock_unpoisoned().push(g);
         return;
     }
     let mut live = l.live.borrow_mut();
@@ -249,11 +246,7 @@ fn untrack_live(l: &MLocal, g: GRef) {
     // SAFETY: `g` finished on this M and is alive until recycled below.
     let gr = unsafe { g.get() };
     if gr.migratory.get() {
-        let mut m = l
-            .sched
-            .migratory_live
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut m = l.sched.migratory_live.lock_unpoisoned();
         if let Some(i) = m.iter().position(|x| *x == g) {
             m.swap_remove(i);
         }
@@ -283,7 +276,7 @@ fn run(l: &MLocal, g: GRef, inherit: bool) {
     l.m.running.store(gr.id(), Ordering::Relaxed);
     gr.state.set(RUNNING);
     let goid = gr.id();
-    let start = trace::run_begin(l);
+    let start = trace::run_begin(l.trace.as_ref());
     let outcome = gr.resume(l);
     l.current.set(None);
     l.m.running.store(0, Ordering::Relaxed);
@@ -292,7 +285,7 @@ fn run(l: &MLocal, g: GRef, inherit: bool) {
         Some(Yield::Gosched) => RunEnd::Yield,
         None => RunEnd::Exit,
     };
-    trace::run_end(l, goid, start, end);
+    trace::run_end(l.trace.as_ref(), goid, start, end);
     match outcome {
         Some(Yield::Park) => match gr.state.after_switch() {
             Ok(LetGo::Parked) => {}

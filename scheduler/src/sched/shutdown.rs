@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use crate::g::G;
 use crate::sched::m::{bump, Item, MLocal};
 use crate::sched::Sched;
+use crate::sys::poison::Unpoisoned;
 
 impl Sched {
     pub(crate) fn begin_shutdown(&self) {
@@ -54,13 +55,12 @@ impl Sched {
     /// holds live under the `all_gs` lock, and once the shutdown flag is
     /// set no new one is taken.
     pub(crate) fn wait_for_observers(&self) {
-        drop(self.all_gs.lock().unwrap_or_else(|e| e.into_inner()));
+        drop(self.all_gs.lock_unpoisoned());
     }
 
     pub(crate) fn join_threads(&self) {
         loop {
-            let handles =
-                std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+            let handles = std::mem::take(&mut *self.threads.lock_unpoisoned());
             if handles.is_empty() {
                 break;
             }
@@ -74,16 +74,8 @@ impl Sched {
     /// the global queue and free every G, returning stacks to the pool.
     pub(crate) fn free_goroutines(&self, m0: &MLocal) {
         // From here on observers see no G (they read under this lock).
-        self.all_gs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-        let migratory = std::mem::take(
-            &mut *self
-                .migratory_live
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
-        );
+        self.all_gs.lock_unpoisoned().clear();
+        let migratory = std::mem::take(&mut *self.migratory_live.lock_unpoisoned());
         for &g in &migratory {
             // No M runs any more: these Gs are alive and suspended, and M0
             // may unwind them (migratory goroutines may change thread).
@@ -97,9 +89,8 @@ impl Sched {
                 crossbeam_deque::Steal::Empty => break,
             }
         }
-        let mut yard =
-            std::mem::take(&mut *self.graveyard.lock().unwrap_or_else(|e| e.into_inner()));
-        yard.append(&mut self.spare_gs.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut yard = std::mem::take(&mut *self.graveyard.lock_unpoisoned());
+        yard.append(&mut self.spare_gs.lock_unpoisoned());
         yard.extend(migratory);
         for g in yard {
             // SAFETY: every M has stopped, so nothing refers to these Gs;

@@ -52,6 +52,7 @@ pub struct GoBuilder {
 }
 
 impl GoBuilder {
+    /// A builder with the runtime's defaults (stack size, no name).
     pub fn new() -> GoBuilder {
         GoBuilder::default()
     }
@@ -196,7 +197,7 @@ where
     let created =
         crate::sched::spawn::new_task(&l.sched, id, parent, site, stack_size, migratory, f);
     bump(&l.m.spawned);
-    crate::trace::spawn(l, parent, id, site);
+    crate::trace::spawn(l.trace.as_ref(), parent, id, site);
     created
 }
 
@@ -265,10 +266,9 @@ where
 /// Yields the processor, letting other goroutines run (`runtime.Gosched`).
 /// Outside a goroutine it yields the OS thread.
 pub fn gosched() {
-    match current::m().and_then(|l| l.current.get()) {
+    match crate::g::current_g() {
         Some(g) => {
-            // SAFETY: the running goroutine's G is alive.
-            unsafe { g.get() }.suspend(Yield::Gosched);
+            g.suspend(Yield::Gosched);
         }
         None => std::thread::yield_now(),
     }
@@ -289,13 +289,13 @@ pub fn preempt_point() {
 /// Number of goroutines that exist now (`runtime.NumGoroutine`): started or
 /// queued and not yet finished. 0 outside a runtime.
 pub fn num_goroutine() -> usize {
-    with_shared(|s| s.num_goroutine()).unwrap_or(0)
+    current::with_sched(|s| s.num_goroutine()).unwrap_or(0)
 }
 
 /// The current P count (`runtime.GOMAXPROCS(0)`); outside a runtime, the
 /// default a new runtime would use.
 pub fn gomaxprocs() -> usize {
-    with_shared(|s| s.gomaxprocs.load(Ordering::SeqCst))
+    current::with_sched(|s| s.gomaxprocs.load(Ordering::SeqCst))
         .unwrap_or_else(crate::config::default_procs)
 }
 
@@ -341,8 +341,9 @@ pub fn set_default_gomaxprocs() {
 /// report.
 pub fn runtime_info() -> RuntimeInfo {
     let d = crate::config::procs::detect();
-    let (n, source) = with_shared(|s| (s.gomaxprocs.load(Ordering::SeqCst), s.procs_source()))
-        .unwrap_or_else(|| crate::config::initial_procs(|| d.procs));
+    let (n, source) =
+        current::with_sched(|s| (s.gomaxprocs.load(Ordering::SeqCst), s.procs_source()))
+            .unwrap_or_else(|| crate::config::initial_procs(|| d.procs));
     RuntimeInfo::new(n, source, crate::config::automatic_updates(source), d)
 }
 
@@ -358,9 +359,7 @@ pub fn runtime_info() -> RuntimeInfo {
 #[track_caller]
 pub fn lock_os_thread() {
     let Some(l) = current::m() else { return };
-    let Some(g) = l.current.get() else { return };
-    // SAFETY: the running goroutine's G is alive.
-    let g = unsafe { g.get() };
+    let Some(g) = l.running() else { return };
     let depth = g.locked.load(Ordering::Relaxed);
     g.locked.store(
         depth
@@ -376,25 +375,12 @@ pub fn lock_os_thread() {
 
 /// Undoes one [`lock_os_thread`]; a no-op when not locked.
 pub fn unlock_os_thread() {
-    if let Some(l) = current::m() {
-        if let Some(g) = l.current.get() {
-            // SAFETY: the running goroutine's G is alive.
-            let g = unsafe { g.get() };
-            let depth = g.locked.load(Ordering::Relaxed);
-            g.locked.store(depth.saturating_sub(1), Ordering::Relaxed);
-        }
+    if let Some(g) = crate::g::current_g() {
+        let depth = g.locked.load(Ordering::Relaxed);
+        g.locked.store(depth.saturating_sub(1), Ordering::Relaxed);
     }
 }
 
-fn with_shared<R>(f: impl FnOnce(&crate::sched::Sched) -> R) -> Option<R> {
-    match current::get() {
-        // SAFETY: `Current::M` points at this thread's live MLocal.
-        Current::M(l) => Some(f(&unsafe { &*l }.sched)),
-        // SAFETY: a helper thread holds an Arc of its Sched.
-        Current::Helper(s) => Some(f(unsafe { &*s })),
-        Current::None => None,
-    }
-}
 /// `GORO_MIGRATE_AGGRESSIVELY=1`: migratory goroutines go through the
 /// global queue at every park (a stress mode for `spawn_migratory` code).
 pub(crate) fn migrate_aggressively() -> bool {

@@ -35,12 +35,14 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::g::wait_reason::WaitReason;
 use crate::sched::current::{self, Current};
 use crate::sched::handle::Handle;
 use crate::sched::m::M;
-use crate::sched::park::{current_waiter, park, WaitReason, Waiter};
+use crate::sched::park::{current_waiter, park, Waiter};
 use crate::sched::Sched;
 use crate::sys::futex;
+use crate::sys::poison::Unpoisoned;
 
 /// What a timer does when it comes due (implemented by `goro::time`).
 pub trait TimerTarget: Send + Sync {
@@ -125,7 +127,7 @@ impl TimerHeap {
 
     fn lock(&self) -> MutexGuard<'_, HeapState> {
         // Targets run outside the lock, so a panic cannot poison it.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     /// Adds an entry; returns true if it is now the earliest.

@@ -22,6 +22,7 @@ use std::time::Instant;
 
 use super::buffer::Record;
 use super::Event;
+use crate::sys::poison::Unpoisoned;
 
 /// The `tid` of the track for events raised off the Ms.
 pub(crate) const OUTSIDE_TID: usize = 1_000_000;
@@ -158,7 +159,7 @@ impl Out {
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.lock_unpoisoned()
 }
 
 /// One record as a trace event of track `tid`.
