@@ -341,11 +341,11 @@ pub(crate) struct Task(NonNull<Header>);
 // SAFETY: the cell's `stage` is touched by the running goroutine (run or
 // abandon, which the scheduler calls at most once, on one thread) and by the
 // joiner only after it saw the join state `DONE` (Acquire, after the
-// completer's swap), which orders the accesses; the header is immutable
-// apart from its atomics and the join waiter (see `JoinState`). `create` requires `F: Send` (the closure moves to the thread
-// that runs it) and `T: Send` (the result moves to the joiner). Pinned
-// (`spawn_local`) tasks wrap a `!Send` closure in `Pinned`, whose own SAFETY
-// comment covers that case.
+// completer's swap), which orders the accesses; the header is immutable apart
+// from its atomics and the join waiter (see `JoinState`). `create` requires
+// `F: Send` (the closure moves to the thread that runs it) and `T: Send` (the
+// result moves to the joiner). Pinned (`spawn_local`) tasks wrap a `!Send`
+// closure in `Pinned`, whose own SAFETY comment covers that case.
 unsafe impl Send for Task {}
 // SAFETY: as above.
 unsafe impl Sync for Task {}
