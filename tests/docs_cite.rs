@@ -84,7 +84,7 @@ fn exists(files: &[String], from: &str, path: &str) -> bool {
             }
         }
         let joined = joined.to_string_lossy().replace('\\', "/");
-        return files.iter().any(|f| *f == joined);
+        return files.contains(&joined);
     }
     if path.contains('/') {
         return files
