@@ -45,7 +45,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use goro_scheduler::{add_timer, sleep_until, Handle, TimerTarget};
+use goro_scheduler::{add_timer, sleep_until, Handle, TimerTarget, Unpoisoned};
 
 use crate::chan::{timer_chan, DueTimer, Receiver, Sender};
 
@@ -304,7 +304,7 @@ impl TimerCore {
     fn lock(&self) -> MutexGuard<'_, TimerState> {
         // No user code runs under this lock (`after_func`'s f runs in its
         // own goroutine), so it is never poisoned by a user panic.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     /// Arms (or re-arms, after `disarm`) for `when`.

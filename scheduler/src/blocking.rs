@@ -185,7 +185,7 @@ where
 {
     let sched = match current::m() {
         Some(l) if l.current.get().is_some() => {
-            l.m.syscalltick.fetch_add(1, Ordering::Relaxed);
+            l.m.note_syscall();
             l.sched.clone()
         }
         _ => return f(),

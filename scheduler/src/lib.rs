@@ -52,6 +52,8 @@ pub use sched::spawn::{
     GoBuilder, SpawnError,
 };
 pub use sys::lock::{Lock, LockGuard};
+#[doc(hidden)]
+pub use sys::poison::Unpoisoned;
 pub use time::{add_timer, sleep_until, TimerTarget};
 
 /// Whether the caller runs inside a goroutine.

@@ -12,7 +12,6 @@
 //! stacks to the runtime's pool, which the next `run` reuses.
 
 use std::io;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use goro_stack::{PoolConfig, StackPool};
@@ -174,11 +173,11 @@ impl Runtime {
         let _signal_stack = goro_stack::ensure_signal_stack();
         let sched = Sched::new(&self.config);
         let _sigquit = sigquit::register(&sched);
-        let (w0, fresh0) = sched.new_worker(0);
+        let (w0, fresh0) = sched.new_m(0);
         // Numbered like Go's: M0 runs `main`, M1 is sysmon.
         sched.sysmon().set_m_id(sched.next_m_id());
         for p in 1..self.config.procs {
-            sched.start_worker(p);
+            sched.start_m(p);
         }
         let sysmon = {
             let s = sched.clone();
@@ -205,8 +204,8 @@ impl Runtime {
         };
         sched.set_main_goid(main_handle.id());
         schedule::schedule_loop(&local);
-        crate::sched::shutdown::shutdown_worker(&local);
-        local.m.thread_alive.store(false, Ordering::Relaxed);
+        crate::sched::shutdown::shutdown_m(&local);
+        local.m.thread_exited();
         sched.join_threads();
         let _ = sysmon.join();
         sched.blocking().shutdown();

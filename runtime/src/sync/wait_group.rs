@@ -40,6 +40,7 @@ struct Inner {
 }
 
 impl WaitGroup {
+    /// A group with a zero counter (Go's zero `sync.WaitGroup`).
     pub fn new() -> WaitGroup {
         WaitGroup::default()
     }

@@ -37,7 +37,6 @@
 //! instead of reading the time: one load instead of a clock read per park):
 //! refreshed every round, and 0 ("read the real clock") while sysmon dozes.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -85,8 +84,8 @@ pub(crate) fn sysmon_main(sched: Arc<Sched>) {
         }
         if last_trim.elapsed() >= TRIM_EVERY {
             last_trim = Instant::now();
-            for w in sched.all_workers().iter() {
-                w.trim_request.store(true, Ordering::Relaxed);
+            for w in sched.all_ms().iter() {
+                w.request_trim();
             }
         }
         let acted = check_workers(&sched, &mut seen) | crate::netpoll::poll_if_stale(now);
@@ -124,8 +123,8 @@ fn doze(sched: &Sched, timeout: Option<Duration>) {
 fn check_workers(sched: &Sched, seen: &mut Vec<Seen>) -> bool {
     let now = Instant::now();
     let mut acted = false;
-    for w in sched.all_workers().iter() {
-        let i = w.id;
+    for w in sched.all_ms().iter() {
+        let i = w.id();
         if seen.len() <= i {
             seen.resize_with(i + 1, || Seen {
                 tick: 0,
@@ -135,14 +134,14 @@ fn check_workers(sched: &Sched, seen: &mut Vec<Seen>) -> bool {
             });
         }
         if let Some(overdue) = now.checked_sub(TIMER_SLACK) {
-            if w.timers.is_pending() && w.timers.is_due(overdue) {
-                w.timers.run_due(now);
+            if w.timers().is_pending() && w.timers().is_due(overdue) {
+                w.timers().run_due(now);
                 acted = true;
             }
         }
         let s = &mut seen[i];
-        let tick = w.schedtick.load(Ordering::Relaxed);
-        let running = w.running.load(Ordering::Relaxed);
+        let tick = w.schedtick();
+        let running = w.running_goid();
         if running == 0 || tick != s.tick || running != s.goroutine {
             *s = Seen {
                 tick,
@@ -154,7 +153,7 @@ fn check_workers(sched: &Sched, seen: &mut Vec<Seen>) -> bool {
         }
         let ran = now.duration_since(s.since);
         if ran >= PREEMPT_AFTER {
-            w.preempt.store(true, Ordering::Relaxed);
+            w.request_preempt();
         }
         if ran >= STUCK_AFTER && !s.reported {
             s.reported = true;
