@@ -33,7 +33,7 @@ SVG = os.path.join(ROOT, "docs", "scheduler_map.svg")
 # What each folder owns, for the boxes (docs/design.md, "Map", says more).
 OWNS = {
     "lib.rs": "the facade: mod list, pub use",
-    "runtime.rs": "Builder, Runtime::run, the Sched state",
+    "runtime.rs": "Builder, Runtime::run: a run's lifecycle",
     "monitor": "sysmon and read-only observers",
     "blocking": "the helper pool for blocking calls",
     "netpoll": "epoll, PollDesc, the blocker M",
@@ -42,7 +42,7 @@ OWNS = {
     "trace": "tracing events, GORO_TRACE files",
     "g": "the goroutine, its state, its task",
     "config": "settings, GODEBUG, the P count",
-    "sys": "futex, lock, thread ids",
+    "sys": "futex, lock, thread ids, prefetch",
 }
 
 
@@ -367,6 +367,12 @@ def label_of(paths):
     )
 
 
+def tooltip(es):
+    """Which files use which paths (no line numbers, so that the picture
+    changes only when the imports do)."""
+    return "\n".join(sorted({f"{e[3]}: {'::'.join(e[1])}" for e in es}))
+
+
 def draw(rules, found):
     order = sorted(rules.layer, key=lambda f: (-rules.layer[f], f))
     y = {f: TOP_Y + i * (BOX_H + GAP) for i, f in enumerate(order)}
@@ -383,7 +389,7 @@ def draw(rules, found):
         debt = [e for e in es if e not in seam]
         arrows += [(src, dst, kind, v) for kind, v in (("seam", seam), ("debt", debt)) if v]
     text = lambda src, es: f"{src} → {label_of({e[1] for e in es})}"
-    x0 = 40 + max([CHAR_W * len(text(a[0], a[3])) for a in arrows if a[2] != "down"], default=0) + 300
+    x0 = round(40 + max([CHAR_W * len(text(a[0], a[3])) for a in arrows if a[2] != "down"], default=0) + 300)
     height = TOP_Y + len(order) * (BOX_H + GAP) + 40
     width = x0 + BOX_W + 260
     out = [
@@ -422,7 +428,7 @@ def draw(rules, found):
         out.append(
             f'<path d="M{x},{y1 + shift} C{x - bulge},{y1 + shift} {x - bulge},{y2 + shift} {x},{y2 + shift}" '
             f'fill="none" stroke="{COLOURS[kind]}" stroke-dasharray="5,3" marker-end="url(#{kind})">'
-            f"<title>{escape(chr(10).join(show(e) for e in es))}</title></path>"
+            f"<title>{escape(tooltip(es))}</title></path>"
         )
         apex = (x - 0.75 * bulge, (y1 + y2) / 2 + shift)
         labels.append((apex, kind, text(src, es)))
