@@ -15,7 +15,7 @@
 //!    or on I/O (a future poller's wake-ups come from outside);
 //! 4. every thread of the process, other than sysmon and this runtime's idle
 //!    `blocking` helpers, is blocked in a futex wait without timeout, with
-//!    the same context-switch counts both times (`proc_threads.rs`): at that
+//!    the same context-switch counts both times (`os_threads.rs`): at that
 //!    moment no thread could run, so none can ever wake a goroutine (short
 //!    of a signal or another process).
 //!

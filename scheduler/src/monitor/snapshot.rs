@@ -7,7 +7,7 @@
 //! written by its owner only (a P's `schedtick`, an M's `spinning`). The
 //! goroutines are read from the runtime's registry of every G it allocated
 //! (`Sched::with_all_gs`, Go's `allgs`): no G is freed while the runtime
-//! runs and the fields read are atomic (see `g.rs`), so reading costs the
+//! runs and the fields read are atomic (see `g/goroutine.rs`), so reading costs the
 //! goroutines' hot paths nothing. Goroutines that have not started yet
 //! (tasks queued in a fresh queue) have no G and are not listed;
 //! `num_goroutine` counts them.
@@ -220,7 +220,7 @@ pub(crate) fn unstarted(sched: &Sched) -> usize {
 /// while being read).
 ///
 /// # Safety
-/// The G is allocated (registered in `Sched::all_gs`, see `g.rs`).
+/// The G is allocated (registered in `Sched::all_gs`, see `g/goroutine.rs`).
 unsafe fn g_info(g: GRef) -> Option<GInfo> {
     // SAFETY: guaranteed by the caller.
     let gr = unsafe { g.get() };

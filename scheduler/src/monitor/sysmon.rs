@@ -8,15 +8,16 @@
 //! `tracing` as an M stuck in a non-runtime call.
 //!
 //! It polls the network when no M has for 10 ms (every M busy, see
-//! `netpoll.rs`).
+//! `netpoll/poller.rs`).
 //!
 //! It fires timers overdue by more than a millisecond on Ps whose M is busy
-//! in a long goroutine (an idle M fires its own, see `timer.rs`).
+//! in a long goroutine (an idle M fires its own, see `time/timers.rs`).
 //!
 //! About once a second it asks every M to trim stacks when it next goes
-//! idle (see `trim.rs`), and re-reads the affinity mask and cgroup CPU
-//! limit, resizing the P set when the default P count changed (unless it
-//! was set explicitly or `GODEBUG=updatemaxprocs=0`; see `procs/`).
+//! idle (see `sched/trim.rs`), and re-reads the affinity mask and cgroup
+//! CPU limit, resizing the P set when the default P count changed (unless
+//! it was set explicitly or `GODEBUG=updatemaxprocs=0`; see
+//! `config/procs/`).
 //!
 //! Its sleep starts at 1 ms and doubles after each round in which it fired
 //! no timer, up to 10 ms. Go's starts at 20 µs, for what goro does not do:
@@ -24,11 +25,11 @@
 //! hands the call to a helper thread instead). Everything sysmon does here
 //! has millisecond granularity (10 ms preemption, 1 ms timer slack, 10 ms
 //! netpoll staleness), and on a machine with as many busy Ms as CPUs each
-//! of its wake-ups takes a slice of a busy M's CPU: at 20 µs it was a 10 µs
-//! slice every 80 µs, a tenth of a core, for the first millisecond after
-//! every wake-up of the runtime. When every P is idle it sleeps on a futex
-//! until a worker wakes up, so an idle runtime uses no CPU (and follows a
-//! CPU change when it next wakes), except for what deadlock detection
+//! of its wake-ups takes a slice of a busy M's CPU: at Go's rate that was a
+//! tenth of a core after every wake-up of the runtime (docs/benchmarks.md,
+//! "Why these constants"). When every P is idle it sleeps on a futex until
+//! a worker wakes up, so an idle runtime uses no CPU (and follows a CPU
+//! change when it next wakes), except for what deadlock detection
 //! (`deadlock.rs`) and `GODEBUG=schedtrace` (`schedtrace.rs`), both run
 //! from here, ask for.
 //!

@@ -156,9 +156,8 @@ impl Poller {
     /// With many connections each event's desc and each woken goroutine's
     /// record are cold. The batch goes in three passes (prefetch the descs;
     /// take the waiters, prefetching their records; wake them), so that
-    /// its cache misses overlap instead of coming one after another: on the
-    /// echo benchmark (1,000 connections, 1 P) that took about 150 ns of
-    /// user time off every round trip.
+    /// its cache misses overlap instead of coming one after another
+    /// (the measurement: docs/benchmarks.md, "Why these constants").
     fn poll(&self, timeout: Option<Duration>, blocker: bool) -> usize {
         let ms = match timeout {
             None => -1,
@@ -306,8 +305,9 @@ impl PollDesc {
     /// `seen`: it returns at once if a read event came since (data may be
     /// there, even if another reader took the ready bit) or the read side
     /// was ever closed (end of stream stays readable, and edge-triggered
-    /// epoll reports it once), and otherwise parks until an event comes. This spares the `EAGAIN` a read would get
-    /// after a short read drained the queue.
+    /// epoll reports it once), and otherwise parks until an event comes.
+    /// This spares the `EAGAIN` a read would get after a short read drained
+    /// the queue.
     pub fn wait_read_after(&self, seen: u64, deadline: Option<Instant>) -> io::Result<()> {
         self.wait_since(Interest::Read, deadline, Some(seen))
     }

@@ -361,7 +361,7 @@ pub(crate) struct MLocal {
     /// Goroutine ids handed out in batches (Go's `goidcache`).
     pub goid_next: Cell<u64>,
     pub goid_end: Cell<u64>,
-    /// Free task-cell memory (`task_blocks.rs`).
+    /// Free task-cell memory (`g/cell_alloc.rs`).
     pub blocks: BlockCache,
     /// The lighter P that fresh tasks go to until the next sample, and
     /// the starts left until then (`balance.rs`).

@@ -10,7 +10,7 @@
 //! Rules:
 //! - Each registered `Waiter` is woken **exactly once**, and only after it
 //!   was registered; the waiter then returns from its next `park`. A waker
-//!   may run before the parker has switched out (see `g.rs`: the `NOTIFIED`
+//!   may run before the parker has switched out (see `g/goroutine.rs`: the `NOTIFIED`
 //!   state), so registering under a lock and parking after dropping the lock
 //!   is correct and no lock is ever held across a park.
 //! - `park` never returns spuriously for a goroutine. For a plain thread it
@@ -185,7 +185,7 @@ impl std::fmt::Debug for Wakeup {
     }
 }
 
-/// Readies a parked (or about to park) goroutine. See `g.rs` for the states.
+/// Readies a parked (or about to park) goroutine. See `g/goroutine.rs` for the states.
 ///
 /// # Safety
 /// `g` is alive and registered for exactly this wake (the park contract).

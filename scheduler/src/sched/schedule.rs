@@ -22,10 +22,10 @@
 //! 7. Sleep (see `idle.rs`) until woken or until this P's next timer.
 //!
 //! Between 4 and 5, while goroutines wait on I/O, the network poller is
-//! polled without blocking (`netpoll.rs`); what it readies goes to the
+//! polled without blocking (`netpoll/poller.rs`); what it readies goes to the
 //! goroutines' home queues, so the round starts over.
 //!
-//! Each round starts by firing this P's due timers (`timer.rs`).
+//! Each round starts by firing this P's due timers (`time/timers.rs`).
 //!
 //! A worker without a P (retiring) only does 1 and 3 (home queue) and exits
 //! once no goroutine is homed on it.
