@@ -43,13 +43,7 @@ static INSTALLED: AtomicBool = AtomicBool::new(false);
 /// How long a capture waits for the thread's handler.
 const WAIT: Duration = Duration::from_millis(100);
 
-/// The calling thread's pthread id, to capture its stack later.
-pub(crate) fn current_thread_id() -> u64 {
-    // SAFETY: `pthread_self` has no preconditions.
-    unsafe { libc::pthread_self() as u64 }
-}
-
-/// The stack of thread `thread` (a pthread id from [`current_thread_id`]
+/// The stack of thread `thread` (a pthread id from `sys::thread::pthread_id`
 /// of a live thread), innermost first, from the code the signal
 /// interrupted; `None` if it could not be had (SIGURG is the program's, or
 /// the thread did not answer in time).

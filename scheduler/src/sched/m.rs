@@ -380,10 +380,8 @@ impl MLocal {
         fresh: crossbeam_deque::Worker<Item>,
     ) -> MLocal {
         // On the M's own thread (mstart, or M0 in `run`).
-        m.os_thread.store(
-            crate::monitor::thread_stack::current_thread_id(),
-            Ordering::Relaxed,
-        );
+        m.os_thread
+            .store(crate::sys::thread::pthread_id(), Ordering::Relaxed);
         let seed = (m.id as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         let trace = sched.trace.as_ref().map(|f| MTrace::new(f.clone(), m.id));
         MLocal {
