@@ -47,7 +47,7 @@ impl SchedTrace {
         self.next = now + self.every;
         let snapshot = Snapshot::take(sched, self.detail);
         let ms = now.duration_since(start).as_millis();
-        crate::write_stderr(&format(&snapshot, ms, self.detail));
+        crate::sys::report::write_stderr(&format(&snapshot, ms, self.detail));
     }
 
     /// How long until the next trace is due.
