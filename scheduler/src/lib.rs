@@ -39,12 +39,13 @@ pub use blocking::blocking;
 pub use config::procs::{CgroupLimit, ProcsSource, RuntimeInfo};
 pub use config::{default_procs, default_stack_size, MAX_PROCS};
 pub use g::locals::GoroutineLocal;
-pub use g::panic::{Panic, PanicWatch, UnhandledPanic};
+pub use g::panic::{Panic, UnhandledPanic};
 pub use g::task::{forced_unwind_in_progress, JoinHandle};
 pub use g::wait_reason::WaitReason;
 pub use netpoll::{Interest, PollDesc};
 pub use runtime::{Builder, Runtime};
 pub use sched::handle::Handle;
+pub use sched::panics::PanicWatch;
 pub use sched::park::{current_waiter, park, Waiter, Wakeup};
 pub use sched::spawn::{
     go, gomaxprocs, gosched, lock_os_thread, num_goroutine, preempt_point, runtime_info,

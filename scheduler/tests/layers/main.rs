@@ -109,7 +109,7 @@ fn the_scan_sees_imports_of_every_kind() {
     // `use crate::sched::current::{self, ..}` then `current::m()`.
     assert!(has("blocking.rs", "sched::current::m", "sched"));
     // `pub use sched::handle::Handle` in lib.rs, used as `crate::Handle`.
-    assert!(has("g/panic.rs", "sched::handle::Handle::current", "sched"));
+    assert!(has("sched/panics.rs", "sched::handle::Handle::current", "sched"));
     // A `#[cfg(test)]` module's imports are left out.
     assert!(!edges
         .iter()
