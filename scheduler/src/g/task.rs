@@ -6,11 +6,12 @@
 //! and finally run on a goroutine, and the user's [`JoinHandle<T>`]) and
 //! reached through a per-type vtable, like a `dyn` object, so that its
 //! memory can come from the per-M block caches of `cell_alloc.rs` instead
-//! of the global allocator. The races between the two references (the
-//! completion, the join, the detach) are `join.rs`'s, with loom models;
-//! this file says what a joiner is and how it parks. A fresh task is only this cell; the G and its
+//! of the global allocator. A fresh task is only this cell; the G and its
 //! stack are taken from the running P's caches when it first runs, so
-//! queued work costs no stack memory and stealing moves one pointer.
+//! queued work costs no stack memory and stealing moves one pointer. The
+//! races between the two references (the completion, the join, the
+//! detach) are `join.rs`'s, with loom models; this file says what a joiner
+//! is and how it parks.
 
 use std::alloc::Layout;
 use std::cell::UnsafeCell;
@@ -23,7 +24,8 @@ use crate::g::cell_alloc::{alloc_cell, free_cell};
 use crate::g::current_g;
 use crate::g::join::{JoinState, Refs};
 use crate::g::panic::Panic;
-use crate::sched::park::{self, WaitReason, Waiter};
+use crate::g::wait_reason::WaitReason;
+use crate::sched::park::{self, Waiter};
 
 /// Facts about a task that the scheduler needs before it runs.
 pub(crate) struct TaskInfo {
@@ -158,7 +160,7 @@ where
         let cell = unsafe { Self::cell(h) };
         let info = &cell.header.info;
         // SAFETY: the scheduler runs a task once, on one goroutine; nobody
-        // else touches `stage` until `join.complete()` below.
+        // else touches `stage` until `header.complete()` below.
         let stage = unsafe { &mut *cell.stage.get() };
         let f = match std::mem::replace(stage, Stage::Running) {
             Stage::Pending(f) => f,
@@ -175,7 +177,7 @@ where
                     cell.header.complete();
                     std::panic::resume_unwind(payload);
                 }
-                crate::g::panic::on_goroutine_panic(info.id);
+                crate::sched::panics::on_goroutine_panic(info.id);
                 Err(Panic::new(payload, info.id))
             }
         };
@@ -247,8 +249,7 @@ where
 /// }
 /// ```
 pub fn forced_unwind_in_progress() -> bool {
-    // SAFETY: `current_g` is the goroutine running this code, alive while it runs.
-    current_g().is_some_and(|g| unsafe { g.as_ref() }.force_unwinding.get())
+    current_g().is_some_and(|g| g.force_unwinding.get())
 }
 
 /// One counted reference to a task cell (the scheduler's view of a task).
@@ -257,12 +258,11 @@ pub(crate) struct Task(NonNull<Header>);
 // SAFETY: the cell's `stage` is touched by the running goroutine (run or
 // abandon, which the scheduler calls at most once, on one thread) and by the
 // joiner only after it saw the join state `DONE` (Acquire, after the
-// completer's swap), which orders the accesses; the header is immutable
-// apart from its atomics and the join waiter (see `JoinState`, `join.rs`).
-// `create` requires `F: Send` (the closure moves to the thread
-// that runs it) and `T: Send` (the result moves to the joiner). Pinned
-// (`spawn_local`) tasks wrap a `!Send` closure in `Pinned`, whose own SAFETY
-// comment covers that case.
+// completer's swap), which orders the accesses; the header is immutable apart
+// from its atomics and the join waiter (see `JoinState`, `join.rs`). `create` requires
+// `F: Send` (the closure moves to the thread that runs it) and `T: Send` (the
+// result moves to the joiner). Pinned (`spawn_local`) tasks wrap a `!Send`
+// closure in `Pinned`, whose own SAFETY comment covers that case.
 unsafe impl Send for Task {}
 // SAFETY: as above.
 unsafe impl Sync for Task {}

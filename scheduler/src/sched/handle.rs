@@ -8,9 +8,9 @@
 
 use std::sync::{Arc, Weak};
 
-use crate::runtime::Sched;
 use crate::sched::current::{self, Current};
 use crate::sched::m::Item;
+use crate::sched::Sched;
 
 /// A handle to the runtime the calling code runs in.
 #[derive(Clone)]
@@ -92,12 +92,11 @@ impl Sched {
         let id = self
             .next_goid
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (task, handle) = crate::runtime::new_task(self, id, 0, site, stack_size, migratory, f);
+        let (task, handle) =
+            crate::sched::spawn::new_task(self, id, 0, site, stack_size, migratory, f);
         self.extra_spawned
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.injector.push(Item::Fresh(task));
-        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
-        self.wakep();
+        crate::sched::enqueue::submit_global(self, Item::Fresh(task));
         Ok(handle)
     }
 }

@@ -17,8 +17,11 @@
 
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+use crate::sys::clock::nanos;
+use crate::sys::poison::Unpoisoned;
 
 /// What a timer entry does when it comes due.
 pub(crate) trait TimerAction {
@@ -57,7 +60,7 @@ impl<A> Ord for Entry<A> {
     }
 }
 
-/// `TimerHeap::next` when no entry is pending.
+/// `TimerHeap::next` when no entry is pending (`nanos` stays below it).
 const NONE: u64 = u64::MAX;
 /// Below this size a heap is never compacted.
 const COMPACT_MIN: usize = 64;
@@ -66,7 +69,7 @@ const COMPACT_MIN: usize = 64;
 pub(crate) struct TimerHeap<A> {
     /// The entries; every access holds this lock, never while an action fires.
     state: Mutex<HeapState<A>>,
-    /// The earliest deadline in nanoseconds since `epoch()`, `NONE` if
+    /// The earliest deadline in `sys::clock::nanos`, `NONE` if
     /// empty. Written (SeqCst) only under the lock, after each change to the
     /// entries (`publish`), so it is exact whenever the lock is free; read
     /// (SeqCst) without the lock by the per-schedule checks (`is_pending`,
@@ -99,7 +102,7 @@ impl<A: TimerAction> TimerHeap<A> {
 
     fn lock(&self) -> MutexGuard<'_, HeapState<A>> {
         // Actions fire outside the lock, so a panic cannot poison it.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     /// Adds an entry; returns true if it is now the earliest (a thread
@@ -196,19 +199,6 @@ impl<A: TimerAction> TimerHeap<A> {
         self.publish(&st);
         entries.into_iter().map(|e| (e.when, e.action))
     }
-}
-
-/// Nanoseconds since the process-wide timer epoch (0 for earlier instants;
-/// saturates just below `NONE`).
-pub(crate) fn nanos(t: Instant) -> u64 {
-    let d = t.saturating_duration_since(epoch());
-    u64::try_from(d.as_nanos()).unwrap_or(NONE - 1)
-}
-
-/// The instant `nanos` counts from: its first call.
-fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! outside-runtime timer thread. Uses the scheduler only through its seams.
 //!
 //! - `heap`: `TimerHeap<A>`, a timer heap generic over its entries' action
-//!   (no scheduler types; unit-tested alone), and the `nanos` clock.
+//!   (no scheduler types; unit-tested alone).
 //! - `timers`: `TimerTarget`, the scheduler's action type and `Timers`
 //!   (its heap), `add_timer`, routing a timer to a P, and the heap for
 //!   timers armed outside any runtime.
@@ -10,6 +10,5 @@
 mod heap;
 mod timers;
 
-pub(crate) use heap::nanos;
 pub use timers::{add_timer, sleep_until, TimerTarget};
 pub(crate) use timers::{outside_timers_pending, rehome, Timers};

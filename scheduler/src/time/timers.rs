@@ -35,13 +35,15 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::runtime::Sched;
+use crate::g::wait_reason::WaitReason;
 use crate::sched::current::{self, Current};
 use crate::sched::handle::Handle;
 use crate::sched::m::M;
-use crate::sched::park::{current_waiter, park, WaitReason, Waiter};
+use crate::sched::park::{current_waiter, park, Waiter};
+use crate::sched::Sched;
+use crate::sys::clock::nanos;
 use crate::sys::futex;
-use crate::time::heap::{nanos, TimerAction, TimerHeap};
+use crate::time::heap::{TimerAction, TimerHeap};
 
 /// What a timer does when it comes due (implemented by `goro::time`).
 pub trait TimerTarget: Send + Sync {
@@ -98,9 +100,9 @@ fn route(when: Instant, action: Action, runtime: Option<&Handle>) {
             // SAFETY: `Current::M` points at this thread's live MLocal.
             let l = unsafe { &*l };
             if runtime.is_none_or(|h| h.is(&l.sched)) {
-                if l.m.has_p.load(Ordering::Acquire) {
+                if l.m.has_p() {
                     // Our own M is running (us): no wake-up needed.
-                    l.m.timers.push(when, action);
+                    l.m.timers().push(when, action);
                 } else {
                     add_to_some_p(&l.sched, when, action);
                 }
@@ -131,7 +133,7 @@ fn route(when: Instant, action: Action, runtime: Option<&Handle>) {
 /// P, so `sleep`'s entries (which point at a goroutine) never reach the
 /// outside heap, which outlives runtimes.
 fn add_to_some_p(sched: &Sched, when: Instant, action: Action) {
-    let workers = sched.active_workers();
+    let workers = sched.active_ms();
     if workers.is_empty() {
         drop(workers);
         outside_heap().add(when, action);
@@ -141,14 +143,14 @@ fn add_to_some_p(sched: &Sched, when: Instant, action: Action) {
     let m = &workers[i];
     // The entry is now the earliest: its M may sleep until a later
     // deadline, so wake it to re-compute its timeout.
-    if m.timers.push(when, action) {
+    if m.timers().push(when, action) {
         m.notify();
     }
 }
 
 /// Moves the timers of a P that went away to the active Ps.
 pub(crate) fn rehome(m: &M, sched: &Sched) {
-    for (when, action) in m.timers.take_all() {
+    for (when, action) in m.timers().take_all() {
         add_to_some_p(sched, when, action);
     }
 }
@@ -198,7 +200,9 @@ fn outside_heap() -> &'static OutsideHeap {
         std::thread::Builder::new()
             .name("goro-timers".into())
             .spawn(move || heap.serve())
-            .unwrap_or_else(|e| crate::fatal(format_args!("cannot start the timer thread: {e}")));
+            .unwrap_or_else(|e| {
+                crate::sys::report::fatal(format_args!("cannot start the timer thread: {e}"))
+            });
     });
     heap
 }
