@@ -181,6 +181,8 @@ pub(crate) fn outside_timers_pending() -> bool {
 
 /// The heap for timers armed outside any runtime, and its thread.
 struct OutsideHeap {
+    /// Armed by any thread outside a runtime (or by a runtime shutting
+    /// down); run only by the `goro-timers` thread.
     heap: Timers,
     /// Bumped (SeqCst) by an armer whose entry is now the earliest, then
     /// futex-woken; read (SeqCst) by the thread before it runs the heap,
