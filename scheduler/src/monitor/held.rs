@@ -143,7 +143,7 @@ fn report(
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "goro: goroutine {goid} has held its thread (M{m}) for {} ms outside the runtime, \
+        "goro: goroutine {goid} has held its thread (M{m}) for {} ms without a scheduling point, \
          while {waiting} goroutine{} wait{} for that thread; it was started at {site}",
         ran.as_millis(),
         if waiting == 1 { "" } else { "s" },
