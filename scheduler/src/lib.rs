@@ -39,17 +39,18 @@ pub use blocking::blocking;
 pub use config::procs::{CgroupLimit, ProcsSource, RuntimeInfo};
 pub use config::{default_procs, default_stack_size, MAX_PROCS};
 pub use g::locals::GoroutineLocal;
-pub use g::panic::{Panic, PanicWatch, UnhandledPanic};
+pub use g::panic::{Panic, UnhandledPanic};
 pub use g::task::{forced_unwind_in_progress, JoinHandle};
 pub use g::wait_reason::WaitReason;
 pub use netpoll::{Interest, PollDesc};
 pub use runtime::{Builder, Runtime};
 pub use sched::handle::Handle;
+pub use sched::panics::PanicWatch;
 pub use sched::park::{current_waiter, park, Waiter, Wakeup};
 pub use sched::spawn::{
     go, gomaxprocs, gosched, lock_os_thread, num_goroutine, preempt_point, runtime_info,
     set_default_gomaxprocs, set_gomaxprocs, spawn_local, spawn_migratory, try_go, unlock_os_thread,
-    GoBuilder, SpawnError,
+    GoBuilder, Placement, SpawnError,
 };
 pub use sys::lock::{Lock, LockGuard};
 #[doc(hidden)]
@@ -77,26 +78,4 @@ pub fn dump_goroutines() -> String {
     preempt_point();
     // On a helper thread `goroutine_id` is `None`: no goroutine first.
     current::with_sched(|s| monitor::dump::dump(s, goroutine_id())).unwrap_or_default()
-}
-
-/// Writes `text` to fd 2 in as few `write`s as it takes. Straight to the
-/// fd: std's stderr may be captured (test harnesses pass their capture on
-/// to spawned threads) and lost when the process then ends.
-pub(crate) fn write_stderr(text: &str) {
-    let mut rest = text.as_bytes();
-    while !rest.is_empty() {
-        // SAFETY: writes at most `rest.len()` initialized bytes of a live buffer.
-        let n = unsafe { libc::write(2, rest.as_ptr().cast(), rest.len()) };
-        if n <= 0 {
-            return;
-        }
-        rest = &rest[n as usize..];
-    }
-}
-
-/// Reports an unrecoverable runtime error the way Go does and aborts.
-#[cold]
-pub(crate) fn fatal(args: std::fmt::Arguments<'_>) -> ! {
-    write_stderr(&format!("fatal error: goro: {args}\n"));
-    std::process::abort()
 }

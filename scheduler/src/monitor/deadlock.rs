@@ -142,7 +142,7 @@ fn runtime_generation(sched: &Sched) -> Option<u64> {
 
 fn report_and_exit(sched: &Sched) -> ! {
     let dump = crate::monitor::dump::dump(sched, None);
-    crate::write_stderr(&format!(
+    crate::sys::report::write_stderr(&format!(
         "fatal error: all goroutines are asleep - deadlock!\n\n{dump}"
     ));
     std::process::exit(2)

@@ -96,6 +96,6 @@ fn dump_on_signal() {
     for sched in &live {
         text.push_str(&crate::monitor::dump::dump(sched, None));
     }
-    crate::write_stderr(&text);
+    crate::sys::report::write_stderr(&text);
     std::process::exit(2)
 }

@@ -86,6 +86,8 @@ pub(crate) struct PInfo {
     pub runqsize: usize,
     pub gfree: usize,
     pub timers: usize,
+    /// How long goroutines queued for its M waited while a P was idle.
+    pub idle_wait: std::time::Duration,
 }
 
 /// One M (a worker thread, or sysmon), as `scheddetail` shows it.
@@ -164,6 +166,7 @@ fn p_info(w: &M, detail: bool) -> PInfo {
         runqsize: w.runq_len(),
         gfree: w.gfree(),
         timers: if detail { w.timers().len() } else { 0 },
+        idle_wait: w.idle_wait(),
     }
 }
 

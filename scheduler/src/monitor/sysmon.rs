@@ -41,6 +41,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::monitor::deadlock::DeadlockWatch;
+use crate::monitor::held::HeldWatch;
 use crate::monitor::schedtrace::SchedTrace;
 use crate::sched::current::{self, Current};
 use crate::sched::Sched;
@@ -61,6 +62,8 @@ struct Seen {
     goroutine: u64,
     since: Instant,
     reported: bool,
+    /// The held-thread report has dealt with this slice (`held.rs`).
+    held_checked: bool,
 }
 
 pub(crate) fn sysmon_main(sched: Arc<Sched>) {
@@ -71,6 +74,8 @@ pub(crate) fn sysmon_main(sched: Arc<Sched>) {
     let mut last_trim = Instant::now();
     let mut trace = SchedTrace::from_godebug();
     let mut deadlock = DeadlockWatch::new();
+    let mut held = HeldWatch::from_godebug();
+    let mut last_round = Instant::now();
     let mut last_procs = Instant::now();
     while !sched.is_shutting_down() {
         let now = Instant::now();
@@ -88,7 +93,9 @@ pub(crate) fn sysmon_main(sched: Arc<Sched>) {
                 w.request_trim();
             }
         }
-        let acted = check_workers(&sched, &mut seen) | crate::netpoll::poll_if_stale(now);
+        let acted = check_workers(&sched, &mut seen, &mut held, now - last_round)
+            | crate::netpoll::poll_if_stale(now);
+        last_round = now;
         if acted {
             delay = MIN_DELAY;
         } else {
@@ -120,9 +127,16 @@ fn doze(sched: &Sched, timeout: Option<Duration>) {
 
 /// One round over the workers; returns whether it fired overdue timers
 /// (Go's sysmon likewise stays quick only while `retake` finds work).
-fn check_workers(sched: &Sched, seen: &mut Vec<Seen>) -> bool {
+fn check_workers(
+    sched: &Sched,
+    seen: &mut Vec<Seen>,
+    held: &mut HeldWatch,
+    since_last: Duration,
+) -> bool {
     let now = Instant::now();
     let mut acted = false;
+    // An M idle or spinning has nothing to run: its P is unused.
+    let a_p_idles = sched.idle_ms() + sched.spinning_ms() > 0;
     for w in sched.all_ms().iter() {
         let i = w.id();
         if seen.len() <= i {
@@ -131,6 +145,7 @@ fn check_workers(sched: &Sched, seen: &mut Vec<Seen>) -> bool {
                 goroutine: 0,
                 since: now,
                 reported: false,
+                held_checked: false,
             });
         }
         if let Some(overdue) = now.checked_sub(TIMER_SLACK) {
@@ -138,6 +153,14 @@ fn check_workers(sched: &Sched, seen: &mut Vec<Seen>) -> bool {
                 w.timers().run_due(now);
                 acted = true;
             }
+        }
+        if a_p_idles && w.runq_len() > 0 {
+            // Sampled: work queued now waited (about) since the last round.
+            w.note_idle_wait(since_last);
+        }
+        if w.handed_work_waits() {
+            // Stealable now (`steal_from_others`): an idle M takes it.
+            sched.wakep();
         }
         let s = &mut seen[i];
         let tick = w.schedtick();
@@ -148,12 +171,16 @@ fn check_workers(sched: &Sched, seen: &mut Vec<Seen>) -> bool {
                 goroutine: running,
                 since: now,
                 reported: false,
+                held_checked: false,
             };
             continue;
         }
         let ran = now.duration_since(s.since);
         if ran >= PREEMPT_AFTER {
             w.request_preempt();
+        }
+        if !s.held_checked {
+            s.held_checked = held.check(sched, w, running, ran);
         }
         if ran >= STUCK_AFTER && !s.reported {
             s.reported = true;

@@ -41,10 +41,11 @@ use std::time::{Duration, Instant};
 use crate::g::wait_reason::WaitReason;
 use crate::sched::park::{current_waiter, park, Waiter, Wake};
 use crate::sched::sleep::Sleeper;
+use crate::sys::clock::nanos;
 use crate::sys::lock::Lock;
 use crate::sys::poison::Unpoisoned;
 use crate::sys::prefetch::prefetch_lines;
-use crate::time::{add_timer, nanos, TimerTarget};
+use crate::time::{add_timer, TimerTarget};
 
 /// Which readiness an operation waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,8 +112,9 @@ static POLLER: OnceLock<Poller> = OnceLock::new();
 /// The poller, created on first use (by the first socket).
 fn poller() -> &'static Poller {
     POLLER.get_or_init(|| {
-        Poller::new()
-            .unwrap_or_else(|e| crate::fatal(format_args!("cannot create the network poller: {e}")))
+        Poller::new().unwrap_or_else(|e| {
+            crate::sys::report::fatal(format_args!("cannot create the network poller: {e}"))
+        })
     })
 }
 
@@ -318,7 +320,7 @@ impl PollDesc {
         deadline: Option<Instant>,
         seen: Option<u64>,
     ) -> io::Result<()> {
-        if !crate::in_goroutine() {
+        if crate::g::current_g().is_none() {
             return poll_fd(self.fd, interest, deadline);
         }
         crate::preempt_point();

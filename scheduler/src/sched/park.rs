@@ -192,14 +192,14 @@ impl std::fmt::Debug for Wakeup {
 pub(crate) unsafe fn ready(g: GRef) -> Wakeup {
     // SAFETY: guaranteed by the caller.
     let gr = unsafe { g.get() };
-    if crate::trace::ready(gr.id(), || crate::goroutine_id().unwrap_or(0)) {
+    if crate::trace::ready(gr.id(), || crate::g::current_g().map_or(0, G::id)) {
         record_ready(gr);
     }
     match gr.state.ready() {
         // SAFETY: the state machine gave this waker the job of queuing it.
         Ok(Readied::Queue) => unsafe { make_runnable(g, current::m(), true) },
         Ok(Readied::LeftToHolder) => Wakeup::NONE,
-        Err(s) => crate::fatal(format_args!(
+        Err(s) => crate::sys::report::fatal(format_args!(
             "goroutine {} readied in state {s} (a waiter was woken twice)",
             gr.id()
         )),
