@@ -42,7 +42,7 @@ OWNS = {
     "trace": "tracing events, GORO_TRACE files",
     "g": "the goroutine, its state, its task",
     "config": "settings, GODEBUG, the P count",
-    "sys": "futex, lock, thread ids, prefetch",
+    "sys": "futex, lock, clock, fatal, thread ids",
 }
 
 

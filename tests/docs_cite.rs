@@ -1,8 +1,10 @@
 //! The docs and the rustdoc cite only files the repository holds: every
 //! `.rs` or `.md` path in a Markdown file or a Rust comment names a file
 //! that exists (a path with a `/` as the tail of a real path, `../` paths
-//! from the citing file's folder, a bare name as some file's name), and
-//! nothing cites the `shared` folder beside the repository. Absolute
+//! from the citing file's folder, a bare name as some file's name), every
+//! folder quoted in backticks (`` `sched/` ``) names a folder that exists
+//! (the same way), and nothing cites the `shared` folder beside the
+//! repository. Absolute
 //! paths (`/src/app/main.rs:40` in a sample backtrace) are examples, not
 //! citations, and are left alone.
 
@@ -69,7 +71,33 @@ fn cited(text: &str) -> Vec<&str> {
     out
 }
 
-/// Whether `path`, cited from the file `from`, names a file of `files`.
+/// The folders quoted in backticks in `text` (`` `monitor/dump/` ``).
+fn cited_folders(text: &str) -> Vec<&str> {
+    let folder = |q: &&str| {
+        q.ends_with('/')
+            && !q.starts_with('/')
+            && q.chars().all(path_char)
+            && q.chars().any(|c| c.is_ascii_alphanumeric())
+    };
+    text.split('`').skip(1).step_by(2).filter(folder).collect()
+}
+
+/// Every folder that holds a file of `files`, with a trailing `/`.
+fn folders(files: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = files
+        .iter()
+        .flat_map(|f| {
+            f.match_indices('/')
+                .map(move |(at, _)| f[..=at].to_string())
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether `path`, cited from the file `from`, names an entry of `files`
+/// (files, or folders with their trailing `/`).
 fn exists(files: &[String], from: &str, path: &str) -> bool {
     if path.starts_with("../") || path.starts_with("./") {
         let base = Path::new(from).parent().unwrap_or(Path::new(""));
@@ -100,6 +128,7 @@ fn docs_and_rustdoc_cite_only_files_the_repository_holds() {
     let mut files = Vec::new();
     walk(&root, &root, &mut files);
     files.sort();
+    let dirs = folders(&files);
     let mut dangling = Vec::new();
     for rel in files
         .iter()
@@ -123,6 +152,14 @@ fn docs_and_rustdoc_cite_only_files_the_repository_holds() {
                 if !exists(&files, rel, path) {
                     dangling.push(format!(
                         "{rel}:{}: `{path}` is not a file of the repository",
+                        n + 1
+                    ));
+                }
+            }
+            for path in cited_folders(prose) {
+                if !exists(&dirs, rel, path) {
+                    dangling.push(format!(
+                        "{rel}:{}: `{path}` is not a folder of the repository",
                         n + 1
                     ));
                 }
@@ -158,4 +195,11 @@ fn the_scanner_finds_citations() {
     assert!(exists(&files, "docs/x.md", "../docs/design.md"));
     assert!(!exists(&files, "docs/x.md", "scheduler/src/park.rs"));
     assert!(!exists(&files, "docs/x.md", "worker.rs"));
+    assert_eq!(
+        cited_folders("in `monitor/dump/`, `a`, `/tmp/`"),
+        ["monitor/dump/"]
+    );
+    let dirs = folders(&files);
+    assert!(exists(&dirs, "docs/x.md", "src/sched/"));
+    assert!(!exists(&dirs, "docs/x.md", "scheduler/src/stackwalk/"));
 }

@@ -7,7 +7,7 @@
 //! `docs/scheduler_layers.txt` (picture and reasons: docs/design.md, "Map";
 //! `scheduler/tests/layers/` checks it):
 //! - `sys`: the futex, the futex mutex `Lock`, std's locks past poisoning,
-//!   thread ids, prefetching.
+//!   the clock, fatal errors, thread ids, prefetching.
 //! - `config`: `GOMAXPROCS`, `GORO_STACK_SIZE`, `GODEBUG`, the
 //!   container-aware default P count.
 //! - `g`: the goroutine: its control block and coroutine, its state word
@@ -18,8 +18,8 @@
 //!   the scheduling round, spinning and sleeping, park/ready, P-set changes.
 //! - `time`, `netpoll`, `blocking`: the drivers: per-P timers, the epoll
 //!   network poller, the helper pool for calls that block a thread.
-//! - `monitor`: sysmon and the read-only observers (schedtrace, deadlock
-//!   and leak reports, SIGQUIT, goroutine dumps).
+//! - `monitor`: sysmon and the read-only observers (schedtrace, deadlock,
+//!   leak and held-thread reports, SIGQUIT, goroutine dumps).
 //! - `runtime`: `Builder` and `Runtime::run`, a run's lifecycle.
 
 mod blocking;

@@ -4,11 +4,11 @@
 //! out: the instruction pointer, the stack pointer and the frame pointer
 //! (`ParkFrame::record`, three register reads by inline assembly and three
 //! plain stores: nothing else on the hot path, no backtrace capture). The
-//! goroutine dump (`stackwalk/`) unwinds from there with the DWARF CFI of
-//! the code at that instruction: everything a caller left on the stack lies
-//! above that stack pointer, while the frames of the switch itself (below
-//! it) are neither walked nor kept (trimming may give their pages back,
-//! `trim.rs`).
+//! goroutine dump (`monitor/dump/stackwalk/`) unwinds from there with the
+//! DWARF CFI of the code at that instruction: everything a caller left on
+//! the stack lies above that stack pointer, while the frames of the switch
+//! itself (below it) are neither walked nor kept (trimming may give their
+//! pages back, `sched/trim.rs`).
 //!
 //! The instruction pointer comes from the same `asm!` block as the stack
 //! pointer, so the two belong to one instruction of one function (`park`,
