@@ -59,6 +59,7 @@ use std::cell::{Cell, RefCell, UnsafeCell};
 use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use goro_stack::{GuardedStack, StackRange};
@@ -68,6 +69,7 @@ use crate::g::park_frame::ParkFrame;
 use crate::g::task::Task;
 use crate::g::wait_reason::WaitReason;
 use crate::sched::m::{MLocal, M};
+use crate::sys::poison::Unpoisoned;
 
 use crate::g::state::{GState, DEAD, RUNNABLE};
 
@@ -99,6 +101,13 @@ pub(crate) struct G {
     pub home: AtomicPtr<M>,
     /// Always a `&'static Location` (atomic for observers).
     spawn_site: AtomicPtr<Location<'static>>,
+    /// `GoBuilder::name`, for observers (who lock it to clone the `Arc`).
+    /// Written by `prepare` only, before the state store that publishes the
+    /// new identity, and only when `named` says there is something to
+    /// write or clear: an unnamed spawn never takes this lock.
+    name: Mutex<Option<Arc<str>>>,
+    /// Whether `name` is `Some` (read and written by the home M only).
+    named: Cell<bool>,
     pub migratory: Cell<bool>,
     /// Set while it parks during a panic: a migratory goroutine is pinned
     /// until it finishes unwinding (std's panic count is per thread).
@@ -156,6 +165,8 @@ impl G {
             wait_since: AtomicU64::new(0),
             home: AtomicPtr::new(std::ptr::null_mut()),
             spawn_site: AtomicPtr::new(site_ptr(Location::caller())),
+            name: Mutex::new(None),
+            named: Cell::new(false),
             migratory: Cell::new(false),
             pinned: Cell::new(false),
             locked: AtomicU32::new(0),
@@ -184,6 +195,11 @@ impl G {
     pub(crate) fn spawn_site(&self) -> &'static Location<'static> {
         // SAFETY: only `site_ptr` of a `&'static Location` is ever stored.
         unsafe { &*self.spawn_site.load(Ordering::Relaxed) }
+    }
+
+    /// Its `GoBuilder::name`, if it has one.
+    pub(crate) fn name(&self) -> Option<Arc<str>> {
+        self.name.lock_unpoisoned().clone()
     }
 
     /// Why it is parked (`WaitReason::None` while it runs).
@@ -221,6 +237,10 @@ impl G {
         g.parent.store(info.parent, Ordering::Relaxed);
         g.spawn_site
             .store(site_ptr(info.spawn_site), Ordering::Relaxed);
+        if info.name.is_some() || g.named.get() {
+            g.named.set(info.name.is_some());
+            *g.name.lock_unpoisoned() = info.name.clone();
+        }
         g.migratory.set(info.migratory);
         g.pinned.set(false);
         g.locked.store(0, Ordering::Relaxed);

@@ -16,6 +16,7 @@ use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, Location};
 use std::ptr::NonNull;
 use std::sync::atomic::{fence, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use crate::g::cell_alloc::{alloc_cell, free_cell};
@@ -34,6 +35,8 @@ pub(crate) struct TaskInfo {
     pub stack_size: usize,
     /// Started with `spawn_migratory`: may move between Ms at park points.
     pub migratory: bool,
+    /// `GoBuilder::name`; copied into the G when it starts.
+    pub name: Option<Arc<str>>,
 }
 
 enum Stage<F, T> {

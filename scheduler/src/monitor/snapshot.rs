@@ -14,6 +14,7 @@
 
 use std::panic::Location;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use crate::g::wait_reason::WaitReason;
 use crate::g::{GRef, DEAD, NOTIFIED, PARKED, RUNNABLE, RUNNING, SCANNING, SCAN_READIED};
@@ -50,6 +51,8 @@ pub(crate) struct GInfo {
     pub id: u64,
     pub parent: u64,
     pub site: &'static Location<'static>,
+    /// Its `GoBuilder::name`.
+    pub name: Option<Arc<str>>,
     pub status: GStatus,
     /// The M it runs on, or (when `locked`) the M it is locked to.
     pub m: usize,
@@ -69,6 +72,7 @@ impl GInfo {
             id,
             parent: 1,
             site: Location::caller(),
+            name: None,
             status,
             m: 0,
             locked: false,
@@ -239,6 +243,7 @@ unsafe fn g_info(g: GRef) -> Option<GInfo> {
         id,
         parent: gr.parent(),
         site: gr.spawn_site(),
+        name: gr.name(),
         status,
         m: home.id(),
         locked: gr.locked.load(Ordering::Relaxed) != 0,

@@ -13,7 +13,8 @@
 //!
 //! (location lines start with a tab, as in Go).
 //!
-//! The header is Go's: the wait reason of a parked goroutine (`runnable`,
+//! The header is Go's, with a named goroutine's name (`GoBuilder::name`)
+//! quoted after its id (`goroutine 7 "fetcher" [chan receive]:`): the wait reason of a parked goroutine (`runnable`,
 //! `running` otherwise), `, N minutes` once it has waited a minute or more,
 //! `, locked to thread` after `lock_os_thread`. Then its stack: the
 //! goroutine asking for the dump comes first, with its own frames below the
@@ -92,9 +93,13 @@ pub(crate) fn dump(sched: &Sched, current: Option<u64>) -> String {
     out
 }
 
-/// `goroutine 7 [chan receive, 2 minutes]:`
+/// `goroutine 7 [chan receive, 2 minutes]:`, `goroutine 7 "fetcher" [...]:`
 fn write_header(out: &mut String, g: &GInfo, now: u64) {
-    let _ = write!(out, "goroutine {} [", g.id);
+    let _ = write!(out, "goroutine {} ", g.id);
+    if let Some(name) = &g.name {
+        let _ = write!(out, "{:?} ", &**name);
+    }
+    out.push('[');
     match g.status {
         GStatus::Runnable => out.push_str("runnable"),
         GStatus::Running => out.push_str("running"),
@@ -149,12 +154,18 @@ mod tests {
         write_header(&mut out, &g(parked, 1, false), minute - 5);
         write_header(&mut out, &g(GStatus::Running, 0, true), minute);
         write_header(&mut out, &g(GStatus::Runnable, 0, false), minute);
+        let named = GInfo {
+            name: Some("fetcher".into()),
+            ..g(parked, 1, false)
+        };
+        write_header(&mut out, &named, 5);
         assert_eq!(
             out,
             "goroutine 7 [chan receive, 2 minutes]:\n\
              goroutine 7 [chan receive]:\n\
              goroutine 7 [running, locked to thread]:\n\
-             goroutine 7 [runnable]:\n"
+             goroutine 7 [runnable]:\n\
+             goroutine 7 \"fetcher\" [chan receive]:\n"
         );
     }
 
