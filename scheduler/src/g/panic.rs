@@ -49,7 +49,7 @@ pub(crate) fn on_goroutine_panic(goroutine: u64) {
     };
     count_watched_panic(&l.sched);
     if l.sched.unhandled_panic() == UnhandledPanic::Exit && goroutine != l.sched.main_goid() {
-        crate::write_stderr(&format!(
+        crate::sys::report::write_stderr(&format!(
             "goro: goroutine {goroutine} panicked and the runtime's UnhandledPanic is Exit: exit status 2\n"
         ));
         std::process::exit(2);

@@ -6,7 +6,7 @@
 //! handles it itself keeps its choice). The handler itself only bumps a
 //! futex word and wakes the `goro-sigquit` thread (both async-signal-safe);
 //! that thread writes `SIGQUIT: quit`, then the dump of every runtime
-//! running in the process (`dump.rs`), and exits. With no runtime running,
+//! running in the process (`dump/`), and exits. With no runtime running,
 //! it restores the default action and re-raises the signal, so the process
 //! ends as it would have without goro.
 
@@ -96,6 +96,6 @@ fn dump_on_signal() {
     for sched in &live {
         text.push_str(&crate::monitor::dump::dump(sched, None));
     }
-    crate::write_stderr(&text);
+    crate::sys::report::write_stderr(&text);
     std::process::exit(2)
 }

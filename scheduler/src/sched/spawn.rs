@@ -16,7 +16,7 @@ use crate::g::task::Pinned;
 use crate::g::task::TaskInfo;
 use crate::g::Yield;
 use crate::sched::current::{self, Current};
-use crate::sched::enqueue::{make_runnable, submit};
+use crate::sched::enqueue::{make_runnable, spread, submit};
 use crate::sched::m::{bump, Item, MLocal};
 use crate::sched::Sched;
 use crate::JoinHandle;
@@ -46,6 +46,27 @@ impl std::fmt::Display for SpawnError {
 
 impl std::error::Error for SpawnError {}
 
+/// Where a new goroutine starts (`GoBuilder::placement`).
+///
+/// A started goroutine never changes thread (that is what makes goro
+/// sound), so where it starts is where it will run: goroutines that will
+/// compute at the same time must start on different Ps to run in parallel,
+/// while goroutines that hand work back and forth are fastest on one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Placement {
+    /// On the spawning P, from which idle Ps may steal it before it starts
+    /// (the default, `go!`): a goroutine that talks to its spawner stays on
+    /// its thread, unless an idle P takes it first.
+    #[default]
+    Near,
+    /// On the Ps in turn: each goroutine spawned this way from one M goes
+    /// to the next P's queue (this one's included) and wakes that P. For
+    /// workers that park first and compute later (a worker pool, workers
+    /// behind a gate): `WaitGroup::go` and `errgroup::Group::go` use it.
+    Spread,
+}
+
 /// Options for one goroutine (`goro::GoBuilder`).
 #[derive(Debug, Clone, Default)]
 pub struct GoBuilder {
@@ -55,6 +76,7 @@ pub struct GoBuilder {
     name: Option<Arc<str>>,
     /// `spawn_migratory` (not settable by users: it needs `unsafe`).
     migratory: bool,
+    placement: Placement,
 }
 
 impl GoBuilder {
@@ -66,6 +88,12 @@ impl GoBuilder {
     /// Usable stack size of this goroutine, in bytes (rounded up to pages).
     pub fn stack_size(mut self, bytes: usize) -> GoBuilder {
         self.stack_size = Some(bytes);
+        self
+    }
+
+    /// Where the goroutine starts (default [`Placement::Near`]).
+    pub fn placement(mut self, placement: Placement) -> GoBuilder {
+        self.placement = placement;
         self
     }
 
@@ -235,7 +263,7 @@ pub(crate) fn reserve_stack(sched: &crate::sched::Sched) -> Result<(), SpawnErro
 /// spawning a million goroutines would otherwise queue them all before any
 /// ran: a task cell each, 128 MB of memory touched for the first time,
 /// where a bounded backlog recycles a few hundred cells through the P's
-/// caches (spawn_join at 1 P: 190 ns per goroutine before, 80 after).
+/// caches (the measurements: docs/benchmarks.md, "Why these constants").
 /// Fan-outs that spawn a few children and wait (skynet) never reach the
 /// streak, so their depth-first order is untouched.
 pub(crate) const SPAWN_BACKLOG: usize = 256;
@@ -254,8 +282,12 @@ where
             // SAFETY: `Current::M` points at this thread's live MLocal.
             let l = unsafe { &*l };
             reserve_stack(&l.sched)?;
+            let placement = options.placement;
             let (task, handle) = new_task_on(l, site, options, f);
-            submit(l, Item::Fresh(task));
+            match placement {
+                Placement::Near => submit(l, Item::Fresh(task)),
+                Placement::Spread => spread(l, Item::Fresh(task)),
+            }
             let streak = l.spawn_streak.get() + 1;
             l.spawn_streak.set(streak);
             if streak >= SPAWN_BACKLOG as u32
@@ -359,7 +391,10 @@ pub fn runtime_info() -> RuntimeInfo {
     let (n, source) =
         current::with_sched(|s| (s.gomaxprocs.load(Ordering::SeqCst), s.procs_source()))
             .unwrap_or_else(|| crate::config::initial_procs(|| d.procs));
-    RuntimeInfo::new(n, source, crate::config::automatic_updates(source), d)
+    let mut info = RuntimeInfo::new(n, source, crate::config::automatic_updates(source), d);
+    info.idle_wait =
+        current::with_sched(|s| s.all_ms().iter().map(|m| m.idle_wait()).sum()).unwrap_or_default();
+    info
 }
 
 /// Wires the calling goroutine to its OS thread (`runtime.LockOSThread`).

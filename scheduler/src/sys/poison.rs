@@ -8,8 +8,10 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-/// A `Mutex` locked past poisoning (module docs).
-pub(crate) trait Unpoisoned<T: ?Sized> {
+/// A `Mutex` locked past poisoning (module docs). Public for
+/// goro-runtime's own std locks, whose critical sections keep the same rule.
+pub trait Unpoisoned<T: ?Sized> {
+    /// Locks the mutex, poisoned or not.
     fn lock_unpoisoned(&self) -> MutexGuard<'_, T>;
 }
 
