@@ -44,6 +44,7 @@ pub use g::task::{forced_unwind_in_progress, JoinHandle};
 pub use g::wait_reason::WaitReason;
 pub use netpoll::{Interest, PollDesc};
 pub use runtime::{Builder, Runtime};
+pub use sched::bubble::{bubble_now, current_bubble_id, Bubble};
 pub use sched::handle::Handle;
 pub use sched::park::{current_waiter, park, Waiter, Wakeup};
 pub use sched::spawn::{
@@ -55,6 +56,11 @@ pub use sys::lock::{Lock, LockGuard};
 #[doc(hidden)]
 pub use sys::poison::Unpoisoned;
 pub use time::{add_timer, sleep_until, TimerTarget};
+
+/// `goro::synctest`'s scheduler half (`sched/bubble.rs`).
+pub mod synctest {
+    pub use crate::sched::bubble::{run, wait};
+}
 
 /// Whether the caller runs inside a goroutine.
 pub fn in_goroutine() -> bool {

@@ -23,6 +23,7 @@ use crate::g::cell_alloc::{alloc_cell, free_cell};
 use crate::g::current_g;
 use crate::g::panic::Panic;
 use crate::g::wait_reason::WaitReason;
+use crate::sched::bubble::{current_bubble_id, Bubble};
 use crate::sched::park::{self, Waiter};
 
 /// Facts about a task that the scheduler needs before it runs.
@@ -37,6 +38,8 @@ pub(crate) struct TaskInfo {
     pub migratory: bool,
     /// `GoBuilder::name`; copied into the G when it starts.
     pub name: Option<Arc<str>>,
+    /// The synctest bubble it belongs to (counted in it from the spawn).
+    pub bubble: Option<Bubble>,
 }
 
 enum Stage<F, T> {
@@ -135,15 +138,15 @@ impl JoinState {
         }
     }
 
-    /// Parks until `complete`. Called by the joiner only, at most once
-    /// (`JoinHandle::join` consumes the handle).
-    fn wait(&self) {
+    /// Parks until `complete`, for `reason`. Called by the joiner only, at
+    /// most once (`JoinHandle::join` consumes the handle).
+    fn wait(&self, reason: WaitReason) {
         if !self.reclaim() {
             return;
         }
         // SAFETY: `reclaim` left the state `RUNNING`, owned by this joiner.
         if unsafe { self.publish(Some(Joiner::Park(park::current_waiter()))) } {
-            park::park(WaitReason::JoinHandle);
+            park::park(reason);
         }
     }
 
@@ -403,7 +406,16 @@ impl<T> JoinHandle<T> {
     /// [`Panic`] that ended it. Parks the calling goroutine (or blocks the
     /// calling plain thread) meanwhile.
     pub fn join(self) -> Result<T, Panic> {
-        self.task.header().join.wait();
+        let header = self.task.header();
+        // Joining a goroutine of one's own bubble blocks durably (it is
+        // like a bubble channel); any other join keeps the bubble's clock.
+        let bubble = header.info.bubble.as_ref().map_or(0, Bubble::id);
+        let reason = if bubble != 0 && bubble == current_bubble_id() {
+            WaitReason::JoinHandleDurable
+        } else {
+            WaitReason::JoinHandle
+        };
+        header.join.wait(reason);
         // SAFETY: `take_output` belongs to the cell's type, and the task is
         // done; `join` consumes the handle, so the output is taken once.
         unsafe { (self.take_output)(self.task.0) }

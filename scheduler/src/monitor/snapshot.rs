@@ -53,6 +53,8 @@ pub(crate) struct GInfo {
     pub site: &'static Location<'static>,
     /// Its `GoBuilder::name`.
     pub name: Option<Arc<str>>,
+    /// Its synctest bubble's id (0: none).
+    pub bubble: u64,
     pub status: GStatus,
     /// The M it runs on, or (when `locked`) the M it is locked to.
     pub m: usize,
@@ -73,6 +75,7 @@ impl GInfo {
             parent: 1,
             site: Location::caller(),
             name: None,
+            bubble: 0,
             status,
             m: 0,
             locked: false,
@@ -247,6 +250,7 @@ unsafe fn g_info(g: GRef) -> Option<GInfo> {
         parent: gr.parent(),
         site: gr.spawn_site(),
         name: gr.name(),
+        bubble: gr.bubble_id(),
         status,
         m: home.id(),
         locked: gr.locked.load(Ordering::Relaxed) != 0,

@@ -288,7 +288,9 @@ fn run(l: &MLocal, g: GRef, inherit: bool) {
     trace::run_end(l.trace.as_ref(), goid, start, end);
     match outcome {
         Some(Yield::Park) => match gr.state.after_switch() {
-            Ok(LetGo::Parked) => {}
+            Ok(LetGo::Parked) => {
+                gr.with_bubble(|b| b.parked(gr));
+            }
             // Woken before it got off the CPU: runnable right away.
             // SAFETY: the state machine left queuing it to this M.
             Ok(LetGo::Runnable) => drop(unsafe { make_runnable(g, Some(l), true) }),

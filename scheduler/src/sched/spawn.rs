@@ -15,6 +15,7 @@ use crate::config::procs::RuntimeInfo;
 use crate::g::task::Pinned;
 use crate::g::task::TaskInfo;
 use crate::g::Yield;
+use crate::sched::bubble::Bubble;
 use crate::sched::current::{self, Current};
 use crate::sched::enqueue::{make_runnable, spread, submit};
 use crate::sched::m::{bump, Item, MLocal};
@@ -77,6 +78,9 @@ pub struct GoBuilder {
     /// `spawn_migratory` (not settable by users: it needs `unsafe`).
     migratory: bool,
     placement: Placement,
+    /// The synctest bubble to start in (`synctest::run`'s root); otherwise
+    /// a goroutine joins its spawner's bubble, if any.
+    bubble: Option<Bubble>,
 }
 
 impl GoBuilder {
@@ -88,6 +92,12 @@ impl GoBuilder {
     /// Usable stack size of this goroutine, in bytes (rounded up to pages).
     pub fn stack_size(mut self, bytes: usize) -> GoBuilder {
         self.stack_size = Some(bytes);
+        self
+    }
+
+    /// Starts the goroutine as the root of `bubble` (`synctest::run`).
+    pub(crate) fn bubble(mut self, bubble: Bubble) -> GoBuilder {
+        self.bubble = Some(bubble);
         self
     }
 
@@ -231,13 +241,16 @@ where
 fn new_task_on<F, T>(
     l: &MLocal,
     site: &'static Location<'static>,
-    options: GoBuilder,
+    mut options: GoBuilder,
     f: F,
 ) -> (crate::g::task::Task, JoinHandle<T>)
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
+    if options.bubble.is_none() {
+        options.bubble = l.running().and_then(crate::g::G::bubble);
+    }
     let (id, parent) = (l.next_goid(), l.current_goid());
     crate::trace::spawn(l.trace.as_ref(), parent, id, site, options.name.as_ref());
     let created = crate::sched::spawn::new_task(&l.sched, id, parent, site, options, f);
@@ -457,6 +470,10 @@ where
         stack_size: options.stack_size.unwrap_or(sched.default_stack_size),
         migratory: options.migratory,
         name: options.name,
+        bubble: options.bubble,
     };
+    if let Some(b) = &info.bubble {
+        b.0.spawned();
+    }
     crate::g::task::create(info, f)
 }

@@ -219,6 +219,29 @@ impl TimerHeap {
         }
     }
 
+    /// Arms `target` with `seq` at `when` (a bubble's heap, whose owner
+    /// fires it itself: nobody is woken).
+    pub(crate) fn add_target(&self, when: Instant, target: Arc<dyn TimerTarget>, seq: u64) {
+        self.push(when, Action::Target(target, seq));
+    }
+
+    /// Wakes `waiter` at `when` (a bubble's heap, see `add_target`).
+    pub(crate) fn add_wake(&self, when: Instant, waiter: Waiter) {
+        self.push(when, Action::Wake(waiter));
+    }
+
+    /// The deadline of the earliest entry that is not stale, dropping the
+    /// stale ones before it (a bubble's clock must not jump to a stopped
+    /// timer's deadline).
+    pub(crate) fn earliest_live(&self) -> Option<Instant> {
+        let mut st = self.lock();
+        while st.entries.peek().is_some_and(Entry::is_stale) {
+            st.entries.pop();
+        }
+        self.publish(&st);
+        st.entries.peek().map(|e| e.when)
+    }
+
     /// Removes every entry (a P going away hands them on with `rehome`).
     fn take_all(&self) -> Vec<Entry> {
         let mut st = self.lock();
@@ -301,7 +324,8 @@ pub(crate) fn rehome(m: &M, sched: &Sched) {
     }
 }
 
-/// Parks the calling goroutine until `deadline` (blocks a plain thread).
+/// Parks the calling goroutine until `deadline` (blocks a plain thread);
+/// in a synctest bubble, until the bubble's clock reaches it.
 pub fn sleep_until(deadline: Instant) {
     let in_goroutine = current::m().is_some_and(|l| l.current.get().is_some());
     if !in_goroutine {
@@ -312,6 +336,9 @@ pub fn sleep_until(deadline: Instant) {
         return;
     }
     crate::preempt_point();
+    if crate::sched::bubble::sleep_until(deadline) {
+        return;
+    }
     if deadline <= Instant::now() {
         return;
     }

@@ -44,7 +44,28 @@ use crate::sched::Sched;
 /// The dump of every started goroutine of `shared`; `current` is the
 /// calling goroutine's id, whose stack is captured here.
 pub(crate) fn dump(sched: &Sched, current: Option<u64>) -> String {
+    let mut out = dump_where(sched, current, |_| true);
+    let queued = unstarted(sched);
+    if queued > 0 {
+        let _ = writeln!(
+            out,
+            "goro: {queued} more goroutine(s) spawned and queued, not started yet \
+             (a goroutine is listed once it starts)"
+        );
+    }
+    out
+}
+
+/// The dump of the started goroutines of `sched` that `keep` accepts (a
+/// synctest bubble's, for its deadlock report), without the count of
+/// unstarted ones.
+pub(crate) fn dump_where(
+    sched: &Sched,
+    current: Option<u64>,
+    keep: impl Fn(&GInfo) -> bool,
+) -> String {
     let mut gs = goroutines(sched);
+    gs.retain(keep);
     if let Some(i) = current.and_then(|id| gs.iter().position(|g| g.id == id)) {
         let me = gs.remove(i);
         gs.insert(0, me);
@@ -81,14 +102,6 @@ pub(crate) fn dump(sched: &Sched, current: Option<u64>) -> String {
         }
         write_created_by(&mut out, g, main);
         out.push('\n');
-    }
-    let queued = unstarted(sched);
-    if queued > 0 {
-        let _ = writeln!(
-            out,
-            "goro: {queued} more goroutine(s) spawned and queued, not started yet \
-             (a goroutine is listed once it starts)"
-        );
     }
     out
 }
