@@ -104,6 +104,29 @@ fn ten_thousand_timeouts_fire_in_timer_order() {
     );
 }
 
+/// The seeds' "Timeout with select" (patterns 3), as `docs/testing.md`
+/// tests it: the 1 s timeout wins over the 2 s worker, at exactly 1 s, and
+/// the worker still finishes at exactly 2 s.
+#[goro::test]
+fn the_seeds_timeout_with_select_times_out_at_1s() {
+    synctest::run(|| {
+        let start = now();
+        let (tx, c) = goro::chan::<&str>(0);
+        let worker = goro::go!(move || {
+            sleep(Duration::from_secs(2));
+            let _ = tx.send("done");
+            now() - start
+        });
+        let got = goro::select! {
+            recv(c) -> res => res.unwrap(),
+            recv(goro::time::after(Duration::from_secs(1))) -> _ => "timeout",
+        };
+        assert_eq!((got, now() - start), ("timeout", Duration::from_secs(1)));
+        drop(c);
+        assert_eq!(worker.join().unwrap(), Duration::from_secs(2));
+    });
+}
+
 /// The seeds' rate limiter (guide 7.3): `rate` initial tokens, one more per
 /// tick from a `Ticker` goroutine; stopped through `done`.
 struct RateLimiter {

@@ -264,6 +264,10 @@ impl G {
 
     /// The goroutine's last act: leaves its bubble, which may now be idle.
     fn leave_bubble(&self) {
+        // A plain load first: outside bubbles, no read-modify-write.
+        if self.bubble.load(Ordering::Relaxed).is_null() {
+            return;
+        }
         let p = self.bubble.swap(std::ptr::null_mut(), Ordering::AcqRel);
         if !p.is_null() {
             self.bubble_id.store(0, Ordering::Relaxed);
