@@ -39,13 +39,14 @@ pub use blocking::blocking;
 pub use config::procs::{CgroupLimit, ProcsSource, RuntimeInfo};
 pub use config::{default_procs, default_stack_size, MAX_PROCS};
 pub use g::locals::GoroutineLocal;
-pub use g::panic::{Panic, PanicWatch, UnhandledPanic};
+pub use g::panic::{Panic, UnhandledPanic};
 pub use g::task::{forced_unwind_in_progress, JoinHandle};
 pub use g::wait_reason::WaitReason;
 pub use netpoll::{Interest, PollDesc};
 pub use runtime::{Builder, Runtime};
 pub use sched::bubble::{bubble_now, current_bubble_id, Bubble};
 pub use sched::handle::Handle;
+pub use sched::panics::PanicWatch;
 pub use sched::park::{current_waiter, park, Waiter, Wakeup};
 pub use sched::spawn::{
     go, gomaxprocs, gosched, lock_os_thread, num_goroutine, preempt_point, runtime_info,
@@ -81,6 +82,9 @@ pub fn goroutine_id() -> Option<u64> {
 /// point, so a goroutine dumping in a loop does not starve its M.
 pub fn dump_goroutines() -> String {
     preempt_point();
+    // Symbolizing holds the thread for a while, on purpose: not a held
+    // thread for the report (`monitor/held.rs`).
+    let _long = current::m().map(|l| l.m.long_runtime_call());
     // On a helper thread `goroutine_id` is `None`: no goroutine first.
     current::with_sched(|s| monitor::dump::dump(s, goroutine_id())).unwrap_or_default()
 }

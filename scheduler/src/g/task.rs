@@ -266,7 +266,7 @@ where
                     cell.header.join.complete();
                     std::panic::resume_unwind(payload);
                 }
-                crate::g::panic::on_goroutine_panic(info.id);
+                crate::sched::panics::on_goroutine_panic(info.id);
                 Err(Panic::new(payload, info.id))
             }
         };

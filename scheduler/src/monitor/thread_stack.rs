@@ -109,21 +109,12 @@ extern "C" fn on_sigurg(_: libc::c_int) {
 fn install_once() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
-        // SAFETY: an all-zero sigaction is a valid value to query into.
-        let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
-        // SAFETY: with a null new action, sigaction only writes `current`.
-        let rc = unsafe { libc::sigaction(libc::SIGURG, std::ptr::null(), &mut current) };
-        if rc != 0 || current.sa_sigaction != libc::SIG_DFL {
+        if !crate::sys::signal::is_default(libc::SIGURG) {
             return;
         }
-        // SAFETY: an all-zero sigaction is a valid value (no flags, empty
-        // mask) for the fields set below to complete.
-        let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
-        action.sa_sigaction = on_sigurg as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        action.sa_flags = libc::SA_RESTART | libc::SA_ONSTACK;
-        // SAFETY: a valid action for a catchable signal; the handler only
-        // touches static atomics and walks its own thread's stack.
-        if unsafe { libc::sigaction(libc::SIGURG, &action, std::ptr::null_mut()) } == 0 {
+        // SAFETY: the handler only touches static atomics and walks its
+        // own thread's stack (see the module docs for the unwinder).
+        if unsafe { crate::sys::signal::install(libc::SIGURG, on_sigurg) } {
             INSTALLED.store(true, Ordering::Release);
         }
     });

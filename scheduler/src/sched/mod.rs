@@ -17,6 +17,7 @@
 //! - `park`: the park/ready contract everything blocking builds on.
 //! - `bubble`: synctest bubbles: a goroutine set with a fake clock that
 //!   jumps when every member is durably blocked.
+//! - `panics`: what a goroutine's panic does to its run (policy, count).
 //! - `balance`: handing fresh tasks to a lighter P.
 //! - `trim`: giving back stack pages of idle and parked goroutines.
 //! - `handle`: a weak handle to a runtime, to spawn or arm timers later.
@@ -35,6 +36,7 @@ pub(crate) mod handle;
 pub(crate) mod idle;
 pub(crate) mod lookahead;
 pub(crate) mod m;
+pub(crate) mod panics;
 pub(crate) mod park;
 pub(crate) mod procs;
 mod registry;

@@ -8,6 +8,7 @@
 //! - `poison`: taking std's locks past poisoning, in one place.
 //! - `prefetch`: cache prefetch hints.
 //! - `report`: writing to stderr, and Go's `fatal error`.
+//! - `signal`: installing a handler where the program chose none.
 
 pub(crate) mod clock;
 pub(crate) mod futex;
@@ -15,4 +16,5 @@ pub(crate) mod lock;
 pub(crate) mod poison;
 pub(crate) mod prefetch;
 pub(crate) mod report;
+pub(crate) mod signal;
 pub(crate) mod thread;

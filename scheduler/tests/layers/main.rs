@@ -108,8 +108,8 @@ fn the_scan_sees_imports_of_every_kind() {
     assert!(has("blocking.rs", "sys::thread::gettid", "sys"));
     // `use crate::sched::current::{self, ..}` then `current::m()`.
     assert!(has("blocking.rs", "sched::current::m", "sched"));
-    // `pub use sched::handle::Handle` in lib.rs, used as `crate::Handle`.
-    assert!(has("g/panic.rs", "sched::handle::Handle::current", "sched"));
+    // `pub use g::task::JoinHandle` in lib.rs, used as `crate::JoinHandle`.
+    assert!(has("sched/spawn.rs", "g::task::JoinHandle", "g"));
     // A `#[cfg(test)]` module's imports are left out.
     assert!(!edges
         .iter()
