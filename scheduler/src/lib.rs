@@ -58,9 +58,41 @@ pub use sys::lock::{Lock, LockGuard};
 pub use sys::poison::Unpoisoned;
 pub use time::{add_timer, sleep_until, TimerTarget};
 
-/// `goro::synctest`'s scheduler half (`sched/bubble.rs`).
+/// `goro::synctest`'s scheduler half (`sched/bubble.rs`; the user-facing
+/// docs are `goro_runtime::synctest`'s).
 pub mod synctest {
-    pub use crate::sched::bubble::{run, wait};
+    /// Runs `f` as the root goroutine of a new bubble, in a goroutine.
+    ///
+    /// # Panics
+    /// Outside a goroutine, inside a bubble, with Go's message when the
+    /// bubble deadlocks, or with the root goroutine's panic.
+    #[track_caller]
+    pub fn run<F, T>(f: F) -> T
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        match crate::sched::bubble::run(f) {
+            Ok(v) => v,
+            Err(deadlock) => {
+                let report = crate::sched::current::with_sched(|s| {
+                    crate::monitor::bubble_deadlock::report(s, &deadlock)
+                })
+                .unwrap_or_default();
+                panic!("{report}")
+            }
+        }
+    }
+
+    /// Returns once every other goroutine of the caller's bubble is
+    /// durably blocked.
+    ///
+    /// # Panics
+    /// Outside a bubble, or while another goroutine of it is in `wait`.
+    #[track_caller]
+    pub fn wait() {
+        crate::sched::bubble::wait()
+    }
 }
 
 /// Whether the caller runs inside a goroutine.

@@ -43,8 +43,9 @@
 //! durably blocked); else, with no goroutine left, `run`'s caller is woken;
 //! else the clock jumps to the earliest live timer and every timer due then
 //! fires (outside the mutex, with `firing` set so that nobody else settles
-//! meanwhile; then it settles again); else it is a deadlock, reported by
-//! `run`'s caller with Go's message and the blocked goroutines' stacks.
+//! meanwhile; then it settles again); else it is a deadlock, which `run`'s
+//! caller returns, and `goro::synctest::run` (`lib.rs`) panics with Go's
+//! message and the blocked goroutines' stacks (`monitor/bubble_deadlock.rs`).
 //!
 //! # Cost outside bubbles
 //!
@@ -62,7 +63,6 @@ use std::time::{Duration, Instant};
 use crate::g::current_g;
 use crate::g::wait_reason::WaitReason;
 use crate::g::{G, PARKED, SCANNING};
-use crate::sched::current;
 use crate::sched::park::{current_waiter, park, Waiter};
 use crate::sched::spawn::GoBuilder;
 use crate::sys::poison::Unpoisoned;
@@ -322,14 +322,24 @@ pub(crate) fn exited(bubble: &BubbleCore) {
     bubble.exited();
 }
 
+/// A bubble whose goroutines are all durably blocked with no timer
+/// pending: what its report (`monitor/bubble_deadlock.rs`) needs.
+pub(crate) struct Deadlock {
+    /// The bubble's id (its goroutines' `bubble_id`).
+    pub bubble: u64,
+    /// Whether the root goroutine had returned (Go's second message).
+    pub root_exited: bool,
+}
+
 /// Runs `f` as the root goroutine of a new bubble and returns its result
-/// once every goroutine of the bubble has exited (`goro::synctest::run`).
+/// once every goroutine of the bubble has exited, or the deadlock that
+/// stopped it (`goro::synctest::run`, in `lib.rs`).
 ///
 /// # Panics
-/// Outside a goroutine, or inside a bubble; with Go's message when the
-/// bubble deadlocks; with the root goroutine's own panic if it panics.
+/// Outside a goroutine, or inside a bubble; with the root goroutine's own
+/// panic if it panics.
 #[track_caller]
-pub fn run<F, T>(f: F) -> T
+pub(crate) fn run<F, T>(f: F) -> Result<T, Deadlock>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
@@ -364,30 +374,16 @@ where
     };
     match core.outcome() {
         Outcome::Done | Outcome::RootPanicked => match root.join() {
-            Ok(Ok(v)) => v,
+            Ok(Ok(v)) => Ok(v),
             Ok(Err(payload)) => std::panic::resume_unwind(payload),
             Err(p) => std::panic::resume_unwind(Box::new(p.to_string()) as Box<dyn Any + Send>),
         },
-        Outcome::Deadlock => {
-            let report = deadlock_report(&core);
-            panic!("{report}")
-        }
+        Outcome::Deadlock => Err(Deadlock {
+            bubble: core.id,
+            root_exited: core.lock().root_exited,
+        }),
         Outcome::Running => unreachable!("goro: a bubble's caller woke while it ran"),
     }
-}
-
-/// Go's message for a deadlocked bubble, then its goroutines' dump.
-fn deadlock_report(core: &BubbleCore) -> String {
-    let root_exited = core.lock().root_exited;
-    let head = if root_exited {
-        "deadlock: main bubble goroutine has exited but blocked goroutines remain"
-    } else {
-        "deadlock: all goroutines in bubble are blocked"
-    };
-    let dump =
-        current::with_sched(|s| crate::monitor::dump::dump_where(s, None, |g| g.bubble == core.id))
-            .unwrap_or_default();
-    format!("{head}\n\n{dump}")
 }
 
 /// Returns once every other goroutine of the caller's bubble is durably
@@ -396,7 +392,7 @@ fn deadlock_report(core: &BubbleCore) -> String {
 /// # Panics
 /// Outside a bubble, or while another goroutine of the bubble is in `wait`.
 #[track_caller]
-pub fn wait() {
+pub(crate) fn wait() {
     let site = Location::caller();
     let Some(bubble) = Bubble::current() else {
         panic!("goro: synctest::wait called outside a synctest bubble (at {site})");
