@@ -312,12 +312,14 @@ impl G {
         g.parent.store(info.parent, Ordering::Relaxed);
         g.spawn_site
             .store(site_ptr(info.spawn_site), Ordering::Relaxed);
-        if info.name.is_some() || g.named.get() {
-            g.named.set(info.name.is_some());
-            *g.name.lock_unpoisoned() = info.name.clone();
+        let name = info.name();
+        if name.is_some() || g.named.get() {
+            g.named.set(name.is_some());
+            *g.name.lock_unpoisoned() = name.cloned();
         }
-        if info.bubble.is_some() || !g.bubble.load(Ordering::Relaxed).is_null() {
-            g.set_bubble(info.bubble.as_ref());
+        let bubble = info.bubble();
+        if bubble.is_some() || !g.bubble.load(Ordering::Relaxed).is_null() {
+            g.set_bubble(bubble);
         }
         g.migratory.set(info.migratory);
         g.pinned.set(false);

@@ -203,7 +203,7 @@ fn draining(l: &MLocal) -> bool {
 /// Creates the G for a fresh task on this M: an idle G and its stack from
 /// this P's free list when one fits, else a new one.
 pub(crate) fn start(l: &MLocal, task: Task) -> GRef {
-    let size = l.sched.stacks.rounded_size(task.info().stack_size);
+    let size = l.sched.stacks.rounded_size(task.info().stack_size());
     let g = l
         .pop_free()
         .or_else(|| l.sched.take_spare_g())

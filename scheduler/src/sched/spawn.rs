@@ -463,16 +463,16 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let info = TaskInfo {
+    let info = TaskInfo::new(
         id,
         parent,
-        spawn_site: site,
-        stack_size: options.stack_size.unwrap_or(sched.default_stack_size),
-        migratory: options.migratory,
-        name: options.name,
-        bubble: options.bubble,
-    };
-    if let Some(b) = &info.bubble {
+        site,
+        options.stack_size.unwrap_or(sched.default_stack_size),
+        options.migratory,
+        options.name,
+        options.bubble,
+    );
+    if let Some(b) = info.bubble() {
         b.0.spawned();
     }
     crate::g::task::create(info, f)
