@@ -63,8 +63,10 @@ impl HeldWatch {
         if ran < threshold || waiting == 0 || m.in_long_runtime_call() {
             return false;
         }
-        let Some(site) = spawn_site(sched, goid) else {
-            return true;
+        let site = match spawn_site(sched, goid) {
+            Ok(Some(site)) => site,
+            Ok(None) => return true,
+            Err(()) => return false,
         };
         if !self
             .reported
@@ -105,15 +107,18 @@ impl HeldWatch {
     }
 }
 
-/// The spawn site of goroutine `goid`, if it still runs.
-fn spawn_site(sched: &Sched, goid: u64) -> Option<&'static Location<'static>> {
-    sched.with_all_gs(|gs| {
-        gs.iter().find_map(|g| {
-            // SAFETY: the registry's Gs stay allocated while it is read.
-            let g = unsafe { g.get() };
-            (g.id() == goid).then(|| g.spawn_site())
+/// The spawn site of goroutine `goid`: `Err` if the registry is busy now
+/// (ask again next round), `Ok(None)` if the goroutine is gone.
+fn spawn_site(sched: &Sched, goid: u64) -> Result<Option<&'static Location<'static>>, ()> {
+    sched
+        .try_with_all_gs(|gs| {
+            gs.iter().find_map(|g| {
+                // SAFETY: the registry's Gs stay allocated while it is read.
+                let g = unsafe { g.get() };
+                (g.id() == goid).then(|| g.spawn_site())
+            })
         })
-    })
+        .ok_or(())
 }
 
 /// The frames of the interrupted code: those below the signal handler and
@@ -143,7 +148,7 @@ fn report(
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "goro: goroutine {goid} has held its thread (M{m}) for {} ms outside the runtime, \
+        "goro: goroutine {goid} has held its thread (M{m}) for {} ms without a scheduling point, \
          while {waiting} goroutine{} wait{} for that thread; it was started at {site}",
         ran.as_millis(),
         if waiting == 1 { "" } else { "s" },

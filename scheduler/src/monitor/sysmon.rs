@@ -158,6 +158,7 @@ fn check_workers(
         if a_p_idles && w.runq_len() > 0 {
             // Sampled: work queued now waited (about) since the last round.
             w.note_idle_wait(since_last);
+            crate::trace::idle_wait(sched.trace_file(), w.id(), w.idle_wait());
         }
         if w.handed_work_waits() {
             // Stealable now (`steal_from_others`): an idle M takes it.

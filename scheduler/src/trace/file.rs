@@ -217,6 +217,11 @@ fn event_json(tid: usize, r: &Record, names: &HashMap<u64, Arc<str>>) -> String 
             s,
             r#"{{"name":"P handoff","cat":"procs","ph":"i","s":"g","pid":1,"tid":{tid},"ts":{ts},"args":{{"m":{from}}}}}"#
         ),
+        Event::IdleWait { m, total_ns } => write!(
+            s,
+            r#"{{"name":"idlewait M{m}","cat":"idlewait","ph":"C","pid":1,"tid":{tid},"ts":{ts},"args":{{"ms":{}}}}}"#,
+            Micros(total_ns / 1000)
+        ),
         Event::Procs { old, new } => write!(
             s,
             r#"{{"name":"GOMAXPROCS","cat":"procs","ph":"i","s":"g","pid":1,"tid":{tid},"ts":{ts},"args":{{"old":{old},"new":{new}}}}}"#
