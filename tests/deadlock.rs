@@ -69,6 +69,23 @@ const CASES: &[Case] = &[
         ]),
     },
     Case {
+        name: "a_named_goroutine_shows_its_name",
+        program: || {
+            goro::run(|| {
+                let (_tx, rx) = goro::chan::<u8>(0);
+                let h = goro::GoBuilder::new()
+                    .name("fetcher")
+                    .spawn(move || rx.recv().ok())
+                    .unwrap();
+                let _ = h.join();
+            })
+        },
+        deadlock: Some(&[
+            "goroutine 1 [join]:",
+            "goroutine 2 \"fetcher\" [chan receive]:\ngoro_runtime::chan::",
+        ]),
+    },
+    Case {
         name: "two_goroutines_each_wait_for_the_others_mutex",
         program: || {
             goro::run(|| {

@@ -19,6 +19,7 @@ mod scope;
 mod select_macro;
 pub mod signal;
 pub mod sync;
+pub mod synctest;
 mod test_runner;
 pub mod time;
 

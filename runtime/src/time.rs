@@ -33,6 +33,12 @@
 //! deadlock detector and leak report see it), and nothing at all happens
 //! at the old deadline: the stale heap entry only drops its reference.
 //!
+//! Inside a synctest bubble (`goro::synctest`) every clock here is the
+//! bubble's fake one: [`now`], [`system_now`], deadlines, and the timers,
+//! which a `TimerCore` made in a bubble arms on the bubble's heap (it
+//! remembers its bubble, so a ticker re-armed by the bubble's clock stays
+//! there). Outside bubbles the check is one null test of the running G.
+//!
 //! Go 1.23's timers are synchronous: an expired timer delivers when
 //! someone looks. The channel knows its timer (`chan::DueTimer`), so a
 //! `recv`, `try_recv` or `select` on it first fires the timer if its
@@ -43,11 +49,38 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use goro_scheduler::{add_timer, sleep_until, Handle, TimerTarget, Unpoisoned};
+use goro_scheduler::{add_timer, bubble_now, sleep_until, Bubble, Handle, TimerTarget, Unpoisoned};
 
 use crate::chan::{timer_chan, DueTimer, Receiver, Sender};
+
+/// The current time (Go's `time.Now`) as an `Instant`: the real monotonic
+/// clock, except inside a synctest bubble, where it is the bubble's fake
+/// clock and moves only when every goroutine of the bubble is blocked.
+/// `std::time::Instant::now()` is never faked.
+#[inline]
+pub fn now() -> Instant {
+    bubble_now().unwrap_or_else(Instant::now)
+}
+
+/// The wall-clock time (`SystemTime::now()`); inside a synctest bubble,
+/// 2000-01-01T00:00:00Z plus the bubble's fake time elapsed (Go's).
+pub fn system_now() -> SystemTime {
+    match Bubble::current() {
+        Some(b) => b.system_now(),
+        None => SystemTime::now(),
+    }
+}
+
+/// Arms `target` (with `seq`) at `when` on the calling goroutine's clock:
+/// its bubble's timers, else the runtime's (`add_timer`).
+pub(crate) fn arm_timer(when: Instant, target: Arc<dyn TimerTarget>, seq: u64) {
+    match Bubble::current() {
+        Some(b) => b.add_timer(when, target, seq),
+        None => add_timer(when, target, seq, None),
+    }
+}
 
 /// Sleeps for `d`: parks the goroutine (blocks a plain thread). Returns at
 /// once for a zero duration.
@@ -255,6 +288,8 @@ struct TimerCore {
     tx: Sender<Instant>,
     /// The runtime it was made in, where it fires.
     runtime: Option<Handle>,
+    /// The synctest bubble it was made in, whose clock it runs on.
+    bubble: Option<Bubble>,
 }
 
 struct TimerState {
@@ -275,13 +310,14 @@ impl TimerCore {
             state: Mutex::new(TimerState {
                 seq: 0,
                 armed: false,
-                when: Instant::now(),
+                when: now(),
                 period,
             }),
             seq: AtomicU64::new(0),
             action,
             tx,
             runtime,
+            bubble: Bubble::current(),
         }
     }
 
@@ -312,7 +348,10 @@ impl TimerCore {
         st.armed = true;
         st.when = when;
         let target: Arc<dyn TimerTarget> = self.clone();
-        add_timer(when, target, st.seq, self.runtime.as_ref());
+        match &self.bubble {
+            Some(b) => b.add_timer(when, target, st.seq),
+            None => add_timer(when, target, st.seq, self.runtime.as_ref()),
+        }
     }
 
     /// Makes every pending heap entry stale; returns whether it was armed.
@@ -378,7 +417,7 @@ impl DueTimer for TimerCore {
         if !st.armed {
             return;
         }
-        let now = Instant::now();
+        let now = self.bubble.as_ref().map_or_else(Instant::now, Bubble::now);
         if st.when > now {
             return;
         }
@@ -387,9 +426,9 @@ impl DueTimer for TimerCore {
     }
 }
 
-/// `now + d`, or a deadline a century away when that overflows.
+/// `now() + d`, or a deadline a century away when that overflows.
 pub(crate) fn deadline_after(d: Duration) -> Instant {
-    let now = Instant::now();
+    let now = now();
     now.checked_add(d)
         .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
 }

@@ -44,6 +44,7 @@ pub use g::task::{forced_unwind_in_progress, JoinHandle};
 pub use g::wait_reason::WaitReason;
 pub use netpoll::{Interest, PollDesc};
 pub use runtime::{Builder, Runtime};
+pub use sched::bubble::{bubble_now, current_bubble_id, Bubble};
 pub use sched::handle::Handle;
 pub use sched::panics::PanicWatch;
 pub use sched::park::{current_waiter, park, Waiter, Wakeup};
@@ -56,6 +57,43 @@ pub use sys::lock::{Lock, LockGuard};
 #[doc(hidden)]
 pub use sys::poison::Unpoisoned;
 pub use time::{add_timer, sleep_until, TimerTarget};
+
+/// `goro::synctest`'s scheduler half (`sched/bubble.rs`; the user-facing
+/// docs are `goro_runtime::synctest`'s).
+pub mod synctest {
+    /// Runs `f` as the root goroutine of a new bubble, in a goroutine.
+    ///
+    /// # Panics
+    /// Outside a goroutine, inside a bubble, with Go's message when the
+    /// bubble deadlocks, or with the root goroutine's panic.
+    #[track_caller]
+    pub fn run<F, T>(f: F) -> T
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        match crate::sched::bubble::run(f) {
+            Ok(v) => v,
+            Err(deadlock) => {
+                let report = crate::sched::current::with_sched(|s| {
+                    crate::monitor::bubble_deadlock::report(s, &deadlock)
+                })
+                .unwrap_or_default();
+                panic!("{report}")
+            }
+        }
+    }
+
+    /// Returns once every other goroutine of the caller's bubble is
+    /// durably blocked.
+    ///
+    /// # Panics
+    /// Outside a bubble, or while another goroutine of it is in `wait`.
+    #[track_caller]
+    pub fn wait() {
+        crate::sched::bubble::wait()
+    }
+}
 
 /// Whether the caller runs inside a goroutine.
 pub fn in_goroutine() -> bool {

@@ -111,7 +111,7 @@ impl<'a> Select<'a> {
         &mut self,
         timeout: Duration,
     ) -> Result<SelectedOperation<'_>, SelectTimeoutError> {
-        match Instant::now().checked_add(timeout) {
+        match crate::time::now().checked_add(timeout) {
             Some(deadline) => self.select_deadline(deadline),
             None => Ok(self.select()),
         }

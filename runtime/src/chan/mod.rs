@@ -127,6 +127,9 @@ struct Inner<T> {
     /// The timer sending on this channel (timer channels only; `Weak`: the
     /// timer holds the channel through its `Sender`).
     timer: Option<Weak<dyn DueTimer>>,
+    /// The synctest bubble it was made in (0: none): its operations block
+    /// durably only for goroutines of that bubble (`goro::synctest`).
+    bubble: u64,
 }
 
 struct State<T> {
@@ -189,6 +192,7 @@ impl<T> Inner<T> {
             senders: AtomicUsize::new(senders),
             receivers: AtomicUsize::new(1),
             timer,
+            bubble: goro_scheduler::current_bubble_id(),
         })
     }
 
@@ -268,9 +272,12 @@ impl<T> Inner<T> {
             side,
         };
         drop(st);
-        park(match side {
-            Side::Send => WaitReason::ChanSend,
-            Side::Recv => WaitReason::ChanReceive,
+        let durable = self.bubble != 0 && self.bubble == goro_scheduler::current_bubble_id();
+        park(match (side, durable) {
+            (Side::Send, false) => WaitReason::ChanSend,
+            (Side::Recv, false) => WaitReason::ChanReceive,
+            (Side::Send, true) => WaitReason::ChanSendDurable,
+            (Side::Recv, true) => WaitReason::ChanReceiveDurable,
         });
         drop(withdraw);
     }
@@ -426,7 +433,7 @@ impl<T> Sender<T> {
     /// Sends `v`, waiting at most `timeout` for the channel to take it
     /// (crossbeam's `send_timeout`); the value comes back on failure.
     pub fn send_timeout(&self, v: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
-        match Instant::now().checked_add(timeout) {
+        match crate::time::now().checked_add(timeout) {
             Some(deadline) => self.send_deadline(v, deadline),
             None => self
                 .send(v)
@@ -489,7 +496,7 @@ impl<T> Receiver<T> {
 
     /// Receives a value, waiting at most `timeout` for one.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        match Instant::now().checked_add(timeout) {
+        match crate::time::now().checked_add(timeout) {
             Some(deadline) => self.recv_deadline(deadline),
             None => self.recv().map_err(|_| RecvTimeoutError::Disconnected),
         }

@@ -110,6 +110,11 @@ pub trait SelectCase {
     /// Makes the case ready for another select (`Select`, which reuses its
     /// cases): forgets a previous outcome. Not while queued.
     fn reset(&mut self) {}
+    /// The synctest bubble its channel was made in (0: none); `None` for a
+    /// case without a channel (guarded off), which never wakes anyone.
+    fn bubble(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A `recv(rx)` case.
@@ -235,6 +240,10 @@ macro_rules! case_common {
 
         fn progress(&self) -> usize {
             self.inner.buffer.as_ref().map_or(0, |b| b.ring.progress())
+        }
+
+        fn bubble(&self) -> Option<u64> {
+            Some(self.inner.bubble)
         }
     };
 }
@@ -377,6 +386,9 @@ impl<C: SelectCase> SelectCase for Guarded<C> {
     fn progress(&self) -> usize {
         self.0.as_ref().map_or(0, |c| c.progress())
     }
+    fn bubble(&self) -> Option<u64> {
+        self.0.as_ref().and_then(|c| c.bubble())
+    }
 }
 
 /// Runs a select over `cases`; returns the index of the case that
@@ -451,11 +463,12 @@ pub fn select(cases: &mut [&mut dyn SelectCase], nonblocking: bool) -> Option<us
                 continue;
             }
             unlock_all(cases);
+            let reason = select_reason(cases);
             let guard = WithdrawLosers {
                 cases: &mut *cases,
                 sync: &sync,
             };
-            park(WaitReason::Select);
+            park(reason);
             drop(guard);
             let won = sync
                 .selected()
@@ -499,7 +512,7 @@ pub fn select_deadline(
     if let Some(i) = select(cases, true) {
         return Ok(i);
     }
-    if Instant::now() >= deadline {
+    if crate::time::now() >= deadline {
         return Err(SelectTimeoutError);
     }
     let timer = crate::time::after_deadline(deadline);
@@ -514,10 +527,22 @@ pub fn select_deadline(
     }
 }
 
+/// `select` (durable) when every channel of `cases` was made in the
+/// caller's synctest bubble: then only the bubble can complete it.
+fn select_reason(cases: &[&mut dyn SelectCase]) -> WaitReason {
+    let mut bubbles = cases.iter().filter_map(|c| c.bubble());
+    // Outside bubbles this stops at the first case (its bubble is 0).
+    if bubbles.all(|b| b != 0 && b == goro_scheduler::current_bubble_id()) {
+        WaitReason::SelectDurable
+    } else {
+        WaitReason::Select
+    }
+}
+
 /// `select!`'s `default(timeout)`: `None` when the timeout passed.
 #[doc(hidden)]
 pub fn select_timeout(cases: &mut [&mut dyn SelectCase], timeout: Duration) -> Option<usize> {
-    match Instant::now().checked_add(timeout) {
+    match crate::time::now().checked_add(timeout) {
         Some(deadline) => select_deadline(cases, deadline).ok(),
         None => select(cases, false),
     }

@@ -4,7 +4,8 @@
 //! per-P timer heaps (`goro_scheduler::add_timer`), whose target cancels the
 //! context with [`Error::DeadlineExceeded`] when it comes due. The entry is
 //! routed like `goro::time`'s: on the calling goroutine's P, or the
-//! outside-runtime timer thread for a context made on a plain thread.
+//! outside-runtime timer thread for a context made on a plain thread, or
+//! the bubble's timers for one made in a synctest bubble.
 //!
 //! The entry holds the canceler weakly, and reports itself stale once the
 //! context is done or gone, so cancelling early leaves nothing alive behind
@@ -13,7 +14,7 @@
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
-use goro_scheduler::{add_timer, TimerTarget};
+use goro_scheduler::TimerTarget;
 
 use super::cancel::Canceler;
 use super::error::{Cause, Error};
@@ -21,7 +22,7 @@ use super::error::{Cause, Error};
 /// Cancels `canceler` at `when` with `DeadlineExceeded` and `cause`; at once
 /// if `when` has passed.
 pub(super) fn arm(canceler: &Arc<Canceler>, when: Instant, cause: Option<Cause>) {
-    if when <= Instant::now() {
+    if when <= crate::time::now() {
         canceler.cancel(Error::DeadlineExceeded, cause);
         return;
     }
@@ -29,7 +30,7 @@ pub(super) fn arm(canceler: &Arc<Canceler>, when: Instant, cause: Option<Cause>)
         canceler: Arc::downgrade(canceler),
         cause,
     });
-    add_timer(when, timer, 0, None);
+    crate::time::arm_timer(when, timer, 0);
 }
 
 /// The timer heap's entry for one deadline.

@@ -58,7 +58,8 @@
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::panic::Location;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use goro_stack::{GuardedStack, StackRange};
@@ -67,7 +68,9 @@ use crate::g::locals::Locals;
 use crate::g::park_frame::ParkFrame;
 use crate::g::task::Task;
 use crate::g::wait_reason::WaitReason;
+use crate::sched::bubble::{Bubble, BubbleCore};
 use crate::sched::m::{MLocal, M};
+use crate::sys::poison::Unpoisoned;
 
 use crate::g::state::{GState, DEAD, RUNNABLE};
 
@@ -99,6 +102,24 @@ pub(crate) struct G {
     pub home: AtomicPtr<M>,
     /// Always a `&'static Location` (atomic for observers).
     spawn_site: AtomicPtr<Location<'static>>,
+    /// `GoBuilder::name`, for observers (who lock it to clone the `Arc`).
+    /// Written by `prepare` only, before the state store that publishes the
+    /// new identity, and only when `named` says there is something to
+    /// write or clear: an unnamed spawn never takes this lock.
+    name: Mutex<Option<Arc<str>>>,
+    /// Whether `name` is `Some` (read and written by the home M only).
+    named: Cell<bool>,
+    /// Its synctest bubble (`sched/bubble.rs`): one counted reference of an
+    /// `Arc<BubbleCore>`, or null. Stored by `prepare` (while `DEAD`) and
+    /// taken back by the goroutine's last act; in between it is read by
+    /// the goroutine, its M and its wakers (who hold a registered waiter,
+    /// so the goroutine has not returned), never by observers.
+    bubble: AtomicPtr<BubbleCore>,
+    /// The bubble's id (0: none), for observers.
+    bubble_id: AtomicU64,
+    /// Counted durably blocked by its bubble (changed under the bubble's
+    /// mutex only).
+    pub bubble_counted: AtomicBool,
     pub migratory: Cell<bool>,
     /// Set while it parks during a panic: a migratory goroutine is pinned
     /// until it finishes unwinding (std's panic count is per thread).
@@ -156,6 +177,11 @@ impl G {
             wait_since: AtomicU64::new(0),
             home: AtomicPtr::new(std::ptr::null_mut()),
             spawn_site: AtomicPtr::new(site_ptr(Location::caller())),
+            name: Mutex::new(None),
+            named: Cell::new(false),
+            bubble: AtomicPtr::new(std::ptr::null_mut()),
+            bubble_id: AtomicU64::new(0),
+            bubble_counted: AtomicBool::new(false),
             migratory: Cell::new(false),
             pinned: Cell::new(false),
             locked: AtomicU32::new(0),
@@ -184,6 +210,71 @@ impl G {
     pub(crate) fn spawn_site(&self) -> &'static Location<'static> {
         // SAFETY: only `site_ptr` of a `&'static Location` is ever stored.
         unsafe { &*self.spawn_site.load(Ordering::Relaxed) }
+    }
+
+    /// Its `GoBuilder::name`, if it has one.
+    pub(crate) fn name(&self) -> Option<Arc<str>> {
+        self.name.lock_unpoisoned().clone()
+    }
+
+    /// The id of its bubble (0: none).
+    pub(crate) fn bubble_id(&self) -> u64 {
+        self.bubble_id.load(Ordering::Relaxed)
+    }
+
+    /// Calls `f` with its bubble, if it is in one. Only for the goroutine
+    /// itself, its M and its wakers (see the field).
+    pub(crate) fn with_bubble<R>(&self, f: impl FnOnce(&BubbleCore) -> R) -> Option<R> {
+        let p = self.bubble.load(Ordering::Acquire);
+        // SAFETY: a non-null pointer holds a counted reference, released
+        // only by the goroutine's last act, after which no caller of this
+        // (the goroutine, its M, a waker with a registered waiter) exists.
+        (!p.is_null()).then(|| f(unsafe { &*p }))
+    }
+
+    /// Its bubble, as a new handle.
+    pub(crate) fn bubble(&self) -> Option<Bubble> {
+        let p = self.bubble.load(Ordering::Acquire);
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: as in `with_bubble`: `p` came from `Arc::into_raw` and its
+        // reference is alive; we add one for the new handle.
+        Some(Bubble(unsafe {
+            Arc::increment_strong_count(p);
+            Arc::from_raw(p)
+        }))
+    }
+
+    /// Joins `bubble` (or none), releasing a reference left from a
+    /// previous life. Called by `prepare` only.
+    fn set_bubble(&self, bubble: Option<&Bubble>) {
+        let new = bubble.map_or(std::ptr::null_mut(), |b| {
+            Arc::into_raw(b.0.clone()) as *mut BubbleCore
+        });
+        self.bubble_id
+            .store(bubble.map_or(0, |b| b.0.id()), Ordering::Relaxed);
+        self.bubble_counted.store(false, Ordering::Relaxed);
+        let old = self.bubble.swap(new, Ordering::AcqRel);
+        if !old.is_null() {
+            // SAFETY: `old` holds the counted reference stored earlier.
+            drop(unsafe { Arc::from_raw(old) });
+        }
+    }
+
+    /// The goroutine's last act: leaves its bubble, which may now be idle.
+    fn leave_bubble(&self) {
+        // A plain load first: outside bubbles, no read-modify-write.
+        if self.bubble.load(Ordering::Relaxed).is_null() {
+            return;
+        }
+        let p = self.bubble.swap(std::ptr::null_mut(), Ordering::AcqRel);
+        if !p.is_null() {
+            self.bubble_id.store(0, Ordering::Relaxed);
+            // SAFETY: `p` holds the counted reference `set_bubble` stored.
+            let core = unsafe { Arc::from_raw(p) };
+            crate::sched::bubble::exited(&core);
+        }
     }
 
     /// Why it is parked (`WaitReason::None` while it runs).
@@ -221,6 +312,15 @@ impl G {
         g.parent.store(info.parent, Ordering::Relaxed);
         g.spawn_site
             .store(site_ptr(info.spawn_site), Ordering::Relaxed);
+        let name = info.name();
+        if name.is_some() || g.named.get() {
+            g.named.set(name.is_some());
+            *g.name.lock_unpoisoned() = name.cloned();
+        }
+        let bubble = info.bubble();
+        if bubble.is_some() || !g.bubble.load(Ordering::Relaxed).is_null() {
+            g.set_bubble(bubble);
+        }
         g.migratory.set(info.migratory);
         g.pinned.set(false);
         g.locked.store(0, Ordering::Relaxed);
@@ -248,6 +348,7 @@ impl G {
                 // Goroutine-local values die with the goroutine, in its context.
                 let values = g.locals.borrow_mut().take_all();
                 drop(values);
+                g.leave_bubble();
             }));
         }
     }

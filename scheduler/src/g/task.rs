@@ -18,6 +18,7 @@ use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, Location};
 use std::ptr::NonNull;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use crate::g::cell_alloc::{alloc_cell, free_cell};
@@ -25,18 +26,77 @@ use crate::g::current_g;
 use crate::g::join::{JoinState, Refs};
 use crate::g::panic::Panic;
 use crate::g::wait_reason::WaitReason;
+use crate::sched::bubble::{current_bubble_id, Bubble};
 use crate::sched::park::{self, Waiter};
 
 /// Facts about a task that the scheduler needs before it runs.
+///
+/// Kept at 40 bytes: with it, the cell of a small closure fits the per-M
+/// blocks of `cell_alloc.rs` (`BLOCK_SIZE`); a bigger cell goes to the
+/// global allocator, which made `peerbench spawn_join` 1.3-1.5x slower
+/// when the name and bubble were stored here inline.
 pub(crate) struct TaskInfo {
     pub id: u64,
     /// The spawning goroutine's id (0: spawned by the runtime or a thread).
     pub parent: u64,
     pub spawn_site: &'static Location<'static>,
-    /// Usable stack bytes requested for this goroutine.
-    pub stack_size: usize,
+    /// Usable stack size requested, in KiB (rounded up; see `stack_size`).
+    stack_kib: u32,
     /// Started with `spawn_migratory`: may move between Ms at park points.
     pub migratory: bool,
+    /// What few goroutines have (a name, a bubble), boxed: `None`, and no
+    /// allocation, for the others.
+    extra: Option<Box<TaskExtra>>,
+}
+
+// The size the fast path was measured with (see `TaskInfo`).
+const _: () = assert!(std::mem::size_of::<TaskInfo>() <= 40);
+
+/// The rarely set facts of a task.
+struct TaskExtra {
+    /// `GoBuilder::name`; copied into the G when it starts.
+    name: Option<Arc<str>>,
+    /// The synctest bubble it belongs to (counted in it from the spawn).
+    bubble: Option<Bubble>,
+}
+
+impl TaskInfo {
+    pub(crate) fn new(
+        id: u64,
+        parent: u64,
+        spawn_site: &'static Location<'static>,
+        stack_size: usize,
+        migratory: bool,
+        name: Option<Arc<str>>,
+        bubble: Option<Bubble>,
+    ) -> TaskInfo {
+        let extra =
+            (name.is_some() || bubble.is_some()).then(|| Box::new(TaskExtra { name, bubble }));
+        TaskInfo {
+            id,
+            parent,
+            spawn_site,
+            stack_kib: u32::try_from(stack_size.div_ceil(1024)).unwrap_or(u32::MAX),
+            migratory,
+            extra,
+        }
+    }
+
+    /// Usable stack bytes requested (a multiple of 1 KiB; stacks are
+    /// rounded up to pages anyway).
+    pub(crate) fn stack_size(&self) -> usize {
+        self.stack_kib as usize * 1024
+    }
+
+    /// `GoBuilder::name`.
+    pub(crate) fn name(&self) -> Option<&Arc<str>> {
+        self.extra.as_ref().and_then(|e| e.name.as_ref())
+    }
+
+    /// The synctest bubble it belongs to.
+    pub(crate) fn bubble(&self) -> Option<&Bubble> {
+        self.extra.as_ref().and_then(|e| e.bubble.as_ref())
+    }
 }
 
 enum Stage<F, T> {
@@ -316,9 +376,18 @@ impl<T> JoinHandle<T> {
     /// [`Panic`] that ended it. Parks the calling goroutine (or blocks the
     /// calling plain thread) meanwhile.
     pub fn join(self) -> Result<T, Panic> {
-        self.task.header().join.wait(
+        let header = self.task.header();
+        // Joining a goroutine of one's own bubble blocks durably (it is
+        // like a bubble channel); any other join keeps the bubble's clock.
+        let bubble = header.info.bubble().map_or(0, Bubble::id);
+        let reason = if bubble != 0 && bubble == current_bubble_id() {
+            WaitReason::JoinHandleDurable
+        } else {
+            WaitReason::JoinHandle
+        };
+        header.join.wait(
             || Joiner::Park(park::current_waiter()),
-            || park::park(WaitReason::JoinHandle),
+            || park::park(reason),
         );
         // SAFETY: `take_output` belongs to the cell's type, and the task is
         // done; `join` consumes the handle, so the output is taken once.

@@ -39,10 +39,23 @@ pub enum WaitReason {
     Blocking,
     /// In `block_on`: waiting for a future's `Waker`.
     Future,
+    /// `chan receive (durable)`: in `recv` on a channel of the goroutine's
+    /// synctest bubble (Go's wording).
+    ChanReceiveDurable,
+    /// `chan send (durable)`: in `send` on a channel of its bubble.
+    ChanSendDurable,
+    /// `select (durable)`: in a `select!` whose channels are all of its bubble.
+    SelectDurable,
+    /// `join (durable)`: joining a goroutine of its own bubble.
+    JoinHandleDurable,
+    /// `synctest.Run`: waiting for a bubble (`synctest::run`) to end.
+    SynctestRun,
+    /// `synctest.Wait`: in `synctest::wait`.
+    SynctestWait,
 }
 
 impl WaitReason {
-    const ALL: [WaitReason; 17] = [
+    const ALL: [WaitReason; 23] = [
         WaitReason::None,
         WaitReason::ChanReceive,
         WaitReason::ChanSend,
@@ -60,6 +73,12 @@ impl WaitReason {
         WaitReason::JoinHandle,
         WaitReason::Blocking,
         WaitReason::Future,
+        WaitReason::ChanReceiveDurable,
+        WaitReason::ChanSendDurable,
+        WaitReason::SelectDurable,
+        WaitReason::JoinHandleDurable,
+        WaitReason::SynctestRun,
+        WaitReason::SynctestWait,
     ];
 
     /// The reason stored as `reason as u8` (unknown values read as `None`).
@@ -90,7 +109,39 @@ impl WaitReason {
             WaitReason::JoinHandle => "join",
             WaitReason::Blocking => "syscall",
             WaitReason::Future => "future",
+            WaitReason::ChanReceiveDurable => "chan receive (durable)",
+            WaitReason::ChanSendDurable => "chan send (durable)",
+            WaitReason::SelectDurable => "select (durable)",
+            WaitReason::JoinHandleDurable => "join (durable)",
+            WaitReason::SynctestRun => "synctest.Run",
+            WaitReason::SynctestWait => "synctest.Wait",
         }
+    }
+
+    /// Whether a goroutine of a synctest bubble parked for this reason is
+    /// durably blocked: only another goroutine of its bubble (or the
+    /// bubble's clock) can wake it. Channels, selects and joins say so in
+    /// their reason (the `(durable)` ones: the channel was made in, or the
+    /// goroutine belongs to, the same bubble); sleeps and sync primitives
+    /// always are; I/O, `blocking` calls and futures never are, as in Go.
+    pub fn is_durable(self) -> bool {
+        matches!(
+            self,
+            WaitReason::ChanReceiveDurable
+                | WaitReason::ChanSendDurable
+                | WaitReason::SelectDurable
+                | WaitReason::JoinHandleDurable
+                | WaitReason::SynctestWait
+                | WaitReason::ChanReceiveNilChan
+                | WaitReason::SelectNoCases
+                | WaitReason::Sleep
+                | WaitReason::SyncMutexLock
+                | WaitReason::SyncRwLockRead
+                | WaitReason::SyncRwLockWrite
+                | WaitReason::SyncWaitGroupWait
+                | WaitReason::SyncCondWait
+                | WaitReason::Semacquire
+        )
     }
 }
 

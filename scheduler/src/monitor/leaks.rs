@@ -5,8 +5,10 @@
 //! ```text
 //! goroutineleak profile: total 3
 //! 2 @ [chan send] created by goro::go at src/main.rs:14
-//! 1 @ [select] created by goro::go at src/main.rs:20
+//! 1 @ [select] "fetcher" created by goro::go at src/main.rs:20
 //! ```
+//!
+//! (a named goroutine's name, `GoBuilder::name`, is part of its group).
 //!
 //! At that point nothing can wake them any more: `run` abandons (unwinds)
 //! them, as Go's exit drops them. Goroutines still running or runnable are
@@ -33,11 +35,13 @@ pub(crate) fn report_at_exit(sched: &Sched) {
 
 /// The report for these goroutines (empty when none is parked).
 fn format(gs: &[GInfo]) -> String {
-    let mut groups: BTreeMap<(&str, &str, u32), usize> = BTreeMap::new();
+    type Group<'a> = (&'a str, Option<&'a str>, &'a str, u32);
+    let mut groups: BTreeMap<Group<'_>, usize> = BTreeMap::new();
     for g in gs {
         if let GStatus::Waiting(reason) = g.status {
+            let name = g.name.as_deref();
             *groups
-                .entry((reason.as_str(), g.site.file(), g.site.line()))
+                .entry((reason.as_str(), name, g.site.file(), g.site.line()))
                 .or_default() += 1;
         }
     }
@@ -48,8 +52,12 @@ fn format(gs: &[GInfo]) -> String {
     sorted.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let total: usize = sorted.iter().map(|(_, n)| n).sum();
     let mut out = format!("goroutineleak profile: total {total}\n");
-    for ((reason, file, line), n) in sorted {
-        let _ = writeln!(out, "{n} @ [{reason}] created by goro::go at {file}:{line}");
+    for ((reason, name, file, line), n) in sorted {
+        let _ = write!(out, "{n} @ [{reason}] ");
+        if let Some(name) = name {
+            let _ = write!(out, "{name:?} ");
+        }
+        let _ = writeln!(out, "created by goro::go at {file}:{line}");
     }
     out
 }
@@ -77,17 +85,22 @@ mod tests {
             g(4, send, b),
             g(5, GStatus::Running, b),
             g(6, GStatus::Runnable, a),
+            GInfo {
+                name: Some("fetcher".into()),
+                ..g(7, GStatus::Waiting(WaitReason::Select), a)
+            },
         ];
         let text = format(&gs);
         let expect = format!(
-            "goroutineleak profile: total 3\n\
+            "goroutineleak profile: total 4\n\
              2 @ [chan send] created by goro::go at {f}:{lb}\n\
-             1 @ [select] created by goro::go at {f}:{la}\n",
+             1 @ [select] created by goro::go at {f}:{la}\n\
+             1 @ [select] \"fetcher\" created by goro::go at {f}:{la}\n",
             f = a.file(),
             la = a.line(),
             lb = b.line()
         );
         assert_eq!(text, expect);
-        assert_eq!(format(&gs[3..]), "");
+        assert_eq!(format(&gs[3..5]), "");
     }
 }

@@ -10,12 +10,15 @@
 //! - `deadlock`: "all goroutines are asleep", and `os_threads`, which
 //!   threads of the process are blocked for good (from `/proc`).
 //! - `leaks`: goroutines still blocked when `main` returns.
+//! - `bubble_deadlock`: the report of a synctest bubble that can never
+//!   progress.
 //! - `sigquit`: SIGQUIT dumps.
 //! - `held`: the held-thread report (a goroutine keeping its thread while
 //!   others wait for it), with `thread_stack`, the stack of another M's
 //!   thread at that moment.
 //! - `dump`: goroutine dumps and the stack walks under them.
 
+pub(crate) mod bubble_deadlock;
 pub(crate) mod deadlock;
 pub(crate) mod dump;
 pub(crate) mod held;

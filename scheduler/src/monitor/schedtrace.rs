@@ -10,7 +10,8 @@
 //! What each field means in goro is in `docs/observability.md`. With
 //! `scheddetail=1` the line drops the per-P lists and adds Go's detail
 //! fields, and one line per P, per M (newest first) and per started
-//! goroutine follows, as in Go's `schedtrace(true)`.
+//! goroutine follows, as in Go's `schedtrace(true)` (a named goroutine's
+//! line ends with `name="fetcher"`).
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -112,7 +113,7 @@ pub(crate) fn format(s: &Snapshot, ms: u128, detail: bool) -> String {
         };
         let m = (g.status == GStatus::Running).then(|| g.m.to_string());
         let lockedm = g.locked.then(|| g.m.to_string());
-        let _ = writeln!(
+        let _ = write!(
             out,
             "  G{}: status={}({reason}) m={} lockedm={}",
             g.id,
@@ -120,6 +121,12 @@ pub(crate) fn format(s: &Snapshot, ms: u128, detail: bool) -> String {
             or_nil(m),
             or_nil(lockedm),
         );
+        match &g.name {
+            Some(name) => {
+                let _ = writeln!(out, " name={:?}", &**name);
+            }
+            None => out.push('\n'),
+        }
     }
     out
 }
@@ -179,6 +186,7 @@ mod tests {
                 },
                 GInfo {
                     m: 3,
+                    name: Some("fetcher".into()),
                     ..GInfo::fake(25, GStatus::Running)
                 },
             ],
@@ -209,7 +217,7 @@ mod tests {
                 "  M3: p=0 curg=25 mallocing=0 throwing=0 preemptoff= locks=0 dying=0 spinning=false blocked=false lockedg=nil",
                 "  M1: p=nil curg=nil mallocing=0 throwing=0 preemptoff= locks=0 dying=0 spinning=false blocked=true lockedg=7",
                 "  G7: status=4(chan receive) m=nil lockedm=1",
-                "  G25: status=2() m=3 lockedm=nil",
+                "  G25: status=2() m=3 lockedm=nil name=\"fetcher\"",
             ]
         );
     }

@@ -14,6 +14,7 @@
 
 use std::panic::Location;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use crate::g::wait_reason::WaitReason;
 use crate::g::{GRef, DEAD, NOTIFIED, PARKED, RUNNABLE, RUNNING, SCANNING, SCAN_READIED};
@@ -50,6 +51,10 @@ pub(crate) struct GInfo {
     pub id: u64,
     pub parent: u64,
     pub site: &'static Location<'static>,
+    /// Its `GoBuilder::name`.
+    pub name: Option<Arc<str>>,
+    /// Its synctest bubble's id (0: none).
+    pub bubble: u64,
     pub status: GStatus,
     /// The M it runs on, or (when `locked`) the M it is locked to.
     pub m: usize,
@@ -69,6 +74,8 @@ impl GInfo {
             id,
             parent: 1,
             site: Location::caller(),
+            name: None,
+            bubble: 0,
             status,
             m: 0,
             locked: false,
@@ -242,6 +249,8 @@ unsafe fn g_info(g: GRef) -> Option<GInfo> {
         id,
         parent: gr.parent(),
         site: gr.spawn_site(),
+        name: gr.name(),
+        bubble: gr.bubble_id(),
         status,
         m: home.id(),
         locked: gr.locked.load(Ordering::Relaxed) != 0,

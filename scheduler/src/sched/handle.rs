@@ -70,7 +70,7 @@ impl Handle {
         }
         let site = std::panic::Location::caller();
         // Dropping the JoinHandle detaches the goroutine.
-        sched.spawn_global(site, None, false, f).is_ok()
+        sched.spawn_global(site, crate::GoBuilder::new(), f).is_ok()
     }
 }
 
@@ -80,8 +80,7 @@ impl Sched {
     pub(crate) fn spawn_global<F, T>(
         &self,
         site: &'static std::panic::Location<'static>,
-        stack_size: Option<usize>,
-        migratory: bool,
+        options: crate::GoBuilder,
         f: F,
     ) -> Result<crate::JoinHandle<T>, crate::SpawnError>
     where
@@ -92,8 +91,7 @@ impl Sched {
         let id = self
             .next_goid
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (task, handle) =
-            crate::sched::spawn::new_task(self, id, 0, site, stack_size, migratory, f);
+        let (task, handle) = crate::sched::spawn::new_task(self, id, 0, site, options, f);
         self.extra_spawned
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         crate::sched::enqueue::submit_global(self, Item::Fresh(task));

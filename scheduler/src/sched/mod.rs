@@ -15,6 +15,8 @@
 //! - `idle`: spinning and idle Ms, `wakep`; `sleep`: an M's sleep word,
 //!   the sleeper half of the protocol (with loom models of both halves).
 //! - `park`: the park/ready contract everything blocking builds on.
+//! - `bubble`: synctest bubbles: a goroutine set with a fake clock that
+//!   jumps when every member is durably blocked.
 //! - `panics`: what a goroutine's panic does to its run (policy, count).
 //! - `balance`: handing fresh tasks to a lighter P.
 //! - `trim`: giving back stack pages of idle and parked goroutines.
@@ -27,6 +29,7 @@
 
 mod atomics;
 pub(crate) mod balance;
+pub(crate) mod bubble;
 pub(crate) mod current;
 pub(crate) mod enqueue;
 pub(crate) mod handle;

@@ -195,7 +195,13 @@ pub(crate) unsafe fn ready(g: GRef) -> Wakeup {
     if crate::trace::ready(gr.id(), || crate::g::current_g().map_or(0, G::id)) {
         record_ready(gr);
     }
-    match gr.state.ready() {
+    let readied = gr.state.ready();
+    if readied.is_ok() {
+        // Before it is queued: it must not run and park again while
+        // still counted for this park (`bubble.rs`).
+        gr.with_bubble(|b| b.readied(gr));
+    }
+    match readied {
         // SAFETY: the state machine gave this waker the job of queuing it.
         Ok(Readied::Queue) => unsafe { make_runnable(g, current::m(), true) },
         Ok(Readied::LeftToHolder) => Wakeup::NONE,

@@ -203,7 +203,7 @@ fn draining(l: &MLocal) -> bool {
 /// Creates the G for a fresh task on this M: an idle G and its stack from
 /// this P's free list when one fits, else a new one.
 pub(crate) fn start(l: &MLocal, task: Task) -> GRef {
-    let size = l.sched.stacks.rounded_size(task.info().stack_size);
+    let size = l.sched.stacks.rounded_size(task.info().stack_size());
     let g = l
         .pop_free()
         .or_else(|| l.sched.take_spare_g())
@@ -288,7 +288,9 @@ fn run(l: &MLocal, g: GRef, inherit: bool) {
     trace::run_end(l.trace.as_ref(), goid, start, end);
     match outcome {
         Some(Yield::Park) => match gr.state.after_switch() {
-            Ok(LetGo::Parked) => {}
+            Ok(LetGo::Parked) => {
+                gr.with_bubble(|b| b.parked(gr));
+            }
             // Woken before it got off the CPU: runnable right away.
             // SAFETY: the state machine left queuing it to this M.
             Ok(LetGo::Runnable) => drop(unsafe { make_runnable(g, Some(l), true) }),

@@ -9,11 +9,13 @@
 
 use std::panic::Location;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use crate::config::procs::RuntimeInfo;
 use crate::g::task::Pinned;
 use crate::g::task::TaskInfo;
 use crate::g::Yield;
+use crate::sched::bubble::Bubble;
 use crate::sched::current::{self, Current};
 use crate::sched::enqueue::{make_runnable, spread, submit};
 use crate::sched::m::{bump, Item, MLocal};
@@ -70,7 +72,15 @@ pub enum Placement {
 #[derive(Debug, Clone, Default)]
 pub struct GoBuilder {
     stack_size: Option<usize>,
+    /// Shown in dumps, `scheddetail`, traces and reports; `None` costs the
+    /// spawn path nothing (no allocation, one word copied).
+    name: Option<Arc<str>>,
+    /// `spawn_migratory` (not settable by users: it needs `unsafe`).
+    migratory: bool,
     placement: Placement,
+    /// The synctest bubble to start in (`synctest::run`'s root); otherwise
+    /// a goroutine joins its spawner's bubble, if any.
+    bubble: Option<Bubble>,
 }
 
 impl GoBuilder {
@@ -85,9 +95,23 @@ impl GoBuilder {
         self
     }
 
+    /// Starts the goroutine as the root of `bubble` (`synctest::run`).
+    pub(crate) fn bubble(mut self, bubble: Bubble) -> GoBuilder {
+        self.bubble = Some(bubble);
+        self
+    }
+
     /// Where the goroutine starts (default [`Placement::Near`]).
     pub fn placement(mut self, placement: Placement) -> GoBuilder {
         self.placement = placement;
+        self
+    }
+
+    /// Names the goroutine: the name shows in goroutine dumps (SIGQUIT,
+    /// `dump_goroutines`, the deadlock report), `GODEBUG=scheddetail=1`,
+    /// the leak report and `GORO_TRACE` traces, next to its id.
+    pub fn name(mut self, name: impl Into<Arc<str>>) -> GoBuilder {
+        self.name = Some(name.into());
         self
     }
 
@@ -98,13 +122,7 @@ impl GoBuilder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        spawn_task(
-            f,
-            self.stack_size,
-            false,
-            self.placement,
-            Location::caller(),
-        )
+        spawn_task(f, self, Location::caller())
     }
 }
 
@@ -116,13 +134,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    or_panic(spawn_task(
-        f,
-        None,
-        false,
-        Placement::Near,
-        Location::caller(),
-    ))
+    or_panic(spawn_task(f, GoBuilder::new(), Location::caller()))
 }
 
 /// The panicking form of the fallible spawns (`go!`, `spawn_local`, ...).
@@ -144,7 +156,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    spawn_task(f, None, false, Placement::Near, Location::caller())
+    spawn_task(f, GoBuilder::new(), Location::caller())
 }
 
 /// Starts a goroutine that the scheduler may move to another OS thread
@@ -180,13 +192,11 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    or_panic(spawn_task(
-        f,
-        None,
-        true,
-        Placement::Near,
-        Location::caller(),
-    ))
+    let options = GoBuilder {
+        migratory: true,
+        ..GoBuilder::new()
+    };
+    or_panic(spawn_task(f, options, Location::caller()))
 }
 
 /// Starts a goroutine running a `!Send` closure, pinned to the current M:
@@ -220,7 +230,7 @@ where
     T: Send + 'static,
 {
     reserve_stack(&l.sched)?;
-    let (task, handle) = new_task_on(l, site, None, false, f);
+    let (task, handle) = new_task_on(l, site, GoBuilder::new(), f);
     let g = crate::sched::schedule::start(l, task);
     // SAFETY: `start` just made the G on this M; nobody else knows it.
     drop(unsafe { make_runnable(g, Some(l), false) });
@@ -231,19 +241,20 @@ where
 fn new_task_on<F, T>(
     l: &MLocal,
     site: &'static Location<'static>,
-    stack_size: Option<usize>,
-    migratory: bool,
+    mut options: GoBuilder,
     f: F,
 ) -> (crate::g::task::Task, JoinHandle<T>)
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
+    if options.bubble.is_none() {
+        options.bubble = l.running().and_then(crate::g::G::bubble);
+    }
     let (id, parent) = (l.next_goid(), l.current_goid());
-    let created =
-        crate::sched::spawn::new_task(&l.sched, id, parent, site, stack_size, migratory, f);
+    crate::trace::spawn(l.trace.as_ref(), parent, id, site, options.name.as_ref());
+    let created = crate::sched::spawn::new_task(&l.sched, id, parent, site, options, f);
     bump(&l.m.spawned);
-    crate::trace::spawn(l.trace.as_ref(), parent, id, site);
     created
 }
 
@@ -272,9 +283,7 @@ pub(crate) const SPAWN_BACKLOG: usize = 256;
 
 fn spawn_task<F, T>(
     f: F,
-    stack_size: Option<usize>,
-    migratory: bool,
-    placement: Placement,
+    options: GoBuilder,
     site: &'static Location<'static>,
 ) -> Result<JoinHandle<T>, SpawnError>
 where
@@ -286,7 +295,8 @@ where
             // SAFETY: `Current::M` points at this thread's live MLocal.
             let l = unsafe { &*l };
             reserve_stack(&l.sched)?;
-            let (task, handle) = new_task_on(l, site, stack_size, migratory, f);
+            let placement = options.placement;
+            let (task, handle) = new_task_on(l, site, options, f);
             match placement {
                 Placement::Near => submit(l, Item::Fresh(task)),
                 Placement::Spread => spread(l, Item::Fresh(task)),
@@ -307,7 +317,7 @@ where
         Current::Helper(s) => {
             // SAFETY: a helper thread holds an Arc of its Sched.
             let sched = unsafe { &*s };
-            sched.spawn_global(site, stack_size, migratory, f)
+            sched.spawn_global(site, options, f)
         }
         Current::None => Err(SpawnError::NoRuntime),
     }
@@ -446,20 +456,24 @@ pub(crate) fn new_task<F, T>(
     id: u64,
     parent: u64,
     site: &'static std::panic::Location<'static>,
-    stack_size: Option<usize>,
-    migratory: bool,
+    options: GoBuilder,
     f: F,
 ) -> (crate::g::task::Task, crate::JoinHandle<T>)
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let info = TaskInfo {
+    let info = TaskInfo::new(
         id,
         parent,
-        spawn_site: site,
-        stack_size: stack_size.unwrap_or(sched.default_stack_size),
-        migratory,
-    };
+        site,
+        options.stack_size.unwrap_or(sched.default_stack_size),
+        options.migratory,
+        options.name,
+        options.bubble,
+    );
+    if let Some(b) = info.bubble() {
+        b.0.spawned();
+    }
     crate::g::task::create(info, f)
 }

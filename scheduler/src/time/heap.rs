@@ -191,6 +191,18 @@ impl<A: TimerAction> TimerHeap<A> {
         }
     }
 
+    /// The deadline of the earliest entry that is not stale, dropping the
+    /// stale ones before it (a synctest bubble's clock must not jump to a
+    /// stopped timer's deadline).
+    pub(crate) fn earliest_live(&self) -> Option<Instant> {
+        let mut st = self.lock();
+        while st.entries.peek().is_some_and(|e| e.action.is_stale()) {
+            st.entries.pop();
+        }
+        self.publish(&st);
+        st.entries.peek().map(|e| e.when)
+    }
+
     /// Removes every entry, stale ones included, in no particular order
     /// (a P going away hands them on).
     pub(crate) fn take_all(&self) -> impl Iterator<Item = (Instant, A)> {

@@ -84,8 +84,21 @@ impl TimerAction for Action {
     }
 }
 
-/// One P's timers (also the outside-runtime heap's).
+/// One P's timers (also the outside-runtime heap's, and a bubble's).
 pub(crate) type Timers = TimerHeap<Action>;
+
+impl Timers {
+    /// Arms `target` with `seq` at `when` (a bubble's heap, whose owner
+    /// fires it itself: nobody is woken).
+    pub(crate) fn add_target(&self, when: Instant, target: Arc<dyn TimerTarget>, seq: u64) {
+        self.push(when, Action::Target(target, seq));
+    }
+
+    /// Wakes `waiter` at `when` (a bubble's heap, see `add_target`).
+    pub(crate) fn add_wake(&self, when: Instant, waiter: Waiter) {
+        self.push(when, Action::Wake(waiter));
+    }
+}
 
 /// Arms `target` to fire with `seq` at `when`, on the calling goroutine's P,
 /// else on a P of `runtime` (the runtime the timer was made in), else on
@@ -155,7 +168,8 @@ pub(crate) fn rehome(m: &M, sched: &Sched) {
     }
 }
 
-/// Parks the calling goroutine until `deadline` (blocks a plain thread).
+/// Parks the calling goroutine until `deadline` (blocks a plain thread);
+/// in a synctest bubble, until the bubble's clock reaches it.
 pub fn sleep_until(deadline: Instant) {
     let in_goroutine = current::m().is_some_and(|l| l.current.get().is_some());
     if !in_goroutine {
@@ -166,6 +180,9 @@ pub fn sleep_until(deadline: Instant) {
         return;
     }
     crate::preempt_point();
+    if crate::sched::bubble::sleep_until(deadline) {
+        return;
+    }
     if deadline <= Instant::now() {
         return;
     }

@@ -49,6 +49,11 @@ impl MTrace {
         Arc::ptr_eq(&self.file, file)
     }
 
+    /// Goroutine `goid` is named `name` (`GoBuilder::name`).
+    pub(crate) fn name_goroutine(&self, goid: u64, name: Arc<str>) {
+        self.file.name_goroutine(goid, name);
+    }
+
     /// Records `ev` as happening now.
     pub(crate) fn push(&self, ev: Event) {
         let ts_ns = self.now();

@@ -9,10 +9,13 @@
 //! - `ph:"M"` `thread_name` metadata naming each track (`pid` 1, `tid` the
 //!   M id as in `scheddetail`; off-M events on [`OUTSIDE_TID`]);
 //! - `ph:"X"` complete events, one per goroutine run (`ts`/`dur` in µs with
-//!   nanosecond decimals), named `G<id>`;
+//!   nanosecond decimals), named `G<id>`, or `G<id> <name>` for a goroutine
+//!   started with `GoBuilder::name` (the spawn registers the name in the
+//!   file before the goroutine can run, so every slice of it finds it);
 //! - `ph:"i"` instants for spawn, park, wake, steal, P handoff and P count
 //!   changes, with their details in `args`.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufWriter, Write as _};
@@ -43,6 +46,9 @@ pub(crate) struct TraceFile {
     out: Mutex<Out>,
     /// Events raised off the Ms, written at the end.
     outside: Mutex<Vec<Record>>,
+    /// The names of named goroutines, by id (only those: unnamed spawns
+    /// never touch it).
+    names: Mutex<HashMap<u64, Arc<str>>>,
 }
 
 struct Out {
@@ -68,6 +74,7 @@ impl TraceFile {
                         error: None,
                     }),
                     outside: Mutex::new(Vec::new()),
+                    names: Mutex::new(HashMap::new()),
                 };
                 file.raw(r#"{"displayTimeUnit":"ns","traceEvents":["#);
                 file.name_track(OUTSIDE_TID, "outside the Ms");
@@ -103,8 +110,16 @@ impl TraceFile {
         if records.is_empty() {
             return;
         }
-        let json: Vec<String> = records.iter().map(|r| event_json(tid, r)).collect();
+        let json: Vec<String> = {
+            let names = lock(&self.names);
+            records.iter().map(|r| event_json(tid, r, &names)).collect()
+        };
         self.events(&json);
+    }
+
+    /// Goroutine `goid` is named `name`.
+    pub(crate) fn name_goroutine(&self, goid: u64, name: Arc<str>) {
+        lock(&self.names).insert(goid, name);
     }
 
     /// Records an event raised off the Ms.
@@ -163,13 +178,15 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// One record as a trace event of track `tid`.
-fn event_json(tid: usize, r: &Record) -> String {
+/// `names`: the named goroutines.
+fn event_json(tid: usize, r: &Record, names: &HashMap<u64, Arc<str>>) -> String {
     let ts = Micros(r.ts_ns);
     let mut s = String::with_capacity(160);
     let _ = match r.ev {
         Event::Run { goid, dur_ns, end } => write!(
             s,
-            r#"{{"name":"G{goid}","cat":"run","ph":"X","pid":1,"tid":{tid},"ts":{ts},"dur":{},"args":{{"goid":{goid},"end":"{}"}}}}"#,
+            r#"{{"name":"G{goid}{}","cat":"run","ph":"X","pid":1,"tid":{tid},"ts":{ts},"dur":{},"args":{{"goid":{goid},"end":"{}"}}}}"#,
+            NameSuffix(names.get(&goid)),
             Micros(dur_ns),
             end.as_str()
         ),
@@ -179,8 +196,9 @@ fn event_json(tid: usize, r: &Record) -> String {
             site,
         } => write!(
             s,
-            r#"{{"name":"spawn","cat":"spawn","ph":"i","s":"t","pid":1,"tid":{tid},"ts":{ts},"args":{{"goid":{child},"parent":{parent},"site":"{}"}}}}"#,
-            JsonStr(&site.to_string())
+            r#"{{"name":"spawn","cat":"spawn","ph":"i","s":"t","pid":1,"tid":{tid},"ts":{ts},"args":{{"goid":{child},"parent":{parent},"site":"{}"{}}}}}"#,
+            JsonStr(&site.to_string()),
+            NameArg(names.get(&child)),
         ),
         Event::Park { goid, reason } => write!(
             s,
@@ -221,6 +239,30 @@ impl std::fmt::Display for Micros {
     }
 }
 
+/// ` <name>` after a run slice's `G<id>`, for a named goroutine.
+struct NameSuffix<'a>(Option<&'a Arc<str>>);
+
+impl std::fmt::Display for NameSuffix<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(name) => write!(f, " {}", JsonStr(name)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `,"name":"<name>"` in a spawn's args, for a named goroutine.
+struct NameArg<'a>(Option<&'a Arc<str>>);
+
+impl std::fmt::Display for NameArg<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(name) => write!(f, r#","name":"{}""#, JsonStr(name)),
+            None => Ok(()),
+        }
+    }
+}
+
 /// A string's JSON escape (without the quotes).
 struct JsonStr<'a>(&'a str);
 
@@ -240,13 +282,39 @@ impl std::fmt::Display for JsonStr<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{JsonStr, Micros};
+    use super::*;
 
     #[test]
     fn micros_keep_every_nanosecond() {
         assert_eq!(Micros(0).to_string(), "0.000");
         assert_eq!(Micros(1_234_567).to_string(), "1234.567");
         assert_eq!(Micros(5).to_string(), "0.005");
+    }
+
+    #[test]
+    fn named_goroutines_name_their_slices_and_spawns() {
+        let site = std::panic::Location::caller();
+        let mut names = HashMap::new();
+        names.insert(7, Arc::<str>::from("fetch \"a\""));
+        let run = |goid| Record {
+            ts_ns: 0,
+            ev: Event::Run {
+                goid,
+                dur_ns: 1,
+                end: super::super::RunEnd::Exit,
+            },
+        };
+        assert!(event_json(1, &run(7), &names).starts_with(r#"{"name":"G7 fetch \"a\"","#));
+        assert!(event_json(1, &run(8), &names).starts_with(r#"{"name":"G8","#));
+        let spawn = Record {
+            ts_ns: 0,
+            ev: Event::Spawn {
+                parent: 1,
+                child: 7,
+                site,
+            },
+        };
+        assert!(event_json(1, &spawn, &names).ends_with(r#","name":"fetch \"a\""}}"#));
     }
 
     #[test]

@@ -99,11 +99,21 @@ pub(crate) fn run_end(t: Option<&MTrace>, goid: u64, start: u64, end: RunEnd) {
 }
 
 /// Goroutine `parent` (0: not a goroutine) spawned `child` at `site`, on an
-/// M whose buffer is `t`.
+/// M whose buffer is `t`; `name` is its `GoBuilder::name`, which the trace
+/// file puts on its run slices.
 #[inline]
-pub(crate) fn spawn(t: Option<&MTrace>, parent: u64, child: u64, site: &'static Location<'static>) {
-    tracing::trace!(goid = child, parent, site = %site, "goro: spawn");
+pub(crate) fn spawn(
+    t: Option<&MTrace>,
+    parent: u64,
+    child: u64,
+    site: &'static Location<'static>,
+    name: Option<&Arc<str>>,
+) {
+    tracing::trace!(goid = child, parent, site = %site, name = name.map(|n| &**n), "goro: spawn");
     if let Some(t) = t {
+        if let Some(name) = name {
+            t.name_goroutine(child, name.clone());
+        }
         t.push(Event::Spawn {
             parent,
             child,

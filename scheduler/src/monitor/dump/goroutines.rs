@@ -13,7 +13,8 @@
 //!
 //! (location lines start with a tab, as in Go).
 //!
-//! The header is Go's: the wait reason of a parked goroutine (`runnable`,
+//! The header is Go's, with a named goroutine's name (`GoBuilder::name`)
+//! quoted after its id (`goroutine 7 "fetcher" [chan receive]:`): the wait reason of a parked goroutine (`runnable`,
 //! `running` otherwise), `, N minutes` once it has waited a minute or more,
 //! `, locked to thread` after `lock_os_thread`. Then its stack: the
 //! goroutine asking for the dump comes first, with its own frames below the
@@ -43,7 +44,28 @@ use crate::sched::Sched;
 /// The dump of every started goroutine of `shared`; `current` is the
 /// calling goroutine's id, whose stack is captured here.
 pub(crate) fn dump(sched: &Sched, current: Option<u64>) -> String {
+    let mut out = dump_where(sched, current, |_| true);
+    let queued = unstarted(sched);
+    if queued > 0 {
+        let _ = writeln!(
+            out,
+            "goro: {queued} more goroutine(s) spawned and queued, not started yet \
+             (a goroutine is listed once it starts)"
+        );
+    }
+    out
+}
+
+/// The dump of the started goroutines of `sched` that `keep` accepts (a
+/// synctest bubble's, for its deadlock report), without the count of
+/// unstarted ones.
+pub(crate) fn dump_where(
+    sched: &Sched,
+    current: Option<u64>,
+    keep: impl Fn(&GInfo) -> bool,
+) -> String {
     let mut gs = goroutines(sched);
+    gs.retain(keep);
     if let Some(i) = current.and_then(|id| gs.iter().position(|g| g.id == id)) {
         let me = gs.remove(i);
         gs.insert(0, me);
@@ -81,20 +103,16 @@ pub(crate) fn dump(sched: &Sched, current: Option<u64>) -> String {
         write_created_by(&mut out, g, main);
         out.push('\n');
     }
-    let queued = unstarted(sched);
-    if queued > 0 {
-        let _ = writeln!(
-            out,
-            "goro: {queued} more goroutine(s) spawned and queued, not started yet \
-             (a goroutine is listed once it starts)"
-        );
-    }
     out
 }
 
-/// `goroutine 7 [chan receive, 2 minutes]:`
+/// `goroutine 7 [chan receive, 2 minutes]:`, `goroutine 7 "fetcher" [...]:`
 fn write_header(out: &mut String, g: &GInfo, now: u64) {
-    let _ = write!(out, "goroutine {} [", g.id);
+    let _ = write!(out, "goroutine {} ", g.id);
+    if let Some(name) = &g.name {
+        let _ = write!(out, "{:?} ", &**name);
+    }
+    out.push('[');
     match g.status {
         GStatus::Runnable => out.push_str("runnable"),
         GStatus::Running => out.push_str("running"),
@@ -149,12 +167,18 @@ mod tests {
         write_header(&mut out, &g(parked, 1, false), minute - 5);
         write_header(&mut out, &g(GStatus::Running, 0, true), minute);
         write_header(&mut out, &g(GStatus::Runnable, 0, false), minute);
+        let named = GInfo {
+            name: Some("fetcher".into()),
+            ..g(parked, 1, false)
+        };
+        write_header(&mut out, &named, 5);
         assert_eq!(
             out,
             "goroutine 7 [chan receive, 2 minutes]:\n\
              goroutine 7 [chan receive]:\n\
              goroutine 7 [running, locked to thread]:\n\
-             goroutine 7 [runnable]:\n"
+             goroutine 7 [runnable]:\n\
+             goroutine 7 \"fetcher\" [chan receive]:\n"
         );
     }
 

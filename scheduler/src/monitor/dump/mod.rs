@@ -12,4 +12,4 @@ mod goroutines;
 pub(crate) mod scan;
 pub(crate) mod stackwalk;
 
-pub(crate) use goroutines::dump;
+pub(crate) use goroutines::{dump, dump_where};
