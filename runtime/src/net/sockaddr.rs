@@ -88,7 +88,8 @@ impl RawAddr {
 
     /// The address a system call writes: `call` gets the buffer and its
     /// length (in: its size; out: the address's length), as `accept4(2)`
-    /// takes them.
+    /// takes them, and hands them to the kernel only (`storage`'s
+    /// invariant).
     pub(crate) fn receive<R>(
         call: impl FnOnce(*mut libc::sockaddr, *mut libc::socklen_t) -> io::Result<R>,
     ) -> io::Result<(R, RawAddr)> {
