@@ -16,8 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
+use crate::g::wait_reason::WaitReason;
 use crate::sched::current::{self, Current};
-use crate::sched::park::{self, WaitReason, Waiter};
+use crate::sched::park::{self, Waiter};
 use crate::sched::Sched;
 use crate::sys::poison::Unpoisoned;
 
@@ -184,7 +185,7 @@ where
 {
     let sched = match current::m() {
         Some(l) if l.current.get().is_some() => {
-            l.m.syscalltick.fetch_add(1, Ordering::Relaxed);
+            l.m.note_syscall();
             l.sched.clone()
         }
         _ => return f(),

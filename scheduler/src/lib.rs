@@ -60,10 +60,11 @@ pub use config::{default_procs, default_stack_size, MAX_PROCS};
 pub use g::locals::GoroutineLocal;
 pub use g::panic::{Panic, PanicWatch, UnhandledPanic};
 pub use g::task::{forced_unwind_in_progress, JoinHandle};
+pub use g::wait_reason::WaitReason;
 pub use netpoll::{Interest, PollDesc};
 pub use runtime::{Builder, Runtime};
 pub use sched::handle::Handle;
-pub use sched::park::{current_waiter, park, WaitReason, Waiter, Wakeup};
+pub use sched::park::{current_waiter, park, Waiter, Wakeup};
 pub use sched::spawn::{
     go, gomaxprocs, gosched, lock_os_thread, num_goroutine, preempt_point, runtime_info,
     set_default_gomaxprocs, set_gomaxprocs, spawn_local, spawn_migratory, try_go, unlock_os_thread,

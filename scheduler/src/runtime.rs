@@ -12,7 +12,6 @@
 //! stacks to the runtime's pool, which the next `run` reuses.
 
 use std::io;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use goro_stack::{PoolConfig, StackPool};
@@ -50,6 +49,8 @@ impl Default for Builder {
 }
 
 impl Builder {
+    /// The defaults: the P count and stack size from the environment (or
+    /// the machine), 512 blocking threads, unhandled panics printed.
     pub fn new() -> Builder {
         Builder::default()
     }
@@ -95,6 +96,8 @@ impl Builder {
         self
     }
 
+    /// The configured runtime; an error names a setting out of range (the
+    /// P count, the stack size) or a stack pool that cannot be mapped.
     pub fn build(self) -> io::Result<Runtime> {
         let (procs, procs_source) = match self.procs {
             Some(n) => (n, ProcsSource::Explicit),
@@ -145,6 +148,7 @@ impl std::fmt::Debug for Runtime {
 }
 
 impl Runtime {
+    /// A [`Builder`] with the defaults (`Builder::new`).
     pub fn builder() -> Builder {
         Builder::new()
     }
@@ -169,11 +173,11 @@ impl Runtime {
         let _signal_stack = goro_stack::ensure_signal_stack();
         let sched = Sched::new(&self.config);
         let _sigquit = sigquit::register(&sched);
-        let (w0, fresh0) = sched.new_worker(0);
+        let (w0, fresh0) = sched.new_m(0);
         // Numbered like Go's: M0 runs `main`, M1 is sysmon.
         sched.sysmon().set_m_id(sched.next_m_id());
         for p in 1..self.config.procs {
-            sched.start_worker(p);
+            sched.start_m(p);
         }
         let sysmon = {
             let s = sched.clone();
@@ -200,8 +204,8 @@ impl Runtime {
         };
         sched.set_main_goid(main_handle.id());
         schedule::schedule_loop(&local);
-        crate::sched::shutdown::shutdown_worker(&local);
-        local.m.thread_alive.store(false, Ordering::Relaxed);
+        crate::sched::shutdown::shutdown_m(&local);
+        local.m.thread_exited();
         sched.join_threads();
         let _ = sysmon.join();
         sched.blocking().shutdown();

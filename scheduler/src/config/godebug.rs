@@ -14,7 +14,9 @@
 //! - `schedtrace=MS`, `scheddetail=1`: sysmon prints Go's `SCHED` lines
 //!   every MS milliseconds (`schedtrace.rs`);
 //! - `goroleaks=1`: `run` lists at exit the goroutines still parked
-//!   (`leaks.rs`).
+//!   (`leaks.rs`);
+//! - `blockedthread=MS`: the held-thread report's threshold (default
+//!   100 ms, 0: off; `held.rs`).
 
 use std::time::Duration;
 
@@ -33,6 +35,10 @@ pub(crate) struct GoDebug {
     pub scheddetail: bool,
     /// `goroleaks` (non-zero): report goroutines still parked at `run` exit.
     pub goroleaks: bool,
+    /// `blockedthread=MS` (default 100): report a goroutine holding its
+    /// thread that long while others wait for it (`monitor/held.rs`);
+    /// `0` turns the report off.
+    pub blockedthread: Option<Duration>,
 }
 
 impl Default for GoDebug {
@@ -43,6 +49,7 @@ impl Default for GoDebug {
             schedtrace: None,
             scheddetail: false,
             goroleaks: false,
+            blockedthread: Some(Duration::from_millis(100)),
         }
     }
 }
@@ -72,6 +79,13 @@ const KEYS: &[(&str, Setter)] = &[
     }),
     ("goroleaks", |d, v| {
         d.goroleaks = switch(v)?;
+        Ok(())
+    }),
+    ("blockedthread", |d, v| {
+        let ms: u64 = v
+            .parse()
+            .map_err(|_| "not a number of milliseconds".to_string())?;
+        d.blockedthread = (ms > 0).then(|| Duration::from_millis(ms));
         Ok(())
     }),
 ];

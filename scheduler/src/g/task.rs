@@ -21,7 +21,8 @@ use std::task::{Context, Poll, Waker};
 use crate::g::cell_alloc::{alloc_cell, free_cell};
 use crate::g::current_g;
 use crate::g::panic::Panic;
-use crate::sched::park::{self, WaitReason, Waiter};
+use crate::g::wait_reason::WaitReason;
+use crate::sched::park::{self, Waiter};
 
 /// Facts about a task that the scheduler needs before it runs.
 pub(crate) struct TaskInfo {

@@ -34,9 +34,9 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use crate::g::wait_reason::WaitReason;
 use crate::monitor::os_threads;
 use crate::monitor::snapshot::{goroutines, GStatus};
-use crate::sched::park::WaitReason;
 use crate::sched::Sched;
 
 /// How long rules 1–3 must hold before the threads are looked at.
@@ -115,22 +115,21 @@ fn runtime_generation(sched: &Sched) -> Option<u64> {
         return None;
     }
     let mut generation = sched.extra_spawned();
-    for w in sched.all_workers().iter() {
-        let quiet = !w.thread_alive.load(Ordering::SeqCst)
-            || (w.sleeper.is_sleeping()
-                && w.running.load(Ordering::SeqCst) == 0
-                && w.home.is_empty()
-                && w.stealer.is_empty()
-                && w.inbox.is_empty()
-                && !w.timers.is_pending());
+    for w in sched.all_ms().iter() {
+        let quiet = !w.is_thread_alive()
+            || (w.is_sleeping()
+                && w.running_goid() == 0
+                && !w.has_queued_work()
+                && !w.timers().is_pending());
         if !quiet {
             return None;
         }
+        let (spawned, exited) = w.spawned_exited();
         generation = generation
-            .wrapping_add(w.schedtick.load(Ordering::SeqCst))
-            .wrapping_add(w.spawned.load(Ordering::SeqCst))
-            .wrapping_add(w.exited.load(Ordering::SeqCst))
-            .wrapping_add(w.syscalltick.load(Ordering::SeqCst));
+            .wrapping_add(w.schedtick())
+            .wrapping_add(spawned)
+            .wrapping_add(exited)
+            .wrapping_add(w.syscalltick());
     }
     let gs = goroutines(sched);
     let all_asleep = !gs.is_empty()

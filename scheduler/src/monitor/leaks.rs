@@ -57,7 +57,7 @@ fn format(gs: &[GInfo]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sched::park::WaitReason;
+    use crate::g::wait_reason::WaitReason;
     use std::panic::Location;
 
     fn g(id: u64, status: GStatus, site: &'static Location<'static>) -> GInfo {

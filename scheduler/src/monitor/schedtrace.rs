@@ -127,8 +127,8 @@ pub(crate) fn format(s: &Snapshot, ms: u128, detail: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::g::wait_reason::WaitReason;
     use crate::monitor::snapshot::{GInfo, MInfo, PInfo};
-    use crate::sched::park::WaitReason;
 
     fn p(runqsize: usize, schedtick: u64, idle: bool, m: usize) -> PInfo {
         PInfo {

@@ -60,7 +60,8 @@ fn install_once() {
         if started.is_err() {
             return;
         }
-        // SAFETY: as above.
+        // SAFETY: an all-zero sigaction is a valid value (no flags, empty
+        // mask) for the fields set below to complete.
         let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
         action.sa_sigaction = on_sigquit as extern "C" fn(libc::c_int) as libc::sighandler_t;
         action.sa_flags = libc::SA_RESTART | libc::SA_ONSTACK;

@@ -15,9 +15,9 @@
 use std::panic::Location;
 use std::sync::atomic::Ordering;
 
+use crate::g::wait_reason::WaitReason;
 use crate::g::{GRef, DEAD, NOTIFIED, PARKED, RUNNABLE, RUNNING, SCANNING, SCAN_READIED};
 use crate::sched::m::M;
-use crate::sched::park::WaitReason;
 use crate::sched::Sched;
 
 /// What a goroutine is doing, as Go's status names it.
@@ -116,14 +116,14 @@ pub(crate) struct Snapshot {
 impl Snapshot {
     /// Reads the scheduler; with `detail`, also every M and goroutine.
     pub(crate) fn take(sched: &Sched, detail: bool) -> Snapshot {
-        let active = sched.active_workers();
+        let active = sched.active_ms();
         let ps: Vec<PInfo> = active.iter().map(|w| p_info(w, detail)).collect();
         drop(active);
-        let all = sched.all_workers();
+        let all = sched.all_ms();
         let alive: Vec<&M> = all
             .iter()
             .map(|w| &**w)
-            .filter(|w| w.thread_alive.load(Ordering::Relaxed))
+            .filter(|w| w.is_thread_alive())
             .collect();
         let (helpers, idle_helpers) = sched.blocking().thread_counts();
         let gs = if detail {
@@ -146,11 +146,7 @@ impl Snapshot {
             threads: alive.len() + 1 + helpers,
             spinningthreads: sched.spinning_ms(),
             needspinning: sched.needs_spinning(),
-            idlethreads: alive
-                .iter()
-                .filter(|w| w.idle.load(Ordering::Relaxed))
-                .count()
-                + idle_helpers,
+            idlethreads: alive.iter().filter(|w| w.is_idle()).count() + idle_helpers,
             runqueue: sched.global_queue_len(),
             ps,
             ms,
@@ -161,16 +157,13 @@ impl Snapshot {
 
 fn p_info(w: &M, detail: bool) -> PInfo {
     PInfo {
-        idle: w.idle.load(Ordering::Relaxed),
-        schedtick: w.schedtick.load(Ordering::Relaxed),
-        syscalltick: w.syscalltick.load(Ordering::Relaxed),
-        m: w.id,
-        // Go's per-P run queue (not counting `runnext`): unstarted tasks
-        // plus started goroutines readied for this M (not counting the few
-        // its M took out to prefetch, `lookahead.rs`).
-        runqsize: w.stealer.len() + w.home.len(),
-        gfree: w.gfree.load(Ordering::Relaxed),
-        timers: if detail { w.timers.len() } else { 0 },
+        idle: w.is_idle(),
+        schedtick: w.schedtick(),
+        syscalltick: w.syscalltick(),
+        m: w.id(),
+        runqsize: w.runq_len(),
+        gfree: w.gfree(),
+        timers: if detail { w.timers().len() } else { 0 },
     }
 }
 
@@ -178,15 +171,14 @@ fn m_infos(sched: &Sched, alive: &[&M], gs: &[GInfo]) -> Vec<MInfo> {
     let mut ms: Vec<MInfo> = alive
         .iter()
         .map(|w| {
-            let idle = w.idle.load(Ordering::Relaxed);
-            let running = w.running.load(Ordering::Relaxed);
+            let running = w.running_goid();
             MInfo {
-                id: w.id,
-                p: (w.has_p.load(Ordering::Relaxed) && !idle).then(|| w.p.load(Ordering::Relaxed)),
+                id: w.id(),
+                p: w.p().filter(|_| !w.is_idle()),
                 curg: (running != 0).then_some(running),
-                spinning: w.spinning.load(Ordering::Relaxed),
-                blocked: w.sleeper.is_sleeping(),
-                lockedg: gs.iter().find(|g| g.locked && g.m == w.id).map(|g| g.id),
+                spinning: w.is_spinning(),
+                blocked: w.is_sleeping(),
+                lockedg: gs.iter().find(|g| g.locked && g.m == w.id()).map(|g| g.id),
             }
         })
         .collect();
@@ -218,12 +210,7 @@ pub(crate) fn goroutines(sched: &Sched) -> Vec<GInfo> {
 /// inboxes and the global queue (they have no G yet, so no stack or state
 /// to show).
 pub(crate) fn unstarted(sched: &Sched) -> usize {
-    sched.global_queue_len()
-        + sched
-            .all_workers()
-            .iter()
-            .map(|w| w.stealer.len() + w.inbox.len())
-            .sum::<usize>()
+    sched.global_queue_len() + sched.all_ms().iter().map(|w| w.unstarted()).sum::<usize>()
 }
 
 /// Reads one goroutine; `None` if the G holds none now (or was recycled
@@ -253,7 +240,7 @@ unsafe fn g_info(g: GRef) -> Option<GInfo> {
         parent: gr.parent(),
         site: gr.spawn_site(),
         status,
-        m: home.id,
+        m: home.id(),
         locked: gr.locked.load(Ordering::Relaxed) != 0,
         wait_since: gr.wait_since.load(Ordering::Relaxed),
     };

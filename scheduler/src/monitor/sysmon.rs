@@ -36,11 +36,11 @@
 //! instead of reading the time: one load instead of a clock read per park):
 //! refreshed every round, and 0 ("read the real clock") while sysmon dozes.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::monitor::deadlock::DeadlockWatch;
+use crate::monitor::held::HeldWatch;
 use crate::monitor::schedtrace::SchedTrace;
 use crate::sched::current::{self, Current};
 use crate::sched::Sched;
@@ -61,6 +61,8 @@ struct Seen {
     goroutine: u64,
     since: Instant,
     reported: bool,
+    /// The held-thread report has dealt with this slice (`held.rs`).
+    held_checked: bool,
 }
 
 pub(crate) fn sysmon_main(sched: Arc<Sched>) {
@@ -71,6 +73,7 @@ pub(crate) fn sysmon_main(sched: Arc<Sched>) {
     let mut last_trim = Instant::now();
     let mut trace = SchedTrace::from_godebug();
     let mut deadlock = DeadlockWatch::new();
+    let mut held = HeldWatch::from_godebug();
     let mut last_procs = Instant::now();
     while !sched.is_shutting_down() {
         let now = Instant::now();
@@ -84,11 +87,12 @@ pub(crate) fn sysmon_main(sched: Arc<Sched>) {
         }
         if last_trim.elapsed() >= TRIM_EVERY {
             last_trim = Instant::now();
-            for w in sched.all_workers().iter() {
-                w.trim_request.store(true, Ordering::Relaxed);
+            for w in sched.all_ms().iter() {
+                w.request_trim();
             }
         }
-        let acted = check_workers(&sched, &mut seen) | crate::netpoll::poll_if_stale(now);
+        let acted =
+            check_workers(&sched, &mut seen, &mut held) | crate::netpoll::poll_if_stale(now);
         if acted {
             delay = MIN_DELAY;
         } else {
@@ -120,40 +124,45 @@ fn doze(sched: &Sched, timeout: Option<Duration>) {
 
 /// One round over the workers; returns whether it fired overdue timers
 /// (Go's sysmon likewise stays quick only while `retake` finds work).
-fn check_workers(sched: &Sched, seen: &mut Vec<Seen>) -> bool {
+fn check_workers(sched: &Sched, seen: &mut Vec<Seen>, held: &mut HeldWatch) -> bool {
     let now = Instant::now();
     let mut acted = false;
-    for w in sched.all_workers().iter() {
-        let i = w.id;
+    for w in sched.all_ms().iter() {
+        let i = w.id();
         if seen.len() <= i {
             seen.resize_with(i + 1, || Seen {
                 tick: 0,
                 goroutine: 0,
                 since: now,
                 reported: false,
+                held_checked: false,
             });
         }
         if let Some(overdue) = now.checked_sub(TIMER_SLACK) {
-            if w.timers.is_pending() && w.timers.is_due(overdue) {
-                w.timers.run_due(now);
+            if w.timers().is_pending() && w.timers().is_due(overdue) {
+                w.timers().run_due(now);
                 acted = true;
             }
         }
         let s = &mut seen[i];
-        let tick = w.schedtick.load(Ordering::Relaxed);
-        let running = w.running.load(Ordering::Relaxed);
+        let tick = w.schedtick();
+        let running = w.running_goid();
         if running == 0 || tick != s.tick || running != s.goroutine {
             *s = Seen {
                 tick,
                 goroutine: running,
                 since: now,
                 reported: false,
+                held_checked: false,
             };
             continue;
         }
         let ran = now.duration_since(s.since);
         if ran >= PREEMPT_AFTER {
-            w.preempt.store(true, Ordering::Relaxed);
+            w.request_preempt();
+        }
+        if !s.held_checked {
+            s.held_checked = held.check(sched, w, running, ran);
         }
         if ran >= STUCK_AFTER && !s.reported {
             s.reported = true;

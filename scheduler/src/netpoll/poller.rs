@@ -38,17 +38,20 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::sched::lookahead::prefetch_lines;
-use crate::sched::m::M;
-use crate::sched::park::{current_waiter, park, WaitReason, Waiter};
+use crate::g::wait_reason::WaitReason;
+use crate::sched::park::{current_waiter, park, Waiter, Wake};
+use crate::sched::sleep::Sleeper;
 use crate::sys::lock::Lock;
 use crate::sys::poison::Unpoisoned;
+use crate::sys::prefetch::prefetch_lines;
 use crate::time::{add_timer, nanos, TimerTarget};
 
 /// Which readiness an operation waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Interest {
+    /// Readable (or closed for reading, or in error).
     Read = 0,
+    /// Writable (or hung up, or in error).
     Write = 1,
 }
 
@@ -77,7 +80,7 @@ struct Poller {
     /// Descs free for reuse.
     free: Mutex<Vec<&'static Desc>>,
     /// Sleeping Ms that found the blocker role taken.
-    standby: Mutex<Vec<Arc<M>>>,
+    standby: Mutex<Vec<Arc<dyn Wake + Send + Sync>>>,
 }
 
 struct Desc {
@@ -125,7 +128,7 @@ impl Poller {
     fn new() -> io::Result<Poller> {
         // SAFETY: plain system calls with valid flags.
         let epfd = cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
-        // SAFETY: as above.
+        // SAFETY: a plain system call with valid flags.
         let eventfd = cvt(unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) })?;
         let mut ev = libc::epoll_event {
             events: libc::EPOLLIN as u32,
@@ -219,7 +222,7 @@ impl Poller {
         }
     }
 
-    fn lock_standby(&self) -> std::sync::MutexGuard<'_, Vec<Arc<M>>> {
+    fn lock_standby(&self) -> std::sync::MutexGuard<'_, Vec<Arc<dyn Wake + Send + Sync>>> {
         self.standby.lock_unpoisoned()
     }
 }
@@ -494,11 +497,17 @@ pub(crate) fn interrupt() {
     poller().interrupt();
 }
 
-/// Called by a sleeping M (its sleep word `SLEEPING`, no work found): if
-/// goroutines wait on I/O, takes the blocker role and blocks in
-/// `epoll_wait` until woken or until its P's next timer; returns false if
-/// it did not (the caller sleeps on its futex).
-pub(crate) fn sleep_in_poller(w: &Arc<M>) -> bool {
+/// The M whose sleep state is `sleeper`, announced asleep with no work
+/// found, blocks here if goroutines wait on I/O: it takes the blocker role
+/// and waits in `epoll_wait` until woken or until `timeout()` (its P's
+/// next timer) is due. Returns false if it did not (the caller sleeps on
+/// its futex). `me` wakes that M; it is kept in the standby list while
+/// another M holds the role.
+pub(crate) fn sleep_in_poller(
+    me: &Arc<dyn Wake + Send + Sync>,
+    sleeper: &Sleeper,
+    timeout: impl Fn() -> Option<Duration>,
+) -> bool {
     let Some(p) = POLLER.get() else { return false };
     loop {
         if p.waiters.load(Ordering::SeqCst) == 0 {
@@ -510,17 +519,17 @@ pub(crate) fn sleep_in_poller(w: &Arc<M>) -> bool {
         {
             break;
         }
-        p.lock_standby().push(w.clone());
+        p.lock_standby().push(me.clone());
         // A blocker leaving after our failed claim looks at the standby
         // list after clearing the role: we see the role free, or it sees us.
         if p.blocker.load(Ordering::SeqCst) {
             return false;
         }
-        leave_standby(w);
+        leave_standby(&**me);
     }
-    w.sleeper.set_in_poller(true);
-    while w.sleeper.is_sleeping() {
-        let timeout = w.timers.until_next();
+    sleeper.set_in_poller(true);
+    while sleeper.is_sleeping() {
+        let timeout = timeout();
         if timeout == Some(Duration::ZERO) {
             break;
         }
@@ -530,22 +539,25 @@ pub(crate) fn sleep_in_poller(w: &Arc<M>) -> bool {
             break;
         }
     }
-    w.sleeper.set_in_poller(false);
+    sleeper.set_in_poller(false);
     p.blocker.store(false, Ordering::SeqCst);
     if p.waiters.load(Ordering::SeqCst) > 0 {
         let next = p.lock_standby().pop();
         if let Some(next) = next {
-            next.wake_up();
+            next.wake();
         }
     }
     true
 }
 
-/// Removes `w` from the standby list (it woke up).
-pub(crate) fn leave_standby(w: &Arc<M>) {
+/// Removes `me` from the standby list (its M woke up).
+pub(crate) fn leave_standby(me: &(dyn Wake + Send + Sync)) {
     let Some(p) = POLLER.get() else { return };
     let mut standby = p.lock_standby();
-    if let Some(i) = standby.iter().position(|x| Arc::ptr_eq(x, w)) {
+    if let Some(i) = standby
+        .iter()
+        .position(|x| std::ptr::addr_eq(Arc::as_ptr(x), me))
+    {
         standby.swap_remove(i);
     }
 }

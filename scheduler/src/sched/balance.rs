@@ -70,7 +70,7 @@ impl MLocal {
 
     /// One random other active P, if it is lighter by the module's margin.
     fn sample_lighter(&self, mine: u64) -> Option<Arc<M>> {
-        let workers = self.sched.active_workers();
+        let workers = self.sched.active_ms();
         let n = workers.len();
         if n < 2 {
             return None;

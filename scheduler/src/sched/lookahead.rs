@@ -48,6 +48,7 @@ use crossbeam_deque::Injector;
 
 use crate::g::GRef;
 use crate::sched::m::retry_steal;
+use crate::sys::prefetch::{prefetch_lines, LINE};
 
 /// Goroutines homed on an M from which it reads ahead.
 const READ_AHEAD_MIN_LIVE: u64 = 256;
@@ -59,7 +60,6 @@ const BATCH: usize = 8;
 /// pointer: the switch frame below it, and the frames it returns into.
 const STACK_LINES_BELOW: usize = 2;
 const STACK_LINES_ABOVE: usize = 16;
-const LINE: usize = 64;
 
 /// Up to two batches of an M's home queue, taken out early, in order.
 #[derive(Default)]
@@ -170,30 +170,6 @@ fn prefetch_stack(g: GRef) {
     }
     let first = sp.saturating_sub(STACK_LINES_BELOW * LINE);
     prefetch_lines(first, (STACK_LINES_BELOW + STACK_LINES_ABOVE) * LINE);
-}
-
-/// Prefetches every line of the `len` bytes at `addr`.
-#[inline(always)]
-pub(crate) fn prefetch_lines(addr: usize, len: usize) {
-    let mut line = addr & !(LINE - 1);
-    while line < addr + len {
-        prefetch(line);
-        line += LINE;
-    }
-}
-
-/// A hint to bring the line at `addr` into the cache. Never faults, even
-/// on an unmapped or guard page, so any address will do.
-#[inline(always)]
-pub(crate) fn prefetch(addr: usize) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `prefetcht0` reads nothing architecturally and cannot fault.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>(addr as *const i8);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = addr;
 }
 
 #[cfg(test)]

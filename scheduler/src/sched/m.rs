@@ -68,60 +68,86 @@ impl Item {
 
 /// An M as other threads see it: its home queue, its sleep word, the
 /// stealing end of its P's fresh queue, its timers and its counters.
+///
+/// Fields are private to the scheduler core; monitors read them through
+/// the accessors below. Each says who writes it, who reads it, and with
+/// which ordering. "Its M" is the thread running this M's scheduler loop.
 pub(crate) struct M {
-    pub id: usize,
-    pub home: Injector<GRef>,
-    pub stealer: Stealer<Item>,
-    /// Fresh tasks handed here by a busier P (`balance.rs`); stealable
-    /// like the fresh queue.
-    pub inbox: Injector<Item>,
+    /// The M's id (as dumps and `scheddetail` show it). Immutable.
+    pub(super) id: usize,
+    /// Started goroutines homed here, readied by other threads. Pushed by
+    /// any thread (`enqueue.rs`), popped by its M only.
+    pub(super) home: Injector<GRef>,
+    /// The stealing end of its P's fresh queue (the owner end is in
+    /// `MLocal`). Thieves steal from it; observers read its length.
+    pub(super) stealer: Stealer<Item>,
+    /// Fresh tasks handed here by a busier P (`balance.rs`); stealable like
+    /// the fresh queue. Pushed by any M, taken by its M or thieves.
+    pub(super) inbox: Injector<Item>,
     /// Its sleep word and the flags beside it (`sleep.rs`).
-    pub sleeper: Sleeper,
-    /// False once this worker lost its P (retiring).
-    pub has_p: AtomicBool,
-    /// Set by sysmon: the running goroutine overstayed its slice.
-    pub preempt: AtomicBool,
-    /// Bumped at each schedule that starts a new time slice.
-    pub schedtick: AtomicU64,
-    /// Id of the goroutine running now, 0 when none.
-    pub running: AtomicU64,
+    pub(super) sleeper: Sleeper,
+    /// False once this M lost its P (retiring). Cleared (SeqCst) by P-set
+    /// changes (`procs.rs`), read by its M and by wakers.
+    pub(super) has_p: AtomicBool,
+    /// The running goroutine overstayed its slice: set (Relaxed) by sysmon
+    /// and at shutdown, cleared by its M at each run; read by the running
+    /// goroutine at its runtime calls.
+    pub(super) preempt: AtomicBool,
+    /// Bumped (with [`bump`], Release) by its M at each schedule that starts
+    /// a new time slice; read by sysmon and observers.
+    pub(super) schedtick: AtomicU64,
+    /// Id of the goroutine running now, 0 when none. Written (Relaxed) by
+    /// its M around each run; read by sysmon, observers, deadlock checks.
+    pub(super) running: AtomicU64,
     /// Spawned/exited goroutine counts (for `num_goroutine`); written by
-    /// this worker's M only, with [`bump`].
-    pub spawned: AtomicU64,
-    pub exited: AtomicU64,
-    /// Started goroutines homed here (live list length).
-    pub live: AtomicU64,
-    /// Idle Gs cached by this P (the length of `MLocal::free`, for
-    /// `scheddetail`).
-    pub gfree: AtomicUsize,
-    /// Whether this M is a spinning M (counted in `nspinning`); written
-    /// only by this M.
-    pub spinning: AtomicBool,
-    /// `blocking` calls made by goroutines on this P (Go's `syscalltick`).
-    pub syscalltick: AtomicU64,
-    /// True until this M's scheduler loop has returned (Release): from
-    /// then on it runs no goroutine again. Shutdown waits for every M to
-    /// clear it before it unwinds any stack (`Sched::wait_for_ms_to_stop`).
-    pub scheduling: AtomicBool,
-    /// False once this M's thread has finished its shutdown share (or
-    /// retired): it no longer counts as a thread.
-    pub thread_alive: AtomicBool,
-    /// In the idle list (guarded by the idle list's mutex).
-    pub idle: AtomicBool,
-    /// Set by sysmon about once a second: trim stacks when next idle.
-    pub trim_request: AtomicBool,
-    /// The P this worker holds (meaningful while `has_p`).
-    pub p: AtomicUsize,
-    /// This P's timers (see `timer.rs`).
-    pub timers: TimerHeap,
-    /// The runtime this worker belongs to (it outlives its workers' use).
-    pub sched: *const Sched,
+    /// its M only, with [`bump`] (Release); read by anyone.
+    pub(super) spawned: AtomicU64,
+    /// See `spawned`.
+    pub(super) exited: AtomicU64,
+    /// Started goroutines homed here (the live list's length), written by
+    /// its M with [`bump`]/[`unbump`]; read by balance samplers.
+    pub(super) live: AtomicU64,
+    /// Idle Gs cached by its P (the length of `MLocal::free`), written
+    /// (Relaxed) by its M for `scheddetail`.
+    pub(super) gfree: AtomicUsize,
+    /// Whether this M is a spinning M (counted in `Idle::nspinning`);
+    /// written (Relaxed) by its M only, read by observers.
+    pub(super) spinning: AtomicBool,
+    /// `blocking` calls made by goroutines on this P (Go's `syscalltick`):
+    /// incremented by its goroutines, read by observers.
+    pub(super) syscalltick: AtomicU64,
+    /// True until its M's scheduler loop has returned (Release): from then
+    /// on it runs no goroutine again. Shutdown waits (Acquire) for every M
+    /// to clear it before it unwinds any stack (`shutdown.rs`).
+    pub(super) scheduling: AtomicBool,
+    /// False once its M's thread has finished its shutdown share (or
+    /// retired): it no longer counts as a thread. Written by its M.
+    pub(super) thread_alive: AtomicBool,
+    /// In the idle list: written (SeqCst) under the idle list's lock,
+    /// read by its M outside it (`Idle::remove`'s fast path).
+    pub(super) idle: AtomicBool,
+    /// Trim stacks when next idle: set (Relaxed) by sysmon about once a
+    /// second, taken by its M.
+    pub(super) trim_request: AtomicBool,
+    /// The P this M holds (meaningful while `has_p`). Written before the M
+    /// starts (Relaxed; the thread spawn publishes it).
+    pub(super) p: AtomicUsize,
+    /// Its P's timers (`time/`): armed by any thread, run by its M, by
+    /// spinning Ms and by sysmon.
+    pub(super) timers: TimerHeap,
+    /// Its OS thread's pthread id: written (Relaxed) by the thread itself
+    /// before it runs any goroutine (`MLocal::new`), read by sysmon.
+    pub(super) os_thread: AtomicU64,
+    /// The runtime this M belongs to (it outlives every use of its Ms).
+    /// Immutable.
+    pub(super) sched: *const Sched,
 }
 
-// SAFETY: all fields are Sync except the `shared` pointer, which is only
-// dereferenced while the runtime is running (Sched outlives that).
+// SAFETY: all fields are Send and Sync except the `sched` pointer, which
+// is only dereferenced while the runtime is running (Sched outlives that).
 unsafe impl Send for M {}
-// SAFETY: as above.
+// SAFETY: all fields are Sync except the `sched` pointer, which is only
+// read (never written through) while the runtime is running.
 unsafe impl Sync for M {}
 
 impl M {
@@ -148,8 +174,134 @@ impl M {
             idle: AtomicBool::new(false),
             trim_request: AtomicBool::new(false),
             p: AtomicUsize::new(0),
+            os_thread: AtomicU64::new(0),
             timers: TimerHeap::new(),
         }
+    }
+}
+
+/// What monitors, drivers and the lifecycle read of an M, and the requests
+/// they may make of it; they cannot write its state otherwise. Loads are
+/// SeqCst: observers are rare and deadlock detection compares them.
+impl M {
+    /// The M's id.
+    pub(crate) fn id(&self) -> usize {
+        self.id
+    }
+
+    /// The P it holds, if it holds one.
+    pub(crate) fn p(&self) -> Option<usize> {
+        self.has_p().then(|| self.p.load(Ordering::SeqCst))
+    }
+
+    /// Whether it still holds a P.
+    pub(crate) fn has_p(&self) -> bool {
+        self.has_p.load(Ordering::SeqCst)
+    }
+
+    /// The id of the goroutine it runs now, 0 when none.
+    pub(crate) fn running_goid(&self) -> u64 {
+        self.running.load(Ordering::SeqCst)
+    }
+
+    /// Its schedule count, bumped at each new time slice.
+    pub(crate) fn schedtick(&self) -> u64 {
+        self.schedtick.load(Ordering::SeqCst)
+    }
+
+    /// `blocking` calls made on its P.
+    pub(crate) fn syscalltick(&self) -> u64 {
+        self.syscalltick.load(Ordering::SeqCst)
+    }
+
+    /// Goroutines spawned from it, and finished on it.
+    pub(crate) fn spawned_exited(&self) -> (u64, u64) {
+        (
+            self.spawned.load(Ordering::SeqCst),
+            self.exited.load(Ordering::SeqCst),
+        )
+    }
+
+    /// Idle Gs its P caches.
+    pub(crate) fn gfree(&self) -> usize {
+        self.gfree.load(Ordering::SeqCst)
+    }
+
+    /// Whether it is in the idle list.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.idle.load(Ordering::SeqCst)
+    }
+
+    /// Whether it is a spinning M.
+    pub(crate) fn is_spinning(&self) -> bool {
+        self.spinning.load(Ordering::SeqCst)
+    }
+
+    /// Whether it sleeps (announced asleep, not woken).
+    pub(crate) fn is_sleeping(&self) -> bool {
+        self.sleeper.is_sleeping()
+    }
+
+    /// Whether its thread still counts (it has not finished its shutdown
+    /// share or retired).
+    pub(crate) fn is_thread_alive(&self) -> bool {
+        self.thread_alive.load(Ordering::SeqCst)
+    }
+
+    /// Its thread has finished (the lifecycle's M0, at the end of a run).
+    pub(crate) fn thread_exited(&self) {
+        self.thread_alive.store(false, Ordering::Relaxed);
+    }
+
+    /// Go's run queue length: unstarted tasks of its P plus started
+    /// goroutines readied for it (not counting `runnext`, nor the few its M
+    /// took out to prefetch, `lookahead.rs`).
+    pub(crate) fn runq_len(&self) -> usize {
+        self.stealer.len() + self.home.len()
+    }
+
+    /// Goroutines queued for it that have not started: its P's fresh queue
+    /// and inbox.
+    pub(crate) fn unstarted(&self) -> usize {
+        self.stealer.len() + self.inbox.len()
+    }
+
+    /// Whether any of its queues holds work.
+    pub(crate) fn has_queued_work(&self) -> bool {
+        !self.home.is_empty() || !self.stealer.is_empty() || !self.inbox.is_empty()
+    }
+
+    /// Its P's timers (the time driver arms them; sysmon runs overdue
+    /// ones).
+    pub(crate) fn timers(&self) -> &TimerHeap {
+        &self.timers
+    }
+
+    /// sysmon: the running goroutine overstayed its slice.
+    pub(crate) fn request_preempt(&self) {
+        self.preempt.store(true, Ordering::Relaxed);
+    }
+
+    /// sysmon: trim stacks when next idle.
+    pub(crate) fn request_trim(&self) {
+        self.trim_request.store(true, Ordering::Relaxed);
+    }
+
+    /// Goroutines that can run only on its thread and wait for it: started
+    /// goroutines readied for it (its home queue). Its `runnext` is not
+    /// counted (its M's own).
+    pub(crate) fn waiting_for_thread(&self) -> usize {
+        self.home.len()
+    }
+
+    /// Its OS thread's pthread id (`monitor/thread_stack.rs`).
+    pub(crate) fn os_thread(&self) -> u64 {
+        self.os_thread.load(Ordering::Relaxed)
+    }
+
+    /// A goroutine on it makes a `blocking` call.
+    pub(crate) fn note_syscall(&self) {
+        self.syscalltick.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -201,6 +353,11 @@ impl MLocal {
         sched: Arc<Sched>,
         fresh: crossbeam_deque::Worker<Item>,
     ) -> MLocal {
+        // On the M's own thread (mstart, or M0 in `run`).
+        m.os_thread.store(
+            crate::monitor::thread_stack::current_thread_id(),
+            Ordering::Relaxed,
+        );
         let seed = (m.id as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         let trace = sched.trace.as_ref().map(|f| MTrace::new(f.clone(), m.id));
         MLocal {
@@ -317,7 +474,7 @@ impl MLocal {
     /// stealing one would split a group that talks across two Ms for its
     /// whole life (docs/design.md).
     pub(crate) fn steal_from_others(&self, patient: bool) -> Option<Item> {
-        let workers = self.sched.active_workers();
+        let workers = self.sched.active_ms();
         let n = workers.len();
         if n == 0 {
             return None;
@@ -336,7 +493,7 @@ impl MLocal {
                 handed()
             };
             if let Some(item) = item {
-                crate::trace::steal(self, w.id, item.goid());
+                crate::trace::steal(self.trace.as_ref(), self.m.id, w.id, item.goid());
                 return Some(item);
             }
         }
@@ -346,7 +503,7 @@ impl MLocal {
     /// Runs the due timers of other Ps (their Ms may be busy in a long
     /// goroutine); a spinning M does this as Go's `stealWork` does.
     pub(crate) fn run_others_timers(&self) {
-        let workers = self.sched.active_workers();
+        let workers = self.sched.active_ms();
         let mut now = None;
         for w in workers.iter() {
             if Arc::ptr_eq(w, &self.m) || !w.timers.is_pending() {

@@ -24,6 +24,7 @@
 //!   run; `shutdown`: the end of a run; `sysmon_state`: what Ms share
 //!   with sysmon (its sleep word and coarse clock).
 
+mod atomics;
 pub(crate) mod balance;
 pub(crate) mod current;
 pub(crate) mod enqueue;

@@ -31,87 +31,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use crate::g::state::Readied;
-use crate::g::{GRef, Yield};
+use crate::g::wait_reason::WaitReason;
+use crate::g::{GRef, Yield, G};
 use crate::sched::current;
 use crate::sched::enqueue::make_runnable;
+use crate::sched::m::MLocal;
 use crate::sys::futex;
-
-/// Why a goroutine is parked (Go's `waitReason`, shown in goroutine dumps).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WaitReason {
-    None,
-    ChanReceive,
-    ChanSend,
-    ChanReceiveNilChan,
-    Select,
-    SelectNoCases,
-    Sleep,
-    SyncMutexLock,
-    SyncRwLockRead,
-    SyncRwLockWrite,
-    SyncWaitGroupWait,
-    SyncCondWait,
-    Semacquire,
-    IoWait,
-    JoinHandle,
-    Blocking,
-    /// In `block_on`: waiting for a future's `Waker`.
-    Future,
-}
-
-impl WaitReason {
-    const ALL: [WaitReason; 17] = [
-        WaitReason::None,
-        WaitReason::ChanReceive,
-        WaitReason::ChanSend,
-        WaitReason::ChanReceiveNilChan,
-        WaitReason::Select,
-        WaitReason::SelectNoCases,
-        WaitReason::Sleep,
-        WaitReason::SyncMutexLock,
-        WaitReason::SyncRwLockRead,
-        WaitReason::SyncRwLockWrite,
-        WaitReason::SyncWaitGroupWait,
-        WaitReason::SyncCondWait,
-        WaitReason::Semacquire,
-        WaitReason::IoWait,
-        WaitReason::JoinHandle,
-        WaitReason::Blocking,
-        WaitReason::Future,
-    ];
-
-    /// The reason stored as `reason as u8` (unknown values read as `None`).
-    pub(crate) fn from_u8(v: u8) -> WaitReason {
-        Self::ALL
-            .get(v as usize)
-            .copied()
-            .unwrap_or(WaitReason::None)
-    }
-
-    /// The text Go prints in a goroutine header, e.g. `chan receive`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WaitReason::None => "",
-            WaitReason::ChanReceive => "chan receive",
-            WaitReason::ChanSend => "chan send",
-            WaitReason::ChanReceiveNilChan => "chan receive (nil chan)",
-            WaitReason::Select => "select",
-            WaitReason::SelectNoCases => "select (no cases)",
-            WaitReason::Sleep => "sleep",
-            WaitReason::SyncMutexLock => "sync.Mutex.Lock",
-            WaitReason::SyncRwLockRead => "sync.RWMutex.RLock",
-            WaitReason::SyncRwLockWrite => "sync.RWMutex.Lock",
-            WaitReason::SyncWaitGroupWait => "sync.WaitGroup.Wait",
-            WaitReason::SyncCondWait => "sync.Cond.Wait",
-            WaitReason::Semacquire => "semacquire",
-            WaitReason::IoWait => "IO wait",
-            WaitReason::JoinHandle => "join",
-            WaitReason::Blocking => "syscall",
-            WaitReason::Future => "future",
-        }
-    }
-}
 
 /// Something that can be woken: a parked goroutine or a blocked thread.
 pub struct Waiter(WaiterKind);
@@ -124,9 +49,10 @@ enum WaiterKind {
 impl std::fmt::Debug for Waiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.0 {
-            // SAFETY: a registered waiter's G is alive (park contract).
             WaiterKind::Goroutine(g) => {
-                write!(f, "Waiter(goroutine {})", unsafe { g.get() }.id())
+                // SAFETY: a registered waiter's G is alive (park contract).
+                let id = unsafe { g.get() }.id();
+                write!(f, "Waiter(goroutine {id})")
             }
             WaiterKind::Thread(_) => f.write_str("Waiter(thread)"),
         }
@@ -182,8 +108,8 @@ impl Waiter {
         if let WaiterKind::Goroutine(g) = &self.0 {
             // SAFETY: a registered waiter's G is alive (park contract).
             let gr = unsafe { g.get() };
-            crate::sched::lookahead::prefetch(&gr.state as *const _ as usize);
-            crate::sched::lookahead::prefetch(&gr.home as *const _ as usize);
+            crate::sys::prefetch::prefetch(&gr.state as *const _ as usize);
+            crate::sys::prefetch::prefetch(&gr.home as *const _ as usize);
         }
     }
 
@@ -202,7 +128,7 @@ impl Waiter {
 pub fn park(reason: WaitReason) {
     if let Some(l) = current::m() {
         if let Some(g) = l.running() {
-            crate::trace::park(l, g.id(), reason);
+            crate::trace::park(l.trace.as_ref(), g.id(), reason);
             g.set_wait_reason(reason);
             g.wait_since
                 .store(l.sched.sysmon.clock_nanos(), Ordering::Relaxed);
@@ -266,7 +192,9 @@ impl std::fmt::Debug for Wakeup {
 pub(crate) unsafe fn ready(g: GRef) -> Wakeup {
     // SAFETY: guaranteed by the caller.
     let gr = unsafe { g.get() };
-    crate::trace::ready(gr);
+    if crate::trace::ready(gr.id(), || crate::goroutine_id().unwrap_or(0)) {
+        record_ready(gr);
+    }
     match gr.state.ready() {
         // SAFETY: the state machine gave this waker the job of queuing it.
         Ok(Readied::Queue) => unsafe { make_runnable(g, current::m(), true) },
@@ -276,6 +204,25 @@ pub(crate) unsafe fn ready(g: GRef) -> Wakeup {
             gr.id()
         )),
     }
+}
+
+/// Records a wake-up of `g` in the trace file of its runtime (cold: only
+/// while a `GORO_TRACE` file is written).
+#[cold]
+fn record_ready(g: &G) {
+    let home = g.home.load(Ordering::Acquire);
+    // SAFETY: a G's home M, and its runtime's `Sched`, outlive the G (the
+    // park contract keeps a readied G alive).
+    let sched = unsafe { &*(*home).sched };
+    let l = current::m();
+    let by = l.map_or(0, MLocal::current_goid);
+    let runnext = !g.migratory.get() && l.is_some_and(|l| std::ptr::eq(l.m_ptr(), home));
+    let goid = g.id();
+    crate::trace::record(
+        sched.trace_file(),
+        l.and_then(|l| l.trace.as_ref()),
+        crate::trace::Event::Wake { goid, by, runnext },
+    );
 }
 
 /// Parks plain OS threads: a permit and a futex word.
@@ -316,17 +263,4 @@ fn thread_parker() -> Arc<ThreadParker> {
         static PARKER: Arc<ThreadParker> = Arc::new(ThreadParker { permit: AtomicU32::new(EMPTY) });
     }
     PARKER.with(Arc::clone)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::WaitReason;
-
-    #[test]
-    fn wait_reasons_round_trip_through_u8() {
-        for r in WaitReason::ALL {
-            assert_eq!(WaitReason::from_u8(r as u8), r);
-        }
-        assert_eq!(WaitReason::from_u8(u8::MAX), WaitReason::None);
-    }
 }

@@ -16,10 +16,7 @@ use crate::sys::poison::{RwUnpoisoned, Unpoisoned};
 
 impl Sched {
     /// Creates a worker for P `p` (registered, not started).
-    pub(crate) fn new_worker(
-        self: &Arc<Sched>,
-        p: usize,
-    ) -> (Arc<M>, crossbeam_deque::Worker<Item>) {
+    pub(crate) fn new_m(self: &Arc<Sched>, p: usize) -> (Arc<M>, crossbeam_deque::Worker<Item>) {
         let fresh = crossbeam_deque::Worker::new_lifo();
         let mut all = self.all.write_unpoisoned();
         let w = Arc::new(M::new(self.next_m_id(), fresh.stealer(), Arc::as_ptr(self)));
@@ -36,8 +33,8 @@ impl Sched {
     }
 
     /// Creates and starts an M for P `p`.
-    pub(crate) fn start_worker(self: &Arc<Sched>, p: usize) {
-        let (w, fresh) = self.new_worker(p);
+    pub(crate) fn start_m(self: &Arc<Sched>, p: usize) {
+        let (w, fresh) = self.new_m(p);
         let sched = self.clone();
         let handle = std::thread::Builder::new()
             .name(format!("goro-m{}", w.id))
@@ -97,7 +94,7 @@ impl Sched {
         if n > old {
             self.gomaxprocs.store(n, Ordering::SeqCst);
             for p in old..n {
-                self.start_worker(p);
+                self.start_m(p);
             }
         } else if n < old {
             let removed: Vec<Arc<M>> = {
@@ -110,7 +107,7 @@ impl Sched {
                 w.wake_up();
             }
         }
-        crate::trace::procs(self, old, n);
+        crate::trace::procs(self.trace_file(), old, n);
         old
     }
 
@@ -122,13 +119,10 @@ impl Sched {
             return;
         }
         let p = w.p.load(Ordering::Relaxed);
-        let still_active = self
-            .active_workers()
-            .get(p)
-            .is_some_and(|x| Arc::ptr_eq(x, w));
+        let still_active = self.active_ms().get(p).is_some_and(|x| Arc::ptr_eq(x, w));
         if still_active && !self.is_shutting_down() {
-            crate::trace::handoff(self, w.id);
-            self.start_worker(p);
+            crate::trace::handoff(self.trace_file(), w.id);
+            self.start_m(p);
         }
     }
 }
@@ -139,7 +133,7 @@ fn mstart(sched: Arc<Sched>, m: Arc<M>, fresh: crossbeam_deque::Worker<Item>) {
     let prev = current::set(Current::M(&local));
     schedule::schedule_loop(&local);
     if sched.is_shutting_down() {
-        crate::sched::shutdown::shutdown_worker(&local);
+        crate::sched::shutdown::shutdown_m(&local);
     } else {
         // Retired: every goroutine homed here has finished.
         local.give_up_fresh_work();

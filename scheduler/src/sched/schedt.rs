@@ -18,6 +18,7 @@ use crate::config::procs::ProcsSource;
 use crate::g::cell_alloc::Stash;
 use crate::g::panic::UnhandledPanic;
 use crate::g::GRef;
+use crate::sched::idle::Idle;
 use crate::sched::m::{Item, M};
 use crate::sched::SysmonState;
 use crate::sys::poison::RwUnpoisoned;
@@ -27,62 +28,101 @@ use crate::trace::TraceFile;
 /// stack pool that outlives runs).
 #[derive(Debug, Clone)]
 pub(crate) struct SchedConfig {
+    /// The initial P count.
     pub procs: usize,
+    /// Who set it.
     pub procs_source: ProcsSource,
+    /// Default usable stack size of goroutines.
     pub stack_size: usize,
+    /// Cap on `blocking` helper threads.
     pub max_blocking_threads: usize,
+    /// What an unhandled goroutine panic does.
     pub unhandled_panic: UnhandledPanic,
+    /// The stack pool, shared by every run of a `Runtime`.
     pub stacks: Arc<StackPool>,
 }
 
 /// State shared by every thread of one `run`.
+///
+/// Fields are private to the scheduler core (`sched/`); everything else
+/// reads through the methods below. Each says who writes it and who reads
+/// it; "set at start" fields are immutable afterwards.
 pub(crate) struct Sched {
-    pub(super) stacks: Arc<StackPool>,
-    pub(super) default_stack_size: usize,
-    /// Global queue of fresh tasks (and readied migratory goroutines).
+    // The queues and the Ms that serve them.
+    /// Global queue of fresh tasks and readied migratory goroutines: pushed
+    /// by any thread (`enqueue.rs`), taken by Ms (every 61st tick, and
+    /// when their own queues are empty).
     pub(super) injector: Injector<Item>,
-    /// Batches of free task-cell memory passed between Ms (`task_blocks.rs`).
-    pub(super) spare_blocks: Stash,
+    /// Idle and spinning Ms (`idle.rs`, with its own invariants).
+    pub(super) idle: Idle<Arc<M>>,
+    /// The P count. Written (SeqCst) under the `resize` lock (`procs.rs`);
+    /// read by anyone.
     pub(super) gomaxprocs: AtomicUsize,
-    pub(super) nspinning: AtomicUsize,
-    /// Go's `sched.needspinning`: work was queued while no P was idle.
-    pub(super) needspinning: AtomicBool,
-    pub(super) nidle: AtomicUsize,
-    pub(super) idle: Mutex<Vec<Arc<M>>>,
-    pub(super) next_goid: AtomicU64,
-    /// The main goroutine's id (dumps say `created by goro::run`).
-    pub(super) main_goid: AtomicU64,
-    /// M ids (workers and sysmon), in creation order.
-    pub(super) next_m_id: AtomicUsize,
-    pub(super) shutdown: AtomicBool,
-    /// Workers holding a P, indexed by P.
+    /// Ms holding a P, indexed by P: written under `resize` (and by
+    /// `new_m` at start), read by thieves, timers and observers.
     pub(super) active: RwLock<Vec<Arc<M>>>,
-    /// Every worker of this run (active and retiring), by worker id.
+    /// Every M of this run (active and retiring), by M id: appended by
+    /// `new_m`, read by observers and shutdown.
     pub(super) all: RwLock<Vec<Arc<M>>>,
+    /// The join handles of M threads started after M0: pushed by
+    /// `start_m`, drained by M0 at the end of the run.
     pub(super) threads: Mutex<Vec<ThreadHandle<()>>>,
-    /// Gs of stopped Ms, freed by M0 once every M has stopped.
-    pub(super) graveyard: Mutex<Vec<GRef>>,
+    /// Serializes P-set changes (`set_gomaxprocs`, automatic updates,
+    /// `lock_os_thread`) and holds who set the P count.
+    pub(super) resize: Mutex<ProcsSource>,
+    /// M ids (Ms and sysmon), handed out in creation order (Relaxed).
+    pub(super) next_m_id: AtomicUsize,
+
+    // Goroutines (`registry.rs`).
+    /// Goroutine ids, handed out to Ms in batches (Relaxed: only unique).
+    pub(super) next_goid: AtomicU64,
     /// Every G allocated by this run (Go's `allgs`), for observers
-    /// (`snapshot.rs`). No G is freed before `free_goroutines` empties it.
+    /// (`monitor/snapshot.rs`): appended by `new_g`, emptied by
+    /// `free_goroutines`; no G is freed before then.
     pub(super) all_gs: Mutex<Vec<GRef>>,
     /// Idle Gs (without stacks) beyond what the Ps cache, for any M to
     /// reuse; leaked boxes owned by this pool.
     pub(super) spare_gs: Mutex<Vec<GRef>>,
+    /// Gs of stopped Ms, freed by M0 once every M has stopped.
+    pub(super) graveyard: Mutex<Vec<GRef>>,
+    /// Started migratory goroutines (they have no home M to list them):
+    /// pushed and removed by the M that starts and finishes each.
     pub(super) migratory_live: Mutex<Vec<GRef>>,
-    /// Goroutines spawned from helper threads (not counted by a worker).
+    /// Goroutines spawned from threads without a P (counted by no M):
+    /// incremented by `spawn_global`, read by `num_goroutine`.
     pub(super) extra_spawned: AtomicU64,
-    pub(super) blocking: BlockingPool,
-    /// `Builder::unhandled_panic`, read when a goroutine panics.
-    pub(super) unhandled_panic: UnhandledPanic,
-    pub(super) sysmon: SysmonState,
-    /// In mprotect-guard mode: goroutines that may need a stack, and the cap.
+
+    // Memory.
+    /// The stack pool, shared with later runs. Set at start.
+    pub(super) stacks: Arc<StackPool>,
+    /// `Builder::stack_size`. Set at start.
+    pub(super) default_stack_size: usize,
+    /// In mprotect-guard mode: goroutines that hold or may need a stack
+    /// (taken at spawn, returned at finish), and the cap (set at start).
     pub(super) stack_reservations: AtomicUsize,
+    /// See `stack_reservations`.
     pub(super) stack_budget: Option<usize>,
-    /// The `GORO_TRACE` file, when one is written (`trace/`).
+    /// Batches of free task-cell memory passed between Ms
+    /// (`g/cell_alloc.rs`).
+    pub(super) spare_blocks: Stash,
+
+    // Helpers, monitors and the run's lifecycle.
+    /// The `blocking` helper pool.
+    pub(super) blocking: BlockingPool,
+    /// What the Ms share with sysmon (its sleep word, the coarse clock).
+    pub(super) sysmon: SysmonState,
+    /// The `GORO_TRACE` file, when one is written (`trace/`). Set at start.
     pub(super) trace: Option<Arc<TraceFile>>,
-    /// Serializes P-set changes (`set_gomaxprocs`, automatic updates,
-    /// `lock_os_thread`) and holds who set the P count.
-    pub(super) resize: Mutex<ProcsSource>,
+    /// `Builder::unhandled_panic`, read when a goroutine panics. Set at
+    /// start.
+    pub(super) unhandled_panic: UnhandledPanic,
+    /// The main goroutine's id (dumps say `created by goro::run`): written
+    /// once by the lifecycle right after the spawn, read by observers.
+    pub(super) main_goid: AtomicU64,
+    /// Set (SeqCst) once when the main goroutine ends (`shutdown.rs`); read
+    /// by every M at each scheduling round and by everything that must not
+    /// start new work.
+    pub(super) shutdown: AtomicBool,
 }
 
 impl Sched {
@@ -97,10 +137,7 @@ impl Sched {
             injector: Injector::new(),
             spare_blocks: Stash::default(),
             gomaxprocs: AtomicUsize::new(rt.procs),
-            nspinning: AtomicUsize::new(0),
-            needspinning: AtomicBool::new(false),
-            nidle: AtomicUsize::new(0),
-            idle: Mutex::new(Vec::new()),
+            idle: Idle::new(),
             next_goid: AtomicU64::new(1),
             main_goid: AtomicU64::new(0),
             next_m_id: AtomicUsize::new(0),
@@ -174,19 +211,19 @@ impl Sched {
         self.next_m_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    pub(crate) fn active_workers(&self) -> RwLockReadGuard<'_, Vec<Arc<M>>> {
+    pub(crate) fn active_ms(&self) -> RwLockReadGuard<'_, Vec<Arc<M>>> {
         self.active.read_unpoisoned()
     }
 
-    pub(crate) fn all_workers(&self) -> RwLockReadGuard<'_, Vec<Arc<M>>> {
+    pub(crate) fn all_ms(&self) -> RwLockReadGuard<'_, Vec<Arc<M>>> {
         self.all.read_unpoisoned()
     }
 
     /// Whether every P is idle and no goroutine runs anywhere.
     pub(crate) fn all_idle(&self) -> bool {
-        self.nidle.load(Ordering::SeqCst) >= self.active_workers().len()
+        self.idle.idle_ms() >= self.active_ms().len()
             && self
-                .all_workers()
+                .all_ms()
                 .iter()
                 .all(|w| w.running.load(Ordering::Relaxed) == 0)
     }
@@ -201,7 +238,7 @@ impl Sched {
     /// `num_goroutine`: goroutines spawned and not yet finished.
     pub(crate) fn num_goroutine(&self) -> usize {
         let mut n: i64 = self.extra_spawned.load(Ordering::Relaxed) as i64;
-        for w in self.all_workers().iter() {
+        for w in self.all_ms().iter() {
             n += w.spawned.load(Ordering::Relaxed) as i64;
             n -= w.exited.load(Ordering::Relaxed) as i64;
         }

@@ -276,7 +276,7 @@ fn run(l: &MLocal, g: GRef, inherit: bool) {
     l.m.running.store(gr.id(), Ordering::Relaxed);
     gr.state.set(RUNNING);
     let goid = gr.id();
-    let start = trace::run_begin(l);
+    let start = trace::run_begin(l.trace.as_ref());
     let outcome = gr.resume(l);
     l.current.set(None);
     l.m.running.store(0, Ordering::Relaxed);
@@ -285,7 +285,7 @@ fn run(l: &MLocal, g: GRef, inherit: bool) {
         Some(Yield::Gosched) => RunEnd::Yield,
         None => RunEnd::Exit,
     };
-    trace::run_end(l, goid, start, end);
+    trace::run_end(l.trace.as_ref(), goid, start, end);
     match outcome {
         Some(Yield::Park) => match gr.state.after_switch() {
             Ok(LetGo::Parked) => {}

@@ -14,7 +14,7 @@ impl Sched {
         self.shutdown.store(true, Ordering::SeqCst);
         // Running goroutines yield at their next runtime call, so their Ms
         // reach a scheduling point and stop (`wait_for_ms_to_stop`).
-        for w in self.all_workers().iter() {
+        for w in self.all_ms().iter() {
             w.preempt.store(true, Ordering::Relaxed);
         }
         self.wake_all_idle();
@@ -28,7 +28,7 @@ impl Sched {
     pub(crate) fn wait_for_ms_to_stop(&self) {
         let mut rounds = 0u32;
         while self
-            .all_workers()
+            .all_ms()
             .iter()
             .any(|w| w.scheduling.load(Ordering::Acquire))
         {
@@ -106,7 +106,7 @@ impl Sched {
 /// The M's share of runtime shutdown: unwind every goroutine homed here
 /// (on this thread, as their destructors expect), abandon queued tasks, and
 /// hand all Gs to the runtime to free once every M has stopped.
-pub(crate) fn shutdown_worker(l: &MLocal) {
+pub(crate) fn shutdown_m(l: &MLocal) {
     // No goroutine may observe the shutdown: none runs again anywhere
     // before the first one is unwound (an unwound goroutine drops its
     // channel ends, which a goroutine still running elsewhere would see).

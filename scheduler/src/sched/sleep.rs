@@ -21,115 +21,40 @@
 //! and never makes a later sleep end early for nothing more than one
 //! spurious round.
 //!
-//! The word is generic over its atomic (std's, or loom's in the models
-//! below, with a condition variable standing in for the futex), so the
-//! models explore the very code the scheduler runs.
+//! The state is generic over its atomics (`atomics.rs`: std's, or loom's
+//! in the models below), so the models explore the very code the
+//! scheduler runs.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
+
+use crate::sched::atomics::{Atomic, Atomics, Std};
 
 pub(crate) const AWAKE: u32 = 0;
 pub(crate) const SLEEPING: u32 = 1;
 pub(crate) const NOTIFIED: u32 = 2;
 
-/// The word an M sleeps on, with the fence and futex of its world (std's
-/// here, loom's in the models).
-pub(crate) trait SleepWord {
-    /// The flags beside the word (`in_poller`, `woken_spinning`).
-    type Flag: SleepFlag;
-    fn new(v: u32) -> Self;
-    fn load(&self, order: Ordering) -> u32;
-    fn store(&self, v: u32, order: Ordering);
-    fn swap(&self, v: u32, order: Ordering) -> u32;
-    fn compare_exchange(&self, current: u32, new: u32) -> Result<u32, u32>;
-    /// A SeqCst fence.
-    fn fence();
-    /// Blocks while the word holds `expected`, for at most `timeout`
-    /// (it may return early; callers loop).
-    fn wait(&self, expected: u32, timeout: Option<Duration>);
-    /// Wakes the thread blocked in [`wait`](Self::wait), if any.
-    fn wake(&self);
-    /// Wakes the M blocked in the network poller.
-    fn interrupt_poller();
-}
-
-/// A flag beside a [`SleepWord`].
-pub(crate) trait SleepFlag {
-    fn new(v: bool) -> Self;
-    fn load(&self, order: Ordering) -> bool;
-    fn store(&self, v: bool, order: Ordering);
-    fn swap(&self, v: bool, order: Ordering) -> bool;
-}
-
-impl SleepWord for AtomicU32 {
-    type Flag = AtomicBool;
-    fn new(v: u32) -> Self {
-        AtomicU32::new(v)
-    }
-    #[inline]
-    fn load(&self, order: Ordering) -> u32 {
-        AtomicU32::load(self, order)
-    }
-    fn store(&self, v: u32, order: Ordering) {
-        AtomicU32::store(self, v, order)
-    }
-    fn swap(&self, v: u32, order: Ordering) -> u32 {
-        AtomicU32::swap(self, v, order)
-    }
-    fn compare_exchange(&self, current: u32, new: u32) -> Result<u32, u32> {
-        AtomicU32::compare_exchange(self, current, new, Ordering::SeqCst, Ordering::SeqCst)
-    }
-    #[inline]
-    fn fence() {
-        std::sync::atomic::fence(Ordering::SeqCst);
-    }
-    fn wait(&self, expected: u32, timeout: Option<Duration>) {
-        crate::sys::futex::wait(self, expected, timeout);
-    }
-    fn wake(&self) {
-        crate::sys::futex::wake(self, 1);
-    }
-    fn interrupt_poller() {
-        crate::netpoll::interrupt();
-    }
-}
-
-impl SleepFlag for AtomicBool {
-    fn new(v: bool) -> Self {
-        AtomicBool::new(v)
-    }
-    fn load(&self, order: Ordering) -> bool {
-        AtomicBool::load(self, order)
-    }
-    fn store(&self, v: bool, order: Ordering) {
-        AtomicBool::store(self, v, order)
-    }
-    fn swap(&self, v: bool, order: Ordering) -> bool {
-        AtomicBool::swap(self, v, order)
-    }
-}
-
 /// An M's sleep state.
-pub(crate) struct Sleeper<W: SleepWord = AtomicU32> {
+pub(crate) struct Sleeper<A: Atomics = Std> {
     /// `AWAKE`, `SLEEPING` or `NOTIFIED` (module diagram). Its M writes
     /// `SLEEPING` (CAS from `AWAKE`) and `AWAKE`; wakers swap in
     /// `NOTIFIED`. Every access is SeqCst: it is one side of the fenced pair.
-    word: W,
+    word: A::U32,
     /// Set by its M while it blocks in `epoll_wait` as the poller's blocker
     /// (`netpoll`), before it reads the word; a waker reads it after its
     /// swap, so one of the two sees the other. SeqCst.
-    in_poller: W::Flag,
+    in_poller: A::Bool,
     /// Set by `wakep` before it wakes the M: the M is counted in
     /// `nspinning` already and wakes up as a spinning M. Cleared by the M.
-    woken_spinning: W::Flag,
+    woken_spinning: A::Bool,
 }
 
-impl<W: SleepWord> Sleeper<W> {
+impl<A: Atomics> Sleeper<A> {
     pub(crate) fn new() -> Self {
         Sleeper {
-            word: W::new(AWAKE),
-            in_poller: W::Flag::new(false),
-            woken_spinning: W::Flag::new(false),
+            word: A::U32::new(AWAKE),
+            in_poller: A::Bool::new(false),
+            woken_spinning: A::Bool::new(false),
         }
     }
 
@@ -139,7 +64,7 @@ impl<W: SleepWord> Sleeper<W> {
     /// run: the fence, then whether the M must be woken.
     #[inline]
     pub(crate) fn must_wake_after_publish(&self) -> bool {
-        W::fence();
+        A::fence();
         !self.is_awake()
     }
 
@@ -154,9 +79,9 @@ impl<W: SleepWord> Sleeper<W> {
     pub(crate) fn wake_up(&self) {
         if self.word.swap(NOTIFIED, Ordering::SeqCst) == SLEEPING {
             if self.in_poller.load(Ordering::SeqCst) {
-                W::interrupt_poller();
+                A::interrupt_poller();
             } else {
-                self.word.wake();
+                A::wake(&self.word);
             }
         }
     }
@@ -172,8 +97,11 @@ impl<W: SleepWord> Sleeper<W> {
     /// Announces the sleep, then the fence; false if a wake-up came first
     /// (the M then does not sleep). The caller re-checks its queues next.
     pub(crate) fn announce(&self) -> bool {
-        let announced = self.word.compare_exchange(AWAKE, SLEEPING).is_ok();
-        W::fence();
+        let announced = self
+            .word
+            .compare_exchange(AWAKE, SLEEPING, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok();
+        A::fence();
         announced
     }
 
@@ -191,7 +119,7 @@ impl<W: SleepWord> Sleeper<W> {
             if t == Some(Duration::ZERO) {
                 break;
             }
-            self.word.wait(SLEEPING, t);
+            A::wait(&self.word, SLEEPING, t);
         }
     }
 
@@ -214,81 +142,18 @@ impl<W: SleepWord> Sleeper<W> {
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::Ordering;
-    use std::time::Duration;
 
-    use loom::sync::atomic::{AtomicBool, AtomicU32};
-    use loom::sync::{Arc, Condvar, Mutex};
+    use loom::sync::atomic::AtomicBool;
+    use loom::sync::Arc;
     use loom::thread;
 
     use super::*;
-
-    /// loom's stand-in for a futex word: the value, and a condition
-    /// variable under a mutex for `wait` and `wake`.
-    struct LoomWord {
-        v: AtomicU32,
-        lock: Mutex<()>,
-        cv: Condvar,
-    }
-
-    impl SleepWord for LoomWord {
-        type Flag = AtomicBool;
-        fn new(v: u32) -> Self {
-            LoomWord {
-                v: AtomicU32::new(v),
-                lock: Mutex::new(()),
-                cv: Condvar::new(),
-            }
-        }
-        fn load(&self, order: Ordering) -> u32 {
-            self.v.load(order)
-        }
-        fn store(&self, v: u32, order: Ordering) {
-            self.v.store(v, order)
-        }
-        fn swap(&self, v: u32, order: Ordering) -> u32 {
-            self.v.swap(v, order)
-        }
-        fn compare_exchange(&self, current: u32, new: u32) -> Result<u32, u32> {
-            self.v
-                .compare_exchange(current, new, Ordering::SeqCst, Ordering::SeqCst)
-        }
-        fn fence() {
-            loom::sync::atomic::fence(Ordering::SeqCst);
-        }
-        fn wait(&self, expected: u32, _timeout: Option<Duration>) {
-            let mut guard = self.lock.lock().unwrap();
-            while self.v.load(Ordering::SeqCst) == expected {
-                guard = self.cv.wait(guard).unwrap();
-            }
-        }
-        fn wake(&self) {
-            let _guard = self.lock.lock().unwrap();
-            self.cv.notify_all();
-        }
-        fn interrupt_poller() {
-            unreachable!("the models have no poller");
-        }
-    }
-
-    impl SleepFlag for AtomicBool {
-        fn new(v: bool) -> Self {
-            AtomicBool::new(v)
-        }
-        fn load(&self, order: Ordering) -> bool {
-            AtomicBool::load(self, order)
-        }
-        fn store(&self, v: bool, order: Ordering) {
-            AtomicBool::store(self, v, order)
-        }
-        fn swap(&self, v: bool, order: Ordering) -> bool {
-            AtomicBool::swap(self, v, order)
-        }
-    }
+    use crate::sched::atomics::model::Loom;
 
     /// An M's queue (one flag: work is there) and its sleep state.
     struct Target {
         work: AtomicBool,
-        sleeper: Sleeper<LoomWord>,
+        sleeper: Sleeper<Loom>,
     }
 
     /// The M's way to sleep, as `MLocal::sleep` does it: announce, re-check,

@@ -52,6 +52,7 @@ pub struct GoBuilder {
 }
 
 impl GoBuilder {
+    /// A builder with the runtime's defaults (stack size, no name).
     pub fn new() -> GoBuilder {
         GoBuilder::default()
     }
@@ -196,7 +197,7 @@ where
     let created =
         crate::sched::spawn::new_task(&l.sched, id, parent, site, stack_size, migratory, f);
     bump(&l.m.spawned);
-    crate::trace::spawn(l, parent, id, site);
+    crate::trace::spawn(l.trace.as_ref(), parent, id, site);
     created
 }
 

@@ -5,8 +5,10 @@
 //! - `lock`: the futex mutex for channel and timer state.
 //! - `thread`: the calling thread's kernel id.
 //! - `poison`: taking std's locks past poisoning, in one place.
+//! - `prefetch`: cache prefetch hints.
 
 pub(crate) mod futex;
 pub(crate) mod lock;
 pub(crate) mod poison;
+pub(crate) mod prefetch;
 pub(crate) mod thread;

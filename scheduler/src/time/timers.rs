@@ -35,10 +35,11 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::g::wait_reason::WaitReason;
 use crate::sched::current::{self, Current};
 use crate::sched::handle::Handle;
 use crate::sched::m::M;
-use crate::sched::park::{current_waiter, park, WaitReason, Waiter};
+use crate::sched::park::{current_waiter, park, Waiter};
 use crate::sched::Sched;
 use crate::sys::futex;
 use crate::sys::poison::Unpoisoned;
@@ -230,7 +231,7 @@ impl M {
     /// Adds a timer entry on this P; wakes its M if the entry is now the
     /// earliest and the M may be sleeping (it re-computes its timeout).
     fn add_timer(&self, when: Instant, action: Action) {
-        if self.timers.push(when, action) {
+        if self.timers().push(when, action) {
             self.notify();
         }
     }
@@ -260,9 +261,9 @@ fn route(when: Instant, action: Action, runtime: Option<&Handle>) {
             // SAFETY: `Current::M` points at this thread's live MLocal.
             let l = unsafe { &*l };
             if runtime.is_none_or(|h| h.is(&l.sched)) {
-                if l.m.has_p.load(Ordering::Acquire) {
+                if l.m.has_p() {
                     // Our own M is running (us): no wake-up needed.
-                    l.m.timers.push(when, action);
+                    l.m.timers().push(when, action);
                 } else {
                     add_to_some_p(&l.sched, when, action);
                 }
@@ -293,7 +294,7 @@ fn route(when: Instant, action: Action, runtime: Option<&Handle>) {
 /// P, so `sleep`'s entries (which point at a goroutine) never reach the
 /// outside heap, which outlives runtimes.
 fn add_to_some_p(sched: &Sched, when: Instant, action: Action) {
-    let workers = sched.active_workers();
+    let workers = sched.active_ms();
     if workers.is_empty() {
         drop(workers);
         outside_heap().add(when, action);
@@ -305,7 +306,7 @@ fn add_to_some_p(sched: &Sched, when: Instant, action: Action) {
 
 /// Moves the timers of a P that went away to the active Ps.
 pub(crate) fn rehome(m: &M, sched: &Sched) {
-    for e in m.timers.take_all() {
+    for e in m.timers().take_all() {
         add_to_some_p(sched, e.when, e.action);
     }
 }

@@ -12,9 +12,17 @@ use super::{limit_procs, Detection};
 pub enum CgroupLimit {
     /// A CPU bandwidth limit of `cpus` CPUs on average (quota / period),
     /// the lowest of the process's cgroup and its ancestors, set in `file`.
-    Limited { cpus: f64, file: PathBuf },
+    Limited {
+        /// The limit in CPUs (quota / period).
+        cpus: f64,
+        /// The `cpu.max` (or `cpu.cfs_quota_us`) file that sets it.
+        file: PathBuf,
+    },
     /// The process's cgroup, `dir`, and its ancestors set no CPU limit.
-    Unlimited { dir: PathBuf },
+    Unlimited {
+        /// The process's cgroup directory.
+        dir: PathBuf,
+    },
     /// Cgroup limits are ignored (`GODEBUG=containermaxprocs=0`).
     Ignored,
     /// No limit could be read (no cgroup, missing directory, unreadable or

@@ -130,7 +130,7 @@ fn write_created_by(out: &mut String, g: &GInfo, main: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sched::park::WaitReason;
+    use crate::g::wait_reason::WaitReason;
 
     fn g(status: GStatus, wait_since: u64, locked: bool) -> GInfo {
         GInfo {

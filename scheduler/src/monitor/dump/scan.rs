@@ -91,8 +91,9 @@ mod tests {
 
     use super::*;
     use crate::g::state::{RUNNABLE, SCANNING, SCAN_READIED};
+    use crate::g::wait_reason::WaitReason;
     use crate::monitor::snapshot::{goroutines, GInfo, GStatus};
-    use crate::sched::park::{current_waiter, park, WaitReason, Waiter};
+    use crate::sched::park::{current_waiter, park, Waiter};
 
     /// The goroutine `id` once it is parked (yielding to let it get there).
     fn parked(sched: &Sched, id: u64) -> GInfo {
