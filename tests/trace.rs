@@ -70,6 +70,19 @@ fn traced_program() {
         }
         drop(ping_tx);
         echo.join().unwrap();
+        // Goroutines pinned to this M computing in turn while the other P
+        // has nothing to do: sysmon's idlewait counter grows.
+        let pinned: Vec<_> = (0..4)
+            .map(|_| {
+                goro::spawn_local(|| {
+                    let t = Instant::now();
+                    while t.elapsed() < Duration::from_millis(40) {
+                        goro::preempt_point();
+                    }
+                })
+            })
+            .collect();
+        pinned.into_iter().for_each(|h| h.join().unwrap());
         let sleepers: Vec<_> = (0..8)
             .map(|_| goro::go!(|| goro::time::sleep(Duration::from_millis(2))))
             .collect();
@@ -148,6 +161,11 @@ fn trace_file_is_valid_and_complete() {
                     park_reasons.insert(r.to_string());
                 }
             }
+            "C" => {
+                assert!(name.starts_with("idlewait M"), "counter {name}");
+                e.get("ts").and_then(Json::micros_as_nanos).expect("ts");
+                arg(e, "ms").and_then(Json::micros_as_nanos).expect("ms");
+            }
             other => panic!("unexpected phase {other:?}"),
         }
         assert!(named_tracks.contains(&tid), "track {tid} used before named");
@@ -175,6 +193,10 @@ fn trace_file_is_valid_and_complete() {
     assert!(spawned.len() >= 75, "spawns: {}", spawned.len());
     let missing: Vec<_> = spawned.difference(&ran).collect();
     assert!(missing.is_empty(), "spawned but never ran: {missing:?}");
+    assert!(
+        counts.keys().any(|k| k.starts_with("idlewait M")),
+        "no idlewait counter: {counts:?}"
+    );
     for kind in ["steal", "park", "wake", "GOMAXPROCS"] {
         assert!(
             counts.get(kind).is_some_and(|&n| n > 0),

@@ -173,7 +173,7 @@ impl Runtime {
         let _signal_stack = goro_stack::ensure_signal_stack();
         let sched = Sched::new(&self.config);
         let _sigquit = sigquit::register(&sched);
-        let (w0, fresh0) = sched.new_m(0);
+        let (m0, fresh0) = sched.new_m(0);
         // Numbered like Go's: M0 runs `main`, M1 is sysmon.
         sched.sysmon().set_m_id(sched.next_m_id());
         for p in 1..self.config.procs {
@@ -186,7 +186,7 @@ impl Runtime {
                 .spawn(move || sysmon::sysmon_main(s))
                 .expect("goro: cannot start the sysmon thread")
         };
-        let local = MLocal::new(w0, sched.clone(), fresh0);
+        let local = MLocal::new(m0, sched.clone(), fresh0);
         let prev = current::set(Current::M(&local));
         let main_handle = {
             let sched = sched.clone();
@@ -200,7 +200,11 @@ impl Runtime {
                     Pinned(main.call())
                 },
             );
-            spawned.unwrap_or_else(|e| panic!("{e}"))
+            // A `match`: a closure would lose `#[track_caller]`.
+            match spawned {
+                Ok(handle) => handle,
+                Err(e) => panic!("{e}"),
+            }
         };
         sched.set_main_goid(main_handle.id());
         schedule::schedule_loop(&local);
@@ -212,7 +216,7 @@ impl Runtime {
         sched.free_goroutines(&local);
         current::set(prev);
         drop(local);
-        if let Some(trace) = &sched.trace_file() {
+        if let Some(trace) = sched.trace_file() {
             trace.finish();
         }
         match main_handle.join() {

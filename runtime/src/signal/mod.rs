@@ -137,16 +137,20 @@ fn mask_of(signals: &[Signal]) -> u64 {
     signals.iter().fold(0, |m, s| m | 1 << s.as_raw())
 }
 
+/// The signal numbers whose bits `mask` sets (one bit per number below 64,
+/// as `mask_of` makes them; Linux numbers signals up to `NSIG - 1` = 64).
+fn signals_in(mask: u64) -> impl Iterator<Item = libc::c_int> {
+    (1..(NSIG as libc::c_int).min(64)).filter(move |&sig| mask & 1 << sig != 0)
+}
+
 impl Registry {
     /// Catches the signals of `mask` and adds them to the watcher of the
     /// same channel, or adds `target` as a new watcher.
     #[track_caller]
     fn watch(&mut self, mask: u64, target: Target) {
-        for sig in 1..NSIG as libc::c_int {
-            if mask & 1 << sig != 0 {
-                if let Err(e) = self.saved.catch(sig) {
-                    panic!("goro: signal::notify cannot install a handler for signal {sig}: {e}");
-                }
+        for sig in signals_in(mask) {
+            if let Err(e) = self.saved.catch(sig) {
+                panic!("goro: signal::notify cannot install a handler for signal {sig}: {e}");
             }
         }
         let existing = self
@@ -172,10 +176,8 @@ impl Registry {
         let removed: Vec<Watcher> = removed;
         let still = self.watchers.iter().fold(0, |m, w| m | w.mask);
         let dropped = removed.iter().fold(0, |m, w| m | w.mask) & !still;
-        for sig in 1..NSIG as libc::c_int {
-            if dropped & 1 << sig != 0 {
-                self.saved.release(sig);
-            }
+        for sig in signals_in(dropped) {
+            self.saved.release(sig);
         }
         removed
     }

@@ -28,6 +28,7 @@
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crossbeam_deque::{Injector, Steal, Stealer};
 
@@ -135,6 +136,15 @@ pub(crate) struct M {
     /// Its P's timers (`time/`): armed by any thread, run by its M, by
     /// spinning Ms and by sysmon.
     pub(super) timers: TimerHeap,
+    /// How long goroutines queued for it waited while some P was idle, in
+    /// nanoseconds, as sysmon samples it each round: the price of a
+    /// placement that left parallelism unused (`monitor/sysmon.rs`).
+    /// Written (Relaxed) by sysmon only; read by observers.
+    pub(super) idle_wait_ns: AtomicU64,
+    /// Its goroutine is in a runtime call that holds the thread for long
+    /// on purpose (a goroutine dump): set and cleared by its M around the
+    /// call, read by the held-thread report, which leaves it alone.
+    pub(super) in_long_call: AtomicBool,
     /// Its OS thread's pthread id: written (Relaxed) by the thread itself
     /// before it runs any goroutine (`MLocal::new`), read by sysmon.
     pub(super) os_thread: AtomicU64,
@@ -175,6 +185,8 @@ impl M {
             trim_request: AtomicBool::new(false),
             p: AtomicUsize::new(0),
             os_thread: AtomicU64::new(0),
+            in_long_call: AtomicBool::new(false),
+            idle_wait_ns: AtomicU64::new(0),
             timers: TimerHeap::new(),
         }
     }
@@ -271,6 +283,12 @@ impl M {
         !self.home.is_empty() || !self.stealer.is_empty() || !self.inbox.is_empty()
     }
 
+    /// Whether tasks handed to it wait while it runs a goroutine (then any
+    /// M may take them, but an idle one must be woken to: sysmon does).
+    pub(crate) fn handed_work_waits(&self) -> bool {
+        self.running.load(Ordering::Relaxed) != 0 && !self.inbox.is_empty()
+    }
+
     /// Its P's timers (the time driver arms them; sysmon runs overdue
     /// ones).
     pub(crate) fn timers(&self) -> &TimerHeap {
@@ -294,6 +312,29 @@ impl M {
         self.home.len()
     }
 
+    /// How long goroutines queued for it waited while a P was idle.
+    pub(crate) fn idle_wait(&self) -> Duration {
+        Duration::from_nanos(self.idle_wait_ns.load(Ordering::Relaxed))
+    }
+
+    /// sysmon: goroutines queued for it waited `d` while a P was idle.
+    pub(crate) fn note_idle_wait(&self, d: Duration) {
+        let ns = d.as_nanos().min(u64::MAX as u128) as u64;
+        self.idle_wait_ns.fetch_add(ns, Ordering::Relaxed);
+    }
+
+    /// Whether its goroutine is in a long runtime call (a dump).
+    pub(crate) fn in_long_runtime_call(&self) -> bool {
+        self.in_long_call.load(Ordering::Relaxed)
+    }
+
+    /// Marks the calling goroutine's long runtime call until the guard
+    /// drops (the held-thread report then leaves this M alone).
+    pub(crate) fn long_runtime_call(&self) -> LongCall<'_> {
+        self.in_long_call.store(true, Ordering::Relaxed);
+        LongCall(self)
+    }
+
     /// Its OS thread's pthread id (`monitor/thread_stack.rs`).
     pub(crate) fn os_thread(&self) -> u64 {
         self.os_thread.load(Ordering::Relaxed)
@@ -302,6 +343,15 @@ impl M {
     /// A goroutine on it makes a `blocking` call.
     pub(crate) fn note_syscall(&self) {
         self.syscalltick.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A long runtime call in progress on an M (`M::long_runtime_call`).
+pub(crate) struct LongCall<'a>(&'a M);
+
+impl Drop for LongCall<'_> {
+    fn drop(&mut self) {
+        self.0.in_long_call.store(false, Ordering::Relaxed);
     }
 }
 
@@ -329,13 +379,15 @@ pub(crate) struct MLocal {
     /// they made it yield to drain the fresh queue (`spawn::SPAWN_BACKLOG`).
     pub spawn_streak: Cell<u32>,
     pub drain_fresh: Cell<bool>,
+    /// `Placement::Spread` spawns made from this M (`enqueue::spread`).
+    pub spread_turn: Cell<usize>,
     /// `runnext` hand-offs in a row (see `local_work`).
     pub runnext_streak: Cell<u32>,
     pub rng: Cell<u64>,
     /// Goroutine ids handed out in batches (Go's `goidcache`).
     pub goid_next: Cell<u64>,
     pub goid_end: Cell<u64>,
-    /// Free task-cell memory (`task_blocks.rs`).
+    /// Free task-cell memory (`g/cell_alloc.rs`).
     pub blocks: BlockCache,
     /// The lighter P that fresh tasks go to until the next sample, and
     /// the starts left until then (`balance.rs`).
@@ -354,10 +406,8 @@ impl MLocal {
         fresh: crossbeam_deque::Worker<Item>,
     ) -> MLocal {
         // On the M's own thread (mstart, or M0 in `run`).
-        m.os_thread.store(
-            crate::monitor::thread_stack::current_thread_id(),
-            Ordering::Relaxed,
-        );
+        m.os_thread
+            .store(crate::sys::thread::pthread_id(), Ordering::Relaxed);
         let seed = (m.id as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         let trace = sched.trace.as_ref().map(|f| MTrace::new(f.clone(), m.id));
         MLocal {
@@ -376,6 +426,7 @@ impl MLocal {
             spawn_streak: Cell::new(0),
             drain_fresh: Cell::new(false),
             runnext_streak: Cell::new(0),
+            spread_turn: Cell::new(0),
             rng: Cell::new(seed),
             goid_next: Cell::new(0),
             goid_end: Cell::new(0),
@@ -486,7 +537,16 @@ impl MLocal {
                 continue;
             }
             let fresh = || retry_steal(|| w.stealer.steal_batch_and_pop(&self.fresh));
-            let handed = || retry_steal(|| w.inbox.steal_batch_and_pop(&self.fresh));
+            // Tasks handed to a P (`Placement::Spread`, `balance.rs`) are
+            // its own while its M is free to start them (asleep, woken, or
+            // between goroutines): taking them would undo the placement.
+            // Once it runs a goroutine (perhaps a long one), they are fair
+            // game, so none waits behind it.
+            let handed = || {
+                self.may_take_inbox(w)
+                    .then(|| retry_steal(|| w.inbox.steal_batch_and_pop(&self.fresh)))
+                    .flatten()
+            };
             let item = if patient || w.stealer.len() >= GROUP_SIZE {
                 fresh().or_else(handed)
             } else {

@@ -21,6 +21,17 @@ impl Sched {
         f(&self.all_gs.lock_unpoisoned())
     }
 
+    /// [`with_all_gs`](Self::with_all_gs) if the registry is free now, for
+    /// sysmon, which must not wait for an observer (a dump holds it while
+    /// it reads stacks).
+    pub(crate) fn try_with_all_gs<R>(&self, f: impl FnOnce(&[GRef]) -> R) -> Option<R> {
+        match self.all_gs.try_lock() {
+            Ok(gs) => Some(f(&gs)),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(f(&e.into_inner())),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
     /// An idle G from the runtime-wide pool (it has no stack).
     pub(crate) fn take_spare_g(&self) -> Option<Box<G>> {
         let g = self.spare_gs.lock_unpoisoned().pop()?;

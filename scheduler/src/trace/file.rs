@@ -75,7 +75,7 @@ impl TraceFile {
                 Some(Arc::new(file))
             }
             Err(e) => {
-                crate::write_stderr(&format!(
+                crate::sys::report::write_stderr(&format!(
                     "goro: GORO_TRACE={path}: cannot create the trace file: {e}; tracing is off\n"
                 ));
                 None
@@ -124,7 +124,7 @@ impl TraceFile {
         let mut out = lock(&self.out);
         let flushed = out.w.flush();
         if let Some(e) = out.error.take().or(flushed.err()) {
-            crate::write_stderr(&format!(
+            crate::sys::report::write_stderr(&format!(
                 "goro: GORO_TRACE={}: cannot write the trace file: {e}\n",
                 self.path
             ));
@@ -198,6 +198,11 @@ fn event_json(tid: usize, r: &Record) -> String {
         Event::Handoff { from } => write!(
             s,
             r#"{{"name":"P handoff","cat":"procs","ph":"i","s":"g","pid":1,"tid":{tid},"ts":{ts},"args":{{"m":{from}}}}}"#
+        ),
+        Event::IdleWait { m, total_ns } => write!(
+            s,
+            r#"{{"name":"idlewait M{m}","cat":"idlewait","ph":"C","pid":1,"tid":{tid},"ts":{ts},"args":{{"ms":{}}}}}"#,
+            Micros(total_ns / 1000)
         ),
         Event::Procs { old, new } => write!(
             s,

@@ -58,6 +58,9 @@ pub(crate) enum Event {
     Handoff { from: usize },
     /// The P count changed.
     Procs { old: usize, new: usize },
+    /// Goroutines queued for M `m` have waited `total_ns` in all while
+    /// another P was idle or spinning (sysmon's `idlewait` sample).
+    IdleWait { m: usize, total_ns: u64 },
 }
 
 /// How a run slice ended.
@@ -149,6 +152,13 @@ pub(crate) fn handoff(file: Option<&Arc<TraceFile>>, from: usize) {
 pub(crate) fn procs(file: Option<&Arc<TraceFile>>, old: usize, new: usize) {
     tracing::debug!(old, new, "goro: GOMAXPROCS changed");
     record(file, None, Event::Procs { old, new });
+}
+
+/// sysmon: the `idlewait` of M `m` grew to `total`; a counter track in the
+/// trace file, so the price of a placement shows next to the runs.
+pub(crate) fn idle_wait(file: Option<&Arc<TraceFile>>, m: usize, total: std::time::Duration) {
+    let total_ns = total.as_nanos().min(u64::MAX as u128) as u64;
+    record(file, None, Event::IdleWait { m, total_ns });
 }
 
 /// Records `ev` for the run writing `file` (if any): in `local` (the

@@ -139,7 +139,7 @@ fn is_scheduler(function: &str) -> bool {
 
 /// Whether `function` runs the goroutine rather than being part of it.
 fn is_goroutine_entry(function: &str) -> bool {
-    function.contains("goro_scheduler::task::") || function.starts_with("corosensei::")
+    function.contains("goro_scheduler::g::task::") || function.starts_with("corosensei::")
 }
 
 /// Whether `function` is std's glue between the goroutine's entry and its
@@ -215,7 +215,7 @@ mod tests {
                 "app::main::{{closure}}::{{closure}}",
                 Some("/home/u/.cargo/registry/goro-runtime-0.1.0/src/go_macro.rs:56"),
             ),
-            frame("goro_scheduler::task::TaskCell<F,T>::run", None),
+            frame("goro_scheduler::g::task::TaskCell<F,T>::run", None),
         ];
         let mut out = String::new();
         write_go_frames(&mut out, &frames, site);
@@ -234,7 +234,10 @@ mod tests {
     fn the_dumps_caller_comes_first() {
         let frames = [
             frame("backtrace::backtrace::trace", None),
-            frame("goro_scheduler::frames::current_thread", None),
+            frame(
+                "goro_scheduler::monitor::dump::frames::current_thread",
+                None,
+            ),
             frame(
                 "goro_scheduler::dump_goroutines",
                 Some("scheduler/src/lib.rs:80"),
@@ -245,7 +248,7 @@ mod tests {
             ),
             frame("observe::worker", Some("tests/observe.rs:12")),
             frame("std::panicking::catch_unwind", None),
-            frame("goro_scheduler::task::TaskCell::run", Some("task.rs:1")),
+            frame("goro_scheduler::g::task::TaskCell::run", Some("task.rs:1")),
             frame("corosensei::coroutine::on_stack", None),
         ];
         let callers = callers_of_dump(&frames);
@@ -260,22 +263,22 @@ mod tests {
     #[test]
     fn the_parks_frames_are_hidden() {
         let frames = [
-            frame("goro_scheduler::park::park", Some("park.rs:190")),
-            frame("goro_scheduler::timer::sleep_until", Some("timer.rs:40")),
+            frame("goro_scheduler::sched::park::park", Some("park.rs:190")),
+            frame("goro_scheduler::time::timers::sleep_until", Some("timer.rs:40")),
             frame("goro_runtime::time::sleep", Some("time.rs:30")),
-            frame("<goro_scheduler::lock::Lock<T>>::lock", None),
+            frame("<goro_scheduler::sys::lock::Lock<T>>::lock", None),
             frame("observe::sleeper::{{closure}}", None),
             frame("core::ops::function::FnOnce::call_once", None),
             frame("<core::panic::unwind_safe::AssertUnwindSafe<F> as core::ops::function::FnOnce<()>>::call_once", None),
             frame("std::panicking::catch_unwind", None),
-            frame("goro_scheduler::task::TaskCell<F,T>::run", None),
+            frame("goro_scheduler::g::task::TaskCell<F,T>::run", None),
             frame("corosensei::coroutine::on_stack", None),
             frame("observe::never_shown", None),
         ];
         assert_eq!(
             go_frames(below_park(&frames)),
             "goro_runtime::time::sleep(...)\n\ttime.rs:30\n\
-             <goro_scheduler::lock::Lock<T>>::lock(...)\n\
+             <goro_scheduler::sys::lock::Lock<T>>::lock(...)\n\
              observe::sleeper::{{closure}}(...)\n"
         );
         assert!(below_park(&frames[..2]).is_empty());
