@@ -21,13 +21,13 @@
 
 use std::ffi::CString;
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::net::fd::cvt;
+use crate::net::fd::new_fd;
 
 /// std's `OpenOptions`, with the same methods and the same validation.
 #[derive(Clone, Debug)]
@@ -222,10 +222,8 @@ pub(super) fn open_fd(path: &Path, flags: libc::c_int, mode: libc::mode_t) -> io
     }
     crate::blocking(|| {
         // SAFETY: `c_path` is a valid NUL-terminated string; open(2) only
-        // reads it.
-        let fd = cvt(unsafe { libc::open(c_path.as_ptr(), flags, mode as libc::c_uint) })?;
-        // SAFETY: `fd` was just opened and is owned by nobody else.
-        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+        // reads it, and returns a new fd or -1.
+        unsafe { new_fd(libc::open(c_path.as_ptr(), flags, mode as libc::c_uint)) }
     })
 }
 
@@ -267,21 +265,16 @@ pub(super) fn open_cached(
     }
     how.resolve = libc::RESOLVE_CACHED;
     // SAFETY: `path` is NUL-terminated and `how` a valid `open_how` whose
-    // size we pass; the kernel only reads both.
-    let fd = unsafe {
-        libc::syscall(
+    // size we pass; the kernel only reads both, and returns a new fd or -1.
+    unsafe {
+        new_fd(libc::syscall(
             libc::SYS_openat2,
             libc::AT_FDCWD,
             path.as_ptr(),
             &how as *const libc::open_how,
             std::mem::size_of::<libc::open_how>(),
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
+        ))
     }
-    // SAFETY: `fd` was just opened and is owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) })
 }
 
 /// `path` as a C string (std's error for an interior NUL).

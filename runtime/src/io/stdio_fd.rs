@@ -19,14 +19,14 @@
 //! fd (one open file, so the same readiness) registered on first use.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use goro_scheduler::{Interest, PollDesc};
 
 use super::nowait::{poll_now, rw};
-use crate::net::fd::cvt;
+use crate::net::fd::new_fd;
 
 /// What a stream's calls do, learnt from the first refusal.
 const TRY_NOWAIT: u8 = 0;
@@ -137,11 +137,10 @@ impl StdioFd {
 
     fn watch(&self) -> Option<&PollDesc> {
         let watched = self.desc.get_or_init(|| {
-            // SAFETY: F_DUPFD_CLOEXEC makes a new fd we own.
+            // SAFETY: fcntl(F_DUPFD_CLOEXEC) reads no memory, and returns a
+            // new fd or -1.
             let dup =
-                cvt(unsafe { libc::fcntl(self.fd, libc::F_DUPFD_CLOEXEC, 3) }).map_err(drop)?;
-            // SAFETY: `dup` was just made and is owned by nobody else.
-            let dup = unsafe { OwnedFd::from_raw_fd(dup) };
+                unsafe { new_fd(libc::fcntl(self.fd, libc::F_DUPFD_CLOEXEC, 3)) }.map_err(drop)?;
             let desc = PollDesc::register(dup.as_raw_fd()).map_err(drop)?;
             Ok((desc, dup))
         });

@@ -283,16 +283,10 @@ unsafe fn stream_call(
 
 /// A new non-blocking, close-on-exec stream socket of `domain`.
 pub(crate) fn stream_socket(domain: libc::c_int) -> io::Result<OwnedFd> {
-    // SAFETY: a plain system call with valid flags.
-    let fd = cvt(unsafe {
-        libc::socket(
-            domain,
-            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            0,
-        )
-    })?;
-    // SAFETY: `fd` was just created and is owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    let flags = libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+    // SAFETY: socket(2) with valid flags reads no memory, and returns a
+    // new fd or -1.
+    unsafe { new_fd(libc::socket(domain, flags, 0)) }
 }
 
 /// Starts `connect(2)` of the non-blocking socket `fd` to `addr`: `Ok` if
@@ -304,6 +298,22 @@ pub(crate) fn start_connect(fd: RawFd, addr: &RawAddr) -> io::Result<()> {
     // SAFETY: `addr.as_ptr()` is a `sockaddr_storage`, readable for `len` bytes
     // (checked above); the kernel validates the address family and contents.
     cvt(unsafe { libc::connect(fd, addr.as_ptr(), len) }).map(drop)
+}
+
+/// The fd a system call that creates one returned, now owned, or the
+/// call's error (`errno`) for a negative return.
+///
+/// # Safety
+/// A non-negative `ret` is an open fd that the call just created, which
+/// nothing else owns.
+pub(crate) unsafe fn new_fd(ret: impl Into<libc::c_long>) -> io::Result<OwnedFd> {
+    let ret = ret.into();
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the caller's guarantee: a new fd (an fd fits a `c_int`),
+    // ours alone.
+    Ok(unsafe { OwnedFd::from_raw_fd(ret as RawFd) })
 }
 
 /// A Unix error code as an `io::Result` of a libc call's return value.

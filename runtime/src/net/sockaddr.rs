@@ -9,7 +9,6 @@
 //! `RawAddr::load` instead of at each conversion.
 
 use std::io;
-use std::mem::{align_of, size_of};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -89,7 +88,8 @@ impl RawAddr {
 
     /// The address a system call writes: `call` gets the buffer and its
     /// length (in: its size; out: the address's length), as `accept4(2)`
-    /// takes them.
+    /// takes them, and hands them to the kernel only (`storage`'s
+    /// invariant).
     pub(crate) fn receive<R>(
         call: impl FnOnce(*mut libc::sockaddr, *mut libc::socklen_t) -> io::Result<R>,
     ) -> io::Result<(R, RawAddr)> {
@@ -192,6 +192,28 @@ pub(crate) fn unix_to_raw(path: &Path) -> io::Result<RawAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `PlainSockaddr`'s contract, checked: each type is exactly as large as
+    /// its fields, so it has no padding bytes.
+    #[test]
+    fn plain_sockaddrs_have_no_padding() {
+        let sin: libc::sockaddr_in = RawAddr::zeroed().load();
+        let fields = size_of_val(&sin.sin_family)
+            + size_of_val(&sin.sin_port)
+            + size_of_val(&sin.sin_addr)
+            + size_of_val(&sin.sin_zero);
+        assert_eq!(size_of::<libc::sockaddr_in>(), fields);
+        let sin6: libc::sockaddr_in6 = RawAddr::zeroed().load();
+        let fields = size_of_val(&sin6.sin6_family)
+            + size_of_val(&sin6.sin6_port)
+            + size_of_val(&sin6.sin6_flowinfo)
+            + size_of_val(&sin6.sin6_addr)
+            + size_of_val(&sin6.sin6_scope_id);
+        assert_eq!(size_of::<libc::sockaddr_in6>(), fields);
+        let sun: libc::sockaddr_un = RawAddr::zeroed().load();
+        let fields = size_of_val(&sun.sun_family) + size_of_val(&sun.sun_path);
+        assert_eq!(size_of::<libc::sockaddr_un>(), fields);
+    }
 
     #[test]
     fn v4_port_and_address_are_in_network_order() {

@@ -2,10 +2,10 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, FromRawFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use super::addr::{resolve, ToSocketAddrs};
-use super::fd::{cvt, each_addr, Pollable};
+use super::fd::{cvt, each_addr, new_fd, Pollable};
 use super::sockaddr::RawAddr;
 use super::TcpStream;
 
@@ -30,9 +30,7 @@ impl TcpListener {
         let (fd, addr) = self
             .inner
             .read_untimed(|l| accept_nonblocking(l.as_raw_fd()))?;
-        // SAFETY: `accept4` just returned this fd, and nothing else owns it.
-        let s = unsafe { std::net::TcpStream::from_raw_fd(fd) };
-        Ok((TcpStream::from_accepted(s)?, addr))
+        Ok((TcpStream::from_accepted(fd.into())?, addr))
     }
 
     /// Stops accepting (a goro extension, Go's `Listener.Close` for a
@@ -63,27 +61,16 @@ impl TcpListener {
 /// `accept4(2)` of a connection that is non-blocking and close-on-exec
 /// from the start (std's `accept` would need an `ioctl` more per
 /// connection to make it non-blocking).
-fn accept_nonblocking(listener: RawFd) -> io::Result<(RawFd, SocketAddr)> {
+fn accept_nonblocking(listener: RawFd) -> io::Result<(OwnedFd, SocketAddr)> {
+    let flags = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
     let (fd, raw) = RawAddr::receive(|addr, len| {
         // SAFETY: `addr` and `len` are live and describe a buffer of `len`
-        // bytes, which the kernel fills; the flags are valid.
-        cvt(unsafe {
-            libc::accept4(
-                listener,
-                addr,
-                len,
-                libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            )
-        })
+        // bytes, which the kernel fills; the flags are valid; accept4(2)
+        // returns a new fd or -1.
+        unsafe { new_fd(libc::accept4(listener, addr, len, flags)) }
     })?;
-    match raw.to_socket_addr() {
-        Ok(addr) => Ok((fd, addr)),
-        Err(e) => {
-            // SAFETY: we own `fd` and give it back on this error path.
-            unsafe { libc::close(fd) };
-            Err(e)
-        }
-    }
+    // An address that cannot be read closes the connection (`fd` drops).
+    Ok((fd, raw.to_socket_addr()?))
 }
 
 /// The iterator of [`TcpListener::incoming`].

@@ -30,7 +30,7 @@ mod pipes;
 
 use std::ffi::OsStr;
 use std::io::{self, Read};
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub use pipes::{ChildStderr, ChildStdin, ChildStdout};
 pub use std::process::{ExitStatus, Output};
 
-use crate::net::fd::Pollable;
+use crate::net::fd::{new_fd, Pollable};
 
 /// A process builder with std's method names (`arg`, `env`, `stdout`, ...)
 /// whose `spawn`, `status` and `output` never block the goroutine's M.
@@ -303,19 +303,22 @@ fn pidfd_open(pid: u32) -> Option<io::Result<OwnedFd>> {
     if !PIDFD.load(Ordering::Relaxed) {
         return None;
     }
-    // SAFETY: a plain system call; the pid is our unreaped child, so it
-    // cannot name another process.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::c_long, 0 as libc::c_long) };
-    if fd < 0 {
-        let e = io::Error::last_os_error();
-        if pidfd_unavailable(&e) {
+    // SAFETY: pidfd_open(2) reads no memory and returns a new fd or -1;
+    // the pid is our unreaped child, so it cannot name another process.
+    let fd = unsafe {
+        new_fd(libc::syscall(
+            libc::SYS_pidfd_open,
+            pid as libc::c_long,
+            0 as libc::c_long,
+        ))
+    };
+    match fd {
+        Err(e) if pidfd_unavailable(&e) => {
             PIDFD.store(false, Ordering::Relaxed);
-            return None;
+            None
         }
-        return Some(Err(e));
+        fd => Some(fd),
     }
-    // SAFETY: `fd` was just opened and is owned by nobody else.
-    Some(Ok(unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) }))
 }
 
 /// Whether `pidfd_open`'s error means "never here" rather than a failure
