@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use crate::runtime::Sched;
 use crate::sched::m::{MLocal, M};
-use crate::sched::park::{Wake, Wakeup};
+use crate::sched::park::Wakeup;
 use crate::sys::futex;
 
 pub(crate) const AWAKE: u32 = 0;
@@ -119,8 +119,12 @@ impl M {
     }
 }
 
-impl Wake for M {
-    fn wake(&self) {
+impl std::task::Wake for M {
+    fn wake(self: Arc<Self>) {
+        self.wake_up();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
         self.wake_up();
     }
 }

@@ -29,6 +29,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
+use std::task::Waker;
 
 use crate::g::state::Readied;
 use crate::g::{GRef, Yield};
@@ -113,12 +114,18 @@ impl WaitReason {
     }
 }
 
-/// Something that can be woken: a parked goroutine or a blocked thread.
+/// Something that can be woken: a parked goroutine, a blocked thread, or an
+/// async task (its `Waker`).
 pub struct Waiter(WaiterKind);
 
 enum WaiterKind {
     Goroutine(GRef),
     Thread(Arc<ThreadParker>),
+    /// An async task polling a channel future (`recv_async`): it does not
+    /// `park`; waking it calls its `Waker` once the waker's lock is
+    /// released (the `Wakeup` carries it), so a waker that takes locks of
+    /// its own never runs inside a channel's critical section.
+    Task(Waker),
 }
 
 impl std::fmt::Debug for Waiter {
@@ -129,6 +136,7 @@ impl std::fmt::Debug for Waiter {
                 write!(f, "Waiter(goroutine {})", unsafe { g.get() }.id())
             }
             WaiterKind::Thread(_) => f.write_str("Waiter(thread)"),
+            WaiterKind::Task(_) => f.write_str("Waiter(task)"),
         }
     }
 }
@@ -145,6 +153,20 @@ pub fn current_waiter() -> Waiter {
 }
 
 impl Waiter {
+    /// The waiter of an async task: waking it wakes `waker`. Such a waiter
+    /// is registered by a future, which does not `park`: it learns of the
+    /// wake-up when it is polled again (the park rules above are about
+    /// goroutines and threads; a `Waker` may be woken any number of times).
+    pub fn from_waker(waker: Waker) -> Waiter {
+        Waiter(WaiterKind::Task(waker))
+    }
+
+    /// Whether waking this waiter wakes the same task as `waker` would
+    /// (`Waker::will_wake`); false for goroutines and threads.
+    pub fn will_wake(&self, waker: &Waker) -> bool {
+        matches!(&self.0, WaiterKind::Task(w) if w.will_wake(waker))
+    }
+
     /// Wakes the waiter (readies the goroutine, or unblocks the thread).
     ///
     /// # Safety
@@ -173,6 +195,7 @@ impl Waiter {
             // SAFETY: forwarded from the caller's contract.
             WaiterKind::Goroutine(g) => unsafe { ready(g) },
             WaiterKind::Thread(t) => ThreadParker::unpark(t),
+            WaiterKind::Task(w) => Wakeup(Some(w)),
         }
     }
 
@@ -220,15 +243,15 @@ pub fn park(reason: WaitReason) {
     thread_parker().park();
 }
 
-/// Something a postponed wake-up wakes (an M's sleep word, a thread's permit).
-pub(crate) trait Wake {
-    fn wake(&self);
-}
-
 /// A wake-up whose system call has not been made yet; dropping it makes it
 /// (see [`Waiter::wake_later`]). Most are empty: the M was awake.
+///
+/// It holds a `Waker`: either an async task's own, or one made (without an
+/// allocation, `Waker::from` an `Arc`) from what a postponed wake-up wakes,
+/// an M's sleep word or a thread's permit (each implements `std::task::Wake`).
+/// `Option<Waker>` is two words, as the `Option<Arc<dyn ..>>` it replaced.
 #[must_use = "dropping the Wakeup makes the wake-up"]
-pub struct Wakeup(Option<Arc<dyn Wake + Send + Sync>>);
+pub struct Wakeup(Option<Waker>);
 
 impl Wakeup {
     pub(crate) const NONE: Wakeup = Wakeup(None);
@@ -238,8 +261,8 @@ impl Wakeup {
         self.0.is_some()
     }
 
-    pub(crate) fn of(w: Arc<dyn Wake + Send + Sync>) -> Wakeup {
-        Wakeup(Some(w))
+    pub(crate) fn of<W: std::task::Wake + Send + Sync + 'static>(w: Arc<W>) -> Wakeup {
+        Wakeup(Some(Waker::from(w)))
     }
 }
 
@@ -336,8 +359,12 @@ impl ThreadParker {
     }
 }
 
-impl Wake for ThreadParker {
-    fn wake(&self) {
+impl std::task::Wake for ThreadParker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
         futex::wake(&self.permit, 1);
     }
 }
