@@ -27,6 +27,7 @@ use crate::g::task::{self, Pinned, TaskInfo};
 use crate::g::{GRef, G};
 use crate::monitor::sysmon::{self, SysmonState};
 use crate::sched::current::{self, Current};
+use crate::sched::handle::{Door, Handle};
 use crate::sched::m::{Item, MLocal, M};
 use crate::sched::schedule;
 use crate::trace::TraceFile;
@@ -127,6 +128,7 @@ impl Builder {
             max_blocking_threads: self.max_blocking_threads,
             unhandled_panic: self.unhandled_panic,
             stacks: Arc::new(stacks),
+            door: Door::new(stack_size),
         })
     }
 }
@@ -140,6 +142,14 @@ pub struct Runtime {
     max_blocking_threads: usize,
     unhandled_panic: UnhandledPanic,
     stacks: Arc<StackPool>,
+    /// Where `Runtime::handle`'s handles reach its runs (`sched/handle.rs`).
+    door: Arc<Door>,
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.door.close();
+    }
 }
 
 impl std::fmt::Debug for Runtime {
@@ -154,6 +164,15 @@ impl std::fmt::Debug for Runtime {
 impl Runtime {
     pub fn builder() -> Builder {
         Builder::new()
+    }
+
+    /// A handle to this runtime, from any thread, before or while `run`
+    /// runs: goroutines given to it before the first `run` start when that
+    /// run starts; after a run has returned, the runtime is gone (the
+    /// handle's `go` yields a `JoinHandle` that is `Err` at once). See
+    /// [`Handle`].
+    pub fn handle(&self) -> Handle {
+        Handle::of_runtime(self.door.clone())
     }
 
     /// Runs `main` as the main goroutine and returns its result. Goroutines
@@ -206,6 +225,7 @@ impl Runtime {
             spawned.unwrap_or_else(|e| panic!("{e}"))
         };
         sched.main_goid.store(main_handle.id(), Ordering::Relaxed);
+        let _door = self.door.open(&sched, &local);
         schedule::schedule_loop(&local);
         schedule::shutdown_worker(&local);
         local.m.thread_alive.store(false, Ordering::Relaxed);

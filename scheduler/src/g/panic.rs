@@ -73,7 +73,7 @@ impl PanicWatch {
     /// Starts counting the goroutine panics of the calling goroutine's
     /// runtime; `None` outside a runtime.
     pub fn start() -> Option<PanicWatch> {
-        let sched = crate::Handle::current()?.sched()?;
+        let sched = crate::Handle::try_current()?.sched()?;
         let count = Arc::new(AtomicUsize::new(0));
         let mut watches = WATCHES.lock().unwrap_or_else(|e| e.into_inner());
         watches.push((Arc::downgrade(&sched), count.clone()));
