@@ -40,6 +40,7 @@ pub struct Builder {
     max_blocking_threads: usize,
     unhandled_panic: UnhandledPanic,
     pool: PoolConfig,
+    under_test_harness: bool,
 }
 
 impl Default for Builder {
@@ -50,6 +51,7 @@ impl Default for Builder {
             max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
             unhandled_panic: UnhandledPanic::Ignore,
             pool: PoolConfig::default(),
+            under_test_harness: false,
         }
     }
 }
@@ -91,6 +93,17 @@ impl Builder {
         self
     }
 
+    /// For `#[goro::test]`: the runtime runs inside libtest, whose other
+    /// threads (the harness's main thread, other tests' runtimes) cannot
+    /// wake its goroutines; deadlock detection sets them aside
+    /// (`monitor/deadlock.rs`), so a deadlocked test fails with the report
+    /// instead of hanging.
+    #[doc(hidden)]
+    pub fn under_test_harness(mut self) -> Builder {
+        self.under_test_harness = true;
+        self
+    }
+
     /// Test switch: use `mprotect` guard pages under a VMA budget, as on a
     /// kernel older than 6.13, optionally with a given budget (in stacks).
     #[doc(hidden)]
@@ -129,6 +142,7 @@ impl Builder {
             unhandled_panic: self.unhandled_panic,
             stacks: Arc::new(stacks),
             door: Door::new(stack_size),
+            under_test_harness: self.under_test_harness,
         })
     }
 }
@@ -144,6 +158,7 @@ pub struct Runtime {
     stacks: Arc<StackPool>,
     /// Where `Runtime::handle`'s handles reach its runs (`sched/handle.rs`).
     door: Arc<Door>,
+    under_test_harness: bool,
 }
 
 impl Drop for Runtime {
@@ -299,6 +314,8 @@ pub(crate) struct Sched {
     pub stack_budget: Option<usize>,
     /// The `GORO_TRACE` file, when one is written (`trace/`).
     pub trace: Option<Arc<TraceFile>>,
+    /// `Builder::under_test_harness`: read by deadlock detection.
+    pub under_test_harness: bool,
     /// Serializes P-set changes (`set_gomaxprocs`, automatic updates,
     /// `lock_os_thread`) and holds who set the P count.
     resize: Mutex<ProcsSource>,
@@ -337,6 +354,7 @@ impl Sched {
             sysmon: SysmonState::new(),
             stack_reservations: AtomicUsize::new(0),
             stack_budget,
+            under_test_harness: rt.under_test_harness,
             resize: Mutex::new(rt.procs_source),
             trace: TraceFile::open_from_env(),
         })

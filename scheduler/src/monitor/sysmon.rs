@@ -150,7 +150,7 @@ pub(crate) fn sysmon_main(sched: Arc<Sched>) {
     let mut delay = MIN_DELAY;
     let mut last_trim = Instant::now();
     let mut trace = SchedTrace::from_godebug();
-    let mut deadlock = DeadlockWatch::new();
+    let mut deadlock = DeadlockWatch::new(&sched);
     let mut last_procs = Instant::now();
     while !sched.is_shutting_down() {
         let now = Instant::now();
