@@ -731,6 +731,7 @@ const WORKLOADS: &[&str] = &[
     "chan_spsc_crossbeam",
     "block_on_ready",
     "notify_pingpong",
+    "chan_async",
 ];
 
 async fn run(workload: String, n: u64) -> Report {
@@ -752,6 +753,10 @@ async fn run(workload: String, n: u64) -> Report {
         "echo" => echo(n).await,
         "block_on_ready" => block_on_ready(n).await,
         "notify_pingpong" => notify_pingpong(n).await,
+        // goro's chan_async (a Tokio task send_async -> a goroutine recv over
+        // a goro channel) against what a Tokio user writes: chan_spsc's
+        // tokio::sync::mpsc of capacity 1024 between two Tokio tasks.
+        "chan_async" => chan_spsc(n).await,
         _ => unreachable!(), // chan_spsc_crossbeam runs without the runtime
     }
 }
