@@ -14,6 +14,9 @@
 #   WORKLOAD    any of the names below (default: all), optionally =N to change N,
 #               e.g. `skynet=10000 pingpong`
 #
+# GORO_PEERBENCH=PATH uses that goro binary instead of building one (to
+# compare two builds of goro in the same hour: run once per binary).
+#
 # Every run is a fresh process with GOMAXPROCS set (under `nice -n -20` when
 # root). The table and the machine description go to stdout (ready to paste
 # into docs/benchmarks.md); progress goes to stderr.
@@ -47,7 +50,7 @@ PROCS="1,$(nproc)"
 RAW=/tmp/goro-bench-raw.txt
 TIMEOUT=120
 
-usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while getopts "r:p:o:t:h" opt; do
   case $opt in
@@ -86,8 +89,12 @@ IMPLS=()
 declare -A BIN=()
 
 # goro's peerbench (may not exist yet).
-log "building goro's peerbench ..."
-if (cd "$ROOT" && cargo build --release --features tokio --bin peerbench) >/tmp/goro-peerbench-build.log 2>&1; then
+if [[ -n ${GORO_PEERBENCH:-} ]]; then
+  log "goro's peerbench: $GORO_PEERBENCH"
+  BIN[goro]=$GORO_PEERBENCH
+  IMPLS+=(goro)
+elif log "building goro's peerbench ..." &&
+  (cd "$ROOT" && cargo build --release --features tokio --bin peerbench) >/tmp/goro-peerbench-build.log 2>&1; then
   goro_target=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
   BIN[goro]="${goro_target:-$ROOT/target}/release/peerbench"

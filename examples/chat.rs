@@ -29,9 +29,13 @@ mod graceful;
 /// Lines a client may have queued before it misses messages.
 const OUTBOX: usize = 64;
 
+/// What a client's goroutine tells the hub.
 pub enum Event {
+    /// Client `id` connected; its lines go to this outbox.
     Join(u64, Sender<Arc<str>>),
+    /// Client `id` sent a line, to go to everyone else.
     Line(u64, String),
+    /// Client `id` left; its outbox is dropped.
     Leave(u64),
 }
 

@@ -49,16 +49,21 @@ impl Default for Config {
 
 /// State shared by every connection.
 pub struct Server {
+    /// The keyspace.
     pub db: Db,
+    /// Pub/sub channels and their subscribers.
     pub broker: Broker,
+    /// What `main`'s flags set.
     pub config: Config,
     /// Permits for connections: `max_clients` minus those connected.
     clients: Semaphore,
     next_id: AtomicU64,
+    /// When the server started (`INFO`'s `uptime_in_seconds`).
     pub started: Instant,
 }
 
 impl Server {
+    /// A server with an empty keyspace, shared by the connections.
     pub fn new(config: Config) -> Arc<Server> {
         Arc::new(Server {
             db: Db::new(config.shards),
@@ -80,6 +85,7 @@ impl Server {
         self.clients.try_acquire(1).then(|| Permit(self.clone()))
     }
 
+    /// A fresh connection id (its subscriber key in the broker), from 1 up.
     pub fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }

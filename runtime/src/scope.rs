@@ -25,7 +25,7 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use goro_scheduler::{forced_unwind_in_progress, go, JoinHandle, Panic};
+use goro_scheduler::{forced_unwind_in_progress, go, JoinHandle, Panic, Unpoisoned};
 
 use crate::sync::WaitGroup;
 
@@ -142,7 +142,7 @@ impl<'scope> Scope<'scope, '_> {
             let unwinding = Unwinding(&running.panicked);
             let value = f();
             std::mem::forget(unwinding);
-            *their_packet.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(value);
+            *their_packet.0.lock_unpoisoned() = Some(value);
             drop(their_packet);
             drop(running);
         };
@@ -208,12 +208,7 @@ impl<T> ScopedJoinHandle<'_, T> {
     pub fn join(self) -> Result<T, Panic> {
         match self.handle.join() {
             Ok(()) => {
-                let value = self
-                    .packet
-                    .0
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take();
+                let value = self.packet.0.lock_unpoisoned().take();
                 match value {
                     Some(v) => Ok(v),
                     None => unreachable!("goro::scope: a finished goroutine left no value"),

@@ -9,7 +9,7 @@
 //! Stopping and re-arming never search the heap: they bump the timer's
 //! sequence number under its lock, so the old heap entry is stale and does
 //! nothing when it comes due (the heap drops stale entries early, see the
-//! scheduler's `timer.rs`). Because a due timer sends while holding the
+//! scheduler's `time/timers.rs`). Because a due timer sends while holding the
 //! same lock, and `stop`/`reset` drain the channel under it, no value from
 //! before a `stop` or `reset` can be received after it returns (Go 1.23's
 //! guarantee); `stop` and `reset` return true if the timer was armed or a
@@ -45,7 +45,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use goro_scheduler::{add_timer, sleep_until, Handle, TimerTarget};
+use goro_scheduler::{add_timer, sleep_until, Handle, TimerTarget, Unpoisoned};
 
 use crate::chan::{timer_chan, DueTimer, Receiver, Sender};
 
@@ -304,7 +304,7 @@ impl TimerCore {
     fn lock(&self) -> MutexGuard<'_, TimerState> {
         // No user code runs under this lock (`after_func`'s f runs in its
         // own goroutine), so it is never poisoned by a user panic.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     /// Arms (or re-arms, after `disarm`) for `when`.

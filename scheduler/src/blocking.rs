@@ -16,9 +16,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use crate::runtime::Sched;
+use crate::g::wait_reason::WaitReason;
 use crate::sched::current::{self, Current};
-use crate::sched::park::{self, WaitReason, Waiter};
+use crate::sched::park::{self, Waiter};
+use crate::sched::Sched;
+use crate::sys::poison::Unpoisoned;
 
 pub const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -71,7 +73,7 @@ impl BlockingPool {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     fn submit(&self, sched: &std::sync::Arc<Sched>, job: Job) {
@@ -91,7 +93,9 @@ impl BlockingPool {
                 Err(e) => {
                     st.threads -= 1;
                     if st.threads == 0 {
-                        crate::fatal(format_args!("cannot start a blocking helper thread: {e}"));
+                        crate::sys::report::fatal(format_args!(
+                            "cannot start a blocking helper thread: {e}"
+                        ));
                     }
                 }
             }
@@ -125,7 +129,7 @@ impl BlockingPool {
 
 fn helper_main(sched: std::sync::Arc<Sched>) {
     let prev = current::set(Current::Helper(std::sync::Arc::as_ptr(&sched)));
-    let pool = &sched.blocking;
+    let pool = &sched.blocking();
     let tid = crate::sys::thread::gettid();
     let mut st = pool.lock();
     st.tids.push(tid);
@@ -183,7 +187,7 @@ where
 {
     let sched = match current::m() {
         Some(l) if l.current.get().is_some() => {
-            l.m.syscalltick.fetch_add(1, Ordering::Relaxed);
+            l.m.note_syscall();
             l.sched.clone()
         }
         _ => return f(),
@@ -198,7 +202,7 @@ where
         data: &mut call as *mut Call<F, R> as *mut (),
         waiter: park::current_waiter(),
     };
-    sched.blocking.submit(&sched, job);
+    sched.blocking().submit(&sched, job);
     park::park(WaitReason::Blocking);
     match call.out.take() {
         Some(Ok(r)) => r,

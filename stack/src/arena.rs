@@ -56,7 +56,8 @@ pub(crate) struct Slot {
 // each stack, and free slots are stored inside the class). Sharing or moving
 // the address between threads is therefore harmless.
 unsafe impl Send for Slot {}
-// SAFETY: see `Send`; `&Slot` only exposes the address and atomic operations.
+// SAFETY: `&Slot` only exposes the addresses and the atomic operations of the
+// `owner` record, which lives in a chunk mapping that outlives every `Slot`.
 unsafe impl Sync for Slot {}
 
 impl Chunk {

@@ -34,8 +34,6 @@
 //!
 //! Linux only (it relies on Linux `madvise` semantics and `/proc`).
 
-#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
-
 mod arena;
 mod class;
 mod guard;

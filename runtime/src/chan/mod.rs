@@ -227,15 +227,13 @@ impl<T> Inner<T> {
         }
         // A buffered channel's waiters ignore their records and retry, so
         // they find the buffer to drain, or the ring closed.
-        // SAFETY: our queues, under the lock we hold.
-        while let Some(r) = unsafe { pop_claimed(&mut st.recvq) } {
-            // SAFETY: dequeued and claimed under the lock we hold.
-            unsafe { r.complete(None, true, &mut wakes) };
-        }
-        // SAFETY: as above.
-        while let Some(s) = unsafe { pop_claimed(&mut st.sendq) } {
-            // SAFETY: as above; the value stays in the sender's slot.
-            unsafe { s.complete(None, true, &mut wakes) };
+        for side in [Side::Recv, Side::Send] {
+            // SAFETY: this channel's queue, under the lock we hold.
+            while let Some(w) = unsafe { pop_claimed(st.queue(side)) } {
+                // SAFETY: dequeued and claimed under the lock we hold. A
+                // sender's value stays in its slot (`closed`).
+                unsafe { w.complete(None, true, &mut wakes) };
+            }
         }
         self.refresh_waiting(&mut st, Side::Recv);
         self.refresh_waiting(&mut st, Side::Send);

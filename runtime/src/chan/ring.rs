@@ -60,7 +60,10 @@ pub(crate) struct Ring<T, S: RingSync = StdSync> {
 // a slot's value is only touched by the one operation that claimed its
 // position with a CAS, and the stamp hands it over (module docs).
 unsafe impl<T: Send, S: RingSync> Send for Ring<T, S> {}
-// SAFETY: as above; every shared access goes through the atomics.
+// SAFETY: shared use only moves `T`s in and out (hence `T: Send`, not
+// `Sync`: no `&T` is handed out); a slot's value is touched only by the one
+// operation that claimed its position with a CAS, and every other shared
+// access goes through the atomics.
 unsafe impl<T: Send, S: RingSync> Sync for Ring<T, S> {}
 
 impl<T, S: RingSync> Ring<T, S> {

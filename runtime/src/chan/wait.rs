@@ -274,7 +274,8 @@ impl<T> WaitQueue<T> {
         w.next.set(None);
         w.queued.set(true);
         match self.tail {
-            // SAFETY: as above, for the queued tail.
+            // SAFETY: the tail is a queued record: alive and pinned while
+            // queued, and the caller holds the channel lock.
             Some(t) => unsafe { t.as_ref() }.next.set(Some(p.0)),
             None => self.head = Some(p.0),
         }
@@ -288,7 +289,8 @@ impl<T> WaitQueue<T> {
         while let Some(p) = at {
             // SAFETY: queued records are alive while the lock is held.
             let w = unsafe { p.as_ref() };
-            // SAFETY: as above; the sync point outlives its records.
+            // SAFETY: a queued record was attached to its sync point,
+            // which outlives its records (module rules).
             if unsafe { &*w.sync.get() }.selected().is_none() {
                 return true;
             }
@@ -320,7 +322,8 @@ impl<T> WaitQueue<T> {
             None => self.head = next,
         }
         match next {
-            // SAFETY: as above.
+            // SAFETY: a queued record's neighbours are queued records,
+            // alive while the lock is held.
             Some(n) => unsafe { n.as_ref() }.prev.set(prev),
             None => self.tail = prev,
         }
@@ -337,7 +340,8 @@ pub(crate) unsafe fn pop_claimed<T>(q: &mut WaitQueue<T>) -> Option<WaitPtr<T>> 
     while let Some(p) = q.pop_front() {
         // SAFETY: queued records are alive while the lock is held.
         let w = unsafe { p.0.as_ref() };
-        // SAFETY: as above; the sync point outlives its records.
+        // SAFETY: a queued record was attached to its sync point, which
+        // outlives its records (module rules).
         let sync = unsafe { &*w.sync.get() };
         if sync.claim(w.case.get()) {
             return Some(p);

@@ -37,7 +37,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-use goro_scheduler::Lock;
+use goro_scheduler::{Lock, Unpoisoned};
 
 use super::after_func::AfterFuncCore;
 use super::error::{Cause, Error};
@@ -342,7 +342,7 @@ impl Drop for CancelFunc {
 /// what it says, it is just cancelled.)
 fn report_dropped_unused(site: &'static Location<'static>) {
     static REPORTED: Mutex<Vec<&'static Location<'static>>> = Mutex::new(Vec::new());
-    let mut reported = REPORTED.lock().unwrap_or_else(|e| e.into_inner());
+    let mut reported = REPORTED.lock_unpoisoned();
     if reported.contains(&site) {
         return;
     }

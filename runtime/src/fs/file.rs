@@ -271,7 +271,8 @@ pub(crate) fn set_nonblocking(fd: RawFd, on: bool) -> io::Result<()> {
         flags & !libc::O_NONBLOCK
     };
     if want != flags {
-        // SAFETY: as above.
+        // SAFETY: fcntl(F_SETFL) on an fd the caller owns only sets its
+        // status flags.
         cvt(unsafe { libc::fcntl(fd, libc::F_SETFL, want) })?;
     }
     Ok(())

@@ -75,9 +75,9 @@ impl StdioFd {
         goro_scheduler::preempt_point();
         loop {
             let result = match self.mode.load(Ordering::Relaxed) {
-                // SAFETY (the three `rw` calls): the callers pass a buffer
-                // valid for `len` bytes (a `&mut [u8]` when reading), which
-                // stays borrowed until this call returns.
+                // SAFETY: `read` and `write` pass a buffer valid for `len`
+                // bytes (a `&mut [u8]` when reading), borrowed until this
+                // call returns.
                 TRY_NOWAIT => unsafe { rw(self.fd, dir, buf, len, libc::RWF_NOWAIT) },
                 POLL_FIRST if !self.ready(dir)? => Err(io::Error::from_raw_os_error(libc::EAGAIN)),
                 POLL_FIRST => {
@@ -85,7 +85,9 @@ impl StdioFd {
                         Interest::Read => len,
                         Interest::Write => len.min(self.write_cap.load(Ordering::Relaxed)),
                     };
-                    // SAFETY: as above (a prefix of the buffer).
+                    // SAFETY: `len` is at most the `len` bytes of the
+                    // caller's buffer, valid (a `&mut [u8]` when reading) and
+                    // borrowed until this call returns.
                     unsafe { rw(self.fd, dir, buf, len, 0) }
                 }
                 _ => {
@@ -93,8 +95,9 @@ impl StdioFd {
                     // The helper gets the buffer's address: the goroutine
                     // stays parked, its buffer in place, until it returns.
                     let fd = self.fd;
-                    // SAFETY: as above: the caller's buffer outlives the
-                    // helper call, which `blocking` waits for.
+                    // SAFETY: the caller's buffer is valid for `len` bytes
+                    // (a `&mut [u8]` when reading) and borrowed until this
+                    // call returns, after `blocking` has waited for the helper.
                     return crate::blocking(move || unsafe {
                         rw(fd, dir, addr as *mut u8, len, 0)
                     });

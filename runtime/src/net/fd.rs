@@ -31,6 +31,8 @@ use std::time::{Duration, Instant};
 
 use goro_scheduler::{Interest, PollDesc};
 
+use super::sockaddr::RawAddr;
+
 pub(crate) struct Pollable<S: AsRawFd> {
     desc: PollDesc,
     io: S,
@@ -293,18 +295,15 @@ pub(crate) fn stream_socket(domain: libc::c_int) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// Starts `connect(2)` of the non-blocking socket `fd` to the address in
-/// the first `len` bytes of `addr`: `Ok` if it connected at once, else the
-/// call's error (`EINPROGRESS` for a TCP connect under way).
-pub(crate) fn start_connect(
-    fd: RawFd,
-    addr: &libc::sockaddr_storage,
-    len: libc::socklen_t,
-) -> io::Result<()> {
+/// Starts `connect(2)` of the non-blocking socket `fd` to `addr`: `Ok` if
+/// it connected at once, else the call's error (`EINPROGRESS` for a TCP
+/// connect under way).
+pub(crate) fn start_connect(fd: RawFd, addr: &RawAddr) -> io::Result<()> {
+    let len = addr.len();
     assert!(len as usize <= std::mem::size_of::<libc::sockaddr_storage>());
-    // SAFETY: `addr` is readable for `len` bytes (checked above); the
-    // kernel validates the address family and contents.
-    cvt(unsafe { libc::connect(fd, (addr as *const libc::sockaddr_storage).cast(), len) }).map(drop)
+    // SAFETY: `addr.as_ptr()` is a `sockaddr_storage`, readable for `len` bytes
+    // (checked above); the kernel validates the address family and contents.
+    cvt(unsafe { libc::connect(fd, addr.as_ptr(), len) }).map(drop)
 }
 
 /// A Unix error code as an `io::Result` of a libc call's return value.

@@ -67,10 +67,12 @@ macro_rules! socket_timeouts {
                 self.inner.set_write_timeout(d)
             }
 
+            /// The read timeout set by `set_read_timeout` (`None`: none).
             pub fn read_timeout(&self) -> std::io::Result<Option<std::time::Duration>> {
                 Ok(self.inner.read_timeout())
             }
 
+            /// The write timeout set by `set_write_timeout` (`None`: none).
             pub fn write_timeout(&self) -> std::io::Result<Option<std::time::Duration>> {
                 Ok(self.inner.write_timeout())
             }

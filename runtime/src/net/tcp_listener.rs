@@ -6,7 +6,7 @@ use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 
 use super::addr::{resolve, ToSocketAddrs};
 use super::fd::{cvt, each_addr, Pollable};
-use super::sockaddr::from_raw;
+use super::sockaddr::RawAddr;
 use super::TcpStream;
 
 /// A TCP socket server (std's `TcpListener` API).
@@ -49,10 +49,12 @@ impl TcpListener {
         Incoming { listener: self }
     }
 
+    /// Sets the IP time-to-live of the packets the listener sends (`IP_TTL`).
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.inner.get_ref().set_ttl(ttl)
     }
 
+    /// The IP time-to-live of the packets the listener sends (`IP_TTL`).
     pub fn ttl(&self) -> io::Result<u32> {
         self.inner.get_ref().ttl()
     }
@@ -62,20 +64,19 @@ impl TcpListener {
 /// from the start (std's `accept` would need an `ioctl` more per
 /// connection to make it non-blocking).
 fn accept_nonblocking(listener: RawFd) -> io::Result<(RawFd, SocketAddr)> {
-    // SAFETY: all-zero bytes are a valid `sockaddr_storage`.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    // SAFETY: `storage` and `len` are live and describe a buffer of `len`
-    // bytes, which the kernel fills; the flags are valid.
-    let fd = cvt(unsafe {
-        libc::accept4(
-            listener,
-            (&mut storage as *mut libc::sockaddr_storage).cast(),
-            &mut len,
-            libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-        )
+    let (fd, raw) = RawAddr::receive(|addr, len| {
+        // SAFETY: `addr` and `len` are live and describe a buffer of `len`
+        // bytes, which the kernel fills; the flags are valid.
+        cvt(unsafe {
+            libc::accept4(
+                listener,
+                addr,
+                len,
+                libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            )
+        })
     })?;
-    match from_raw(&storage, len) {
+    match raw.to_socket_addr() {
         Ok(addr) => Ok((fd, addr)),
         Err(e) => {
             // SAFETY: we own `fd` and give it back on this error path.

@@ -52,22 +52,29 @@ impl TcpStream {
         })
     }
 
+    /// The address of the remote end (Go's `RemoteAddr`).
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().peer_addr()
     }
 
+    /// Turns Nagle's algorithm off (`true`) or on: `TCP_NODELAY`, Go's
+    /// `SetNoDelay`. Unlike Go, which sets it on every new connection,
+    /// this keeps the system default until asked.
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
         self.inner.get_ref().set_nodelay(nodelay)
     }
 
+    /// Whether `TCP_NODELAY` is set (see [`TcpStream::set_nodelay`]).
     pub fn nodelay(&self) -> io::Result<bool> {
         self.inner.get_ref().nodelay()
     }
 
+    /// Sets the IP time-to-live of outgoing packets (`IP_TTL`).
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.inner.get_ref().set_ttl(ttl)
     }
 
+    /// The IP time-to-live of outgoing packets (`IP_TTL`).
     pub fn ttl(&self) -> io::Result<u32> {
         self.inner.get_ref().ttl()
     }
@@ -89,8 +96,7 @@ fn connect_addr(addr: &SocketAddr, deadline: Option<Instant>) -> io::Result<TcpS
     let stream = TcpStream {
         inner: Pollable::new(std)?,
     };
-    let (raw, len) = to_raw(addr);
-    let Err(e) = start_connect(fd, &raw, len) else {
+    let Err(e) = start_connect(fd, &to_raw(addr)) else {
         return Ok(stream);
     };
     if !matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EINTR)) {

@@ -52,22 +52,29 @@ impl UdpSocket {
         self.inner.write(|s| s.send(buf))
     }
 
+    /// The address given to `connect` (Go's `RemoteAddr`); `NotConnected`
+    /// before it.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().peer_addr()
     }
 
+    /// Allows (`true`) or forbids sending to a broadcast address
+    /// (`SO_BROADCAST`).
     pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
         self.inner.get_ref().set_broadcast(on)
     }
 
+    /// Whether `SO_BROADCAST` is set.
     pub fn broadcast(&self) -> io::Result<bool> {
         self.inner.get_ref().broadcast()
     }
 
+    /// Sets the IP time-to-live of outgoing datagrams (`IP_TTL`).
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.inner.get_ref().set_ttl(ttl)
     }
 
+    /// The IP time-to-live of outgoing datagrams (`IP_TTL`).
     pub fn ttl(&self) -> io::Result<u32> {
         self.inner.get_ref().ttl()
     }

@@ -25,9 +25,9 @@ impl UnixStream {
     /// Connects to the socket at `path`.
     pub fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
         let path = path.as_ref();
-        let (raw, len) = unix_to_raw(path)?;
+        let raw = unix_to_raw(path)?;
         let socket = std::os::unix::net::UnixStream::from(stream_socket(libc::AF_UNIX)?);
-        match start_connect(socket.as_raw_fd(), &raw, len) {
+        match start_connect(socket.as_raw_fd(), &raw) {
             Ok(()) => Ok(UnixStream {
                 inner: Pollable::new(socket)?,
             }),
@@ -49,6 +49,8 @@ impl UnixStream {
         Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
     }
 
+    /// The address of the remote end (Go's `RemoteAddr`; unnamed for a
+    /// `pair` or a client that did not bind).
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().peer_addr()
     }

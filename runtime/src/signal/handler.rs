@@ -53,7 +53,8 @@ impl Saved {
         // SA_ONSTACK: the handler may interrupt a goroutine on its small
         // stack; SA_RESTART: interrupted system calls carry on, as in Go.
         action.sa_flags = libc::SA_RESTART | libc::SA_ONSTACK;
-        // SAFETY: as above.
+        // SAFETY: all-zero is a valid sigaction (SIG_DFL, empty mask, no
+        // flags, no restorer); the kernel overwrites it.
         let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
         // SAFETY: `action` is valid and its handler only does
         // async-signal-safe work; `old` is written by the kernel.
@@ -86,7 +87,8 @@ extern "C" fn on_signal(sig: libc::c_int) {
         // SAFETY: write(2) is async-signal-safe; one byte from a live local.
         unsafe { libc::write(fd, (&byte as *const u8).cast(), 1) };
     }
-    // SAFETY: as above.
+    // SAFETY: `__errno_location` is this thread's errno, always valid;
+    // restoring the value read on entry hides the handler's own errors.
     unsafe { *libc::__errno_location() = errno };
 }
 
@@ -118,7 +120,7 @@ fn start_thread() -> io::Result<()> {
 
 /// The `goro-signal` thread: sleeps in read(2) on the pipe, then delivers
 /// every pending signal. A read-blocked thread also keeps the deadlock
-/// check quiet while signals may still come (`scheduler/src/deadlock.rs`,
+/// check quiet while signals may still come (`scheduler/src/monitor/deadlock.rs`,
 /// rule 4), as Go's signal-receiving thread does.
 fn dispatch(read_end: RawFd) {
     let mut buf = [0u8; 64];

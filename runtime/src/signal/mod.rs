@@ -28,6 +28,8 @@ mod handler;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use goro_scheduler::Unpoisoned;
+
 use crate::chan::Sender;
 use crate::context::{self, CancelFunc, Context};
 use handler::{Saved, NSIG};
@@ -121,7 +123,7 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
 });
 
 fn registry() -> MutexGuard<'static, Registry> {
-    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+    REGISTRY.lock_unpoisoned()
 }
 
 /// The bit mask of `signals` (all of them for an empty slice, as Go's

@@ -42,6 +42,8 @@ pub struct Cond {
 }
 
 impl Cond {
+    /// A Cond with no waiters (Go: `sync.NewCond`, minus the lock: a Cond
+    /// is given its guard at each `wait`).
     pub const fn new() -> Cond {
         Cond {
             waiters: Lock::new(WaitList::new()),

@@ -41,7 +41,9 @@ pub struct Mutex<T: ?Sized> {
 // SAFETY: the mutex hands out access to `T` to one holder at a time, on any
 // thread, so `T: Send` suffices for both (as std's Mutex).
 unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
-// SAFETY: as above.
+// SAFETY: sharing a `&Mutex` only lets each thread take its turn as the one
+// holder of `T`, so `T: Send` suffices (as std's Mutex); `T: Sync` is not
+// needed because no two threads reach `T` at once.
 unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
 /// Holds a [`Mutex`] locked; unlocks when dropped. `!Send`, like std's: it
@@ -162,7 +164,8 @@ impl<T: ?Sized> Drop for MutexGuard<'_, T> {
             // borrow it and are gone.
             unsafe { self.mutex.raw.unlock() }
         } else {
-            // SAFETY: as above, and the flag was clear when it locked.
+            // SAFETY: the guard holds the lock; references it handed out
+            // borrow it and are gone; the flag was clear when it locked.
             unsafe { self.mutex.raw.unlock_poisoning(poisons) }
         }
     }

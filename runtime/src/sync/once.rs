@@ -45,6 +45,7 @@ pub struct Once {
 }
 
 impl Once {
+    /// A Once whose function has not run (Go's zero `sync.Once`).
     pub const fn new() -> Once {
         Once {
             state: AtomicU8::new(INCOMPLETE),

@@ -376,7 +376,7 @@ mod tests {
                         if i % 1000 == 0 {
                             std::thread::sleep(Duration::from_micros(1500));
                         }
-                        // SAFETY: as above.
+                        // SAFETY: we still hold the lock.
                         unsafe { *c.n.get() = v + 1 };
                         // SAFETY: we hold the lock.
                         unsafe { c.raw.unlock() };

@@ -301,7 +301,7 @@ mod tests {
         unsafe { l.read_unlock() };
         writer.join().unwrap();
         assert!(l.try_read());
-        // SAFETY: as above.
+        // SAFETY: the `try_read` just above took a read lock.
         unsafe { l.read_unlock() };
         assert_eq!(l.state.load(Ordering::Relaxed), 0, "flags left set");
     }

@@ -58,7 +58,8 @@ pub struct RwLockWriteGuard<'a, T: ?Sized + 'a> {
 
 // SAFETY: a shared guard gives `&T` only (as std's guards).
 unsafe impl<T: ?Sized + Sync> Sync for RwLockReadGuard<'_, T> {}
-// SAFETY: as above.
+// SAFETY: a shared write guard gives `&T` only (`&mut T` needs the guard
+// itself), so sharing it needs `T: Sync` (as std's guards).
 unsafe impl<T: ?Sized + Sync> Sync for RwLockWriteGuard<'_, T> {}
 
 impl<T> RwLock<T> {

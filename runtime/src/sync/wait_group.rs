@@ -40,6 +40,7 @@ struct Inner {
 }
 
 impl WaitGroup {
+    /// A group with a zero counter (Go's zero `sync.WaitGroup`).
     pub fn new() -> WaitGroup {
         WaitGroup::default()
     }
@@ -114,6 +115,12 @@ impl WaitGroup {
 
     /// Runs `f` in a new goroutine counted by the group (Go 1.25's
     /// `wg.Go`): one `add(1)` now, one `done()` when `f` returns or panics.
+    /// The group's goroutines are spread over the Ps
+    /// ([`Placement::Spread`](crate::Placement)): a group's purpose is work
+    /// done in parallel, and a started goroutine never changes thread.
+    ///
+    /// # Panics
+    /// Outside a runtime, or when no stack can be had (as `go!`).
     #[track_caller]
     pub fn go<F>(&self, f: F) -> crate::JoinHandle<()>
     where
@@ -121,7 +128,7 @@ impl WaitGroup {
     {
         self.add(1);
         let done = DoneOnDrop(self.clone());
-        crate::spawn(move || {
+        crate::spawn_spread(move || {
             let _done = done;
             f();
         })

@@ -14,7 +14,9 @@
 //! - `schedtrace=MS`, `scheddetail=1`: sysmon prints Go's `SCHED` lines
 //!   every MS milliseconds (`schedtrace.rs`);
 //! - `goroleaks=1`: `run` lists at exit the goroutines still parked
-//!   (`leaks.rs`).
+//!   (`leaks.rs`);
+//! - `blockedthread=MS`: the held-thread report's threshold (default
+//!   100 ms, 0: off; `held.rs`).
 
 use std::time::Duration;
 
@@ -33,6 +35,10 @@ pub(crate) struct GoDebug {
     pub scheddetail: bool,
     /// `goroleaks` (non-zero): report goroutines still parked at `run` exit.
     pub goroleaks: bool,
+    /// `blockedthread=MS` (default 100): report a goroutine holding its
+    /// thread that long while others wait for it (`monitor/held.rs`);
+    /// `0` turns the report off.
+    pub blockedthread: Option<Duration>,
 }
 
 impl Default for GoDebug {
@@ -43,6 +49,7 @@ impl Default for GoDebug {
             schedtrace: None,
             scheddetail: false,
             goroleaks: false,
+            blockedthread: Some(Duration::from_millis(100)),
         }
     }
 }
@@ -60,10 +67,7 @@ const KEYS: &[(&str, Setter)] = &[
         Ok(())
     }),
     ("schedtrace", |d, v| {
-        let ms: u64 = v
-            .parse()
-            .map_err(|_| "not a number of milliseconds".to_string())?;
-        d.schedtrace = (ms > 0).then(|| Duration::from_millis(ms));
+        d.schedtrace = millis(v)?;
         Ok(())
     }),
     ("scheddetail", |d, v| {
@@ -74,7 +78,19 @@ const KEYS: &[(&str, Setter)] = &[
         d.goroleaks = switch(v)?;
         Ok(())
     }),
+    ("blockedthread", |d, v| {
+        d.blockedthread = millis(v)?;
+        Ok(())
+    }),
 ];
+
+/// A number of milliseconds, `0` meaning off.
+fn millis(v: &str) -> Result<Option<Duration>, String> {
+    let ms: u64 = v
+        .parse()
+        .map_err(|_| "not a number of milliseconds".to_string())?;
+    Ok((ms > 0).then(|| Duration::from_millis(ms)))
+}
 
 impl GoDebug {
     /// Parses a `GODEBUG` value. Returns the settings and one message per

@@ -28,7 +28,7 @@
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::ptr::NonNull;
 
-use crate::sched::current::{self, Current};
+use crate::sched::current;
 use crate::sys::lock::Lock;
 
 /// Bytes in a block: a cell header plus a closure of a few words.
@@ -53,7 +53,7 @@ fn fits(layout: Layout) -> bool {
 pub(crate) fn alloc_cell(layout: Layout) -> NonNull<u8> {
     if fits(layout) {
         if let Some(l) = current::m() {
-            if let Some(b) = l.blocks.take(&l.sched.spare_blocks) {
+            if let Some(b) = l.blocks.take(l.sched.spare_blocks()) {
                 return b.into_raw();
             }
         }
@@ -73,14 +73,10 @@ pub(crate) unsafe fn free_cell(ptr: NonNull<u8>, layout: Layout) {
         unsafe { dealloc(ptr.as_ptr(), layout) };
         return;
     }
-    match current::get() {
-        Current::M(l) => {
-            // SAFETY: `Current::M` points at this thread's live MLocal.
-            let l = unsafe { &*l };
-            l.blocks.give(Block(ptr), &l.sched.spare_blocks);
-        }
+    match current::m() {
+        Some(l) => l.blocks.give(Block(ptr), l.sched.spare_blocks()),
         // SAFETY: every block is allocated with `block_layout()`.
-        _ => unsafe { dealloc(ptr.as_ptr(), block_layout()) },
+        None => unsafe { dealloc(ptr.as_ptr(), block_layout()) },
     }
 }
 

@@ -27,7 +27,7 @@
 //! G at once. So no wake-up is lost, and no lock is held across the switch
 //! (Go needs `gopark`'s unlock callback for the same job).
 //!
-//! The racing transitions are in `gstate.rs`, with loom models of them.
+//! The racing transitions are in `state.rs`, with loom models of them.
 //!
 //! `SCANNING` is Go's scan bit: an observer walking a parked goroutine's
 //! stack (the goroutine dump) holds it there so that no M resumes it
@@ -66,8 +66,8 @@ use goro_stack::{GuardedStack, StackRange};
 use crate::g::locals::Locals;
 use crate::g::park_frame::ParkFrame;
 use crate::g::task::Task;
+use crate::g::wait_reason::WaitReason;
 use crate::sched::m::{MLocal, M};
-use crate::sched::park::WaitReason;
 
 use crate::g::state::{GState, DEAD, RUNNABLE};
 
@@ -133,7 +133,8 @@ pub(crate) struct GRef(pub NonNull<G>);
 // (a G is recycled only after it finished, and a finished G is in no queue
 // and registered with no waker).
 unsafe impl Send for GRef {}
-// SAFETY: as above.
+// SAFETY: sharing `&GRef` shares only the address (see `Send` above); the
+// same limits apply to what is done through it.
 unsafe impl Sync for GRef {}
 
 impl GRef {
@@ -264,7 +265,9 @@ impl G {
             CoroutineResult::Yield(y) => Some(y),
             CoroutineResult::Return(()) => {
                 let stack = coro.take().map(Coroutine::into_stack);
-                // SAFETY: as above; the coroutine is gone, the stack is ours.
+                // SAFETY: only the home M touches the spare stack, and it is
+                // not running the G now; the coroutine is gone, the stack
+                // is ours.
                 unsafe { *self.spare_stack.get() = stack };
                 None
             }
@@ -288,7 +291,8 @@ impl G {
         // SAFETY: called by the home M on a G that is not running.
         let g = unsafe { this.get() };
         g.force_unwinding.set(true);
-        // SAFETY: as above.
+        // SAFETY: the home M, on a G that is not running: nobody else
+        // touches its coroutine.
         let coro = unsafe { &mut *g.coroutine.get() };
         if let Some(c) = coro.as_mut() {
             let previous = m.current.replace(Some(this));
@@ -296,10 +300,12 @@ impl G {
             m.current.set(previous);
         }
         if let Some(c) = coro.take() {
-            // SAFETY: as above.
+            // SAFETY: the home M, on a G that is not running: nobody else
+            // touches its spare stack.
             unsafe { *g.spare_stack.get() = Some(c.into_stack()) };
         }
-        // SAFETY: as above. A task that never started is abandoned here.
+        // SAFETY: the home M, on a G that is not running: nobody else
+        // touches its task. A task that never started is abandoned here.
         if let Some(task) = unsafe { (*g.task.get()).take() } {
             task.abandon();
         }
@@ -313,6 +319,7 @@ fn site_ptr(site: &'static Location<'static>) -> *mut Location<'static> {
 }
 
 /// The goroutine running on this thread, if any.
-pub(crate) fn current_g() -> Option<NonNull<G>> {
-    crate::sched::current::m().and_then(|l| l.current.get().map(|g| g.0))
+#[inline]
+pub(crate) fn current_g<'a>() -> Option<&'a G> {
+    crate::sched::current::m().and_then(MLocal::running)
 }

@@ -82,11 +82,7 @@ impl<T: 'static> GoroutineLocal<T> {
     pub fn with<R>(&'static self, f: impl FnOnce(&T) -> R) -> R {
         let key = self.key();
         let v = match crate::g::current_g() {
-            Some(g) => {
-                // SAFETY: the running goroutine's G is alive while it runs.
-                let cell = &unsafe { g.as_ref() }.locals;
-                self.get_or_init(cell, key)
-            }
+            Some(g) => self.get_or_init(&g.locals, key),
             None => THREAD_LOCALS.with(|cell| self.get_or_init(cell, key)),
         };
         // SAFETY: the value is boxed and owned by this goroutine's (or

@@ -11,6 +11,7 @@
 //! - `park_frame`: the registers `park` records for stack walks.
 //! - `locals`: `goroutine_local!`.
 //! - `panic`: panic reports and the unhandled-panic policy.
+//! - `wait_reason`: why a goroutine is parked (`WaitReason`).
 
 pub(crate) mod cell_alloc;
 mod goroutine;
@@ -19,6 +20,7 @@ pub(crate) mod panic;
 pub(crate) mod park_frame;
 pub(crate) mod state;
 pub(crate) mod task;
+pub(crate) mod wait_reason;
 
 pub(crate) use goroutine::{current_g, GRef, Yield, G};
 pub(crate) use state::{DEAD, NOTIFIED, PARKED, RUNNABLE, RUNNING, SCANNING, SCAN_READIED};

@@ -15,7 +15,7 @@
 //!    or on I/O (a future poller's wake-ups come from outside);
 //! 4. every thread of the process, other than sysmon and this runtime's idle
 //!    `blocking` helpers, is blocked in a futex wait without timeout, with
-//!    the same context-switch counts both times (`proc_threads.rs`): at that
+//!    the same context-switch counts both times (`os_threads.rs`): at that
 //!    moment no thread could run, so none can ever wake a goroutine (short
 //!    of a signal or another process).
 //!
@@ -46,10 +46,10 @@ use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::g::wait_reason::WaitReason;
 use crate::monitor::os_threads;
 use crate::monitor::snapshot::{goroutines, GStatus};
-use crate::runtime::Sched;
-use crate::sched::park::WaitReason;
+use crate::sched::Sched;
 
 /// How long rules 1–3 must hold before the threads are looked at.
 const GRACE: Duration = Duration::from_millis(10);
@@ -99,7 +99,7 @@ impl DeadlockWatch {
         DeadlockWatch {
             next_try: None,
             backoff: GRACE,
-            _listed: sched.under_test_harness.then(TestSysmon::list),
+            _listed: sched.under_test_harness().then(TestSysmon::list),
         }
     }
 
@@ -132,9 +132,9 @@ impl DeadlockWatch {
 
 /// Rules 1–4 hold twice, `CONFIRM` apart, with nothing run in between.
 fn confirmed(sched: &Sched) -> bool {
-    let mut skip = sched.blocking.helper_tids();
+    let mut skip = sched.blocking().helper_tids();
     skip.push(crate::sys::thread::gettid());
-    if sched.under_test_harness {
+    if sched.under_test_harness() {
         // The harness's main thread, and the other tests' sysmons.
         skip.push(std::process::id() as i32);
         skip.extend(test_sysmons().iter().copied());
@@ -145,7 +145,7 @@ fn confirmed(sched: &Sched) -> bool {
     let Some(threads) = os_threads::sample(&skip) else {
         return false;
     };
-    if sched.sysmon.wait_unless_poked(CONFIRM) {
+    if sched.sysmon().wait_unless_poked(CONFIRM) {
         return false;
     }
     runtime_generation(sched) == Some(generation)
@@ -157,29 +157,28 @@ fn confirmed(sched: &Sched) -> bool {
 fn runtime_generation(sched: &Sched) -> Option<u64> {
     if sched.is_shutting_down()
         || !sched.all_idle()
-        || !sched.injector.is_empty()
-        || sched.blocking.in_flight.load(Ordering::SeqCst) != 0
+        || sched.global_queue_len() != 0
+        || sched.blocking().in_flight.load(Ordering::SeqCst) != 0
         || crate::time::outside_timers_pending()
     {
         return None;
     }
-    let mut generation = sched.extra_spawned.load(Ordering::SeqCst);
-    for w in sched.all_workers().iter() {
-        let quiet = !w.thread_alive.load(Ordering::SeqCst)
-            || (w.sleep.load(Ordering::SeqCst) == crate::sched::idle::SLEEPING
-                && w.running.load(Ordering::SeqCst) == 0
-                && w.home.is_empty()
-                && w.stealer.is_empty()
-                && w.inbox.is_empty()
-                && !w.timers.is_pending());
+    let mut generation = sched.extra_spawned();
+    for w in sched.all_ms().iter() {
+        let quiet = !w.is_thread_alive()
+            || (w.is_sleeping()
+                && w.running_goid() == 0
+                && !w.has_queued_work()
+                && !w.timers().is_pending());
         if !quiet {
             return None;
         }
+        let (spawned, exited) = w.spawned_exited();
         generation = generation
-            .wrapping_add(w.schedtick.load(Ordering::SeqCst))
-            .wrapping_add(w.spawned.load(Ordering::SeqCst))
-            .wrapping_add(w.exited.load(Ordering::SeqCst))
-            .wrapping_add(w.syscalltick.load(Ordering::SeqCst));
+            .wrapping_add(w.schedtick())
+            .wrapping_add(spawned)
+            .wrapping_add(exited)
+            .wrapping_add(w.syscalltick());
     }
     let gs = goroutines(sched);
     let all_asleep = !gs.is_empty()
@@ -192,7 +191,7 @@ fn runtime_generation(sched: &Sched) -> Option<u64> {
 
 fn report_and_exit(sched: &Sched) -> ! {
     let dump = crate::monitor::dump::dump(sched, None);
-    crate::write_stderr(&format!(
+    crate::sys::report::write_stderr(&format!(
         "fatal error: all goroutines are asleep - deadlock!\n\n{dump}"
     ));
     std::process::exit(2)

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::monitor::snapshot::{goroutines, GInfo, GStatus};
-use crate::runtime::Sched;
+use crate::sched::Sched;
 
 /// Prints the report if `GODEBUG=goroleaks=1` and any goroutine is parked.
 pub(crate) fn report_at_exit(sched: &Sched) {
@@ -27,7 +27,7 @@ pub(crate) fn report_at_exit(sched: &Sched) {
     }
     let text = format(&goroutines(sched));
     if !text.is_empty() {
-        crate::write_stderr(&text);
+        crate::sys::report::write_stderr(&text);
     }
 }
 
@@ -57,7 +57,7 @@ fn format(gs: &[GInfo]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sched::park::WaitReason;
+    use crate::g::wait_reason::WaitReason;
     use std::panic::Location;
 
     fn g(id: u64, status: GStatus, site: &'static Location<'static>) -> GInfo {

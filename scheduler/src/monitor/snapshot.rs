@@ -7,7 +7,7 @@
 //! written by its owner only (a P's `schedtick`, an M's `spinning`). The
 //! goroutines are read from the runtime's registry of every G it allocated
 //! (`Sched::with_all_gs`, Go's `allgs`): no G is freed while the runtime
-//! runs and the fields read are atomic (see `g.rs`), so reading costs the
+//! runs and the fields read are atomic (see `g/goroutine.rs`), so reading costs the
 //! goroutines' hot paths nothing. Goroutines that have not started yet
 //! (tasks queued in a fresh queue) have no G and are not listed;
 //! `num_goroutine` counts them.
@@ -15,11 +15,10 @@
 use std::panic::Location;
 use std::sync::atomic::Ordering;
 
+use crate::g::wait_reason::WaitReason;
 use crate::g::{GRef, DEAD, NOTIFIED, PARKED, RUNNABLE, RUNNING, SCANNING, SCAN_READIED};
-use crate::runtime::Sched;
-use crate::sched::idle;
 use crate::sched::m::M;
-use crate::sched::park::WaitReason;
+use crate::sched::Sched;
 
 /// What a goroutine is doing, as Go's status names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +86,8 @@ pub(crate) struct PInfo {
     pub runqsize: usize,
     pub gfree: usize,
     pub timers: usize,
+    /// How long goroutines queued for its M waited while a P was idle.
+    pub idle_wait: std::time::Duration,
 }
 
 /// One M (a worker thread, or sysmon), as `scheddetail` shows it.
@@ -117,16 +118,16 @@ pub(crate) struct Snapshot {
 impl Snapshot {
     /// Reads the scheduler; with `detail`, also every M and goroutine.
     pub(crate) fn take(sched: &Sched, detail: bool) -> Snapshot {
-        let active = sched.active_workers();
+        let active = sched.active_ms();
         let ps: Vec<PInfo> = active.iter().map(|w| p_info(w, detail)).collect();
         drop(active);
-        let all = sched.all_workers();
+        let all = sched.all_ms();
         let alive: Vec<&M> = all
             .iter()
             .map(|w| &**w)
-            .filter(|w| w.thread_alive.load(Ordering::Relaxed))
+            .filter(|w| w.is_thread_alive())
             .collect();
-        let (helpers, idle_helpers) = sched.blocking.thread_counts();
+        let (helpers, idle_helpers) = sched.blocking().thread_counts();
         let gs = if detail {
             goroutines(sched)
         } else {
@@ -145,14 +146,10 @@ impl Snapshot {
             idleprocs: ps.iter().filter(|p| p.idle).count(),
             // The Ms, sysmon and the `blocking` helpers (Go's `mcount`).
             threads: alive.len() + 1 + helpers,
-            spinningthreads: sched.nspinning.load(Ordering::Relaxed),
-            needspinning: sched.needspinning.load(Ordering::Relaxed),
-            idlethreads: alive
-                .iter()
-                .filter(|w| w.idle.load(Ordering::Relaxed))
-                .count()
-                + idle_helpers,
-            runqueue: sched.injector.len(),
+            spinningthreads: sched.spinning_ms(),
+            needspinning: sched.needs_spinning(),
+            idlethreads: alive.iter().filter(|w| w.is_idle()).count() + idle_helpers,
+            runqueue: sched.global_queue_len(),
             ps,
             ms,
             gs,
@@ -162,16 +159,14 @@ impl Snapshot {
 
 fn p_info(w: &M, detail: bool) -> PInfo {
     PInfo {
-        idle: w.idle.load(Ordering::Relaxed),
-        schedtick: w.schedtick.load(Ordering::Relaxed),
-        syscalltick: w.syscalltick.load(Ordering::Relaxed),
-        m: w.id,
-        // Go's per-P run queue (not counting `runnext`): unstarted tasks
-        // plus started goroutines readied for this M (not counting the few
-        // its M took out to prefetch, `lookahead.rs`).
-        runqsize: w.stealer.len() + w.home.len(),
-        gfree: w.gfree.load(Ordering::Relaxed),
-        timers: if detail { w.timers.len() } else { 0 },
+        idle: w.is_idle(),
+        schedtick: w.schedtick(),
+        syscalltick: w.syscalltick(),
+        m: w.id(),
+        runqsize: w.runq_len(),
+        gfree: w.gfree(),
+        timers: if detail { w.timers().len() } else { 0 },
+        idle_wait: w.idle_wait(),
     }
 }
 
@@ -179,20 +174,19 @@ fn m_infos(sched: &Sched, alive: &[&M], gs: &[GInfo]) -> Vec<MInfo> {
     let mut ms: Vec<MInfo> = alive
         .iter()
         .map(|w| {
-            let idle = w.idle.load(Ordering::Relaxed);
-            let running = w.running.load(Ordering::Relaxed);
+            let running = w.running_goid();
             MInfo {
-                id: w.id,
-                p: (w.has_p.load(Ordering::Relaxed) && !idle).then(|| w.p.load(Ordering::Relaxed)),
+                id: w.id(),
+                p: w.p().filter(|_| !w.is_idle()),
                 curg: (running != 0).then_some(running),
-                spinning: w.spinning.load(Ordering::Relaxed),
-                blocked: w.sleep.load(Ordering::Relaxed) == idle::SLEEPING,
-                lockedg: gs.iter().find(|g| g.locked && g.m == w.id).map(|g| g.id),
+                spinning: w.is_spinning(),
+                blocked: w.is_sleeping(),
+                lockedg: gs.iter().find(|g| g.locked && g.m == w.id()).map(|g| g.id),
             }
         })
         .collect();
     ms.push(MInfo {
-        id: sched.sysmon.m_id(),
+        id: sched.sysmon().m_id(),
         p: None,
         curg: None,
         spinning: false,
@@ -219,19 +213,14 @@ pub(crate) fn goroutines(sched: &Sched) -> Vec<GInfo> {
 /// inboxes and the global queue (they have no G yet, so no stack or state
 /// to show).
 pub(crate) fn unstarted(sched: &Sched) -> usize {
-    sched.injector.len()
-        + sched
-            .all_workers()
-            .iter()
-            .map(|w| w.stealer.len() + w.inbox.len())
-            .sum::<usize>()
+    sched.global_queue_len() + sched.all_ms().iter().map(|w| w.unstarted()).sum::<usize>()
 }
 
 /// Reads one goroutine; `None` if the G holds none now (or was recycled
 /// while being read).
 ///
 /// # Safety
-/// The G is allocated (registered in `Sched::all_gs`, see `g.rs`).
+/// The G is allocated (registered in `Sched::all_gs`, see `g/goroutine.rs`).
 unsafe fn g_info(g: GRef) -> Option<GInfo> {
     // SAFETY: guaranteed by the caller.
     let gr = unsafe { g.get() };
@@ -254,7 +243,7 @@ unsafe fn g_info(g: GRef) -> Option<GInfo> {
         parent: gr.parent(),
         site: gr.spawn_site(),
         status,
-        m: home.id,
+        m: home.id(),
         locked: gr.locked.load(Ordering::Relaxed) != 0,
         wait_since: gr.wait_since.load(Ordering::Relaxed),
     };

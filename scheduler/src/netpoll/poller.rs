@@ -38,16 +38,21 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::sched::lookahead::prefetch_lines;
-use crate::sched::m::M;
-use crate::sched::park::{current_waiter, park, WaitReason, Waiter};
+use crate::g::wait_reason::WaitReason;
+use crate::sched::park::{current_waiter, park, Waiter, Wake};
+use crate::sched::sleep::Sleeper;
+use crate::sys::clock::nanos;
 use crate::sys::lock::Lock;
-use crate::time::{add_timer, nanos, TimerTarget};
+use crate::sys::poison::Unpoisoned;
+use crate::sys::prefetch::prefetch_lines;
+use crate::time::{add_timer, TimerTarget};
 
 /// Which readiness an operation waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Interest {
+    /// Readable (or closed for reading, or in error).
     Read = 0,
+    /// Writable (or hung up, or in error).
     Write = 1,
 }
 
@@ -76,7 +81,7 @@ struct Poller {
     /// Descs free for reuse.
     free: Mutex<Vec<&'static Desc>>,
     /// Sleeping Ms that found the blocker role taken.
-    standby: Mutex<Vec<Arc<M>>>,
+    standby: Mutex<Vec<Arc<dyn Wake + Send + Sync>>>,
 }
 
 struct Desc {
@@ -107,8 +112,9 @@ static POLLER: OnceLock<Poller> = OnceLock::new();
 /// The poller, created on first use (by the first socket).
 fn poller() -> &'static Poller {
     POLLER.get_or_init(|| {
-        Poller::new()
-            .unwrap_or_else(|e| crate::fatal(format_args!("cannot create the network poller: {e}")))
+        Poller::new().unwrap_or_else(|e| {
+            crate::sys::report::fatal(format_args!("cannot create the network poller: {e}"))
+        })
     })
 }
 
@@ -124,7 +130,7 @@ impl Poller {
     fn new() -> io::Result<Poller> {
         // SAFETY: plain system calls with valid flags.
         let epfd = cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
-        // SAFETY: as above.
+        // SAFETY: a plain system call with valid flags.
         let eventfd = cvt(unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) })?;
         let mut ev = libc::epoll_event {
             events: libc::EPOLLIN as u32,
@@ -152,9 +158,8 @@ impl Poller {
     /// With many connections each event's desc and each woken goroutine's
     /// record are cold. The batch goes in three passes (prefetch the descs;
     /// take the waiters, prefetching their records; wake them), so that
-    /// its cache misses overlap instead of coming one after another: on the
-    /// echo benchmark (1,000 connections, 1 P) that took about 150 ns of
-    /// user time off every round trip.
+    /// its cache misses overlap instead of coming one after another
+    /// (the measurement: docs/benchmarks.md, "Why these constants").
     fn poll(&self, timeout: Option<Duration>, blocker: bool) -> usize {
         let ms = match timeout {
             None => -1,
@@ -218,8 +223,8 @@ impl Poller {
         }
     }
 
-    fn lock_standby(&self) -> std::sync::MutexGuard<'_, Vec<Arc<M>>> {
-        self.standby.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock_standby(&self) -> std::sync::MutexGuard<'_, Vec<Arc<dyn Wake + Send + Sync>>> {
+        self.standby.lock_unpoisoned()
     }
 }
 
@@ -262,17 +267,12 @@ impl PollDesc {
     /// returned desc is dropped) with the poller.
     pub fn register(fd: RawFd) -> io::Result<PollDesc> {
         let p = poller();
-        let desc = p
-            .free
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop()
-            .unwrap_or_else(|| {
-                Box::leak(Box::new(Desc {
-                    state: Lock::new(DescState::default()),
-                    read_events: AtomicU64::new(0),
-                }))
-            });
+        let desc = p.free.lock_unpoisoned().pop().unwrap_or_else(|| {
+            Box::leak(Box::new(Desc {
+                state: Lock::new(DescState::default()),
+                read_events: AtomicU64::new(0),
+            }))
+        });
         // A reused desc forgets its last fd's end of stream (a stale event
         // harvested later may set it again: that only costs a system call).
         desc.state.lock().read_closed = false;
@@ -282,7 +282,7 @@ impl PollDesc {
         };
         // SAFETY: `ev` is a valid event; an invalid fd only makes it fail.
         if let Err(e) = cvt(unsafe { libc::epoll_ctl(p.epfd, libc::EPOLL_CTL_ADD, fd, &mut ev) }) {
-            p.free.lock().unwrap_or_else(|e| e.into_inner()).push(desc);
+            p.free.lock_unpoisoned().push(desc);
             return Err(e);
         }
         Ok(PollDesc { desc, fd })
@@ -307,8 +307,9 @@ impl PollDesc {
     /// `seen`: it returns at once if a read event came since (data may be
     /// there, even if another reader took the ready bit) or the read side
     /// was ever closed (end of stream stays readable, and edge-triggered
-    /// epoll reports it once), and otherwise parks until an event comes. This spares the `EAGAIN` a read would get
-    /// after a short read drained the queue.
+    /// epoll reports it once), and otherwise parks until an event comes.
+    /// This spares the `EAGAIN` a read would get after a short read drained
+    /// the queue.
     pub fn wait_read_after(&self, seen: u64, deadline: Option<Instant>) -> io::Result<()> {
         self.wait_since(Interest::Read, deadline, Some(seen))
     }
@@ -319,7 +320,7 @@ impl PollDesc {
         deadline: Option<Instant>,
         seen: Option<u64>,
     ) -> io::Result<()> {
-        if !crate::in_goroutine() {
+        if crate::g::current_g().is_none() {
             return poll_fd(self.fd, interest, deadline);
         }
         crate::preempt_point();
@@ -376,10 +377,7 @@ impl Drop for PollDesc {
                 debug_assert!(side.waiter.is_none());
             }
         }
-        p.free
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(self.desc);
+        p.free.lock_unpoisoned().push(self.desc);
     }
 }
 
@@ -501,11 +499,17 @@ pub(crate) fn interrupt() {
     poller().interrupt();
 }
 
-/// Called by a sleeping M (its sleep word `SLEEPING`, no work found): if
-/// goroutines wait on I/O, takes the blocker role and blocks in
-/// `epoll_wait` until woken or until its P's next timer; returns false if
-/// it did not (the caller sleeps on its futex).
-pub(crate) fn sleep_in_poller(w: &Arc<M>) -> bool {
+/// The M whose sleep state is `sleeper`, announced asleep with no work
+/// found, blocks here if goroutines wait on I/O: it takes the blocker role
+/// and waits in `epoll_wait` until woken or until `timeout()` (its P's
+/// next timer) is due. Returns false if it did not (the caller sleeps on
+/// its futex). `me` wakes that M; it is kept in the standby list while
+/// another M holds the role.
+pub(crate) fn sleep_in_poller(
+    me: &Arc<dyn Wake + Send + Sync>,
+    sleeper: &Sleeper,
+    timeout: impl Fn() -> Option<Duration>,
+) -> bool {
     let Some(p) = POLLER.get() else { return false };
     loop {
         if p.waiters.load(Ordering::SeqCst) == 0 {
@@ -517,17 +521,17 @@ pub(crate) fn sleep_in_poller(w: &Arc<M>) -> bool {
         {
             break;
         }
-        p.lock_standby().push(w.clone());
+        p.lock_standby().push(me.clone());
         // A blocker leaving after our failed claim looks at the standby
         // list after clearing the role: we see the role free, or it sees us.
         if p.blocker.load(Ordering::SeqCst) {
             return false;
         }
-        leave_standby(w);
+        leave_standby(&**me);
     }
-    w.in_poller.store(true, Ordering::SeqCst);
-    while w.sleep.load(Ordering::SeqCst) == crate::sched::idle::SLEEPING {
-        let timeout = w.timers.until_next();
+    sleeper.set_in_poller(true);
+    while sleeper.is_sleeping() {
+        let timeout = timeout();
         if timeout == Some(Duration::ZERO) {
             break;
         }
@@ -537,22 +541,25 @@ pub(crate) fn sleep_in_poller(w: &Arc<M>) -> bool {
             break;
         }
     }
-    w.in_poller.store(false, Ordering::SeqCst);
+    sleeper.set_in_poller(false);
     p.blocker.store(false, Ordering::SeqCst);
     if p.waiters.load(Ordering::SeqCst) > 0 {
         let next = p.lock_standby().pop();
         if let Some(next) = next {
-            next.wake_up();
+            next.wake();
         }
     }
     true
 }
 
-/// Removes `w` from the standby list (it woke up).
-pub(crate) fn leave_standby(w: &Arc<M>) {
+/// Removes `me` from the standby list (its M woke up).
+pub(crate) fn leave_standby(me: &(dyn Wake + Send + Sync)) {
     let Some(p) = POLLER.get() else { return };
     let mut standby = p.lock_standby();
-    if let Some(i) = standby.iter().position(|x| Arc::ptr_eq(x, w)) {
+    if let Some(i) = standby
+        .iter()
+        .position(|x| std::ptr::addr_eq(Arc::as_ptr(x), me))
+    {
         standby.swap_remove(i);
     }
 }
@@ -593,7 +600,7 @@ mod tests {
 
     #[test]
     fn readiness_before_the_park_is_remembered_and_deadlines_wake() {
-        let _serial = POLLER_TESTS.lock().unwrap_or_else(|e| e.into_inner());
+        let _serial = POLLER_TESTS.lock_unpoisoned();
         let rt = crate::Runtime::builder().procs(1).build().unwrap();
         rt.run(|| {
             let (a, mut b, desc) = pair();
@@ -616,7 +623,7 @@ mod tests {
 
     #[test]
     fn waiting_after_a_drained_read_needs_a_later_event_not_the_ready_bit() {
-        let _serial = POLLER_TESTS.lock().unwrap_or_else(|e| e.into_inner());
+        let _serial = POLLER_TESTS.lock_unpoisoned();
         let rt = crate::Runtime::builder().procs(1).build().unwrap();
         rt.run(|| {
             let (a, mut b, desc) = pair();

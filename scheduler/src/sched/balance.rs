@@ -19,10 +19,11 @@
 //! `FLOOR`, the tasks it would start until the next sample go to that P's
 //! *inbox* instead, and its M is woken. (A fixed `FLOOR` there let a
 //! 64-connection server keep every connection on the acceptor's P: 32
-//! against 0 was within the margin; docs/design.md has the figures.) An inbox holds fresh tasks like a fresh queue: its owner moves
-//! them into its fresh queue when it looks for work, and thieves may take
-//! them, so a task handed to a P that turns busy still runs wherever a P is
-//! idle.
+//! against 0 was within the margin; docs/design.md, "Placing long-lived
+//! goroutines", has the measurements.) An inbox holds fresh tasks like a
+//! fresh queue: its owner moves them into its fresh queue when it looks
+//! for work, and thieves may take them, so a task handed to a P that turns
+//! busy still runs wherever a P is idle.
 //!
 //! The decision is taken at start, not at spawn: the count of started
 //! goroutines is exact then, while a burst of spawns would all be queued
@@ -32,11 +33,11 @@
 //! (a cache miss while that P starts goroutines too), hence only every
 //! `SAMPLE_EVERY`th start.
 
-use std::sync::atomic::{fence, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::g::task::Task;
-use crate::sched::m::{retry_steal, Item, MLocal, M};
+use crate::sched::m::{Item, MLocal, M};
 
 /// Started goroutines a P hosts before it looks for a lighter one.
 const FLOOR: u64 = 32;
@@ -61,7 +62,7 @@ impl MLocal {
         }
         match &*self.balance_target.borrow() {
             Some(target) => {
-                hand_to(&self.sched, target, Item::Fresh(task));
+                crate::sched::enqueue::hand_to(&self.sched, target, Item::Fresh(task));
                 None
             }
             None => Some(task),
@@ -70,7 +71,7 @@ impl MLocal {
 
     /// One random other active P, if it is lighter by the module's margin.
     fn sample_lighter(&self, mine: u64) -> Option<Arc<M>> {
-        let workers = self.sched.active_workers();
+        let workers = self.sched.active_ms();
         let n = workers.len();
         if n < 2 {
             return None;
@@ -80,32 +81,5 @@ impl MLocal {
         let other = &workers[if pick >= me { pick + 1 } else { pick }];
         let theirs = other.live.load(Ordering::Relaxed);
         (mine > theirs + theirs.min(FLOOR) + mine / 8).then(|| other.clone())
-    }
-}
-
-/// Hands a fresh task to `target`'s inbox and wakes its M. If `target`
-/// lost its P meanwhile (it would never look at its inbox again), the
-/// inbox is emptied into the global queue, so no task is stranded.
-fn hand_to(sched: &crate::runtime::Sched, target: &M, item: Item) {
-    target.inbox.push(item);
-    fence(Ordering::SeqCst);
-    if target.has_p.load(Ordering::SeqCst) {
-        target.notify();
-    } else {
-        drain_inbox(sched, target);
-    }
-}
-
-/// Moves every task of `w`'s inbox to the global queue and wakes a P for
-/// them (a P that retires, or a task handed to one that just did).
-pub(crate) fn drain_inbox(sched: &crate::runtime::Sched, w: &M) {
-    let mut moved = false;
-    while let Some(item) = retry_steal(|| w.inbox.steal()) {
-        sched.injector.push(item);
-        moved = true;
-    }
-    if moved {
-        fence(Ordering::SeqCst);
-        sched.wakep();
     }
 }

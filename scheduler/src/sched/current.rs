@@ -12,8 +12,8 @@
 
 use std::cell::Cell;
 
-use crate::runtime::Sched;
 use crate::sched::m::MLocal;
+use crate::sched::Sched;
 
 #[derive(Clone, Copy)]
 pub(crate) enum Current {
@@ -47,5 +47,17 @@ pub(crate) fn m<'a>() -> Option<&'a MLocal> {
         // clears it before that frame ends; we are on that thread.
         Current::M(l) => Some(unsafe { &*l }),
         _ => None,
+    }
+}
+
+/// Runs `f` with the runtime the calling thread belongs to (an M's, or a
+/// helper thread's); `None` on a plain thread.
+pub(crate) fn with_sched<R>(f: impl FnOnce(&Sched) -> R) -> Option<R> {
+    match get() {
+        Current::M(_) => m().map(|l| f(&l.sched)),
+        // SAFETY: a helper thread holds an Arc of its Sched for as long as
+        // it is marked as a helper (`Current::Helper`).
+        Current::Helper(s) => Some(f(unsafe { &*s })),
+        Current::None => None,
     }
 }

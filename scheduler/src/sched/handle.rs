@@ -24,9 +24,9 @@ use std::panic::Location;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use crate::g::task::{self, Task, TaskInfo};
-use crate::runtime::Sched;
 use crate::sched::current::{self, Current};
 use crate::sched::m::{Item, MLocal};
+use crate::sched::Sched;
 use crate::JoinHandle;
 
 /// A handle to a goro runtime: `Clone + Send + Sync`, usable from any
@@ -247,7 +247,6 @@ impl Door {
             .fetch_max(next_id, std::sync::atomic::Ordering::Relaxed);
         m0.skip_goids_below(next_id);
         drop(state);
-        let queued = !pending.is_empty();
         for task in pending {
             if crate::sched::spawn::reserve_stack(sched).is_err() {
                 task.abandon();
@@ -256,11 +255,7 @@ impl Door {
             sched
                 .extra_spawned
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            sched.injector.push(Item::Fresh(task));
-        }
-        if queued {
-            std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
-            sched.wakep();
+            crate::sched::enqueue::submit_global(sched, Item::Fresh(task));
         }
         OpenDoor(self.clone())
     }
@@ -303,12 +298,11 @@ impl Sched {
         let id = self
             .next_goid
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (task, handle) = crate::runtime::new_task(self, id, 0, site, stack_size, migratory, f);
+        let (task, handle) =
+            crate::sched::spawn::new_task(self, id, 0, site, stack_size, migratory, f);
         self.extra_spawned
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.injector.push(Item::Fresh(task));
-        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
-        self.wakep();
+        crate::sched::enqueue::submit_global(self, Item::Fresh(task));
         Ok(handle)
     }
 }

@@ -12,19 +12,16 @@
 //! then a SeqCst fence, then reads the sleep word; a sleeper writes the word,
 //! then a SeqCst fence, then re-checks the queues. One of them sees the other.
 
-use std::sync::atomic::{fence, Ordering};
+use std::sync::atomic::{fence, AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
-use crate::runtime::Sched;
+use crate::sched::atomics::{Atomic, Atomics, Counter, ListLock, Std};
 use crate::sched::m::{MLocal, M};
-use crate::sched::park::Wakeup;
-use crate::sys::futex;
-
-pub(crate) const AWAKE: u32 = 0;
-pub(crate) const SLEEPING: u32 = 1;
-pub(crate) const NOTIFIED: u32 = 2;
+use crate::sched::park::{Wake, Wakeup};
+use crate::sched::sleep::Sleeper;
+use crate::sched::Sched;
 
 /// Steal attempts a spinning M makes before it goes to sleep.
 pub(crate) const SPIN_ROUNDS: usize = 512;
@@ -77,28 +74,31 @@ impl Impatience {
 const HOME_WATCH: Duration = Duration::from_micros(50);
 
 impl M {
-    /// Wakes this M if it sleeps (or stops it from going to sleep).
+    /// Wakes this M if it sleeps (or stops it from going to sleep); the
+    /// caller has published the work and fenced (`enqueue.rs`).
     pub(crate) fn notify(&self) {
-        if self.sleep.load(Ordering::SeqCst) != AWAKE {
-            self.wake_up();
+        if !self.sleeper.is_awake() {
+            self.sleeper.wake_up();
         }
     }
 
-    /// `notify` for a worker reached through a G's `home` pointer, as a
-    /// [`Wakeup`] the caller may make later (after releasing a lock).
+    /// The waker half for a started goroutine queued on the M at `this`
+    /// (reached through a G's `home` pointer): the fence, the read of its
+    /// sleep word, and the wake-up as a [`Wakeup`] the caller may make
+    /// later (after releasing a lock).
     ///
     /// # Safety
     /// `this` comes from `Arc::as_ptr` of a live `Arc<M>` (a G's home
     /// while the G is alive and queued on it).
     pub(crate) unsafe fn notify_later(this: *const M) -> Wakeup {
         // SAFETY: guaranteed by the caller.
-        let w = unsafe { &*this };
-        if w.sleep.load(Ordering::SeqCst) == AWAKE {
+        let m = unsafe { &*this };
+        if !m.sleeper.must_wake_after_publish() {
             return Wakeup::NONE;
         }
         // SAFETY: `this` is the pointer of a live Arc (caller); taking our
-        // own strong reference keeps the worker alive until the wake-up,
-        // even if the runtime ends meanwhile.
+        // own strong reference keeps the M alive until the wake-up, even if
+        // the runtime ends meanwhile.
         let arc = unsafe {
             Arc::increment_strong_count(this);
             Arc::from_raw(this)
@@ -107,30 +107,86 @@ impl M {
     }
 
     pub(crate) fn wake_up(&self) {
-        if self.sleep.swap(NOTIFIED, Ordering::SeqCst) == SLEEPING {
-            // Read after the swap; the poller's blocker sets the flag before
-            // it reads the sleep word, so one of us sees the other.
-            if self.in_poller.load(Ordering::SeqCst) {
-                crate::netpoll::interrupt();
-            } else {
-                futex::wake(&self.sleep, 1);
-            }
-        }
+        self.sleeper.wake_up();
     }
 }
 
+/// What a postponed wake-up (`Wakeup::of`) calls.
 impl std::task::Wake for M {
     fn wake(self: Arc<Self>) {
-        self.wake_up();
+        Wake::wake(&*self);
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
+        Wake::wake(&**self);
+    }
+}
+
+impl Wake for M {
+    fn wake(&self) {
         self.wake_up();
     }
 }
 
-impl Sched {
-    /// Wakes one idle M to steal new work, unless an M is spinning already.
+/// An M as the idle list sees it.
+pub(crate) trait IdleM<A: Atomics>: Clone {
+    /// Whether it is in the idle list: written under the list's lock,
+    /// read outside it by the M itself (a fast path out of `remove`).
+    fn listed(&self) -> &A::Bool;
+    /// Whether it still holds a P (one that lost it is not woken for work).
+    fn has_p(&self) -> bool;
+    /// Its sleep state.
+    fn sleeper(&self) -> &Sleeper<A>;
+    /// Whether two handles are the same M.
+    fn same(&self, other: &Self) -> bool;
+}
+
+impl IdleM<Std> for Arc<M> {
+    fn listed(&self) -> &AtomicBool {
+        &self.idle
+    }
+    fn has_p(&self) -> bool {
+        self.has_p.load(Ordering::SeqCst)
+    }
+    fn sleeper(&self) -> &Sleeper {
+        &self.sleeper
+    }
+    fn same(&self, other: &Self) -> bool {
+        Arc::ptr_eq(self, other)
+    }
+}
+
+/// The idle and spinning Ms of a run (Go's `sched.pidle`, `npidle`,
+/// `nmspinning` and `needspinning`). Every count is SeqCst: `nidle` and
+/// `nspinning` are read by wakers after their fence (the waker half in
+/// `enqueue.rs`) and written by Ms before theirs (the sleeper half in
+/// `sleep.rs`).
+pub(crate) struct Idle<T, A: Atomics = Std> {
+    /// Spinning Ms, plus Ms woken by `wakep` to spin that have not started
+    /// yet. Incremented by an M starting to spin and by `wakep` (CAS from
+    /// 0); decremented by an M that stops.
+    nspinning: A::Usize,
+    /// Work was queued while no P was idle (shown by `schedtrace`); set by
+    /// wakers, cleared by an M starting to spin. Relaxed: a hint.
+    needspinning: A::Bool,
+    /// The length of `list`, readable without its lock.
+    nidle: A::Usize,
+    /// Ms that announced they are going to sleep, newest last.
+    list: A::Lock<Vec<T>>,
+}
+
+impl<T: IdleM<A>, A: Atomics> Idle<T, A> {
+    pub(crate) fn new() -> Self {
+        Idle {
+            nspinning: A::Usize::new(0),
+            needspinning: A::Bool::new(false),
+            nidle: A::Usize::new(0),
+            list: A::Lock::new(Vec::new()),
+        }
+    }
+
+    /// Wakes one idle M to steal new work, unless an M is spinning already
+    /// (Go's `wakep`). The caller published the work and fenced.
     pub(crate) fn wakep(&self) {
         if self.nspinning.load(Ordering::SeqCst) != 0 {
             return;
@@ -146,11 +202,8 @@ impl Sched {
         {
             return;
         }
-        match self.pop_idle() {
-            Some(w) => {
-                w.woken_spinning.store(true, Ordering::SeqCst);
-                w.wake_up();
-            }
+        match self.pop() {
+            Some(m) => m.sleeper().wake_spinning(),
             None => {
                 self.nspinning.fetch_sub(1, Ordering::SeqCst);
                 self.note_need_spinning();
@@ -158,49 +211,112 @@ impl Sched {
         }
     }
 
-    /// New work found no idle P to wake for it (Go's `needspinning`,
-    /// shown by `schedtrace`); cleared when an M starts spinning.
+    /// Spinning Ms now (`schedtrace`'s `spinningthreads`).
+    pub(crate) fn spinning_ms(&self) -> usize {
+        self.nspinning.load(Ordering::Relaxed)
+    }
+
+    /// Idle Ms now.
+    pub(crate) fn idle_ms(&self) -> usize {
+        self.nidle.load(Ordering::SeqCst)
+    }
+
+    /// Whether work was queued while no P was idle (Go's `needspinning`).
+    pub(crate) fn needs_spinning(&self) -> bool {
+        self.needspinning.load(Ordering::Relaxed)
+    }
+
+    /// New work found no idle P to wake for it; cleared when an M starts
+    /// spinning.
     fn note_need_spinning(&self) {
         if !self.needspinning.load(Ordering::Relaxed) {
             self.needspinning.store(true, Ordering::Relaxed);
         }
     }
 
-    /// Wakes every idle M (shutdown, stress modes, P-set changes).
-    pub(crate) fn wake_all_idle(&self) {
-        for w in self.all_workers().iter() {
-            w.wake_up();
+    /// Counts a new spinning M if fewer than half of the `busy` Ps' worth
+    /// spin already; returns whether it did.
+    pub(crate) fn try_count_spinner(&self, gomaxprocs: usize) -> bool {
+        let busy = gomaxprocs.saturating_sub(self.nidle.load(Ordering::SeqCst));
+        if 2 * self.nspinning.load(Ordering::SeqCst) >= busy.max(1) {
+            return false;
         }
+        self.nspinning.fetch_add(1, Ordering::SeqCst);
+        if self.needspinning.load(Ordering::Relaxed) {
+            self.needspinning.store(false, Ordering::Relaxed);
+        }
+        true
     }
 
-    fn pop_idle(&self) -> Option<std::sync::Arc<M>> {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        while let Some(w) = idle.pop() {
-            w.idle.store(false, Ordering::SeqCst);
-            self.nidle.fetch_sub(1, Ordering::SeqCst);
-            if w.has_p.load(Ordering::SeqCst) {
-                return Some(w);
+    /// A spinning M stops (or one `wakep` counted comes back already
+    /// spinning); returns whether it was the last.
+    pub(crate) fn uncount_spinner(&self) -> bool {
+        self.nspinning.fetch_sub(1, Ordering::SeqCst) == 1
+    }
+
+    fn pop(&self) -> Option<T> {
+        self.list.with(|list| {
+            while let Some(m) = list.pop() {
+                m.listed().store(false, Ordering::SeqCst);
+                self.nidle.fetch_sub(1, Ordering::SeqCst);
+                if m.has_p() {
+                    return Some(m);
+                }
             }
-        }
-        None
+            None
+        })
     }
 
-    fn push_idle(&self, w: &std::sync::Arc<M>) {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if !w.idle.swap(true, Ordering::SeqCst) {
-            idle.push(w.clone());
-            self.nidle.fetch_add(1, Ordering::SeqCst);
-        }
+    /// Registers `m` as idle (it is about to announce its sleep).
+    pub(crate) fn push(&self, m: &T) {
+        self.list.with(|list| {
+            if !m.listed().swap(true, Ordering::SeqCst) {
+                list.push(m.clone());
+                self.nidle.fetch_add(1, Ordering::SeqCst);
+            }
+        });
     }
 
-    fn remove_idle(&self, w: &std::sync::Arc<M>) {
-        if !w.idle.load(Ordering::SeqCst) {
+    /// Takes `m` off the list (it woke up), unless `wakep` did.
+    pub(crate) fn remove(&self, m: &T) {
+        if !m.listed().load(Ordering::SeqCst) {
             return;
         }
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if w.idle.swap(false, Ordering::SeqCst) {
-            idle.retain(|x| !std::sync::Arc::ptr_eq(x, w));
-            self.nidle.fetch_sub(1, Ordering::SeqCst);
+        self.list.with(|list| {
+            if m.listed().swap(false, Ordering::SeqCst) {
+                list.retain(|x| !x.same(m));
+                self.nidle.fetch_sub(1, Ordering::SeqCst);
+            }
+        });
+    }
+}
+
+impl Sched {
+    /// Wakes one idle M for new work (see [`Idle::wakep`]).
+    #[inline]
+    pub(crate) fn wakep(&self) {
+        self.idle.wakep();
+    }
+
+    /// Spinning Ms now.
+    pub(crate) fn spinning_ms(&self) -> usize {
+        self.idle.spinning_ms()
+    }
+
+    /// Idle Ms now.
+    pub(crate) fn idle_ms(&self) -> usize {
+        self.idle.idle_ms()
+    }
+
+    /// Whether work was queued while no P was idle.
+    pub(crate) fn needs_spinning(&self) -> bool {
+        self.idle.needs_spinning()
+    }
+
+    /// Wakes every idle M (shutdown, stress modes, P-set changes).
+    pub(crate) fn wake_all_idle(&self) {
+        for w in self.all_ms().iter() {
+            w.wake_up();
         }
     }
 }
@@ -212,18 +328,13 @@ impl MLocal {
             return true;
         }
         let s = &self.sched;
-        let busy = s
-            .gomaxprocs
-            .load(Ordering::Relaxed)
-            .saturating_sub(s.nidle.load(Ordering::SeqCst));
-        if 2 * s.nspinning.load(Ordering::SeqCst) >= busy.max(1) {
+        if !s
+            .idle
+            .try_count_spinner(s.gomaxprocs.load(Ordering::Relaxed))
+        {
             return false;
         }
-        s.nspinning.fetch_add(1, Ordering::SeqCst);
         self.set_spinning(true);
-        if s.needspinning.load(Ordering::Relaxed) {
-            s.needspinning.store(false, Ordering::Relaxed);
-        }
         true
     }
 
@@ -246,7 +357,7 @@ impl MLocal {
         if !self.set_spinning(false) {
             return false;
         }
-        self.sched.nspinning.fetch_sub(1, Ordering::SeqCst) == 1
+        self.sched.idle.uncount_spinner()
     }
 
     /// Found work while spinning: hand the spinning role on (Go's
@@ -273,9 +384,15 @@ impl MLocal {
         }
         !self.fresh.is_empty()
             || !s.injector.is_empty()
-            || s.active_workers()
+            || s.active_ms()
                 .iter()
-                .any(|w| !w.stealer.is_empty() || !w.inbox.is_empty())
+                .any(|w| !w.stealer.is_empty() || (!w.inbox.is_empty() && self.may_take_inbox(w)))
+    }
+
+    /// Whether this M may take tasks from `w`'s inbox: its own, or another
+    /// M's while that M runs a goroutine (see `steal_from_others`).
+    pub(crate) fn may_take_inbox(&self, w: &M) -> bool {
+        std::ptr::eq(w, &*self.m) || w.running.load(Ordering::Relaxed) != 0
     }
 
     /// Watches the home queue for a short while before sleeping, if
@@ -311,39 +428,109 @@ impl MLocal {
 
     /// Sleeps until notified or until this P's next timer is due (in the
     /// network poller if goroutines wait on I/O and no other M does, see
-    /// `netpoll.rs`). Returns at once if work shows up meanwhile.
+    /// `netpoll`). Returns at once if work shows up meanwhile: the sleeper
+    /// half of the protocol in `sleep.rs`, with the idle list (`wakep`'s
+    /// half of it) registered first.
     pub(crate) fn sleep(&self) {
         let w = &self.m;
         let s = &self.sched;
-        s.push_idle(w);
+        s.idle.push(w);
         fence(Ordering::SeqCst);
-        if w.sleep
-            .compare_exchange(AWAKE, SLEEPING, Ordering::SeqCst, Ordering::SeqCst)
-            .is_ok()
+        let me: Arc<dyn Wake + Send + Sync> = w.clone();
+        if w.sleeper.announce()
+            && !self.has_pending_work()
+            && !crate::netpoll::sleep_in_poller(&me, &w.sleeper, || w.timers.until_next())
         {
-            fence(Ordering::SeqCst);
-            if !self.has_pending_work() && !crate::netpoll::sleep_in_poller(w) {
-                // Until woken, or until this P's next timer is due (read
-                // after announcing the sleep: whoever arms an earlier timer
-                // afterwards sees SLEEPING and wakes us).
-                while w.sleep.load(Ordering::SeqCst) == SLEEPING {
-                    let timeout = w.timers.until_next();
-                    if timeout == Some(std::time::Duration::ZERO) {
-                        break;
-                    }
-                    futex::wait(&w.sleep, SLEEPING, timeout);
-                }
-            }
+            // Until woken, or until this P's next timer is due (read after
+            // announcing the sleep: whoever arms an earlier timer afterwards
+            // sees SLEEPING and wakes us).
+            w.sleeper.block(|| w.timers.until_next());
         }
-        w.sleep.store(AWAKE, Ordering::SeqCst);
-        crate::netpoll::leave_standby(w);
-        s.remove_idle(w);
-        if w.woken_spinning.swap(false, Ordering::SeqCst) {
+        w.sleeper.set_awake();
+        crate::netpoll::leave_standby(&*me);
+        s.idle.remove(w);
+        if w.sleeper.take_woken_spinning() {
             // `wakep` counted us in `nspinning` already.
             if self.set_spinning(true) {
-                s.nspinning.fetch_sub(1, Ordering::SeqCst);
+                s.idle.uncount_spinner();
             }
         }
         s.sysmon_note_busy();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use loom::sync::atomic::AtomicBool;
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use super::*;
+    use crate::sched::atomics::model::Loom;
+
+    /// An M as the model's idle list sees it.
+    struct ModelM {
+        listed: AtomicBool,
+        sleeper: Sleeper<Loom>,
+    }
+
+    impl IdleM<Loom> for Arc<ModelM> {
+        fn listed(&self) -> &AtomicBool {
+            &self.listed
+        }
+        fn has_p(&self) -> bool {
+            true
+        }
+        fn sleeper(&self) -> &Sleeper<Loom> {
+            &self.sleeper
+        }
+        fn same(&self, other: &Self) -> bool {
+            Arc::ptr_eq(self, other)
+        }
+    }
+
+    /// New work any M may take races the only M going to sleep: the
+    /// submitter publishes (relaxed on purpose: the fences must order it),
+    /// fences and calls `wakep`; the M registers as idle, announces its
+    /// sleep, re-checks and blocks, as `MLocal::sleep` does. Whatever the
+    /// interleaving, either `wakep` finds the M in the idle list and wakes
+    /// it, or the M's re-check sees the work. (Removing the submitter's
+    /// fence, or the re-check, makes loom find an interleaving where the M
+    /// blocks forever: "deadlock".)
+    #[test]
+    fn a_submit_racing_the_last_m_going_idle_is_not_lost() {
+        loom::model(|| {
+            let idle: Arc<Idle<Arc<ModelM>, Loom>> = Arc::new(Idle::new());
+            let work = Arc::new(AtomicBool::new(false));
+            let m = Arc::new(ModelM {
+                listed: AtomicBool::new(false),
+                sleeper: Sleeper::new(),
+            });
+            let thread = {
+                let (idle, work, m) = (idle.clone(), work.clone(), m.clone());
+                thread::spawn(move || {
+                    while !work.load(Ordering::Relaxed) {
+                        idle.push(&m);
+                        Loom::fence();
+                        if m.sleeper.announce() && !work.load(Ordering::Relaxed) {
+                            m.sleeper.block(|| None);
+                        }
+                        m.sleeper.set_awake();
+                        idle.remove(&m);
+                        if m.sleeper.take_woken_spinning() {
+                            // Woken to spin: it would find the work and
+                            // stop spinning.
+                            idle.uncount_spinner();
+                        }
+                    }
+                })
+            };
+            work.store(true, Ordering::Relaxed);
+            Loom::fence();
+            idle.wakep();
+            thread.join().unwrap();
+        });
     }
 }

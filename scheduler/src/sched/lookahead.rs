@@ -4,9 +4,9 @@
 //! With thousands of goroutines parked, the first thing a resume touches,
 //! the top of the goroutine's stack (where the switch saved its registers),
 //! is a cold line on a page no TLB entry covers, and the lines of its G
-//! record usually are too. On the ctx_cancel benchmark (10,000 goroutines
-//! woken in turn) that one stall was a quarter of each goroutine's run. Go
-//! pays it too; it does not look ahead.
+//! record usually are too. With many goroutines woken in turn, that one
+//! stall is a large part of each goroutine's run. Go pays it too; it does
+//! not look ahead.
 //!
 //! But an M knows which goroutines it resumes next: its home queue is FIFO.
 //! So [`HomeLookahead`] takes them out ahead of time, [`BATCH`] at a time,
@@ -20,10 +20,8 @@
 //! Why batches: a prefetch that misses the TLB holds up the instructions
 //! after it until its page walk is done, and a goroutine's run between two
 //! system calls is too short to hide that. Issued a batch at a time, the
-//! misses of eight goroutines overlap. On the echo benchmark (2,000
-//! goroutines, 1 P) this took user time per round trip from about 1,320 ns
-//! with one goroutine at a time to about 1,050, and ctx_cancel from 926 to
-//! 748 ns at 1 P and from 851 to 578 at 2 Ps.
+//! misses of eight goroutines overlap (the measurements against one
+//! goroutine at a time: docs/benchmarks.md, "Why these constants").
 //!
 //! A goroutine held here is still runnable and still this M's: [`take`]
 //! hands them out before the queue (order is kept), and every check of
@@ -36,8 +34,8 @@
 //! It pays only when there are more goroutines than the caches and the TLB
 //! keep warm: with fewer than [`READ_AHEAD_MIN_LIVE`] homed on the M it is
 //! skipped, so that a few goroutines handed back and forth (ping-pong,
-//! `gosched` loops) do not pay its extra look at the queue (measured: 1 ns
-//! of 36 per `yield` round).
+//! `gosched` loops) do not pay its extra look at the queue
+//! (docs/benchmarks.md, "Why these constants").
 //!
 //! [`take`]: HomeLookahead::take
 //! [`is_empty`]: HomeLookahead::is_empty
@@ -48,6 +46,7 @@ use crossbeam_deque::Injector;
 
 use crate::g::GRef;
 use crate::sched::m::retry_steal;
+use crate::sys::prefetch::{prefetch_lines, LINE};
 
 /// Goroutines homed on an M from which it reads ahead.
 const READ_AHEAD_MIN_LIVE: u64 = 256;
@@ -59,7 +58,6 @@ const BATCH: usize = 8;
 /// pointer: the switch frame below it, and the frames it returns into.
 const STACK_LINES_BELOW: usize = 2;
 const STACK_LINES_ABOVE: usize = 16;
-const LINE: usize = 64;
 
 /// Up to two batches of an M's home queue, taken out early, in order.
 #[derive(Default)]
@@ -170,30 +168,6 @@ fn prefetch_stack(g: GRef) {
     }
     let first = sp.saturating_sub(STACK_LINES_BELOW * LINE);
     prefetch_lines(first, (STACK_LINES_BELOW + STACK_LINES_ABOVE) * LINE);
-}
-
-/// Prefetches every line of the `len` bytes at `addr`.
-#[inline(always)]
-pub(crate) fn prefetch_lines(addr: usize, len: usize) {
-    let mut line = addr & !(LINE - 1);
-    while line < addr + len {
-        prefetch(line);
-        line += LINE;
-    }
-}
-
-/// A hint to bring the line at `addr` into the cache. Never faults, even
-/// on an unmapped or guard page, so any address will do.
-#[inline(always)]
-pub(crate) fn prefetch(addr: usize) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `prefetcht0` reads nothing architecturally and cannot fault.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>(addr as *const i8);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = addr;
 }
 
 #[cfg(test)]

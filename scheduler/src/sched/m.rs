@@ -26,17 +26,18 @@
 //! no new work, and its thread exits when the last one finishes.
 
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crossbeam_deque::{Injector, Steal, Stealer};
 
 use crate::g::cell_alloc::BlockCache;
 use crate::g::task::Task;
 use crate::g::{GRef, G};
-use crate::runtime::Sched;
-use crate::sched::current::{self, Current};
 use crate::sched::lookahead::HomeLookahead;
+use crate::sched::sleep::Sleeper;
+use crate::sched::Sched;
 use crate::time::TimerHeap;
 use crate::trace::MTrace;
 
@@ -68,64 +69,91 @@ impl Item {
 
 /// An M as other threads see it: its home queue, its sleep word, the
 /// stealing end of its P's fresh queue, its timers and its counters.
+///
+/// Fields are private to the scheduler core; monitors read them through
+/// the accessors below. Each says who writes it, who reads it, and with
+/// which ordering. "Its M" is the thread running this M's scheduler loop.
 pub(crate) struct M {
-    pub id: usize,
-    pub home: Injector<GRef>,
-    pub stealer: Stealer<Item>,
-    /// Fresh tasks handed here by a busier P (`balance.rs`); stealable
-    /// like the fresh queue.
-    pub inbox: Injector<Item>,
-    /// Sleep state for the futex (see `idle.rs`).
-    pub sleep: AtomicU32,
-    /// False once this worker lost its P (retiring).
-    pub has_p: AtomicBool,
-    /// Set by sysmon: the running goroutine overstayed its slice.
-    pub preempt: AtomicBool,
-    /// Bumped at each schedule that starts a new time slice.
-    pub schedtick: AtomicU64,
-    /// Id of the goroutine running now, 0 when none.
-    pub running: AtomicU64,
+    /// The M's id (as dumps and `scheddetail` show it). Immutable.
+    pub(super) id: usize,
+    /// Started goroutines homed here, readied by other threads. Pushed by
+    /// any thread (`enqueue.rs`), popped by its M only.
+    pub(super) home: Injector<GRef>,
+    /// The stealing end of its P's fresh queue (the owner end is in
+    /// `MLocal`). Thieves steal from it; observers read its length.
+    pub(super) stealer: Stealer<Item>,
+    /// Fresh tasks handed here by a busier P (`balance.rs`); stealable like
+    /// the fresh queue. Pushed by any M, taken by its M or thieves.
+    pub(super) inbox: Injector<Item>,
+    /// Its sleep word and the flags beside it (`sleep.rs`).
+    pub(super) sleeper: Sleeper,
+    /// False once this M lost its P (retiring). Cleared (SeqCst) by P-set
+    /// changes (`procs.rs`), read by its M and by wakers.
+    pub(super) has_p: AtomicBool,
+    /// The running goroutine overstayed its slice: set (Relaxed) by sysmon
+    /// and at shutdown, cleared by its M at each run; read by the running
+    /// goroutine at its runtime calls.
+    pub(super) preempt: AtomicBool,
+    /// Bumped (with [`bump`], Release) by its M at each schedule that starts
+    /// a new time slice; read by sysmon and observers.
+    pub(super) schedtick: AtomicU64,
+    /// Id of the goroutine running now, 0 when none. Written (Relaxed) by
+    /// its M around each run; read by sysmon, observers, deadlock checks.
+    pub(super) running: AtomicU64,
     /// Spawned/exited goroutine counts (for `num_goroutine`); written by
-    /// this worker's M only, with [`bump`].
-    pub spawned: AtomicU64,
-    pub exited: AtomicU64,
-    /// Started goroutines homed here (live list length).
-    pub live: AtomicU64,
-    /// Idle Gs cached by this P (the length of `MLocal::free`, for
-    /// `scheddetail`).
-    pub gfree: AtomicUsize,
-    /// Whether this M is a spinning M (counted in `nspinning`); written
-    /// only by this M.
-    pub spinning: AtomicBool,
-    /// `blocking` calls made by goroutines on this P (Go's `syscalltick`).
-    pub syscalltick: AtomicU64,
-    /// True until this M's scheduler loop has returned (Release): from
-    /// then on it runs no goroutine again. Shutdown waits for every M to
-    /// clear it before it unwinds any stack (`Sched::wait_for_ms_to_stop`).
-    pub scheduling: AtomicBool,
-    /// False once this M's thread has finished its shutdown share (or
-    /// retired): it no longer counts as a thread.
-    pub thread_alive: AtomicBool,
-    /// In the idle list (guarded by the idle list's mutex).
-    pub idle: AtomicBool,
-    /// Woken by `wakep` to look for work as a spinning M.
-    pub woken_spinning: AtomicBool,
-    /// Set by sysmon about once a second: trim stacks when next idle.
-    pub trim_request: AtomicBool,
-    /// Blocked in `epoll_wait` as the poller's blocker (`netpoll.rs`).
-    pub in_poller: AtomicBool,
-    /// The P this worker holds (meaningful while `has_p`).
-    pub p: AtomicUsize,
-    /// This P's timers (see `timer.rs`).
-    pub timers: TimerHeap,
-    /// The runtime this worker belongs to (it outlives its workers' use).
-    pub sched: *const Sched,
+    /// its M only, with [`bump`] (Release); read by anyone.
+    pub(super) spawned: AtomicU64,
+    /// See `spawned`.
+    pub(super) exited: AtomicU64,
+    /// Started goroutines homed here (the live list's length), written by
+    /// its M with [`bump`]/[`unbump`]; read by balance samplers.
+    pub(super) live: AtomicU64,
+    /// Idle Gs cached by its P (the length of `MLocal::free`), written
+    /// (Relaxed) by its M for `scheddetail`.
+    pub(super) gfree: AtomicUsize,
+    /// Whether this M is a spinning M (counted in `Idle::nspinning`);
+    /// written (Relaxed) by its M only, read by observers.
+    pub(super) spinning: AtomicBool,
+    /// `blocking` calls made by goroutines on this P (Go's `syscalltick`):
+    /// incremented by its goroutines, read by observers.
+    pub(super) syscalltick: AtomicU64,
+    /// True until its M's scheduler loop has returned (Release): from then
+    /// on it runs no goroutine again. Shutdown waits (Acquire) for every M
+    /// to clear it before it unwinds any stack (`shutdown.rs`).
+    pub(super) scheduling: AtomicBool,
+    /// False once its M's thread has finished its shutdown share (or
+    /// retired): it no longer counts as a thread. Written by its M.
+    pub(super) thread_alive: AtomicBool,
+    /// In the idle list: written (SeqCst) under the idle list's lock,
+    /// read by its M outside it (`Idle::remove`'s fast path).
+    pub(super) idle: AtomicBool,
+    /// Trim stacks when next idle: set (Relaxed) by sysmon about once a
+    /// second, taken by its M.
+    pub(super) trim_request: AtomicBool,
+    /// The P this M holds (meaningful while `has_p`). Written before the M
+    /// starts (Relaxed; the thread spawn publishes it).
+    pub(super) p: AtomicUsize,
+    /// Its P's timers (`time/`): armed by any thread, run by its M, by
+    /// spinning Ms and by sysmon.
+    pub(super) timers: TimerHeap,
+    /// How long goroutines queued for it waited while some P was idle, in
+    /// nanoseconds, as sysmon samples it each round: the price of a
+    /// placement that left parallelism unused (`monitor/sysmon.rs`).
+    /// Written (Relaxed) by sysmon only; read by observers.
+    pub(super) idle_wait_ns: AtomicU64,
+    /// Its OS thread's pthread id: written (Relaxed) by the thread itself
+    /// before it runs any goroutine (`MLocal::new`), read by sysmon.
+    pub(super) os_thread: AtomicU64,
+    /// The runtime this M belongs to (it outlives every use of its Ms).
+    /// Immutable.
+    pub(super) sched: *const Sched,
 }
 
-// SAFETY: all fields are Sync except the `shared` pointer, which is only
-// dereferenced while the runtime is running (Sched outlives that).
+// SAFETY: all fields are Send and Sync except the `sched` pointer, which
+// is only dereferenced while the runtime is running (Sched outlives that).
 unsafe impl Send for M {}
-// SAFETY: as above.
+// SAFETY: all fields are Sync except the `sched` pointer, which is only
+// read (never written through) while the runtime is running.
 unsafe impl Sync for M {}
 
 impl M {
@@ -136,7 +164,7 @@ impl M {
             home: Injector::new(),
             stealer,
             inbox: Injector::new(),
-            sleep: AtomicU32::new(crate::sched::idle::AWAKE),
+            sleeper: Sleeper::new(),
             has_p: AtomicBool::new(true),
             preempt: AtomicBool::new(false),
             schedtick: AtomicU64::new(0),
@@ -150,19 +178,154 @@ impl M {
             scheduling: AtomicBool::new(true),
             thread_alive: AtomicBool::new(true),
             idle: AtomicBool::new(false),
-            woken_spinning: AtomicBool::new(false),
             trim_request: AtomicBool::new(false),
-            in_poller: AtomicBool::new(false),
             p: AtomicUsize::new(0),
+            os_thread: AtomicU64::new(0),
+            idle_wait_ns: AtomicU64::new(0),
             timers: TimerHeap::new(),
         }
     }
+}
 
-    /// Queues a readied goroutine homed here and wakes this M if it sleeps.
-    pub(crate) fn push_home(&self, g: GRef) {
-        self.home.push(g);
-        std::sync::atomic::fence(Ordering::SeqCst);
-        self.notify();
+/// What monitors, drivers and the lifecycle read of an M, and the requests
+/// they may make of it; they cannot write its state otherwise. Loads are
+/// SeqCst: observers are rare and deadlock detection compares them.
+impl M {
+    /// The M's id.
+    pub(crate) fn id(&self) -> usize {
+        self.id
+    }
+
+    /// The P it holds, if it holds one.
+    pub(crate) fn p(&self) -> Option<usize> {
+        self.has_p().then(|| self.p.load(Ordering::SeqCst))
+    }
+
+    /// Whether it still holds a P.
+    pub(crate) fn has_p(&self) -> bool {
+        self.has_p.load(Ordering::SeqCst)
+    }
+
+    /// The id of the goroutine it runs now, 0 when none.
+    pub(crate) fn running_goid(&self) -> u64 {
+        self.running.load(Ordering::SeqCst)
+    }
+
+    /// Its schedule count, bumped at each new time slice.
+    pub(crate) fn schedtick(&self) -> u64 {
+        self.schedtick.load(Ordering::SeqCst)
+    }
+
+    /// `blocking` calls made on its P.
+    pub(crate) fn syscalltick(&self) -> u64 {
+        self.syscalltick.load(Ordering::SeqCst)
+    }
+
+    /// Goroutines spawned from it, and finished on it.
+    pub(crate) fn spawned_exited(&self) -> (u64, u64) {
+        (
+            self.spawned.load(Ordering::SeqCst),
+            self.exited.load(Ordering::SeqCst),
+        )
+    }
+
+    /// Idle Gs its P caches.
+    pub(crate) fn gfree(&self) -> usize {
+        self.gfree.load(Ordering::SeqCst)
+    }
+
+    /// Whether it is in the idle list.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.idle.load(Ordering::SeqCst)
+    }
+
+    /// Whether it is a spinning M.
+    pub(crate) fn is_spinning(&self) -> bool {
+        self.spinning.load(Ordering::SeqCst)
+    }
+
+    /// Whether it sleeps (announced asleep, not woken).
+    pub(crate) fn is_sleeping(&self) -> bool {
+        self.sleeper.is_sleeping()
+    }
+
+    /// Whether its thread still counts (it has not finished its shutdown
+    /// share or retired).
+    pub(crate) fn is_thread_alive(&self) -> bool {
+        self.thread_alive.load(Ordering::SeqCst)
+    }
+
+    /// Its thread has finished (the lifecycle's M0, at the end of a run).
+    pub(crate) fn thread_exited(&self) {
+        self.thread_alive.store(false, Ordering::Relaxed);
+    }
+
+    /// Go's run queue length: unstarted tasks of its P plus started
+    /// goroutines readied for it (not counting `runnext`, nor the few its M
+    /// took out to prefetch, `lookahead.rs`).
+    pub(crate) fn runq_len(&self) -> usize {
+        self.stealer.len() + self.home.len()
+    }
+
+    /// Goroutines queued for it that have not started: its P's fresh queue
+    /// and inbox.
+    pub(crate) fn unstarted(&self) -> usize {
+        self.stealer.len() + self.inbox.len()
+    }
+
+    /// Whether any of its queues holds work.
+    pub(crate) fn has_queued_work(&self) -> bool {
+        !self.home.is_empty() || !self.stealer.is_empty() || !self.inbox.is_empty()
+    }
+
+    /// Whether tasks handed to it wait while it runs a goroutine (then any
+    /// M may take them, but an idle one must be woken to: sysmon does).
+    pub(crate) fn handed_work_waits(&self) -> bool {
+        self.running.load(Ordering::Relaxed) != 0 && !self.inbox.is_empty()
+    }
+
+    /// Its P's timers (the time driver arms them; sysmon runs overdue
+    /// ones).
+    pub(crate) fn timers(&self) -> &TimerHeap {
+        &self.timers
+    }
+
+    /// sysmon: the running goroutine overstayed its slice.
+    pub(crate) fn request_preempt(&self) {
+        self.preempt.store(true, Ordering::Relaxed);
+    }
+
+    /// sysmon: trim stacks when next idle.
+    pub(crate) fn request_trim(&self) {
+        self.trim_request.store(true, Ordering::Relaxed);
+    }
+
+    /// Goroutines that can run only on its thread and wait for it: started
+    /// goroutines readied for it (its home queue). Its `runnext` is not
+    /// counted (its M's own).
+    pub(crate) fn waiting_for_thread(&self) -> usize {
+        self.home.len()
+    }
+
+    /// How long goroutines queued for it waited while a P was idle.
+    pub(crate) fn idle_wait(&self) -> Duration {
+        Duration::from_nanos(self.idle_wait_ns.load(Ordering::Relaxed))
+    }
+
+    /// sysmon: goroutines queued for it waited `d` while a P was idle.
+    pub(crate) fn note_idle_wait(&self, d: Duration) {
+        let ns = d.as_nanos().min(u64::MAX as u128) as u64;
+        self.idle_wait_ns.fetch_add(ns, Ordering::Relaxed);
+    }
+
+    /// Its OS thread's pthread id (`monitor/thread_stack.rs`).
+    pub(crate) fn os_thread(&self) -> u64 {
+        self.os_thread.load(Ordering::Relaxed)
+    }
+
+    /// A goroutine on it makes a `blocking` call.
+    pub(crate) fn note_syscall(&self) {
+        self.syscalltick.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -190,13 +353,15 @@ pub(crate) struct MLocal {
     /// they made it yield to drain the fresh queue (`spawn::SPAWN_BACKLOG`).
     pub spawn_streak: Cell<u32>,
     pub drain_fresh: Cell<bool>,
+    /// `Placement::Spread` spawns made from this M (`enqueue::spread`).
+    pub spread_turn: Cell<usize>,
     /// `runnext` hand-offs in a row (see `local_work`).
     pub runnext_streak: Cell<u32>,
     pub rng: Cell<u64>,
     /// Goroutine ids handed out in batches (Go's `goidcache`).
     pub goid_next: Cell<u64>,
     pub goid_end: Cell<u64>,
-    /// Free task-cell memory (`task_blocks.rs`).
+    /// Free task-cell memory (`g/cell_alloc.rs`).
     pub blocks: BlockCache,
     /// The lighter P that fresh tasks go to until the next sample, and
     /// the starts left until then (`balance.rs`).
@@ -214,6 +379,9 @@ impl MLocal {
         sched: Arc<Sched>,
         fresh: crossbeam_deque::Worker<Item>,
     ) -> MLocal {
+        // On the M's own thread (mstart, or M0 in `run`).
+        m.os_thread
+            .store(crate::sys::thread::pthread_id(), Ordering::Relaxed);
         let seed = (m.id as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         let trace = sched.trace.as_ref().map(|f| MTrace::new(f.clone(), m.id));
         MLocal {
@@ -232,6 +400,7 @@ impl MLocal {
             spawn_streak: Cell::new(0),
             drain_fresh: Cell::new(false),
             runnext_streak: Cell::new(0),
+            spread_turn: Cell::new(0),
             rng: Cell::new(seed),
             goid_next: Cell::new(0),
             goid_end: Cell::new(0),
@@ -248,10 +417,10 @@ impl MLocal {
         while let Some(item) = self.fresh.pop() {
             self.m.inbox.push(item);
         }
-        crate::sched::balance::drain_inbox(&self.sched, &self.m);
+        crate::sched::enqueue::drain_inbox(&self.sched, &self.m);
     }
 
-    pub(crate) fn worker_ptr(&self) -> *const M {
+    pub(crate) fn m_ptr(&self) -> *const M {
         Arc::as_ptr(&self.m)
     }
 
@@ -283,10 +452,19 @@ impl MLocal {
         }
     }
 
+    /// The goroutine running on this M now, if any.
+    #[inline]
+    pub(crate) fn running(&self) -> Option<&G> {
+        // SAFETY: `current` names a G only while that goroutine runs on
+        // this M (`schedule::run` sets and clears it around the switch),
+        // and a G stays alive until its goroutine has finished, which it
+        // cannot do while its own code (the caller's) is running.
+        self.current.get().map(|g| unsafe { g.get() })
+    }
+
     /// The id of the goroutine running on this M (0 between goroutines).
     pub(crate) fn current_goid(&self) -> u64 {
-        // SAFETY: the running goroutine's G is alive while it runs.
-        self.current.get().map_or(0, |g| unsafe { g.get() }.id())
+        self.running().map_or(0, G::id)
     }
 
     /// Skips this M's cached goroutine ids below `id` (ids the `Runtime`'s
@@ -321,18 +499,6 @@ impl MLocal {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    /// Queues fresh work on this P (or globally if it has no P) and wakes an
-    /// idle P to steal it if none is spinning (Go's `wakep`).
-    pub(crate) fn push_fresh(&self, item: Item) {
-        if self.m.has_p.load(Ordering::Relaxed) {
-            self.fresh.push(item);
-        } else {
-            self.sched.injector.push(item);
-        }
-        std::sync::atomic::fence(Ordering::SeqCst);
-        self.sched.wakep();
-    }
-
     /// Steals half of another P's fresh queue into ours; returns the first
     /// stolen item. Unless `patient`, a P whose queue holds fewer than
     /// `GROUP_SIZE` tasks is skipped: those are most likely the goroutines
@@ -341,7 +507,7 @@ impl MLocal {
     /// stealing one would split a group that talks across two Ms for its
     /// whole life (docs/design.md).
     pub(crate) fn steal_from_others(&self, patient: bool) -> Option<Item> {
-        let workers = self.sched.active_workers();
+        let workers = self.sched.active_ms();
         let n = workers.len();
         if n == 0 {
             return None;
@@ -353,14 +519,23 @@ impl MLocal {
                 continue;
             }
             let fresh = || retry_steal(|| w.stealer.steal_batch_and_pop(&self.fresh));
-            let handed = || retry_steal(|| w.inbox.steal_batch_and_pop(&self.fresh));
+            // Tasks handed to a P (`Placement::Spread`, `balance.rs`) are
+            // its own while its M is free to start them (asleep, woken, or
+            // between goroutines): taking them would undo the placement.
+            // Once it runs a goroutine (perhaps a long one), they are fair
+            // game, so none waits behind it.
+            let handed = || {
+                self.may_take_inbox(w)
+                    .then(|| retry_steal(|| w.inbox.steal_batch_and_pop(&self.fresh)))
+                    .flatten()
+            };
             let item = if patient || w.stealer.len() >= GROUP_SIZE {
                 fresh().or_else(handed)
             } else {
                 handed()
             };
             if let Some(item) = item {
-                crate::trace::steal(self, w.id, item.goid());
+                crate::trace::steal(self.trace.as_ref(), self.m.id, w.id, item.goid());
                 return Some(item);
             }
         }
@@ -370,7 +545,7 @@ impl MLocal {
     /// Runs the due timers of other Ps (their Ms may be busy in a long
     /// goroutine); a spinning M does this as Go's `stealWork` does.
     pub(crate) fn run_others_timers(&self) {
-        let workers = self.sched.active_workers();
+        let workers = self.sched.active_ms();
         let mut now = None;
         for w in workers.iter() {
             if Arc::ptr_eq(w, &self.m) || !w.timers.is_pending() {
@@ -431,29 +606,6 @@ pub(crate) fn retry_steal<T>(mut steal: impl FnMut() -> Steal<T>) -> Option<T> {
             Steal::Empty => return None,
             Steal::Retry => continue,
         }
-    }
-}
-
-/// Queues a readied migratory goroutine where any M can take it.
-pub(crate) fn push_migratory(g: GRef) {
-    // SAFETY: a migratory G's home is the worker that last ran it; workers
-    // outlive every goroutine of their runtime, and so does `Sched`.
-    let sched = unsafe { &*(*g.get().home.load(Ordering::Acquire)).sched };
-    let aggressive = crate::runtime::migrate_aggressively();
-    if let Current::M(l) = current::get() {
-        // SAFETY: `Current::M` points at this thread's live MLocal.
-        let l = unsafe { &*l };
-        if !aggressive && std::ptr::eq(Arc::as_ptr(&l.sched), sched) {
-            l.push_fresh(Item::Migratory(g));
-            return;
-        }
-    }
-    sched.injector.push(Item::Migratory(g));
-    std::sync::atomic::fence(Ordering::SeqCst);
-    if aggressive {
-        sched.wake_all_idle();
-    } else {
-        sched.wakep();
     }
 }
 

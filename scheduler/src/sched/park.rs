@@ -10,7 +10,7 @@
 //! Rules:
 //! - Each registered `Waiter` is woken **exactly once**, and only after it
 //!   was registered; the waiter then returns from its next `park`. A waker
-//!   may run before the parker has switched out (see `g.rs`: the `NOTIFIED`
+//!   may run before the parker has switched out (see `g/goroutine.rs`: the `NOTIFIED`
 //!   state), so registering under a lock and parking after dropping the lock
 //!   is correct and no lock is ever held across a park.
 //! - `park` never returns spuriously for a goroutine. For a plain thread it
@@ -32,87 +32,12 @@ use std::sync::Arc;
 use std::task::Waker;
 
 use crate::g::state::Readied;
-use crate::g::{GRef, Yield};
-use crate::sched::current::{self, Current};
-use crate::sched::m::M;
+use crate::g::wait_reason::WaitReason;
+use crate::g::{GRef, Yield, G};
+use crate::sched::current;
+use crate::sched::enqueue::make_runnable;
+use crate::sched::m::MLocal;
 use crate::sys::futex;
-
-/// Why a goroutine is parked (Go's `waitReason`, shown in goroutine dumps).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WaitReason {
-    None,
-    ChanReceive,
-    ChanSend,
-    ChanReceiveNilChan,
-    Select,
-    SelectNoCases,
-    Sleep,
-    SyncMutexLock,
-    SyncRwLockRead,
-    SyncRwLockWrite,
-    SyncWaitGroupWait,
-    SyncCondWait,
-    Semacquire,
-    IoWait,
-    JoinHandle,
-    Blocking,
-    /// In `block_on`: waiting for a future's `Waker`.
-    Future,
-}
-
-impl WaitReason {
-    const ALL: [WaitReason; 17] = [
-        WaitReason::None,
-        WaitReason::ChanReceive,
-        WaitReason::ChanSend,
-        WaitReason::ChanReceiveNilChan,
-        WaitReason::Select,
-        WaitReason::SelectNoCases,
-        WaitReason::Sleep,
-        WaitReason::SyncMutexLock,
-        WaitReason::SyncRwLockRead,
-        WaitReason::SyncRwLockWrite,
-        WaitReason::SyncWaitGroupWait,
-        WaitReason::SyncCondWait,
-        WaitReason::Semacquire,
-        WaitReason::IoWait,
-        WaitReason::JoinHandle,
-        WaitReason::Blocking,
-        WaitReason::Future,
-    ];
-
-    /// The reason stored as `reason as u8` (unknown values read as `None`).
-    pub(crate) fn from_u8(v: u8) -> WaitReason {
-        Self::ALL
-            .get(v as usize)
-            .copied()
-            .unwrap_or(WaitReason::None)
-    }
-
-    /// The text Go prints in a goroutine header, e.g. `chan receive`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WaitReason::None => "",
-            WaitReason::ChanReceive => "chan receive",
-            WaitReason::ChanSend => "chan send",
-            WaitReason::ChanReceiveNilChan => "chan receive (nil chan)",
-            WaitReason::Select => "select",
-            WaitReason::SelectNoCases => "select (no cases)",
-            WaitReason::Sleep => "sleep",
-            WaitReason::SyncMutexLock => "sync.Mutex.Lock",
-            WaitReason::SyncRwLockRead => "sync.RWMutex.RLock",
-            WaitReason::SyncRwLockWrite => "sync.RWMutex.Lock",
-            WaitReason::SyncWaitGroupWait => "sync.WaitGroup.Wait",
-            WaitReason::SyncCondWait => "sync.Cond.Wait",
-            WaitReason::Semacquire => "semacquire",
-            WaitReason::IoWait => "IO wait",
-            WaitReason::JoinHandle => "join",
-            WaitReason::Blocking => "syscall",
-            WaitReason::Future => "future",
-        }
-    }
-}
 
 /// Something that can be woken: a parked goroutine, a blocked thread, or an
 /// async task (its `Waker`).
@@ -131,9 +56,10 @@ enum WaiterKind {
 impl std::fmt::Debug for Waiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.0 {
-            // SAFETY: a registered waiter's G is alive (park contract).
             WaiterKind::Goroutine(g) => {
-                write!(f, "Waiter(goroutine {})", unsafe { g.get() }.id())
+                // SAFETY: a registered waiter's G is alive (park contract).
+                let id = unsafe { g.get() }.id();
+                write!(f, "Waiter(goroutine {id})")
             }
             WaiterKind::Thread(_) => f.write_str("Waiter(thread)"),
             WaiterKind::Task(_) => f.write_str("Waiter(task)"),
@@ -205,8 +131,8 @@ impl Waiter {
         if let WaiterKind::Goroutine(g) = &self.0 {
             // SAFETY: a registered waiter's G is alive (park contract).
             let gr = unsafe { g.get() };
-            crate::sched::lookahead::prefetch(&gr.state as *const _ as usize);
-            crate::sched::lookahead::prefetch(&gr.home as *const _ as usize);
+            crate::sys::prefetch::prefetch(&gr.state as *const _ as usize);
+            crate::sys::prefetch::prefetch(&gr.home as *const _ as usize);
         }
     }
 
@@ -224,10 +150,8 @@ impl Waiter {
 /// registered [`Waiter`] is woken.
 pub fn park(reason: WaitReason) {
     if let Some(l) = current::m() {
-        if let Some(g) = l.current.get() {
-            // SAFETY: the running goroutine is alive.
-            let g = unsafe { g.get() };
-            crate::trace::park(l, g.id(), reason);
+        if let Some(g) = l.running() {
+            crate::trace::park(l.trace.as_ref(), g.id(), reason);
             g.set_wait_reason(reason);
             g.wait_since
                 .store(l.sched.sysmon.clock_nanos(), Ordering::Relaxed);
@@ -243,13 +167,13 @@ pub fn park(reason: WaitReason) {
     thread_parker().park();
 }
 
+/// Something a postponed wake-up wakes (an M's sleep word, a thread's permit).
+pub(crate) trait Wake {
+    fn wake(&self);
+}
+
 /// A wake-up whose system call has not been made yet; dropping it makes it
 /// (see [`Waiter::wake_later`]). Most are empty: the M was awake.
-///
-/// It holds a `Waker`: either an async task's own, or one made (without an
-/// allocation, `Waker::from` an `Arc`) from what a postponed wake-up wakes,
-/// an M's sleep word or a thread's permit (each implements `std::task::Wake`).
-/// `Option<Waker>` is two words, as the `Option<Arc<dyn ..>>` it replaced.
 #[must_use = "dropping the Wakeup makes the wake-up"]
 pub struct Wakeup(Option<Waker>);
 
@@ -261,6 +185,8 @@ impl Wakeup {
         self.0.is_some()
     }
 
+    /// The postponed wake-up of `w` (an M's sleep word, a thread's permit),
+    /// as a `Waker` made from the `Arc` (no allocation).
     pub(crate) fn of<W: std::task::Wake + Send + Sync + 'static>(w: Arc<W>) -> Wakeup {
         Wakeup(Some(Waker::from(w)))
     }
@@ -284,53 +210,44 @@ impl std::fmt::Debug for Wakeup {
     }
 }
 
-/// Readies a parked (or about to park) goroutine. See `g.rs` for the states.
+/// Readies a parked (or about to park) goroutine. See `g/goroutine.rs` for the states.
 ///
 /// # Safety
 /// `g` is alive and registered for exactly this wake (the park contract).
 pub(crate) unsafe fn ready(g: GRef) -> Wakeup {
     // SAFETY: guaranteed by the caller.
     let gr = unsafe { g.get() };
-    crate::trace::ready(gr);
+    if crate::trace::ready(gr.id(), || crate::g::current_g().map_or(0, G::id)) {
+        record_ready(gr);
+    }
     match gr.state.ready() {
-        Ok(Readied::Queue) => enqueue_readied(g),
+        // SAFETY: the state machine gave this waker the job of queuing it.
+        Ok(Readied::Queue) => unsafe { make_runnable(g, current::m(), true) },
         Ok(Readied::LeftToHolder) => Wakeup::NONE,
-        Err(s) => crate::fatal(format_args!(
+        Err(s) => crate::sys::report::fatal(format_args!(
             "goroutine {} readied in state {s} (a waiter was woken twice)",
             gr.id()
         )),
     }
 }
 
-/// Puts a readied goroutine where its M will find it; returns the M's
-/// wake-up if it sleeps.
-pub(crate) fn enqueue_readied(g: GRef) -> Wakeup {
-    // SAFETY: the G is runnable and alive (it is parked, not finished).
-    let gr = unsafe { g.get() };
-    if gr.migratory.get() && !gr.pinned.get() {
-        crate::sched::m::push_migratory(g);
-        return Wakeup::NONE;
-    }
-    let home = gr.home.load(Ordering::Acquire);
-    match current::get() {
-        // Readied by a goroutine on its own home M: run it next, inheriting
-        // the time slice (Go's runnext), so ping-pong stays on one thread.
-        // SAFETY: `Current::M` points at the live MLocal of this thread.
-        Current::M(l) if std::ptr::eq(unsafe { &*l }.worker_ptr(), home) => {
-            // SAFETY: as above.
-            unsafe { &*l }.put_runnext(g);
-            Wakeup::NONE
-        }
-        _ => {
-            // SAFETY: a G's home worker outlives the G (workers are freed
-            // only after the runtime has finished every goroutine).
-            let w: &M = unsafe { &*home };
-            w.home.push(g);
-            std::sync::atomic::fence(Ordering::SeqCst);
-            // SAFETY: `home` is `Arc::as_ptr` of the G's live worker.
-            unsafe { M::notify_later(home) }
-        }
-    }
+/// Records a wake-up of `g` in the trace file of its runtime (cold: only
+/// while a `GORO_TRACE` file is written).
+#[cold]
+fn record_ready(g: &G) {
+    let home = g.home.load(Ordering::Acquire);
+    // SAFETY: a G's home M, and its runtime's `Sched`, outlive the G (the
+    // park contract keeps a readied G alive).
+    let sched = unsafe { &*(*home).sched };
+    let l = current::m();
+    let by = l.map_or(0, MLocal::current_goid);
+    let runnext = !g.migratory.get() && l.is_some_and(|l| std::ptr::eq(l.m_ptr(), home));
+    let goid = g.id();
+    crate::trace::record(
+        sched.trace_file(),
+        l.and_then(|l| l.trace.as_ref()),
+        crate::trace::Event::Wake { goid, by, runnext },
+    );
 }
 
 /// Parks plain OS threads: a permit and a futex word.
@@ -359,13 +276,20 @@ impl ThreadParker {
     }
 }
 
+impl Wake for ThreadParker {
+    fn wake(&self) {
+        futex::wake(&self.permit, 1);
+    }
+}
+
+/// What a postponed wake-up (`Wakeup::of`) calls.
 impl std::task::Wake for ThreadParker {
     fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
+        Wake::wake(&*self);
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        futex::wake(&self.permit, 1);
+        Wake::wake(&**self);
     }
 }
 
@@ -375,17 +299,4 @@ fn thread_parker() -> Arc<ThreadParker> {
         static PARKER: Arc<ThreadParker> = Arc::new(ThreadParker { permit: AtomicU32::new(EMPTY) });
     }
     PARKER.with(Arc::clone)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::WaitReason;
-
-    #[test]
-    fn wait_reasons_round_trip_through_u8() {
-        for r in WaitReason::ALL {
-            assert_eq!(WaitReason::from_u8(r as u8), r);
-        }
-        assert_eq!(WaitReason::from_u8(u8::MAX), WaitReason::None);
-    }
 }

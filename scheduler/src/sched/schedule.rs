@@ -22,10 +22,10 @@
 //! 7. Sleep (see `idle.rs`) until woken or until this P's next timer.
 //!
 //! Between 4 and 5, while goroutines wait on I/O, the network poller is
-//! polled without blocking (`netpoll.rs`); what it readies goes to the
+//! polled without blocking (`netpoll/poller.rs`); what it readies goes to the
 //! goroutines' home queues, so the round starts over.
 //!
-//! Each round starts by firing this P's due timers (`timer.rs`).
+//! Each round starts by firing this P's due timers (`time/timers.rs`).
 //!
 //! A worker without a P (retiring) only does 1 and 3 (home queue) and exits
 //! once no goroutine is homed on it.
@@ -36,7 +36,9 @@ use std::sync::atomic::Ordering;
 use crate::g::state::LetGo;
 use crate::g::task::Task;
 use crate::g::{GRef, Yield, DEAD, G, RUNNABLE, RUNNING};
+use crate::sched::enqueue::make_runnable;
 use crate::sched::m::{bump, unbump, Item, MLocal};
+use crate::sys::poison::Unpoisoned;
 use crate::trace::{self, RunEnd};
 
 enum Work {
@@ -70,7 +72,7 @@ fn run_until_stopped(l: &MLocal) {
                 // SAFETY: a queued G is alive; we are now its M.
                 unsafe { g.get() }
                     .home
-                    .store(l.worker_ptr() as *mut _, Ordering::Release);
+                    .store(l.m_ptr() as *mut _, Ordering::Release);
                 run(l, g, false);
             }
         }
@@ -214,7 +216,7 @@ pub(crate) fn start(l: &MLocal, task: Task) -> GRef {
             }
             match l.sched.stacks.alloc(size) {
                 Ok(s) => s,
-                Err(e) => crate::fatal(format_args!(
+                Err(e) => crate::sys::report::fatal(format_args!(
                     "cannot allocate a stack for goroutine {}: {e}",
                     task.info().id
                 )),
@@ -222,7 +224,7 @@ pub(crate) fn start(l: &MLocal, task: Task) -> GRef {
         }
     };
     let gref = GRef(NonNull::from(Box::leak(g)));
-    G::prepare(gref, task, stack, l.worker_ptr());
+    G::prepare(gref, task, stack, l.m_ptr());
     track_live(l, gref);
     gref
 }
@@ -231,11 +233,7 @@ fn track_live(l: &MLocal, g: GRef) {
     // SAFETY: `g` was just prepared by this M.
     let gr = unsafe { g.get() };
     if gr.migratory.get() {
-        l.sched
-            .migratory_live
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(g);
+        l.sched.migratory_live.lock_unpoisoned().push(g);
         return;
     }
     let mut live = l.live.borrow_mut();
@@ -248,11 +246,7 @@ fn untrack_live(l: &MLocal, g: GRef) {
     // SAFETY: `g` finished on this M and is alive until recycled below.
     let gr = unsafe { g.get() };
     if gr.migratory.get() {
-        let mut m = l
-            .sched
-            .migratory_live
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut m = l.sched.migratory_live.lock_unpoisoned();
         if let Some(i) = m.iter().position(|x| *x == g) {
             m.swap_remove(i);
         }
@@ -282,7 +276,7 @@ fn run(l: &MLocal, g: GRef, inherit: bool) {
     l.m.running.store(gr.id(), Ordering::Relaxed);
     gr.state.set(RUNNING);
     let goid = gr.id();
-    let start = trace::run_begin(l);
+    let start = trace::run_begin(l.trace.as_ref());
     let outcome = gr.resume(l);
     l.current.set(None);
     l.m.running.store(0, Ordering::Relaxed);
@@ -291,33 +285,25 @@ fn run(l: &MLocal, g: GRef, inherit: bool) {
         Some(Yield::Gosched) => RunEnd::Yield,
         None => RunEnd::Exit,
     };
-    trace::run_end(l, goid, start, end);
+    trace::run_end(l.trace.as_ref(), goid, start, end);
     match outcome {
         Some(Yield::Park) => match gr.state.after_switch() {
             Ok(LetGo::Parked) => {}
             // Woken before it got off the CPU: runnable right away.
-            Ok(LetGo::Runnable) => requeue(l, g, true),
-            Err(s) => crate::fatal(format_args!("goroutine {} parked in state {s}", gr.id())),
+            // SAFETY: the state machine left queuing it to this M.
+            Ok(LetGo::Runnable) => drop(unsafe { make_runnable(g, Some(l), true) }),
+            Err(s) => {
+                crate::sys::report::fatal(format_args!("goroutine {} parked in state {s}", gr.id()))
+            }
         },
         Some(Yield::Gosched) => {
             gr.state.set(RUNNABLE);
-            requeue(l, g, false);
+            // SAFETY: it yielded on this M, which alone may queue it now.
+            drop(unsafe { make_runnable(g, Some(l), false) });
             // A yielding goroutine gives way to queued fresh work too.
             l.prefer_fresh.set(true);
         }
         None => finish(l, g),
-    }
-}
-
-fn requeue(l: &MLocal, g: GRef, next: bool) {
-    // SAFETY: the G is alive and runnable.
-    let gr = unsafe { g.get() };
-    if gr.migratory.get() && !gr.pinned.get() {
-        crate::sched::m::push_migratory(g);
-    } else if next {
-        l.put_runnext(g);
-    } else {
-        l.m.home.push(g);
     }
 }
 
@@ -346,50 +332,5 @@ pub(crate) fn recycle(l: &MLocal, g: Box<G>) {
     }
     if let Some(g) = l.push_free(g) {
         l.sched.put_spare_g(g);
-    }
-}
-
-/// The M's share of runtime shutdown: unwind every goroutine homed here
-/// (on this thread, as their destructors expect), abandon queued tasks, and
-/// hand all Gs to the runtime to free once every M has stopped.
-pub(crate) fn shutdown_worker(l: &MLocal) {
-    // No goroutine may observe the shutdown: none runs again anywhere
-    // before the first one is unwound (an unwound goroutine drops its
-    // channel ends, which a goroutine still running elsewhere would see).
-    l.sched.wait_for_ms_to_stop();
-    l.sched.wait_for_blocking_calls();
-    // Nothing may read a goroutine's stack while it is unwound below.
-    l.sched.wait_for_observers();
-    while let Some(item) = l.fresh.pop() {
-        abandon_item(l, item);
-    }
-    while l.take_home().is_some() {}
-    l.runnext.set(None);
-    let live = std::mem::take(&mut *l.live.borrow_mut());
-    let mut dead = Vec::with_capacity(live.len());
-    for g in live {
-        // Its state stays as it was (not DEAD): a timer entry of a sleep it
-        // was unwound from may still fire during shutdown, and `ready`
-        // must then find it parked, as before.
-        G::force_unwind(g, l);
-        bump(&l.m.exited);
-        // SAFETY: the goroutine is unwound; it is ours now (see `finish`).
-        dead.push(unsafe { Box::from_raw(g.0.as_ptr()) });
-    }
-    l.m.live.store(0, Ordering::Release);
-    dead.append(&mut l.free.borrow_mut());
-    l.m.gfree.store(0, Ordering::Relaxed);
-    l.sched.bury(dead);
-}
-
-pub(crate) fn abandon_item(l: &MLocal, item: Item) {
-    match item {
-        Item::Fresh(task) => {
-            task.abandon();
-            bump(&l.m.exited);
-            l.sched.release_reservation();
-        }
-        // Migratory goroutines are unwound from `migratory_live` by M0.
-        Item::Migratory(_) => {}
     }
 }

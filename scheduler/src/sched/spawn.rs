@@ -12,9 +12,12 @@ use std::sync::atomic::Ordering;
 
 use crate::config::procs::RuntimeInfo;
 use crate::g::task::Pinned;
+use crate::g::task::TaskInfo;
 use crate::g::Yield;
 use crate::sched::current::{self, Current};
+use crate::sched::enqueue::{make_runnable, spread, submit};
 use crate::sched::m::{bump, Item, MLocal};
+use crate::sched::Sched;
 use crate::JoinHandle;
 
 /// Why a goroutine could not be started.
@@ -42,13 +45,36 @@ impl std::fmt::Display for SpawnError {
 
 impl std::error::Error for SpawnError {}
 
+/// Where a new goroutine starts (`GoBuilder::placement`).
+///
+/// A started goroutine never changes thread (that is what makes goro
+/// sound), so where it starts is where it will run: goroutines that will
+/// compute at the same time must start on different Ps to run in parallel,
+/// while goroutines that hand work back and forth are fastest on one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Placement {
+    /// On the spawning P, from which idle Ps may steal it before it starts
+    /// (the default, `go!`): a goroutine that talks to its spawner stays on
+    /// its thread, unless an idle P takes it first.
+    #[default]
+    Near,
+    /// On the Ps in turn: each goroutine spawned this way from one M goes
+    /// to the next P's queue (this one's included) and wakes that P. For
+    /// workers that park first and compute later (a worker pool, workers
+    /// behind a gate): `WaitGroup::go` and `errgroup::Group::go` use it.
+    Spread,
+}
+
 /// Options for one goroutine (`goro::GoBuilder`).
 #[derive(Debug, Clone, Default)]
 pub struct GoBuilder {
     stack_size: Option<usize>,
+    placement: Placement,
 }
 
 impl GoBuilder {
+    /// A builder with the runtime's defaults (stack size, no name).
     pub fn new() -> GoBuilder {
         GoBuilder::default()
     }
@@ -59,6 +85,12 @@ impl GoBuilder {
         self
     }
 
+    /// Where the goroutine starts (default [`Placement::Near`]).
+    pub fn placement(mut self, placement: Placement) -> GoBuilder {
+        self.placement = placement;
+        self
+    }
+
     /// Starts the goroutine, or returns why it could not be started.
     #[track_caller]
     pub fn spawn<F, T>(self, f: F) -> Result<JoinHandle<T>, SpawnError>
@@ -66,7 +98,13 @@ impl GoBuilder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        spawn_task(f, self.stack_size, false, Location::caller())
+        spawn_task(
+            f,
+            self.stack_size,
+            false,
+            self.placement,
+            Location::caller(),
+        )
     }
 }
 
@@ -78,7 +116,13 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    or_panic(spawn_task(f, None, false, Location::caller()))
+    or_panic(spawn_task(
+        f,
+        None,
+        false,
+        Placement::Near,
+        Location::caller(),
+    ))
 }
 
 /// The panicking form of the fallible spawns (`go!`, `spawn_local`, ...).
@@ -100,7 +144,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    spawn_task(f, None, false, Location::caller())
+    spawn_task(f, None, false, Placement::Near, Location::caller())
 }
 
 /// Starts a goroutine that the scheduler may move to another OS thread
@@ -136,7 +180,13 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    or_panic(spawn_task(f, None, true, Location::caller()))
+    or_panic(spawn_task(
+        f,
+        None,
+        true,
+        Placement::Near,
+        Location::caller(),
+    ))
 }
 
 /// Starts a goroutine running a `!Send` closure, pinned to the current M:
@@ -172,7 +222,8 @@ where
     reserve_stack(&l.sched)?;
     let (task, handle) = new_task_on(l, site, None, false, f);
     let g = crate::sched::schedule::start(l, task);
-    l.m.push_home(g);
+    // SAFETY: `start` just made the G on this M; nobody else knows it.
+    drop(unsafe { make_runnable(g, Some(l), false) });
     Ok(handle)
 }
 
@@ -189,13 +240,14 @@ where
     T: Send + 'static,
 {
     let (id, parent) = (l.next_goid(), l.current_goid());
-    let created = crate::runtime::new_task(&l.sched, id, parent, site, stack_size, migratory, f);
+    let created =
+        crate::sched::spawn::new_task(&l.sched, id, parent, site, stack_size, migratory, f);
     bump(&l.m.spawned);
-    crate::trace::spawn(l, parent, id, site);
+    crate::trace::spawn(l.trace.as_ref(), parent, id, site);
     created
 }
 
-pub(crate) fn reserve_stack(sched: &crate::runtime::Sched) -> Result<(), SpawnError> {
+pub(crate) fn reserve_stack(sched: &crate::sched::Sched) -> Result<(), SpawnError> {
     if let Some(budget) = sched.stack_budget {
         let prev = sched.stack_reservations.fetch_add(1, Ordering::Relaxed);
         if prev >= budget {
@@ -213,7 +265,7 @@ pub(crate) fn reserve_stack(sched: &crate::runtime::Sched) -> Result<(), SpawnEr
 /// spawning a million goroutines would otherwise queue them all before any
 /// ran: a task cell each, 128 MB of memory touched for the first time,
 /// where a bounded backlog recycles a few hundred cells through the P's
-/// caches (spawn_join at 1 P: 190 ns per goroutine before, 80 after).
+/// caches (the measurements: docs/benchmarks.md, "Why these constants").
 /// Fan-outs that spawn a few children and wait (skynet) never reach the
 /// streak, so their depth-first order is untouched.
 pub(crate) const SPAWN_BACKLOG: usize = 256;
@@ -222,6 +274,7 @@ fn spawn_task<F, T>(
     f: F,
     stack_size: Option<usize>,
     migratory: bool,
+    placement: Placement,
     site: &'static Location<'static>,
 ) -> Result<JoinHandle<T>, SpawnError>
 where
@@ -234,7 +287,10 @@ where
             let l = unsafe { &*l };
             reserve_stack(&l.sched)?;
             let (task, handle) = new_task_on(l, site, stack_size, migratory, f);
-            l.push_fresh(Item::Fresh(task));
+            match placement {
+                Placement::Near => submit(l, Item::Fresh(task)),
+                Placement::Spread => spread(l, Item::Fresh(task)),
+            }
             let streak = l.spawn_streak.get() + 1;
             l.spawn_streak.set(streak);
             if streak >= SPAWN_BACKLOG as u32
@@ -260,10 +316,9 @@ where
 /// Yields the processor, letting other goroutines run (`runtime.Gosched`).
 /// Outside a goroutine it yields the OS thread.
 pub fn gosched() {
-    match current::m().and_then(|l| l.current.get()) {
+    match crate::g::current_g() {
         Some(g) => {
-            // SAFETY: the running goroutine's G is alive.
-            unsafe { g.get() }.suspend(Yield::Gosched);
+            g.suspend(Yield::Gosched);
         }
         None => std::thread::yield_now(),
     }
@@ -284,13 +339,13 @@ pub fn preempt_point() {
 /// Number of goroutines that exist now (`runtime.NumGoroutine`): started or
 /// queued and not yet finished. 0 outside a runtime.
 pub fn num_goroutine() -> usize {
-    with_shared(|s| s.num_goroutine()).unwrap_or(0)
+    current::with_sched(|s| s.num_goroutine()).unwrap_or(0)
 }
 
 /// The current P count (`runtime.GOMAXPROCS(0)`); outside a runtime, the
 /// default a new runtime would use.
 pub fn gomaxprocs() -> usize {
-    with_shared(|s| s.gomaxprocs.load(Ordering::SeqCst))
+    current::with_sched(|s| s.gomaxprocs.load(Ordering::SeqCst))
         .unwrap_or_else(crate::config::default_procs)
 }
 
@@ -336,9 +391,13 @@ pub fn set_default_gomaxprocs() {
 /// report.
 pub fn runtime_info() -> RuntimeInfo {
     let d = crate::config::procs::detect();
-    let (n, source) = with_shared(|s| (s.gomaxprocs.load(Ordering::SeqCst), s.procs_source()))
-        .unwrap_or_else(|| crate::config::initial_procs(|| d.procs));
-    RuntimeInfo::new(n, source, crate::config::automatic_updates(source), d)
+    let (n, source) =
+        current::with_sched(|s| (s.gomaxprocs.load(Ordering::SeqCst), s.procs_source()))
+            .unwrap_or_else(|| crate::config::initial_procs(|| d.procs));
+    let mut info = RuntimeInfo::new(n, source, crate::config::automatic_updates(source), d);
+    info.idle_wait =
+        current::with_sched(|s| s.all_ms().iter().map(|m| m.idle_wait()).sum()).unwrap_or_default();
+    info
 }
 
 /// Wires the calling goroutine to its OS thread (`runtime.LockOSThread`).
@@ -353,9 +412,7 @@ pub fn runtime_info() -> RuntimeInfo {
 #[track_caller]
 pub fn lock_os_thread() {
     let Some(l) = current::m() else { return };
-    let Some(g) = l.current.get() else { return };
-    // SAFETY: the running goroutine's G is alive.
-    let g = unsafe { g.get() };
+    let Some(g) = l.running() else { return };
     let depth = g.locked.load(Ordering::Relaxed);
     g.locked.store(
         depth
@@ -371,22 +428,38 @@ pub fn lock_os_thread() {
 
 /// Undoes one [`lock_os_thread`]; a no-op when not locked.
 pub fn unlock_os_thread() {
-    if let Some(l) = current::m() {
-        if let Some(g) = l.current.get() {
-            // SAFETY: the running goroutine's G is alive.
-            let g = unsafe { g.get() };
-            let depth = g.locked.load(Ordering::Relaxed);
-            g.locked.store(depth.saturating_sub(1), Ordering::Relaxed);
-        }
+    if let Some(g) = crate::g::current_g() {
+        let depth = g.locked.load(Ordering::Relaxed);
+        g.locked.store(depth.saturating_sub(1), Ordering::Relaxed);
     }
 }
 
-fn with_shared<R>(f: impl FnOnce(&crate::runtime::Sched) -> R) -> Option<R> {
-    match current::get() {
-        // SAFETY: `Current::M` points at this thread's live MLocal.
-        Current::M(l) => Some(f(&unsafe { &*l }.sched)),
-        // SAFETY: a helper thread holds an Arc of its Sched.
-        Current::Helper(s) => Some(f(unsafe { &*s })),
-        Current::None => None,
-    }
+/// `GORO_MIGRATE_AGGRESSIVELY=1`: migratory goroutines go through the
+/// global queue at every park (a stress mode for `spawn_migratory` code).
+pub(crate) fn migrate_aggressively() -> bool {
+    crate::config::env().migrate_aggressively
+}
+
+/// Creates the task for a spawn (shared by every spawn flavour).
+pub(crate) fn new_task<F, T>(
+    sched: &Sched,
+    id: u64,
+    parent: u64,
+    site: &'static std::panic::Location<'static>,
+    stack_size: Option<usize>,
+    migratory: bool,
+    f: F,
+) -> (crate::g::task::Task, crate::JoinHandle<T>)
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let info = TaskInfo {
+        id,
+        parent,
+        spawn_site: site,
+        stack_size: stack_size.unwrap_or(sched.default_stack_size),
+        migratory,
+    };
+    crate::g::task::create(info, f)
 }

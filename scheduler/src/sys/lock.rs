@@ -9,13 +9,13 @@
 //! - No user code ever runs under it, so there is no poisoning.
 //!
 //! The word is 0 (free), 1 (held) or 2 (held, maybe with sleepers). `lock`
-//! takes a free lock with one CAS; under contention it spins with
-//! exponential backoff (the holder is on another core for a few dozen
-//! nanoseconds; backing off keeps the spinners from stealing the lock's
-//! cache line from the holder, which doubled throughput on a channel
-//! hammered from two cores) and then sleeps on the futex, marking the word 2 so that `unlock` knows to wake one sleeper
-//! (Drepper's "Futexes are tricky", mutex 2). It blocks the OS thread, not
-//! the goroutine: critical sections are a few hundred instructions, shorter
+//! takes a free lock with one CAS; under contention it spins with exponential
+//! backoff (the holder is on another core for a few dozen nanoseconds; backing
+//! off keeps the spinners from stealing the lock's cache line from the holder,
+//! which doubled throughput on a channel hammered from two cores) and then
+//! sleeps on the futex, marking the word 2 so that `unlock` knows to wake one
+//! sleeper (Drepper's "Futexes are tricky", mutex 2). It blocks the OS thread,
+//! not the goroutine: critical sections are a few hundred instructions, shorter
 //! than a goroutine switch.
 
 use std::cell::UnsafeCell;
@@ -40,7 +40,9 @@ pub struct Lock<T> {
 // `locked_data` under `raw_lock`), so one thread at a time; moving `T`
 // between threads needs `T: Send`.
 unsafe impl<T: Send> Send for Lock<T> {}
-// SAFETY: as above.
+// SAFETY: shared access to the data goes through the lock (one thread at a
+// time), so `&Lock<T>` across threads only ever hands `T` from one thread
+// to the next, which `T: Send` allows.
 unsafe impl<T: Send> Sync for Lock<T> {}
 
 impl<T: Default> Default for Lock<T> {
@@ -55,6 +57,7 @@ pub struct LockGuard<'a, T> {
 }
 
 impl<T> Lock<T> {
+    /// An unlocked lock around `data`.
     pub const fn new(data: T) -> Lock<T> {
         Lock {
             word: AtomicU32::new(FREE),
@@ -197,7 +200,8 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(20));
         // SAFETY: we hold the lock through raw_lock.
         unsafe { lock.locked_data().push(1) };
-        // SAFETY: as above; the reference above is gone.
+        // SAFETY: we still hold the lock through raw_lock, and the
+        // reference `locked_data` gave above is gone.
         unsafe { lock.raw_unlock() };
         other.join().unwrap();
         assert_eq!(*lock.lock(), vec![1, 2]);

@@ -35,12 +35,15 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::runtime::Sched;
+use crate::g::wait_reason::WaitReason;
 use crate::sched::current::{self, Current};
 use crate::sched::handle::Handle;
 use crate::sched::m::M;
-use crate::sched::park::{current_waiter, park, WaitReason, Waiter};
+use crate::sched::park::{current_waiter, park, Waiter};
+use crate::sched::Sched;
+use crate::sys::clock::nanos;
 use crate::sys::futex;
+use crate::sys::poison::Unpoisoned;
 
 /// What a timer does when it comes due (implemented by `goro::time`).
 pub trait TimerTarget: Send + Sync {
@@ -125,7 +128,7 @@ impl TimerHeap {
 
     fn lock(&self) -> MutexGuard<'_, HeapState> {
         // Targets run outside the lock, so a panic cannot poison it.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     /// Adds an entry; returns true if it is now the earliest.
@@ -229,21 +232,10 @@ impl M {
     /// Adds a timer entry on this P; wakes its M if the entry is now the
     /// earliest and the M may be sleeping (it re-computes its timeout).
     fn add_timer(&self, when: Instant, action: Action) {
-        if self.timers.push(when, action) {
+        if self.timers().push(when, action) {
             self.notify();
         }
     }
-}
-
-/// Nanoseconds since the process-wide timer epoch (0 for earlier instants).
-pub(crate) fn nanos(t: Instant) -> u64 {
-    let d = t.saturating_duration_since(epoch());
-    u64::try_from(d.as_nanos()).unwrap_or(NONE - 1)
-}
-
-fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
 }
 
 /// Arms `target` to fire with `seq` at `when`, on the calling goroutine's P,
@@ -259,9 +251,9 @@ fn route(when: Instant, action: Action, runtime: Option<&Handle>) {
             // SAFETY: `Current::M` points at this thread's live MLocal.
             let l = unsafe { &*l };
             if runtime.is_none_or(|h| h.is(&l.sched)) {
-                if l.m.has_p.load(Ordering::Acquire) {
+                if l.m.has_p() {
                     // Our own M is running (us): no wake-up needed.
-                    l.m.timers.push(when, action);
+                    l.m.timers().push(when, action);
                 } else {
                     add_to_some_p(&l.sched, when, action);
                 }
@@ -292,7 +284,7 @@ fn route(when: Instant, action: Action, runtime: Option<&Handle>) {
 /// P, so `sleep`'s entries (which point at a goroutine) never reach the
 /// outside heap, which outlives runtimes.
 fn add_to_some_p(sched: &Sched, when: Instant, action: Action) {
-    let workers = sched.active_workers();
+    let workers = sched.active_ms();
     if workers.is_empty() {
         drop(workers);
         outside_heap().add(when, action);
@@ -304,7 +296,7 @@ fn add_to_some_p(sched: &Sched, when: Instant, action: Action) {
 
 /// Moves the timers of a P that went away to the active Ps.
 pub(crate) fn rehome(m: &M, sched: &Sched) {
-    for e in m.timers.take_all() {
+    for e in m.timers().take_all() {
         add_to_some_p(sched, e.when, e.action);
     }
 }
@@ -352,7 +344,9 @@ fn outside_heap() -> &'static OutsideHeap {
         std::thread::Builder::new()
             .name("goro-timers".into())
             .spawn(move || heap.serve())
-            .unwrap_or_else(|e| crate::fatal(format_args!("cannot start the timer thread: {e}")));
+            .unwrap_or_else(|e| {
+                crate::sys::report::fatal(format_args!("cannot start the timer thread: {e}"))
+            });
     });
     heap
 }

@@ -22,6 +22,7 @@ use std::time::Instant;
 
 use super::buffer::Record;
 use super::Event;
+use crate::sys::poison::Unpoisoned;
 
 /// The `tid` of the track for events raised off the Ms.
 pub(crate) const OUTSIDE_TID: usize = 1_000_000;
@@ -74,7 +75,7 @@ impl TraceFile {
                 Some(Arc::new(file))
             }
             Err(e) => {
-                crate::write_stderr(&format!(
+                crate::sys::report::write_stderr(&format!(
                     "goro: GORO_TRACE={path}: cannot create the trace file: {e}; tracing is off\n"
                 ));
                 None
@@ -123,7 +124,7 @@ impl TraceFile {
         let mut out = lock(&self.out);
         let flushed = out.w.flush();
         if let Some(e) = out.error.take().or(flushed.err()) {
-            crate::write_stderr(&format!(
+            crate::sys::report::write_stderr(&format!(
                 "goro: GORO_TRACE={}: cannot write the trace file: {e}\n",
                 self.path
             ));
@@ -158,7 +159,7 @@ impl Out {
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.lock_unpoisoned()
 }
 
 /// One record as a trace event of track `tid`.

@@ -27,16 +27,12 @@ mod buffer;
 mod file;
 
 use std::panic::Location;
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 pub(crate) use buffer::MTrace;
 pub(crate) use file::TraceFile;
 
-use crate::g::G;
-use crate::runtime::Sched;
-use crate::sched::current;
-use crate::sched::m::MLocal;
-use crate::sched::park::WaitReason;
+use crate::g::wait_reason::WaitReason;
 
 /// One scheduler event, as recorded for the trace file.
 #[derive(Clone, Copy, Debug)]
@@ -82,27 +78,29 @@ impl RunEnd {
     }
 }
 
-/// A goroutine starts running on `l`: the slice's start time, if recording.
+/// A goroutine starts running on an M whose buffer is `t`: the slice's
+/// start time, if recording.
 #[inline]
-pub(crate) fn run_begin(l: &MLocal) -> u64 {
-    l.trace.as_ref().map_or(0, MTrace::now)
+pub(crate) fn run_begin(t: Option<&MTrace>) -> u64 {
+    t.map_or(0, MTrace::now)
 }
 
-/// The goroutine that started at `start` (from [`run_begin`]) gave `l`
+/// The goroutine that started at `start` (from [`run_begin`]) gave its M
 /// back. Called on the M's own stack, between goroutines: the place where a
 /// full buffer is written out.
 #[inline]
-pub(crate) fn run_end(l: &MLocal, goid: u64, start: u64, end: RunEnd) {
-    if let Some(t) = &l.trace {
+pub(crate) fn run_end(t: Option<&MTrace>, goid: u64, start: u64, end: RunEnd) {
+    if let Some(t) = t {
         t.end_run(goid, start, end);
     }
 }
 
-/// A goroutine was spawned from `l` (`parent` 0: not from a goroutine).
+/// Goroutine `parent` (0: not a goroutine) spawned `child` at `site`, on an
+/// M whose buffer is `t`.
 #[inline]
-pub(crate) fn spawn(l: &MLocal, parent: u64, child: u64, site: &'static Location<'static>) {
+pub(crate) fn spawn(t: Option<&MTrace>, parent: u64, child: u64, site: &'static Location<'static>) {
     tracing::trace!(goid = child, parent, site = %site, "goro: spawn");
-    if let Some(t) = &l.trace {
+    if let Some(t) = t {
         t.push(Event::Spawn {
             parent,
             child,
@@ -111,69 +109,56 @@ pub(crate) fn spawn(l: &MLocal, parent: u64, child: u64, site: &'static Location
     }
 }
 
-/// A goroutine parks on `l` for `reason`.
+/// Goroutine `goid` parks for `reason`, on an M whose buffer is `t`.
 #[inline]
-pub(crate) fn park(l: &MLocal, goid: u64, reason: WaitReason) {
+pub(crate) fn park(t: Option<&MTrace>, goid: u64, reason: WaitReason) {
     tracing::trace!(goid, reason = reason.as_str(), "goro: park");
-    if let Some(t) = &l.trace {
+    if let Some(t) = t {
         t.push(Event::Park { goid, reason });
     }
 }
 
-/// Goroutine `g` is being readied, from any thread. Wakers need not run on
-/// an M, so the check for a trace file is a global count of open ones
-/// first (one relaxed load), not the M's buffer.
+/// Goroutine `goid` is being readied by goroutine `by()` (0: not a
+/// goroutine), from any thread; returns whether a trace file is being
+/// written, in which case the caller [`record`]s an [`Event::Wake`].
+/// Wakers need not run on an M, so the check is a global count of open
+/// files (one relaxed load), not an M's buffer; `by` is only called when
+/// a `tracing` subscriber listens.
 #[inline]
-pub(crate) fn ready(g: &G) {
-    tracing::trace!(
-        goid = g.id(),
-        by = crate::goroutine_id().unwrap_or(0),
-        "goro: ready"
-    );
-    if file::recording() {
-        record_ready(g);
-    }
+pub(crate) fn ready(goid: u64, by: impl FnOnce() -> u64) -> bool {
+    tracing::trace!(goid, by = by(), "goro: ready");
+    file::recording()
 }
 
-#[cold]
-fn record_ready(g: &G) {
-    let home = g.home.load(Ordering::Acquire);
-    // SAFETY: a G's home worker, and its runtime's `Sched`, outlive the G
-    // (the park contract keeps a readied G alive).
-    let sched = unsafe { &*(*home).sched };
-    let l = current::m();
-    let by = l.map_or(0, MLocal::current_goid);
-    let runnext = !g.migratory.get() && l.is_some_and(|l| std::ptr::eq(l.worker_ptr(), home));
-    let goid = g.id();
-    record(sched, l, Event::Wake { goid, by, runnext });
-}
-
-/// `l` stole work from M `victim`, starting with goroutine `goid`.
+/// M `m` stole work from M `victim`, starting with goroutine `goid`.
 #[inline]
-pub(crate) fn steal(l: &MLocal, victim: usize, goid: u64) {
-    tracing::trace!(m = l.m.id, victim, goid, "goro: steal");
-    if let Some(t) = &l.trace {
+pub(crate) fn steal(t: Option<&MTrace>, m: usize, victim: usize, goid: u64) {
+    tracing::trace!(m, victim, goid, "goro: steal");
+    if let Some(t) = t {
         t.push(Event::Steal { victim, goid });
     }
 }
 
 /// M `from` handed its P to a new M.
-pub(crate) fn handoff(sched: &Sched, from: usize) {
+pub(crate) fn handoff(file: Option<&Arc<TraceFile>>, from: usize) {
     tracing::debug!(m = from, "goro: P handed off to a new M");
-    record(sched, None, Event::Handoff { from });
+    record(file, None, Event::Handoff { from });
 }
 
 /// The P count changed from `old` to `new`.
-pub(crate) fn procs(sched: &Sched, old: usize, new: usize) {
+pub(crate) fn procs(file: Option<&Arc<TraceFile>>, old: usize, new: usize) {
     tracing::debug!(old, new, "goro: GOMAXPROCS changed");
-    record(sched, None, Event::Procs { old, new });
+    record(file, None, Event::Procs { old, new });
 }
 
-/// Records `ev` in `l`'s buffer when it belongs to `shared`, else in the
-/// shared off-M buffer.
-fn record(sched: &Sched, l: Option<&MLocal>, ev: Event) {
-    let Some(file) = &sched.trace else { return };
-    match l.and_then(|l| l.trace.as_ref()) {
+/// Records `ev` for the run writing `file` (if any): in `local` (the
+/// calling M's buffer) when that belongs to the same file, else in the
+/// file's off-M buffer.
+pub(crate) fn record(file: Option<&Arc<TraceFile>>, local: Option<&MTrace>, ev: Event) {
+    let Some(file) = file else {
+        return;
+    };
+    match local {
         Some(t) if t.writes_to(file) => t.push(ev),
         _ => file.push_outside(ev),
     }

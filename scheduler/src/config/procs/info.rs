@@ -12,9 +12,17 @@ use super::{limit_procs, Detection};
 pub enum CgroupLimit {
     /// A CPU bandwidth limit of `cpus` CPUs on average (quota / period),
     /// the lowest of the process's cgroup and its ancestors, set in `file`.
-    Limited { cpus: f64, file: PathBuf },
+    Limited {
+        /// The limit in CPUs (quota / period).
+        cpus: f64,
+        /// The `cpu.max` (or `cpu.cfs_quota_us`) file that sets it.
+        file: PathBuf,
+    },
     /// The process's cgroup, `dir`, and its ancestors set no CPU limit.
-    Unlimited { dir: PathBuf },
+    Unlimited {
+        /// The process's cgroup directory.
+        dir: PathBuf,
+    },
     /// Cgroup limits are ignored (`GODEBUG=containermaxprocs=0`).
     Ignored,
     /// No limit could be read (no cgroup, missing directory, unreadable or
@@ -78,6 +86,11 @@ pub struct RuntimeInfo {
     pub cgroup: CgroupLimit,
     /// What the default rule gives now.
     pub default_procs: usize,
+    /// How long goroutines queued for an M waited while some P was idle,
+    /// over the run so far (sampled by sysmon): the parallelism that
+    /// placement left unused, since started goroutines never change
+    /// thread. Zero outside a runtime.
+    pub idle_wait: std::time::Duration,
 }
 
 impl RuntimeInfo {
@@ -95,6 +108,7 @@ impl RuntimeInfo {
             cpus: d.cpus,
             cgroup: d.cgroup,
             default_procs: d.procs,
+            idle_wait: std::time::Duration::ZERO,
         }
     }
 
@@ -140,7 +154,15 @@ impl fmt::Display for RuntimeInfo {
                 cpus(self.cpus)
             )?,
         }
-        write!(f, "  cgroup: {}", self.cgroup)
+        write!(f, "  cgroup: {}", self.cgroup)?;
+        if !self.idle_wait.is_zero() {
+            write!(
+                f,
+                "\n  goroutines waited {} ms for their M while a P was idle",
+                self.idle_wait.as_millis()
+            )?;
+        }
+        Ok(())
     }
 }
 

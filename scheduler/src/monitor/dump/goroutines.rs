@@ -38,7 +38,7 @@ use crate::monitor::dump::frames::{
 };
 use crate::monitor::dump::stackwalk::Walker;
 use crate::monitor::snapshot::{goroutines, unstarted, GInfo, GStatus};
-use crate::runtime::Sched;
+use crate::sched::Sched;
 
 /// The dump of every started goroutine of `shared`; `current` is the
 /// calling goroutine's id, whose stack is captured here.
@@ -48,7 +48,7 @@ pub(crate) fn dump(sched: &Sched, current: Option<u64>) -> String {
         let me = gs.remove(i);
         gs.insert(0, me);
     }
-    let now = sched.sysmon.clock_nanos();
+    let now = sched.sysmon().clock_nanos();
     let main = sched.main_goid();
     let mut walker = None;
     let mut symbols = Symbolizer::default();
@@ -130,7 +130,7 @@ fn write_created_by(out: &mut String, g: &GInfo, main: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sched::park::WaitReason;
+    use crate::g::wait_reason::WaitReason;
 
     fn g(status: GStatus, wait_since: u64, locked: bool) -> GInfo {
         GInfo {

@@ -21,7 +21,7 @@ use std::marker::PhantomData;
 
 use crate::g::state::LetGo;
 use crate::g::{GRef, G};
-use crate::runtime::Sched;
+use crate::sched::Sched;
 
 /// A parked goroutine held still; dropping it lets go.
 pub(crate) struct ScanHold<'a> {
@@ -73,8 +73,11 @@ impl Drop for ScanHold<'_> {
         match gr.state.end_scan() {
             Ok(LetGo::Parked) => {}
             // Readied meanwhile: queue it as `ready` would have.
-            Ok(LetGo::Runnable) => drop(crate::sched::park::enqueue_readied(self.g)),
-            Err(s) => crate::fatal(format_args!(
+            // SAFETY: the state machine left queuing it to this observer.
+            Ok(LetGo::Runnable) => drop(unsafe {
+                crate::sched::enqueue::make_runnable(self.g, crate::sched::current::m(), true)
+            }),
+            Err(s) => crate::sys::report::fatal(format_args!(
                 "goroutine {} left its scan in state {s}",
                 gr.id()
             )),
@@ -88,8 +91,9 @@ mod tests {
 
     use super::*;
     use crate::g::state::{RUNNABLE, SCANNING, SCAN_READIED};
+    use crate::g::wait_reason::WaitReason;
     use crate::monitor::snapshot::{goroutines, GInfo, GStatus};
-    use crate::sched::park::{current_waiter, park, WaitReason, Waiter};
+    use crate::sched::park::{current_waiter, park, Waiter};
 
     /// The goroutine `id` once it is parked (yielding to let it get there).
     fn parked(sched: &Sched, id: u64) -> GInfo {

@@ -19,6 +19,7 @@
 use std::ffi::{c_int, c_void, CStr};
 use std::sync::{Arc, Mutex};
 
+use crate::sys::poison::Unpoisoned;
 use framehop::x86_64::UnwinderX86_64;
 use framehop::{ExplicitModuleSectionInfo, Module, Unwinder};
 
@@ -33,7 +34,7 @@ static TABLE: Mutex<Option<(Generation, Arc<ProcessUnwinder>)>> = Mutex::new(Non
 
 /// The unwinder for the modules loaded now (built on first use).
 pub(crate) fn unwinder() -> Arc<ProcessUnwinder> {
-    let mut table = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut table = TABLE.lock_unpoisoned();
     let now = generation();
     if let Some((built, unwinder)) = &*table {
         if *built == now {

@@ -7,7 +7,7 @@ use super::Unwinder;
 use crate::monitor::dump::frames::CodeAddress;
 use crate::monitor::dump::scan::ScanHold;
 use crate::monitor::snapshot::GInfo;
-use crate::runtime::Sched;
+use crate::sched::Sched;
 
 /// Walks parked goroutines' stacks; one per dump.
 pub(crate) struct Walker {
