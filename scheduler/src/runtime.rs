@@ -23,8 +23,8 @@ use crate::g::panic::UnhandledPanic;
 use crate::g::task::Pinned;
 use crate::monitor::{leaks, sigquit, sysmon};
 use crate::sched::current::{self, Current};
-use crate::sched::m::MLocal;
 use crate::sched::handle::{Door, Handle};
+use crate::sched::m::MLocal;
 use crate::sched::{schedule, Sched, SchedConfig};
 
 /// Configures a [`Runtime`]: `goro::Runtime::builder().procs(4).build()`.
