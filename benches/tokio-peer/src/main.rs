@@ -772,7 +772,12 @@ async fn block_on_ready(n: u64) -> Report {
         sum = sum.wrapping_add(std::hint::black_box(async move { i }).await);
     }
     let want = n * (n - 1) / 2;
-    Report::new(start.elapsed(), n, sum == want, format!("sum {sum}, want {want}"))
+    Report::new(
+        start.elapsed(),
+        n,
+        sum == want,
+        format!("sum {sum}, want {want}"),
+    )
 }
 
 /// goro's notify_pingpong: n tasks in pairs, 100 round trips each over two
@@ -804,7 +809,12 @@ async fn notify_pingpong(n: u64) -> Report {
     for h in handles {
         ok &= h.await.is_ok();
     }
-    Report::new(start.elapsed(), pairs * TRIPS, ok, "a task panicked".to_string())
+    Report::new(
+        start.elapsed(),
+        pairs * TRIPS,
+        ok,
+        "a task panicked".to_string(),
+    )
 }
 
 fn usage() -> ! {
