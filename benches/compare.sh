@@ -28,17 +28,17 @@ PEER_TARGET=/tmp/goro-peer-target
 GO_BIN="$BENCHES/go/goro-go-twin"
 TOKIO_BIN="$PEER_TARGET/release/tokio-peer"
 
-ALL_WORKLOADS=(spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers mutex mutex_uncontended wg park_mem ctx_cancel echo fs_read exec block_on_ready notify_pingpong)
+ALL_WORKLOADS=(spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers mutex mutex_uncontended wg park_mem ctx_cancel echo fs_read exec block_on_ready notify_pingpong chan_async)
 declare -A DEFAULT_N=(
   [spawn_join]=1000000 [skynet]=1000000 [yield]=10000000 [fib_spawn]=30
   [pingpong]=1000000 [chan_spsc]=10000000 [chan_mpmc]=10000000 [ring]=10000000
   [select2]=10000000 [timers]=100000 [mutex]=1000000 [mutex_uncontended]=10000000
   [wg]=1000000 [park_mem]=100000 [ctx_cancel]=10000 [echo]=200000
   [fs_read]=128000 [exec]=3200
-  [block_on_ready]=100000000 [notify_pingpong]=10000
+  [block_on_ready]=100000000 [notify_pingpong]=10000 [chan_async]=10000000
 )
 # The async bridge's workloads (goro::block_on against Tokio) have no Go twin.
-NO_GO_WORKLOADS=(block_on_ready notify_pingpong)
+NO_GO_WORKLOADS=(block_on_ready notify_pingpong chan_async)
 # Workloads that also have a crossbeam run: the Tokio twin's binary runs
 # WORKLOAD_crossbeam on two std threads and reports it as impl=crossbeam.
 CROSSBEAM_WORKLOADS=(chan_spsc)

@@ -7,9 +7,9 @@
 //! where EXTRA is echo's round-trip percentiles (`rtt_p50_us=A
 //! rtt_p99_us=B`) and park_mem's memory per parked goroutine
 //! (`rss_kb_per_task=Z`), as the twins print them.
-//! `benches/compare.sh` runs all three side by side (block_on_ready and
-//! notify_pingpong, the async bridge's, have no Go twin; notify_pingpong
-//! needs `--features tokio`).
+//! `benches/compare.sh` runs all three side by side (block_on_ready,
+//! notify_pingpong and chan_async, the async bridge's, have no Go twin;
+//! the last two need `--features tokio`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -658,6 +658,36 @@ fn notify_pingpong(n: usize) -> Outcome {
     }
 }
 
+/// A Tokio task `send_async`s 0..n into a goro channel of capacity 1024
+/// that a goroutine `recv`s and sums (the Tokio twin: `chan_spsc`'s
+/// tokio::sync::mpsc between two Tokio tasks). The Tokio runtime has one
+/// worker thread beside goro's GOMAXPROCS Ms. One op is one value.
+#[cfg(feature = "tokio")]
+fn chan_async(n: usize) -> Outcome {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .expect("cannot build the tokio runtime");
+    let (tx, rx) = goro::chan::<u64>(1024);
+    let start = Instant::now();
+    let n = n as u64;
+    let producer = rt.spawn(async move {
+        for i in 0..n {
+            tx.send_async(i).await.expect("the goroutine hung up");
+        }
+    });
+    let consumer = goro::go!(move || rx.iter().sum::<u64>());
+    let sum = consumer.join().unwrap_or(0);
+    let elapsed = start.elapsed();
+    let ok = goro::block_on(producer).is_ok() && sum == n * (n - 1) / 2;
+    rt.shutdown_background();
+    Outcome {
+        elapsed,
+        ops: n as f64,
+        ok,
+    }
+}
+
 fn percentile(sorted: &[Duration], p: usize) -> Duration {
     let rank = (sorted.len() * p).div_ceil(100).max(1);
     sorted[rank - 1]
@@ -668,7 +698,7 @@ fn main() {
     let usage = || -> ! {
         eprintln!("usage: GOMAXPROCS=P peerbench WORKLOAD N
 workloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers mutex mutex_uncontended wg park_mem ctx_cancel echo fs_read exec
-block_on_ready notify_pingpong (the latter with --features tokio)");
+block_on_ready notify_pingpong chan_async (the last two with --features tokio)");
         std::process::exit(2)
     };
     if args.len() != 3 {
@@ -698,6 +728,8 @@ block_on_ready notify_pingpong (the latter with --features tokio)");
         "block_on_ready" => block_on_ready,
         #[cfg(feature = "tokio")]
         "notify_pingpong" => notify_pingpong,
+        #[cfg(feature = "tokio")]
+        "chan_async" => chan_async,
         _ => usage(),
     };
     let (out, procs) = goro::run(move || (bench(n), goro::gomaxprocs()));

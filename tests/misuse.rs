@@ -43,6 +43,11 @@ fn misuse_panics_point_at_the_users_line() {
         "outside a goro runtime",
     );
     assert_blames_this_file(
+        "Handle::current outside a runtime",
+        || drop(goro::Handle::current()),
+        "outside a goro runtime",
+    );
+    assert_blames_this_file(
         "spawn_local outside a runtime",
         || drop(goro::spawn_local(|| ())),
         "outside a goroutine",

@@ -35,7 +35,7 @@ pub use goro_scheduler::{
     blocking, dump_goroutines, forced_unwind_in_progress, go as spawn, gomaxprocs, goroutine_id,
     goroutine_local, gosched, in_goroutine, lock_os_thread, num_goroutine, preempt_point,
     runtime_info, set_default_gomaxprocs, set_gomaxprocs, spawn_local, spawn_migratory, try_go,
-    unlock_os_thread, Builder, CgroupLimit, GoBuilder, GoroutineLocal, JoinHandle, Panic,
+    unlock_os_thread, Builder, CgroupLimit, GoBuilder, GoroutineLocal, Handle, JoinHandle, Panic,
     Placement, ProcsSource, Runtime, RuntimeInfo, SpawnError, UnhandledPanic, MAX_PROCS,
 };
 

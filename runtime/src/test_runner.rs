@@ -8,6 +8,11 @@
 //! started when the body starts and read when it returns, inside the
 //! runtime: goroutines still running then never run again (`run`'s rule),
 //! so none can panic later.
+//!
+//! The runtime is built `under_test_harness`, so that a deadlocked test
+//! gets Go's report and exit status 2 (as `go test` does) instead of
+//! hanging: deadlock detection then sets aside libtest's main thread and
+//! the other tests' sysmons (`goro-scheduler`'s `monitor/deadlock.rs`).
 
 use goro_scheduler::{PanicWatch, Runtime};
 
@@ -23,7 +28,7 @@ where
     F: FnOnce() -> R + 'static,
     R: 'static,
 {
-    let mut builder = Runtime::builder();
+    let mut builder = Runtime::builder().under_test_harness();
     if let Some(n) = procs {
         builder = builder.procs(n);
     }

@@ -191,7 +191,7 @@ pub fn after_func<F>(d: Duration, f: F) -> Timer
 where
     F: Fn() + Send + Sync + 'static,
 {
-    let Some(runtime) = Handle::current() else {
+    let Some(runtime) = Handle::try_current() else {
         panic!("goro: time::after_func called outside a goro runtime; call it inside goro::run");
     };
     // No timer behind the channel: nothing is ever sent on it.
@@ -329,7 +329,7 @@ impl TimerCore {
             let me: Weak<dyn DueTimer> = me.clone();
             let (tx, r) = timer_chan(Some(me));
             rx = Some(r);
-            TimerCore::new(Action::Send, tx, Handle::current(), period)
+            TimerCore::new(Action::Send, tx, Handle::try_current(), period)
         });
         match rx {
             Some(rx) => (core, rx),
@@ -373,7 +373,8 @@ impl TimerCore {
             Action::Spawn(f) => {
                 let f = f.clone();
                 if let Some(rt) = &self.runtime {
-                    rt.spawn(move || f());
+                    // Detached; nothing runs if the runtime has ended.
+                    drop(rt.go(move || f()));
                 }
             }
         }

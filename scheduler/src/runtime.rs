@@ -23,6 +23,7 @@ use crate::g::panic::UnhandledPanic;
 use crate::g::task::Pinned;
 use crate::monitor::{leaks, sigquit, sysmon};
 use crate::sched::current::{self, Current};
+use crate::sched::handle::{Door, Handle};
 use crate::sched::m::MLocal;
 use crate::sched::{schedule, Sched, SchedConfig};
 
@@ -34,6 +35,7 @@ pub struct Builder {
     max_blocking_threads: usize,
     unhandled_panic: UnhandledPanic,
     pool: PoolConfig,
+    under_test_harness: bool,
 }
 
 impl Default for Builder {
@@ -44,6 +46,7 @@ impl Default for Builder {
             max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
             unhandled_panic: UnhandledPanic::Ignore,
             pool: PoolConfig::default(),
+            under_test_harness: false,
         }
     }
 }
@@ -87,6 +90,17 @@ impl Builder {
         self
     }
 
+    /// For `#[goro::test]`: the runtime runs inside libtest, whose other
+    /// threads (the harness's main thread, other tests' runtimes) cannot
+    /// wake its goroutines; deadlock detection sets them aside
+    /// (`monitor/deadlock.rs`), so a deadlocked test fails with the report
+    /// instead of hanging.
+    #[doc(hidden)]
+    pub fn under_test_harness(mut self) -> Builder {
+        self.under_test_harness = true;
+        self
+    }
+
     /// Test switch: use `mprotect` guard pages under a VMA budget, as on a
     /// kernel older than 6.13, optionally with a given budget (in stacks).
     #[doc(hidden)]
@@ -120,6 +134,7 @@ impl Builder {
         };
         let stacks = StackPool::new(self.pool)?;
         Ok(Runtime {
+            door: Door::new(stack_size),
             config: SchedConfig {
                 procs,
                 procs_source,
@@ -127,6 +142,7 @@ impl Builder {
                 max_blocking_threads: self.max_blocking_threads,
                 unhandled_panic: self.unhandled_panic,
                 stacks: Arc::new(stacks),
+                under_test_harness: self.under_test_harness,
             },
         })
     }
@@ -136,6 +152,14 @@ impl Builder {
 /// are kept between runs.
 pub struct Runtime {
     config: SchedConfig,
+    /// Where `Runtime::handle`'s handles reach its runs (`sched/handle.rs`).
+    door: Arc<Door>,
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.door.close();
+    }
 }
 
 impl std::fmt::Debug for Runtime {
@@ -151,6 +175,15 @@ impl Runtime {
     /// A [`Builder`] with the defaults (`Builder::new`).
     pub fn builder() -> Builder {
         Builder::new()
+    }
+
+    /// A handle to this runtime, from any thread, before or while `run`
+    /// runs: goroutines given to it before the first `run` start when that
+    /// run starts; after a run has returned, the runtime is gone (the
+    /// handle's `go` yields a `JoinHandle` that is `Err` at once). See
+    /// [`Handle`].
+    pub fn handle(&self) -> Handle {
+        Handle::of_runtime(self.door.clone())
     }
 
     /// Runs `main` as the main goroutine and returns its result. Goroutines
@@ -207,6 +240,7 @@ impl Runtime {
             }
         };
         sched.set_main_goid(main_handle.id());
+        let _door = self.door.open(&sched, &local);
         schedule::schedule_loop(&local);
         crate::sched::shutdown::shutdown_m(&local);
         local.m.thread_exited();

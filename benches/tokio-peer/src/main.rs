@@ -731,6 +731,7 @@ const WORKLOADS: &[&str] = &[
     "chan_spsc_crossbeam",
     "block_on_ready",
     "notify_pingpong",
+    "chan_async",
 ];
 
 async fn run(workload: String, n: u64) -> Report {
@@ -752,6 +753,10 @@ async fn run(workload: String, n: u64) -> Report {
         "echo" => echo(n).await,
         "block_on_ready" => block_on_ready(n).await,
         "notify_pingpong" => notify_pingpong(n).await,
+        // goro's chan_async (a Tokio task send_async -> a goroutine recv over
+        // a goro channel) against what a Tokio user writes: chan_spsc's
+        // tokio::sync::mpsc of capacity 1024 between two Tokio tasks.
+        "chan_async" => chan_spsc(n).await,
         _ => unreachable!(), // chan_spsc_crossbeam runs without the runtime
     }
 }
@@ -767,7 +772,12 @@ async fn block_on_ready(n: u64) -> Report {
         sum = sum.wrapping_add(std::hint::black_box(async move { i }).await);
     }
     let want = n * (n - 1) / 2;
-    Report::new(start.elapsed(), n, sum == want, format!("sum {sum}, want {want}"))
+    Report::new(
+        start.elapsed(),
+        n,
+        sum == want,
+        format!("sum {sum}, want {want}"),
+    )
 }
 
 /// goro's notify_pingpong: n tasks in pairs, 100 round trips each over two
@@ -799,7 +809,12 @@ async fn notify_pingpong(n: u64) -> Report {
     for h in handles {
         ok &= h.await.is_ok();
     }
-    Report::new(start.elapsed(), pairs * TRIPS, ok, "a task panicked".to_string())
+    Report::new(
+        start.elapsed(),
+        pairs * TRIPS,
+        ok,
+        "a task panicked".to_string(),
+    )
 }
 
 fn usage() -> ! {

@@ -84,7 +84,7 @@ impl<T> Buffer<T> {
             }
     }
 
-    fn is_waiting(&self, side: Side, order: Ordering) -> bool {
+    pub(super) fn is_waiting(&self, side: Side, order: Ordering) -> bool {
         self.waiting[side as usize].load(order)
     }
 }

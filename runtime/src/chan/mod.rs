@@ -35,6 +35,7 @@
 //! (`crate::preempt_point`: a thread-local load and a branch), so a
 //! goroutine polling a channel lets the goroutine it waits for run.
 
+mod async_ops;
 mod buffered;
 mod dynamic;
 mod errors;
@@ -43,11 +44,13 @@ mod ring_sync;
 mod select;
 mod wait;
 
+use std::collections::VecDeque;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+pub use async_ops::{RecvFut, SendFut};
 pub use dynamic::{Select, SelectedOperation};
 pub use errors::{
     RecvError, RecvTimeoutError, SelectTimeoutError, SendError, SendTimeoutError, TryRecvError,
@@ -136,6 +139,12 @@ struct State<T> {
     closed: bool,
     recvq: WaitQueue<T>,
     sendq: WaitQueue<T>,
+    /// Unbuffered only: values a sender handed to a `recv_async` future
+    /// that was dropped before it returned them (`async_ops.rs`). Receivers
+    /// take these first. Invariant: while one is here, no claimable
+    /// receiver is queued (a value given back goes to a queued receiver if
+    /// there is one, and a receiver looks here before it queues).
+    returned: VecDeque<T>,
 }
 
 /// Which end of a channel an operation or a queue belongs to.
@@ -180,6 +189,7 @@ impl<T> Inner<T> {
                 closed: false,
                 recvq: WaitQueue::default(),
                 sendq: WaitQueue::default(),
+                returned: VecDeque::new(),
             }),
             // An `if`, not `then(|| ..)`: a capacity panic names `chan`'s
             // caller (a closure would not inherit `#[track_caller]`).
@@ -328,11 +338,27 @@ impl<T> Inner<T> {
         Err(TrySendError::Full(v))
     }
 
+    /// Puts back a value that a dropped `recv_async` future was handed on an
+    /// unbuffered channel: to a queued receiver if there is one, else in
+    /// `returned`, where the next receiver finds it. Under the lock.
+    fn give_back(&self, st: &mut State<T>, v: T, wakes: &mut Wakeups) {
+        // SAFETY: the caller holds the lock of `st`.
+        if let Some(r) = unsafe { pop_claimed(&mut st.recvq) } {
+            // SAFETY: dequeued and claimed under the lock the caller holds.
+            unsafe { r.complete(Some(v), false, wakes) };
+            return;
+        }
+        st.returned.push_back(v);
+    }
+
     /// Receives without blocking, under the lock.
     fn recv_now(&self, st: &mut State<T>, wakes: &mut Wakeups) -> Result<T, TryRecvError> {
         if let Some(b) = &self.buffer {
             let v = b.ring.pop()?;
             self.wake_one(st, Side::Send, wakes);
+            return Ok(v);
+        }
+        if let Some(v) = st.returned.pop_front() {
             return Ok(v);
         }
         // SAFETY: the caller holds the lock of `st`.

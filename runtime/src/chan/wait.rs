@@ -31,6 +31,7 @@
 use std::cell::{Cell, UnsafeCell};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::Waker;
 
 use super::{RecvError, SendError};
 use crate::sched::{current_waiter, Waiter, Wakeup};
@@ -49,6 +50,38 @@ impl SyncPoint {
         SyncPoint {
             selected: AtomicUsize::new(UNCLAIMED),
             waiter: UnsafeCell::new(Some(current_waiter())),
+        }
+    }
+
+    /// A sync point for an async operation (`async_ops.rs`), armed with its
+    /// task's `Waker` each time it queues its record.
+    pub(crate) fn unarmed() -> SyncPoint {
+        SyncPoint {
+            selected: AtomicUsize::new(UNCLAIMED),
+            waiter: UnsafeCell::new(None),
+        }
+    }
+
+    /// Makes the sync point claimable again, for the task of `waker`. Only
+    /// while none of its records is queued (`&mut`: nobody else can reach
+    /// it), e.g. an async operation that queues again after a "retry now".
+    pub(crate) fn arm(&mut self, waker: &Waker) {
+        *self.selected.get_mut() = UNCLAIMED;
+        *self.waiter.get_mut() = Some(Waiter::from_waker(waker.clone()));
+    }
+
+    /// Points an unclaimed sync point at the task of `waker` (a future
+    /// polled again, perhaps by another task or executor thread).
+    ///
+    /// # Safety
+    /// The caller holds the lock of the one channel where this sync point's
+    /// only record is queued, and the sync point is unclaimed: a claimer,
+    /// the only other user of the waiter, claims and wakes under that lock.
+    pub(crate) unsafe fn update_waker(&self, waker: &Waker) {
+        // SAFETY: exclusive by the caller's contract.
+        let waiter = unsafe { &mut *self.waiter.get() };
+        if !waiter.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *waiter = Some(Waiter::from_waker(waker.clone()));
         }
     }
 

@@ -32,7 +32,8 @@ impl AfterFuncCore {
     pub(super) fn run(&self) {
         let f = self.f.lock().take();
         if let Some(f) = f {
-            self.runtime.spawn(f);
+            // Detached; nothing runs if the runtime has ended.
+            drop(self.runtime.go(f));
         }
     }
 }
@@ -50,7 +51,7 @@ pub fn after_func<F>(ctx: &Context, f: F) -> AfterFunc
 where
     F: FnOnce() + Send + 'static,
 {
-    let Some(runtime) = Handle::current() else {
+    let Some(runtime) = Handle::try_current() else {
         panic!("goro: context::after_func called outside a goro runtime; call it inside goro::run");
     };
     let core = Arc::new(AfterFuncCore {

@@ -220,7 +220,7 @@ pub fn stop(tx: &Sender<Signal>) {
 pub fn notify_context(parent: &Context, signals: &[Signal]) -> (Context, CancelFunc) {
     // Checked first: the cleanup below needs a runtime, and a watcher
     // registered before that panic would never be removed.
-    if goro_scheduler::Handle::current().is_none() {
+    if goro_scheduler::Handle::try_current().is_none() {
         panic!(
             "goro: signal::notify_context called outside a goro runtime; call it inside goro::run"
         );

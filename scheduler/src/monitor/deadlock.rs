@@ -19,6 +19,17 @@
 //!    moment no thread could run, so none can ever wake a goroutine (short
 //!    of a signal or another process).
 //!
+//! Under a test harness (`#[goro::test]`, `Builder::under_test_harness`),
+//! rule 4 sets aside two kinds of threads that cannot wake the test's
+//! goroutines: the process's main thread, which is libtest's (it waits for
+//! test results with a timeout, which would silence the rule for good), and
+//! the sysmon threads of the other test runtimes running in parallel (each
+//! sleeps with a timeout; two deadlocked tests would silence each other).
+//! Tests do not share goroutines or channels with each other, so neither
+//! can wake this runtime. Every other thread still counts, the test's own
+//! plain threads included; a parallel test that is still running delays
+//! the report until it finishes, and does not prevent it.
+//!
 //! Then sysmon prints the message, a blank line and the goroutine dump, and
 //! exits the process with status 2, as Go does. Rule 4 is what keeps a
 //! program that waits on a plain thread (sleeping, reading, or waiting with
@@ -32,6 +43,7 @@
 //! holding, the next try waits twice as long, up to `MAX_BACKOFF`.
 
 use std::sync::atomic::Ordering;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::g::wait_reason::WaitReason;
@@ -50,19 +62,51 @@ pub(crate) struct DeadlockWatch {
     /// When to look at the threads next (`None`: rules 1–3 not seen yet).
     next_try: Option<Instant>,
     backoff: Duration,
+    /// This sysmon's place in `TEST_SYSMONS`, under a test harness.
+    _listed: Option<TestSysmon>,
+}
+
+/// The thread ids of the sysmons of every runtime under a test harness.
+/// A sysmon is listed for exactly as long as its thread lives (it removes
+/// itself when its watch drops), so a reused id is never set aside.
+static TEST_SYSMONS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+/// A listing in `TEST_SYSMONS`, removed on drop.
+struct TestSysmon(i32);
+
+impl TestSysmon {
+    fn list() -> TestSysmon {
+        let tid = crate::sys::thread::gettid();
+        test_sysmons().push(tid);
+        TestSysmon(tid)
+    }
+}
+
+impl Drop for TestSysmon {
+    fn drop(&mut self) {
+        test_sysmons().retain(|&t| t != self.0);
+    }
+}
+
+fn test_sysmons() -> std::sync::MutexGuard<'static, Vec<i32>> {
+    // Pushes and retains cannot leave the list half-changed.
+    TEST_SYSMONS.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl DeadlockWatch {
-    pub(crate) fn new() -> DeadlockWatch {
+    /// The watch of `sched`'s sysmon; called on the sysmon thread.
+    pub(crate) fn new(sched: &Sched) -> DeadlockWatch {
         DeadlockWatch {
             next_try: None,
             backoff: GRACE,
+            _listed: sched.under_test_harness().then(TestSysmon::list),
         }
     }
 
     /// Something ran: start over.
     pub(crate) fn reset(&mut self) {
-        *self = DeadlockWatch::new();
+        self.next_try = None;
+        self.backoff = GRACE;
     }
 
     /// Called by sysmon while every P is idle. Reports a deadlock and exits
@@ -90,6 +134,11 @@ impl DeadlockWatch {
 fn confirmed(sched: &Sched) -> bool {
     let mut skip = sched.blocking().helper_tids();
     skip.push(crate::sys::thread::gettid());
+    if sched.under_test_harness() {
+        // The harness's main thread, and the other tests' sysmons.
+        skip.push(std::process::id() as i32);
+        skip.extend(test_sysmons().iter().copied());
+    }
     let Some(generation) = runtime_generation(sched) else {
         return false;
     };

@@ -73,7 +73,7 @@ pub(crate) fn sysmon_main(sched: Arc<Sched>) {
     let mut delay = MIN_DELAY;
     let mut last_trim = Instant::now();
     let mut trace = SchedTrace::from_godebug();
-    let mut deadlock = DeadlockWatch::new();
+    let mut deadlock = DeadlockWatch::new(&sched);
     let mut held = HeldWatch::from_godebug();
     let mut last_round = Instant::now();
     let mut last_procs = Instant::now();

@@ -111,6 +111,17 @@ impl M {
     }
 }
 
+/// What a postponed wake-up (`Wakeup::of`) calls.
+impl std::task::Wake for M {
+    fn wake(self: Arc<Self>) {
+        Wake::wake(&*self);
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        Wake::wake(&**self);
+    }
+}
+
 impl Wake for M {
     fn wake(&self) {
         self.wake_up();

@@ -493,6 +493,14 @@ impl MLocal {
         self.running().map_or(0, G::id)
     }
 
+    /// Skips this M's cached goroutine ids below `id` (ids the `Runtime`'s
+    /// door gave out before the run started, `handle.rs`).
+    pub(crate) fn skip_goids_below(&self, id: u64) {
+        if self.goid_next.get() < id {
+            self.goid_next.set(id.min(self.goid_end.get()));
+        }
+    }
+
     pub(crate) fn next_goid(&self) -> u64 {
         if self.goid_next.get() == self.goid_end.get() {
             let start = self

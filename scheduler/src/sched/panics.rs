@@ -37,7 +37,7 @@ impl PanicWatch {
     /// Starts counting the goroutine panics of the calling goroutine's
     /// runtime; `None` outside a runtime.
     pub fn start() -> Option<PanicWatch> {
-        let sched = crate::Handle::current()?.sched()?;
+        let sched = crate::Handle::try_current()?.sched()?;
         let before = sched.panics.load(Ordering::Acquire);
         Some(PanicWatch { sched, before })
     }

@@ -29,6 +29,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
+use std::task::Waker;
 
 use crate::g::state::Readied;
 use crate::g::wait_reason::WaitReason;
@@ -38,12 +39,18 @@ use crate::sched::enqueue::make_runnable;
 use crate::sched::m::MLocal;
 use crate::sys::futex;
 
-/// Something that can be woken: a parked goroutine or a blocked thread.
+/// Something that can be woken: a parked goroutine, a blocked thread, or an
+/// async task (its `Waker`).
 pub struct Waiter(WaiterKind);
 
 enum WaiterKind {
     Goroutine(GRef),
     Thread(Arc<ThreadParker>),
+    /// An async task polling a channel future (`recv_async`): it does not
+    /// `park`; waking it calls its `Waker` once the waker's lock is
+    /// released (the `Wakeup` carries it), so a waker that takes locks of
+    /// its own never runs inside a channel's critical section.
+    Task(Waker),
 }
 
 impl std::fmt::Debug for Waiter {
@@ -55,6 +62,7 @@ impl std::fmt::Debug for Waiter {
                 write!(f, "Waiter(goroutine {id})")
             }
             WaiterKind::Thread(_) => f.write_str("Waiter(thread)"),
+            WaiterKind::Task(_) => f.write_str("Waiter(task)"),
         }
     }
 }
@@ -71,6 +79,20 @@ pub fn current_waiter() -> Waiter {
 }
 
 impl Waiter {
+    /// The waiter of an async task: waking it wakes `waker`. Such a waiter
+    /// is registered by a future, which does not `park`: it learns of the
+    /// wake-up when it is polled again (the park rules above are about
+    /// goroutines and threads; a `Waker` may be woken any number of times).
+    pub fn from_waker(waker: Waker) -> Waiter {
+        Waiter(WaiterKind::Task(waker))
+    }
+
+    /// Whether waking this waiter wakes the same task as `waker` would
+    /// (`Waker::will_wake`); false for goroutines and threads.
+    pub fn will_wake(&self, waker: &Waker) -> bool {
+        matches!(&self.0, WaiterKind::Task(w) if w.will_wake(waker))
+    }
+
     /// Wakes the waiter (readies the goroutine, or unblocks the thread).
     ///
     /// # Safety
@@ -99,6 +121,7 @@ impl Waiter {
             // SAFETY: forwarded from the caller's contract.
             WaiterKind::Goroutine(g) => unsafe { ready(g) },
             WaiterKind::Thread(t) => ThreadParker::unpark(t),
+            WaiterKind::Task(w) => Wakeup(Some(w)),
         }
     }
 
@@ -152,7 +175,7 @@ pub(crate) trait Wake {
 /// A wake-up whose system call has not been made yet; dropping it makes it
 /// (see [`Waiter::wake_later`]). Most are empty: the M was awake.
 #[must_use = "dropping the Wakeup makes the wake-up"]
-pub struct Wakeup(Option<Arc<dyn Wake + Send + Sync>>);
+pub struct Wakeup(Option<Waker>);
 
 impl Wakeup {
     pub(crate) const NONE: Wakeup = Wakeup(None);
@@ -162,8 +185,10 @@ impl Wakeup {
         self.0.is_some()
     }
 
-    pub(crate) fn of(w: Arc<dyn Wake + Send + Sync>) -> Wakeup {
-        Wakeup(Some(w))
+    /// The postponed wake-up of `w` (an M's sleep word, a thread's permit),
+    /// as a `Waker` made from the `Arc` (no allocation).
+    pub(crate) fn of<W: std::task::Wake + Send + Sync + 'static>(w: Arc<W>) -> Wakeup {
+        Wakeup(Some(Waker::from(w)))
     }
 }
 
@@ -260,6 +285,17 @@ impl ThreadParker {
 impl Wake for ThreadParker {
     fn wake(&self) {
         futex::wake(&self.permit, 1);
+    }
+}
+
+/// What a postponed wake-up (`Wakeup::of`) calls.
+impl std::task::Wake for ThreadParker {
+    fn wake(self: Arc<Self>) {
+        Wake::wake(&*self);
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        Wake::wake(&**self);
     }
 }
 

@@ -40,6 +40,8 @@ pub(crate) struct SchedConfig {
     pub unhandled_panic: UnhandledPanic,
     /// The stack pool, shared by every run of a `Runtime`.
     pub stacks: Arc<StackPool>,
+    /// `Builder::under_test_harness` (`#[goro::test]`).
+    pub under_test_harness: bool,
 }
 
 /// State shared by every thread of one `run`.
@@ -116,6 +118,9 @@ pub(crate) struct Sched {
     /// `Builder::unhandled_panic`, read when a goroutine panics. Set at
     /// start.
     pub(super) unhandled_panic: UnhandledPanic,
+    /// `Builder::under_test_harness`: read by deadlock detection. Set at
+    /// start.
+    pub(super) under_test_harness: bool,
     /// Goroutine panics of this run (`panics.rs`): incremented by the M
     /// the goroutine ended on, read by `PanicWatch`es.
     pub(super) panics: AtomicUsize,
@@ -155,6 +160,7 @@ impl Sched {
             extra_spawned: AtomicU64::new(0),
             blocking: BlockingPool::new(rt.max_blocking_threads),
             unhandled_panic: rt.unhandled_panic,
+            under_test_harness: rt.under_test_harness,
             panics: AtomicUsize::new(0),
             sysmon: SysmonState::new(),
             stack_reservations: AtomicUsize::new(0),
@@ -162,6 +168,11 @@ impl Sched {
             resize: Mutex::new(rt.procs_source),
             trace: TraceFile::open_from_env(),
         })
+    }
+
+    /// Whether this run is a `#[goro::test]`'s (`monitor/deadlock.rs`).
+    pub(crate) fn under_test_harness(&self) -> bool {
+        self.under_test_harness
     }
 
     pub(crate) fn is_shutting_down(&self) -> bool {
