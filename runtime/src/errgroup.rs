@@ -91,7 +91,10 @@ impl<E: Send + 'static> Group<E> {
     }
 
     /// Runs `f` in a new goroutine of the group. With a limit set, parks
-    /// until fewer than the limit are running.
+    /// until fewer than the limit are running. The group's goroutines are
+    /// spread over the Ps ([`Placement::Spread`](crate::Placement)): a
+    /// started goroutine never changes thread, and a group's work is meant
+    /// to run in parallel.
     ///
     /// # Panics
     /// If the limit is 0 (it would wait forever).
@@ -183,7 +186,7 @@ impl<E: Send + 'static> Group<E> {
     {
         self.shared.running.add(1);
         let shared = self.shared.clone();
-        drop(crate::spawn(move || {
+        drop(crate::spawn_spread(move || {
             let _finish = Finish {
                 shared: &shared,
                 limit,

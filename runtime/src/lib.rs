@@ -35,8 +35,22 @@ pub use goro_scheduler::{
     goroutine_local, gosched, in_goroutine, lock_os_thread, num_goroutine, preempt_point,
     runtime_info, set_default_gomaxprocs, set_gomaxprocs, spawn_local, spawn_migratory, try_go,
     unlock_os_thread, Builder, CgroupLimit, GoBuilder, GoroutineLocal, JoinHandle, Panic,
-    ProcsSource, Runtime, RuntimeInfo, SpawnError, UnhandledPanic, MAX_PROCS,
+    Placement, ProcsSource, Runtime, RuntimeInfo, SpawnError, UnhandledPanic, MAX_PROCS,
 };
+
+/// Starts a goroutine placed with [`Placement::Spread`], panicking as
+/// `go!` does when it cannot (the groups' `go`).
+#[track_caller]
+pub(crate) fn spawn_spread<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    match GoBuilder::new().placement(Placement::Spread).spawn(f) {
+        Ok(h) => h,
+        Err(e) => panic!("{e}"),
+    }
+}
 
 /// Starts a runtime with the default configuration (`GOMAXPROCS`, else
 /// the CPUs available lowered to the cgroup CPU limit; `GORO_STACK_SIZE`

@@ -68,7 +68,7 @@ pub use sched::park::{current_waiter, park, Waiter, Wakeup};
 pub use sched::spawn::{
     go, gomaxprocs, gosched, lock_os_thread, num_goroutine, preempt_point, runtime_info,
     set_default_gomaxprocs, set_gomaxprocs, spawn_local, spawn_migratory, try_go, unlock_os_thread,
-    GoBuilder, SpawnError,
+    GoBuilder, Placement, SpawnError,
 };
 pub use sys::lock::{Lock, LockGuard};
 #[doc(hidden)]

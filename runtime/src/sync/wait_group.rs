@@ -115,6 +115,12 @@ impl WaitGroup {
 
     /// Runs `f` in a new goroutine counted by the group (Go 1.25's
     /// `wg.Go`): one `add(1)` now, one `done()` when `f` returns or panics.
+    /// The group's goroutines are spread over the Ps
+    /// ([`Placement::Spread`](crate::Placement)): a group's purpose is work
+    /// done in parallel, and a started goroutine never changes thread.
+    ///
+    /// # Panics
+    /// Outside a runtime, or when no stack can be had (as `go!`).
     #[track_caller]
     pub fn go<F>(&self, f: F) -> crate::JoinHandle<()>
     where
@@ -122,7 +128,7 @@ impl WaitGroup {
     {
         self.add(1);
         let done = DoneOnDrop(self.clone());
-        crate::spawn(move || {
+        crate::spawn_spread(move || {
             let _done = done;
             f();
         })

@@ -144,6 +144,10 @@ fn check_workers(sched: &Sched, seen: &mut Vec<Seen>, held: &mut HeldWatch) -> b
                 acted = true;
             }
         }
+        if w.handed_work_waits() {
+            // Stealable now (`steal_from_others`): an idle M takes it.
+            sched.wakep();
+        }
         let s = &mut seen[i];
         let tick = w.schedtick();
         let running = w.running_goid();

@@ -42,6 +42,25 @@ pub(crate) fn submit(l: &MLocal, item: Item) {
     publish_then_wakep(&l.sched);
 }
 
+/// Queues a fresh task on the next P in turn (`Placement::Spread`): this
+/// M's counter walks the active Ps starting after its own, so successive
+/// spawns from one M cover every P once before any P gets a second. Another
+/// P's task goes to its inbox and wakes it (`hand_to`); this P's is
+/// [`submit`]ted.
+pub(crate) fn spread(l: &MLocal, item: Item) {
+    let target = {
+        let ms = l.sched.active_ms();
+        let turn = l.spread_turn.get();
+        l.spread_turn.set(turn.wrapping_add(1));
+        let m = ms.get((l.m.p.load(Ordering::Relaxed) + 1 + turn) % ms.len().max(1));
+        m.filter(|m| !Arc::ptr_eq(m, &l.m)).cloned()
+    };
+    match target {
+        Some(m) => hand_to(&l.sched, &m, item),
+        None => submit(l, item),
+    }
+}
+
 /// Queues a fresh task on the global queue (spawns from threads without a
 /// P) and wakes an idle P for it.
 pub(crate) fn submit_global(sched: &Sched, item: Item) {

@@ -370,7 +370,13 @@ impl MLocal {
             || !s.injector.is_empty()
             || s.active_ms()
                 .iter()
-                .any(|w| !w.stealer.is_empty() || !w.inbox.is_empty())
+                .any(|w| !w.stealer.is_empty() || (!w.inbox.is_empty() && self.may_take_inbox(w)))
+    }
+
+    /// Whether this M may take tasks from `w`'s inbox: its own, or another
+    /// M's while that M runs a goroutine (see `steal_from_others`).
+    pub(crate) fn may_take_inbox(&self, w: &M) -> bool {
+        std::ptr::eq(w, &*self.m) || w.running.load(Ordering::Relaxed) != 0
     }
 
     /// Watches the home queue for a short while before sleeping, if

@@ -271,6 +271,12 @@ impl M {
         !self.home.is_empty() || !self.stealer.is_empty() || !self.inbox.is_empty()
     }
 
+    /// Whether tasks handed to it wait while it runs a goroutine (then any
+    /// M may take them, but an idle one must be woken to: sysmon does).
+    pub(crate) fn handed_work_waits(&self) -> bool {
+        self.running.load(Ordering::Relaxed) != 0 && !self.inbox.is_empty()
+    }
+
     /// Its P's timers (the time driver arms them; sysmon runs overdue
     /// ones).
     pub(crate) fn timers(&self) -> &TimerHeap {
@@ -329,6 +335,8 @@ pub(crate) struct MLocal {
     /// they made it yield to drain the fresh queue (`spawn::SPAWN_BACKLOG`).
     pub spawn_streak: Cell<u32>,
     pub drain_fresh: Cell<bool>,
+    /// `Placement::Spread` spawns made from this M (`enqueue::spread`).
+    pub spread_turn: Cell<usize>,
     /// `runnext` hand-offs in a row (see `local_work`).
     pub runnext_streak: Cell<u32>,
     pub rng: Cell<u64>,
@@ -376,6 +384,7 @@ impl MLocal {
             spawn_streak: Cell::new(0),
             drain_fresh: Cell::new(false),
             runnext_streak: Cell::new(0),
+            spread_turn: Cell::new(0),
             rng: Cell::new(seed),
             goid_next: Cell::new(0),
             goid_end: Cell::new(0),
@@ -486,7 +495,16 @@ impl MLocal {
                 continue;
             }
             let fresh = || retry_steal(|| w.stealer.steal_batch_and_pop(&self.fresh));
-            let handed = || retry_steal(|| w.inbox.steal_batch_and_pop(&self.fresh));
+            // Tasks handed to a P (`Placement::Spread`, `balance.rs`) are
+            // its own while its M is free to start them (asleep, woken, or
+            // between goroutines): taking them would undo the placement.
+            // Once it runs a goroutine (perhaps a long one), they are fair
+            // game, so none waits behind it.
+            let handed = || {
+                self.may_take_inbox(w)
+                    .then(|| retry_steal(|| w.inbox.steal_batch_and_pop(&self.fresh)))
+                    .flatten()
+            };
             let item = if patient || w.stealer.len() >= GROUP_SIZE {
                 fresh().or_else(handed)
             } else {

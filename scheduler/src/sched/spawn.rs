@@ -15,7 +15,7 @@ use crate::g::task::Pinned;
 use crate::g::task::TaskInfo;
 use crate::g::Yield;
 use crate::sched::current::{self, Current};
-use crate::sched::enqueue::{make_runnable, submit};
+use crate::sched::enqueue::{make_runnable, spread, submit};
 use crate::sched::m::{bump, Item, MLocal};
 use crate::sched::Sched;
 use crate::JoinHandle;
@@ -45,10 +45,32 @@ impl std::fmt::Display for SpawnError {
 
 impl std::error::Error for SpawnError {}
 
+/// Where a new goroutine starts (`GoBuilder::placement`).
+///
+/// A started goroutine never changes thread (that is what makes goro
+/// sound), so where it starts is where it will run: goroutines that will
+/// compute at the same time must start on different Ps to run in parallel,
+/// while goroutines that hand work back and forth are fastest on one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Placement {
+    /// On the spawning P, from which idle Ps may steal it before it starts
+    /// (the default, `go!`): a goroutine that talks to its spawner stays on
+    /// its thread, unless an idle P takes it first.
+    #[default]
+    Near,
+    /// On the Ps in turn: each goroutine spawned this way from one M goes
+    /// to the next P's queue (this one's included) and wakes that P. For
+    /// workers that park first and compute later (a worker pool, workers
+    /// behind a gate): `WaitGroup::go` and `errgroup::Group::go` use it.
+    Spread,
+}
+
 /// Options for one goroutine (`goro::GoBuilder`).
 #[derive(Debug, Clone, Default)]
 pub struct GoBuilder {
     stack_size: Option<usize>,
+    placement: Placement,
 }
 
 impl GoBuilder {
@@ -63,6 +85,12 @@ impl GoBuilder {
         self
     }
 
+    /// Where the goroutine starts (default [`Placement::Near`]).
+    pub fn placement(mut self, placement: Placement) -> GoBuilder {
+        self.placement = placement;
+        self
+    }
+
     /// Starts the goroutine, or returns why it could not be started.
     #[track_caller]
     pub fn spawn<F, T>(self, f: F) -> Result<JoinHandle<T>, SpawnError>
@@ -70,7 +98,13 @@ impl GoBuilder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        spawn_task(f, self.stack_size, false, Location::caller())
+        spawn_task(
+            f,
+            self.stack_size,
+            false,
+            self.placement,
+            Location::caller(),
+        )
     }
 }
 
@@ -82,7 +116,13 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    or_panic(spawn_task(f, None, false, Location::caller()))
+    or_panic(spawn_task(
+        f,
+        None,
+        false,
+        Placement::Near,
+        Location::caller(),
+    ))
 }
 
 /// The panicking form of the fallible spawns (`go!`, `spawn_local`, ...).
@@ -104,7 +144,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    spawn_task(f, None, false, Location::caller())
+    spawn_task(f, None, false, Placement::Near, Location::caller())
 }
 
 /// Starts a goroutine that the scheduler may move to another OS thread
@@ -140,7 +180,13 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    or_panic(spawn_task(f, None, true, Location::caller()))
+    or_panic(spawn_task(
+        f,
+        None,
+        true,
+        Placement::Near,
+        Location::caller(),
+    ))
 }
 
 /// Starts a goroutine running a `!Send` closure, pinned to the current M:
@@ -228,6 +274,7 @@ fn spawn_task<F, T>(
     f: F,
     stack_size: Option<usize>,
     migratory: bool,
+    placement: Placement,
     site: &'static Location<'static>,
 ) -> Result<JoinHandle<T>, SpawnError>
 where
@@ -240,7 +287,10 @@ where
             let l = unsafe { &*l };
             reserve_stack(&l.sched)?;
             let (task, handle) = new_task_on(l, site, stack_size, migratory, f);
-            submit(l, Item::Fresh(task));
+            match placement {
+                Placement::Near => submit(l, Item::Fresh(task)),
+                Placement::Spread => spread(l, Item::Fresh(task)),
+            }
             let streak = l.spawn_streak.get() + 1;
             l.spawn_streak.set(streak);
             if streak >= SPAWN_BACKLOG as u32
