@@ -15,8 +15,9 @@ ratios goro/go, goro/tokio [, goro/crossbeam] (< 1: goro is faster), and the
 median rss_kb_per_task where a workload reports it. Workloads that report
 round-trip latency percentiles (rtt_p50_us, rtt_p99_us: echo) get a second
 table of their medians. The program shapes (lines with cpu_ns_per_op, the
-CPU ones also with ideal_ratio: wall time over the ideal) get a table of
-their own instead of a row in the first. A workload run at several N gets a
+CPU ones also with ideal_ratio, wall time over the ideal, and goro's with
+p_busy, how busy the Ps were with bursts) get a table of their own instead of a row in
+the first. A workload run at several N gets a
 row per (N, procs).
 """
 import argparse
@@ -64,7 +65,7 @@ def main():
                 shape_workloads.add(r["workload"])
             if r.get("check") == "ok" and "ns_per_op" in r:
                 cell["ns"].append(float(r["ns_per_op"]))
-                for field in ("rss_kb_per_task", "rtt_p50_us", "rtt_p99_us", "ideal_ratio", "cpu_ns_per_op"):
+                for field in ("rss_kb_per_task", "rtt_p50_us", "rtt_p99_us", "ideal_ratio", "p_busy", "cpu_ns_per_op"):
                     if field in r:
                         cell[field].append(float(r[field]))
             else:
@@ -156,28 +157,41 @@ def print_latency(groups, impls):
 
 
 def print_shapes(groups, impls):
-    """The program shapes' table: median wall/ideal and CPU µs per operation
-    per impl, with goro's ratios to each other impl."""
+    """The program shapes' table: median wall/ideal, P busy and CPU µs per
+    operation per impl, with goro's ratios to each other impl (not for P
+    busy, a fraction)."""
     if not groups:
         return
     impls = [i for i in impls if any(i in g and g[i]["ns"] for g in groups.values())]
     others = [i for i in impls if i != "goro"] if "goro" in impls else []
     head = ["shape", "n", "procs"]
     head += [f"{i} wall/ideal" for i in impls] + [f"goro/{o}" for o in others]
+    busy = [i for i in impls if any(i in g and g[i]["p_busy"] for g in groups.values())]
+    head += [f"{i} P busy" for i in busy]
     head += [f"{i} cpu µs/op" for i in impls] + [f"goro/{o}" for o in others]
     print()
     print("| " + " | ".join(head) + " |")
     print("|" + "|".join(["---"] * 3 + ["---:"] * (len(head) - 3)) + "|")
     for (workload, n, procs), g in groups.items():
         row = [workload, n, str(procs)]
-        for field, fmt in (("ideal_ratio", lambda x: f"{x:.2f}"), ("cpu_ns_per_op", lambda x: fmt_ns(x / 1e3))):
+        columns = (
+            ("ideal_ratio", lambda x: f"{x:.2f}", True, impls),
+            ("p_busy", lambda x: f"{x:.2f}", False, busy),
+            ("cpu_ns_per_op", lambda x: fmt_ns(x / 1e3), True, impls),
+        )
+        for field, fmt, ratios, shown in columns:
             med = {i: median_of(g, i, field) for i in impls}
-            row += [fmt(med[i]) if med[i] is not None else "—" for i in impls]
-            row += [f"{med['goro'] / med[o]:.2f}" if med["goro"] and med[o] else "—" for o in others]
+            row += [fmt(med[i]) if med[i] is not None else "—" for i in shown]
+            if ratios:
+                row += [f"{med['goro'] / med[o]:.2f}" if med["goro"] and med[o] else "—" for o in others]
         print("| " + " | ".join(row) + " |")
     print()
     print("Medians over the check=ok runs. wall/ideal: wall time over the CPU work measured "
-          "in-process divided by min(procs, workers) (1.00 is every P busy); cpu µs/op: the "
+          "in-process divided by min(procs, workers) (1.00 is every P busy); P busy: the "
+          "bursts' summed wall time over wall time times min(procs, workers) (1.00 is a burst "
+          "running on each of those Ps all along, 0.50 at 2 Ps is one M doing all the work; "
+          "unlike wall/ideal, other processes' load does not hide placement in it; goro only, "
+          "see benches/shapes/mod.rs); cpu µs/op: the "
           "process's user+sys time per operation (a job, an item or a request). "
           "goro/X < 1: goro is better.")
 

@@ -11,11 +11,20 @@
 //! unbuffered channels and in on one). Their figure is wall time over the
 //! ideal: the CPU work measured in-process divided by the workers that can
 //! compute at once, min(P, workers) (`ideal_ratio`; 1.00 is perfect use of
-//! every P). `light_reqresp` is Go by Example's stateful goroutines: 100
+//! every P), and how busy those Ps were with bursts, the bursts' summed wall
+//! time over wall time times min(P, workers) (`p_busy`; 1.00 is a burst
+//! running on each of them all along, 1/P is one M doing all the work). On
+//! a machine that other processes keep busy, wall time follows the CPU a
+//! process gets more than how it spreads, and `p_busy` is the figure that
+//! still shows placement. It is goro's only: a goro burst runs on its
+//! thread from start to end (no migration, no preemption without a runtime
+//! call), so its wall time is time an M spent on it; a Go goroutine can be
+//! preempted in the middle of a burst and wait, so the Go twin has no exact
+//! counterpart and prints none. `light_reqresp` is Go by Example's stateful goroutines: 100
 //! readers and 10 writers ask one owner goroutine over unbuffered channels,
 //! each request with a fresh unbuffered reply channel, sleeping 1 ms between
 //! requests; its figure is the process's CPU time (user+sys) per request.
-//! The CPU shapes print `work_ms=W ideal_ratio=R`, every shape
+//! The CPU shapes print `work_ms=W ideal_ratio=R p_busy=B`, every shape
 //! `cpu_ns_per_op=C` (the Go twin: benches/go/shapes.go).
 
 mod work;
@@ -43,7 +52,7 @@ const STAGE_WORK: Duration = Duration::from_micros(250);
 struct Meter {
     start: Instant,
     cpu: Duration,
-    work: Duration,
+    work: work::Tally,
 }
 
 impl Meter {
@@ -51,24 +60,26 @@ impl Meter {
         Meter {
             start: Instant::now(),
             cpu: work::process_cpu(),
-            work: work::work_done(),
+            work: work::tally(),
         }
     }
 
     /// The outcome of `ops` operations since `start`, with the shape's
     /// fields: given the number of workers that can compute at once,
-    /// `work_ms` and `ideal_ratio`; always `cpu_ns_per_op`.
+    /// `work_ms`, `ideal_ratio` and `p_busy`; always `cpu_ns_per_op`.
     fn finish(self, ops: usize, workers: Option<usize>, ok: bool) -> Outcome {
         let elapsed = self.start.elapsed();
         let cpu = work::process_cpu() - self.cpu;
-        let work = work::work_done() - self.work;
+        let work = work::tally() - self.work;
         let mut fields = String::new();
         if let Some(workers) = workers {
-            let ideal = work.as_secs_f64() / workers.min(goro::gomaxprocs()) as f64;
+            let width = workers.min(goro::gomaxprocs()) as f64;
+            let ideal = work.cpu.as_secs_f64() / width;
             fields = format!(
-                " work_ms={:.3} ideal_ratio={:.3}",
-                work.as_secs_f64() * 1e3,
-                elapsed.as_secs_f64() / ideal
+                " work_ms={:.3} ideal_ratio={:.3} p_busy={:.3}",
+                work.cpu.as_secs_f64() * 1e3,
+                elapsed.as_secs_f64() / ideal,
+                work.wall.as_secs_f64() / (elapsed.as_secs_f64() * width)
             );
         }
         fields += &format!(" cpu_ns_per_op={:.1}", cpu.as_nanos() as f64 / ops as f64);

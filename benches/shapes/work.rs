@@ -5,9 +5,14 @@
 //! measures, on the calling thread's CPU clock and before anything is timed,
 //! how many steps take a microsecond, and a burst of `d` runs that many steps
 //! times `d`. Every burst also measures its own CPU time on the thread CPU
-//! clock (`CLOCK_THREAD_CPUTIME_ID`) and adds it to `WORK_NS`: that sum, not
-//! the requested sizes, is the "CPU work measured in-process" the shapes'
-//! ideal is made of. The clock is exact here because a started goroutine
+//! clock (`CLOCK_THREAD_CPUTIME_ID`) and adds it to `WORK_CPU_NS`: that sum,
+//! not the requested sizes, is the "CPU work measured in-process" the
+//! shapes' ideal is made of. Its wall time goes to `WORK_WALL_NS`: over a
+//! run, that sum divided by the run's wall time is how many bursts were in
+//! flight on average, which machine load does not hide the way it hides
+//! parallelism in wall time (a burst starved by other processes is still in
+//! flight on its thread, and one queued behind another on the same thread
+//! is not). The clock is exact here because a started goroutine
 //! never changes OS thread and a burst makes no runtime call, so nothing else
 //! runs on its thread in between (goro preempts only at runtime calls). The
 //! Go twin (benches/go/cpuwork.go) measures in chunks instead, because a Go
@@ -18,14 +23,36 @@
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Thread CPU nanoseconds spent in bursts so far, by every goroutine.
-static WORK_NS: AtomicU64 = AtomicU64::new(0);
+static WORK_CPU_NS: AtomicU64 = AtomicU64::new(0);
+/// Wall-clock nanoseconds bursts have been in flight so far, summed.
+static WORK_WALL_NS: AtomicU64 = AtomicU64::new(0);
 
-/// CPU work measured so far (the sum of every burst's thread CPU time).
-pub fn work_done() -> Duration {
-    Duration::from_nanos(WORK_NS.load(Ordering::Relaxed))
+/// The bursts' totals so far: their thread CPU time and their wall time.
+#[derive(Clone, Copy)]
+pub struct Tally {
+    pub cpu: Duration,
+    pub wall: Duration,
+}
+
+impl std::ops::Sub for Tally {
+    type Output = Tally;
+    fn sub(self, earlier: Tally) -> Tally {
+        Tally {
+            cpu: self.cpu - earlier.cpu,
+            wall: self.wall - earlier.wall,
+        }
+    }
+}
+
+/// Every burst's thread CPU time and wall time so far, summed.
+pub fn tally() -> Tally {
+    Tally {
+        cpu: Duration::from_nanos(WORK_CPU_NS.load(Ordering::Relaxed)),
+        wall: Duration::from_nanos(WORK_WALL_NS.load(Ordering::Relaxed)),
+    }
 }
 
 /// The calling thread's CPU time (user+sys).
@@ -100,13 +127,14 @@ impl Work {
         }
     }
 
-    /// Computes for about `d` of CPU time and adds the thread CPU time it
-    /// took to the work measured.
+    /// Computes for about `d` of CPU time and adds the thread CPU time and
+    /// the wall time it took to the tally.
     pub fn burst(self, d: Duration) {
         let steps = (d.as_nanos() as f64 / 1e3 * self.steps_per_us) as u64;
-        let start = thread_cpu();
+        let (start, wall) = (thread_cpu(), Instant::now());
         black_box(spin(steps, black_box(start.as_nanos() as u64)));
-        let took = thread_cpu() - start;
-        WORK_NS.fetch_add(took.as_nanos() as u64, Ordering::Relaxed);
+        let (took, wall) = (thread_cpu() - start, wall.elapsed());
+        WORK_CPU_NS.fetch_add(took.as_nanos() as u64, Ordering::Relaxed);
+        WORK_WALL_NS.fetch_add(wall.as_nanos() as u64, Ordering::Relaxed);
     }
 }
