@@ -15,14 +15,14 @@
 //! `!Send` locals and std's locks sound inside goroutines; see
 //! `docs/soundness.md`.
 //!
-//! Sound is not the same as safe from hangs, though. A `std::sync::Mutex`
-//! guard held across a goro park (a channel operation, `sleep`, `join`, a
-//! goro lock, a socket call) can hang the thread forever: another goroutine
-//! on the same thread that takes the std lock blocks the thread, and the
-//! holder can only resume there. Use [`sync::Mutex`], which parks
-//! goroutines, never threads. Coming from Go, read `docs/porting.md`. The crate layout: `goro-stack` (guarded stacks),
-//! `goro-scheduler` (G, M, P, queues, stealing, sysmon) and `goro-runtime`
-//! (the public API), re-exported here.
+//! Sound is not the same as safe from hangs, though. A `std::sync::Mutex` guard
+//! held across a goro park (a channel operation, `sleep`, `join`, a goro lock,
+//! a socket call) can hang the thread forever: another goroutine on the same
+//! thread that takes the std lock blocks the thread, and the holder can only
+//! resume there. Use [`sync::Mutex`], which parks goroutines, never threads.
+//! Coming from Go, read `docs/porting.md`. The crate layout: `goro-stack`
+//! (guarded stacks), `goro-scheduler` (G, M, P, queues, stealing, sysmon) and
+//! `goro-runtime` (the public API), re-exported here.
 
 pub use goro_runtime::*;
 

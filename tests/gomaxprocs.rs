@@ -3,7 +3,7 @@
 //! root), and live updates when the affinity of a running program changes.
 //! Each case runs in a child process (this test binary re-executed), since
 //! the environment is read once per process. The fixture-tree tests of the
-//! detector are unit tests in `scheduler/src/procs/tests.rs`.
+//! detector are unit tests in `scheduler/src/config/procs/tests.rs`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

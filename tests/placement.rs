@@ -86,3 +86,29 @@ fn go_builder_spread_places_goroutines_on_the_ps_in_turn() {
     });
     assert_eq!(threads, 2);
 }
+
+#[test]
+fn runtime_info_shows_how_long_goroutines_waited_while_a_p_was_idle() {
+    let waited = two_ps().run(|| {
+        assert!(goro::runtime_info().idle_wait.is_zero());
+        // Four goroutines pinned to this M compute in turn (yielding at
+        // preemption requests) while the other P has nothing to do.
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                goro::spawn_local(|| {
+                    let start = std::time::Instant::now();
+                    while start.elapsed() < std::time::Duration::from_millis(60) {
+                        goro::preempt_point();
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().unwrap();
+        }
+        let info = goro::runtime_info();
+        assert!(info.to_string().contains("while a P was idle"), "{info}");
+        info.idle_wait
+    });
+    assert!(!waited.is_zero());
+}

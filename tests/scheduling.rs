@@ -76,7 +76,7 @@ fn goroutines_spawned_from_one_goroutine_run_on_both_ms() {
 /// An accept loop: one goroutine starts `n` long-lived goroutines one at a
 /// time and waits for each to report in before starting the next, so each
 /// would start on the spawner's M (nothing is queued for a thief to take).
-/// Load-aware placement (scheduler/src/balance.rs) must still spread them:
+/// Load-aware placement (scheduler/src/sched/balance.rs) must still spread them:
 /// returns how many ran on each OS thread.
 fn accept_loop(n: usize) -> std::collections::HashMap<i32, usize> {
     rt(2).run(move || {

@@ -201,7 +201,7 @@ fn runtime_builder_validates_and_runs_repeatedly() {
     assert_eq!(rt.run(goro::gomaxprocs), 2);
 }
 
-/// Spawn back-pressure (scheduler/src/spawn.rs, `SPAWN_BACKLOG`): a loop
+/// Spawn back-pressure (scheduler/src/sched/spawn.rs, `SPAWN_BACKLOG`): a loop
 /// spawning goroutines on one P yields once it has queued a few hundred, so
 /// queued-but-unstarted goroutines stay bounded instead of all 20,000 being
 /// queued (a task cell each) before the first runs.

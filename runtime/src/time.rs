@@ -9,7 +9,7 @@
 //! Stopping and re-arming never search the heap: they bump the timer's
 //! sequence number under its lock, so the old heap entry is stale and does
 //! nothing when it comes due (the heap drops stale entries early, see the
-//! scheduler's `timer.rs`). Because a due timer sends while holding the
+//! scheduler's `time/timers.rs`). Because a due timer sends while holding the
 //! same lock, and `stop`/`reset` drain the channel under it, no value from
 //! before a `stop` or `reset` can be received after it returns (Go 1.23's
 //! guarantee); `stop` and `reset` return true if the timer was armed or a

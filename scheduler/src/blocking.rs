@@ -93,7 +93,9 @@ impl BlockingPool {
                 Err(e) => {
                     st.threads -= 1;
                     if st.threads == 0 {
-                        crate::fatal(format_args!("cannot start a blocking helper thread: {e}"));
+                        crate::sys::report::fatal(format_args!(
+                            "cannot start a blocking helper thread: {e}"
+                        ));
                     }
                 }
             }

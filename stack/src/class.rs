@@ -9,7 +9,7 @@
 //!    installs the guards of up to 32 (`process_madvise`; an `mprotect` pool,
 //!    or a kernel before 6.14, carves one per call); the ones not needed now
 //!    wait on the free list. Starting a million goroutines this way costs
-//!    1/32 of the guard system calls (park_mem: 3.27 -> 2.88 µs a goroutine);
+//!    1/32 of the guard system calls (docs/benchmarks.md, "Why these constants");
 //! 3. map a new chunk. Chunk sizes start at 1 GiB of address space and double
 //!    per chunk up to 64 GiB, so a million goroutines need a handful of chunks
 //!    (VMAs) whatever the stack size; every chunk has at least one slot. If the

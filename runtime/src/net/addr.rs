@@ -3,9 +3,10 @@
 //!
 //! std's trait resolves a host name with `getaddrinfo`, which may block the
 //! thread for seconds, so goro looks names up on a [`blocking`] helper. But
-//! that hand-off costs a wake-up of the helper and one of the goroutine (a
-//! UDP `send_to` took 20 µs instead of 3), and most addresses are socket
-//! addresses or IP literals that need no lookup at all. So goro has its own
+//! that hand-off costs a wake-up of the helper and one of the goroutine,
+//! several times what a UDP `send_to` costs on its own (docs/benchmarks.md,
+//! "Why these constants"), and most addresses are socket addresses or IP
+//! literals that need no lookup at all. So goro has its own
 //! (sealed) trait, as Tokio does: every implementation says whether it
 //! knows its addresses now (no system call, no allocation for one address)
 //! or names a host to look up, owned, so the helper can take it.

@@ -1,6 +1,6 @@
 //! Networking on the scheduler's poller (`goro::net`): std's socket types
 //! and method names, with every blocking call parking the goroutine on the
-//! network poller (`goro-scheduler`'s `netpoll.rs`) instead of blocking the
+//! network poller (`goro-scheduler`'s `netpoll/poller.rs`) instead of blocking the
 //! OS thread. The sockets are non-blocking and registered with the poller
 //! once, at creation; dropping one deregisters and closes it.
 //!

@@ -120,7 +120,7 @@ fn start_thread() -> io::Result<()> {
 
 /// The `goro-signal` thread: sleeps in read(2) on the pipe, then delivers
 /// every pending signal. A read-blocked thread also keeps the deadlock
-/// check quiet while signals may still come (`scheduler/src/deadlock.rs`,
+/// check quiet while signals may still come (`scheduler/src/monitor/deadlock.rs`,
 /// rule 4), as Go's signal-receiving thread does.
 fn dispatch(read_end: RawFd) {
     let mut buf = [0u8; 64];

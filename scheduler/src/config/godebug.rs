@@ -67,10 +67,7 @@ const KEYS: &[(&str, Setter)] = &[
         Ok(())
     }),
     ("schedtrace", |d, v| {
-        let ms: u64 = v
-            .parse()
-            .map_err(|_| "not a number of milliseconds".to_string())?;
-        d.schedtrace = (ms > 0).then(|| Duration::from_millis(ms));
+        d.schedtrace = millis(v)?;
         Ok(())
     }),
     ("scheddetail", |d, v| {
@@ -82,13 +79,18 @@ const KEYS: &[(&str, Setter)] = &[
         Ok(())
     }),
     ("blockedthread", |d, v| {
-        let ms: u64 = v
-            .parse()
-            .map_err(|_| "not a number of milliseconds".to_string())?;
-        d.blockedthread = (ms > 0).then(|| Duration::from_millis(ms));
+        d.blockedthread = millis(v)?;
         Ok(())
     }),
 ];
+
+/// A number of milliseconds, `0` meaning off.
+fn millis(v: &str) -> Result<Option<Duration>, String> {
+    let ms: u64 = v
+        .parse()
+        .map_err(|_| "not a number of milliseconds".to_string())?;
+    Ok((ms > 0).then(|| Duration::from_millis(ms)))
+}
 
 impl GoDebug {
     /// Parses a `GODEBUG` value. Returns the settings and one message per

@@ -27,7 +27,7 @@
 //! G at once. So no wake-up is lost, and no lock is held across the switch
 //! (Go needs `gopark`'s unlock callback for the same job).
 //!
-//! The racing transitions are in `gstate.rs`, with loom models of them.
+//! The racing transitions are in `state.rs`, with loom models of them.
 //!
 //! `SCANNING` is Go's scan bit: an observer walking a parked goroutine's
 //! stack (the goroutine dump) holds it there so that no M resumes it

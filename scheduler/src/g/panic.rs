@@ -19,11 +19,7 @@
 
 use std::any::Any;
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Once, Weak};
-
-use crate::sched::Sched;
-use crate::sys::poison::Unpoisoned;
+use std::sync::Once;
 
 /// What a panic that ends a goroutine does to the program
 /// ([`Builder::unhandled_panic`](crate::Builder::unhandled_panic)).
@@ -39,73 +35,6 @@ pub enum UnhandledPanic {
     /// unrecovered panic). The main goroutine's panic still goes to `run`'s
     /// caller.
     Exit,
-}
-
-/// Applies the runtime's [`UnhandledPanic`] policy to a panic that just
-/// ended goroutine `goroutine` (its report is printed already).
-pub(crate) fn on_goroutine_panic(goroutine: u64) {
-    let Some(l) = crate::sched::current::m() else {
-        return;
-    };
-    count_watched_panic(&l.sched);
-    if l.sched.unhandled_panic() == UnhandledPanic::Exit && goroutine != l.sched.main_goid() {
-        crate::write_stderr(&format!(
-            "goro: goroutine {goroutine} panicked and the runtime's UnhandledPanic is Exit: exit status 2\n"
-        ));
-        std::process::exit(2);
-    }
-}
-
-/// Counts the goroutine panics of one runtime, joined or not, while it
-/// lives (`#[goro::test]` fails a test whose goroutines panicked, as
-/// `go test` does). Made inside the runtime; counts until dropped.
-pub struct PanicWatch {
-    count: Arc<AtomicUsize>,
-}
-
-/// Every live watch: its runtime (a `Weak` keeps the address from being
-/// reused by another runtime while the watch lives) and its counter.
-/// Few at a time (one per running test), so a list.
-static WATCHES: Mutex<Vec<(Weak<Sched>, Arc<AtomicUsize>)>> = Mutex::new(Vec::new());
-/// `WATCHES.len()`, read without the lock by every goroutine panic.
-static WATCH_COUNT: AtomicUsize = AtomicUsize::new(0);
-
-impl PanicWatch {
-    /// Starts counting the goroutine panics of the calling goroutine's
-    /// runtime; `None` outside a runtime.
-    pub fn start() -> Option<PanicWatch> {
-        let sched = crate::Handle::current()?.sched()?;
-        let count = Arc::new(AtomicUsize::new(0));
-        let mut watches = WATCHES.lock_unpoisoned();
-        watches.push((Arc::downgrade(&sched), count.clone()));
-        WATCH_COUNT.store(watches.len(), Ordering::Release);
-        Some(PanicWatch { count })
-    }
-
-    /// Goroutine panics seen so far (the main goroutine's included).
-    pub fn panics(&self) -> usize {
-        self.count.load(Ordering::Acquire)
-    }
-}
-
-impl Drop for PanicWatch {
-    fn drop(&mut self) {
-        let mut watches = WATCHES.lock_unpoisoned();
-        watches.retain(|(_, c)| !Arc::ptr_eq(c, &self.count));
-        WATCH_COUNT.store(watches.len(), Ordering::Release);
-    }
-}
-
-fn count_watched_panic(sched: &Arc<Sched>) {
-    if WATCH_COUNT.load(Ordering::Acquire) == 0 {
-        return;
-    }
-    let watches = WATCHES.lock_unpoisoned();
-    for (rt, count) in watches.iter() {
-        if std::ptr::eq(rt.as_ptr(), Arc::as_ptr(sched)) {
-            count.fetch_add(1, Ordering::AcqRel);
-        }
-    }
 }
 
 /// The payload of a panic that ended a goroutine, returned by

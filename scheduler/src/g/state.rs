@@ -1,7 +1,7 @@
 //! A goroutine's state word and the transitions that race.
 //!
 //! Three parties may touch a G's state at once (the diagram and the rules
-//! are in `g.rs`):
+//! are in `goroutine.rs`):
 //! - its **M**, which sets `RUNNING` before resuming the goroutine and,
 //!   once the goroutine has switched out to park, moves it to `PARKED`
 //!   ([`GState::after_switch`]);

@@ -5,7 +5,7 @@
 //! counted by hand (two references: the scheduler's [`Task`], queued, stolen
 //! and finally run on a goroutine, and the user's [`JoinHandle<T>`]) and
 //! reached through a per-type vtable, like a `dyn` object, so that its
-//! memory can come from the per-M block caches of `task_blocks.rs` instead
+//! memory can come from the per-M block caches of `cell_alloc.rs` instead
 //! of the global allocator. A fresh task is only this cell; the G and its
 //! stack are taken from the running P's caches when it first runs, so
 //! queued work costs no stack memory and stealing moves one pointer.
@@ -260,7 +260,7 @@ where
                     cell.header.join.complete();
                     std::panic::resume_unwind(payload);
                 }
-                crate::g::panic::on_goroutine_panic(info.id);
+                crate::sched::panics::on_goroutine_panic(info.id);
                 Err(Panic::new(payload, info.id))
             }
         };
@@ -341,11 +341,11 @@ pub(crate) struct Task(NonNull<Header>);
 // SAFETY: the cell's `stage` is touched by the running goroutine (run or
 // abandon, which the scheduler calls at most once, on one thread) and by the
 // joiner only after it saw the join state `DONE` (Acquire, after the
-// completer's swap), which orders the accesses; the header is immutable
-// apart from its atomics and the join waiter (see `JoinState`). `create` requires `F: Send` (the closure moves to the thread
-// that runs it) and `T: Send` (the result moves to the joiner). Pinned
-// (`spawn_local`) tasks wrap a `!Send` closure in `Pinned`, whose own SAFETY
-// comment covers that case.
+// completer's swap), which orders the accesses; the header is immutable apart
+// from its atomics and the join waiter (see `JoinState`). `create` requires
+// `F: Send` (the closure moves to the thread that runs it) and `T: Send` (the
+// result moves to the joiner). Pinned (`spawn_local`) tasks wrap a `!Send`
+// closure in `Pinned`, whose own SAFETY comment covers that case.
 unsafe impl Send for Task {}
 // SAFETY: as above.
 unsafe impl Sync for Task {}

@@ -15,7 +15,7 @@
 //!    or on I/O (a future poller's wake-ups come from outside);
 //! 4. every thread of the process, other than sysmon and this runtime's idle
 //!    `blocking` helpers, is blocked in a futex wait without timeout, with
-//!    the same context-switch counts both times (`proc_threads.rs`): at that
+//!    the same context-switch counts both times (`os_threads.rs`): at that
 //!    moment no thread could run, so none can ever wake a goroutine (short
 //!    of a signal or another process).
 //!
@@ -142,7 +142,7 @@ fn runtime_generation(sched: &Sched) -> Option<u64> {
 
 fn report_and_exit(sched: &Sched) -> ! {
     let dump = crate::monitor::dump::dump(sched, None);
-    crate::write_stderr(&format!(
+    crate::sys::report::write_stderr(&format!(
         "fatal error: all goroutines are asleep - deadlock!\n\n{dump}"
     ));
     std::process::exit(2)

@@ -73,7 +73,14 @@ impl HeldWatch {
         let frames = addrs
             .filter(|_| same_slice)
             .map(|addrs| interrupted(Symbolizer::default().frames(&addrs)));
-        crate::write_stderr(&report(goid, site, m.id(), ran, waiting, frames.as_deref()));
+        crate::sys::report::write_stderr(&report(
+            goid,
+            site,
+            m.id(),
+            ran,
+            waiting,
+            frames.as_deref(),
+        ));
         true
     }
 }

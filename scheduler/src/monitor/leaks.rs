@@ -27,7 +27,7 @@ pub(crate) fn report_at_exit(sched: &Sched) {
     }
     let text = format(&goroutines(sched));
     if !text.is_empty() {
-        crate::write_stderr(&text);
+        crate::sys::report::write_stderr(&text);
     }
 }
 

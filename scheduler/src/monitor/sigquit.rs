@@ -6,7 +6,7 @@
 //! handles it itself keeps its choice). The handler itself only bumps a
 //! futex word and wakes the `goro-sigquit` thread (both async-signal-safe);
 //! that thread writes `SIGQUIT: quit`, then the dump of every runtime
-//! running in the process (`dump.rs`), and exits. With no runtime running,
+//! running in the process (`dump/`), and exits. With no runtime running,
 //! it restores the default action and re-raises the signal, so the process
 //! ends as it would have without goro.
 
@@ -47,11 +47,7 @@ fn runtimes() -> std::sync::MutexGuard<'static, Vec<Weak<Sched>>> {
 fn install_once() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
-        // SAFETY: an all-zero sigaction is a valid value to query into.
-        let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
-        // SAFETY: with a null new action, sigaction only writes `current`.
-        let rc = unsafe { libc::sigaction(libc::SIGQUIT, std::ptr::null(), &mut current) };
-        if rc != 0 || current.sa_sigaction != libc::SIG_DFL {
+        if !crate::sys::signal::is_default(libc::SIGQUIT) {
             return;
         }
         let started = std::thread::Builder::new()
@@ -60,15 +56,9 @@ fn install_once() {
         if started.is_err() {
             return;
         }
-        // SAFETY: an all-zero sigaction is a valid value (no flags, empty
-        // mask) for the fields set below to complete.
-        let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
-        action.sa_sigaction = on_sigquit as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        action.sa_flags = libc::SA_RESTART | libc::SA_ONSTACK;
-        // SAFETY: `action` is a valid sigaction whose handler only does
-        // async-signal-safe work (an atomic add and a futex wake);
-        // `sa_mask` was zeroed, so it blocks no extra signal.
-        unsafe { libc::sigaction(libc::SIGQUIT, &action, std::ptr::null_mut()) };
+        // SAFETY: the handler only does async-signal-safe work (an atomic
+        // add and a futex wake).
+        unsafe { crate::sys::signal::install(libc::SIGQUIT, on_sigquit) };
     });
 }
 
@@ -96,6 +86,6 @@ fn dump_on_signal() {
     for sched in &live {
         text.push_str(&crate::monitor::dump::dump(sched, None));
     }
-    crate::write_stderr(&text);
+    crate::sys::report::write_stderr(&text);
     std::process::exit(2)
 }

@@ -7,7 +7,7 @@
 //! written by its owner only (a P's `schedtick`, an M's `spinning`). The
 //! goroutines are read from the runtime's registry of every G it allocated
 //! (`Sched::with_all_gs`, Go's `allgs`): no G is freed while the runtime
-//! runs and the fields read are atomic (see `g.rs`), so reading costs the
+//! runs and the fields read are atomic (see `g/goroutine.rs`), so reading costs the
 //! goroutines' hot paths nothing. Goroutines that have not started yet
 //! (tasks queued in a fresh queue) have no G and are not listed;
 //! `num_goroutine` counts them.
@@ -86,6 +86,8 @@ pub(crate) struct PInfo {
     pub runqsize: usize,
     pub gfree: usize,
     pub timers: usize,
+    /// How long goroutines queued for its M waited while a P was idle.
+    pub idle_wait: std::time::Duration,
 }
 
 /// One M (a worker thread, or sysmon), as `scheddetail` shows it.
@@ -164,6 +166,7 @@ fn p_info(w: &M, detail: bool) -> PInfo {
         runqsize: w.runq_len(),
         gfree: w.gfree(),
         timers: if detail { w.timers().len() } else { 0 },
+        idle_wait: w.idle_wait(),
     }
 }
 
@@ -217,7 +220,7 @@ pub(crate) fn unstarted(sched: &Sched) -> usize {
 /// while being read).
 ///
 /// # Safety
-/// The G is allocated (registered in `Sched::all_gs`, see `g.rs`).
+/// The G is allocated (registered in `Sched::all_gs`, see `g/goroutine.rs`).
 unsafe fn g_info(g: GRef) -> Option<GInfo> {
     // SAFETY: guaranteed by the caller.
     let gr = unsafe { g.get() };

@@ -8,15 +8,16 @@
 //! `tracing` as an M stuck in a non-runtime call.
 //!
 //! It polls the network when no M has for 10 ms (every M busy, see
-//! `netpoll.rs`).
+//! `netpoll/poller.rs`).
 //!
 //! It fires timers overdue by more than a millisecond on Ps whose M is busy
-//! in a long goroutine (an idle M fires its own, see `timer.rs`).
+//! in a long goroutine (an idle M fires its own, see `time/timers.rs`).
 //!
 //! About once a second it asks every M to trim stacks when it next goes
-//! idle (see `trim.rs`), and re-reads the affinity mask and cgroup CPU
-//! limit, resizing the P set when the default P count changed (unless it
-//! was set explicitly or `GODEBUG=updatemaxprocs=0`; see `procs/`).
+//! idle (see `sched/trim.rs`), and re-reads the affinity mask and cgroup
+//! CPU limit, resizing the P set when the default P count changed (unless
+//! it was set explicitly or `GODEBUG=updatemaxprocs=0`; see
+//! `config/procs/`).
 //!
 //! Its sleep starts at 1 ms and doubles after each round in which it fired
 //! no timer, up to 10 ms. Go's starts at 20 µs, for what goro does not do:
@@ -24,11 +25,11 @@
 //! hands the call to a helper thread instead). Everything sysmon does here
 //! has millisecond granularity (10 ms preemption, 1 ms timer slack, 10 ms
 //! netpoll staleness), and on a machine with as many busy Ms as CPUs each
-//! of its wake-ups takes a slice of a busy M's CPU: at 20 µs it was a 10 µs
-//! slice every 80 µs, a tenth of a core, for the first millisecond after
-//! every wake-up of the runtime. When every P is idle it sleeps on a futex
-//! until a worker wakes up, so an idle runtime uses no CPU (and follows a
-//! CPU change when it next wakes), except for what deadlock detection
+//! of its wake-ups takes a slice of a busy M's CPU: at Go's rate that was a
+//! tenth of a core after every wake-up of the runtime (docs/benchmarks.md,
+//! "Why these constants"). When every P is idle it sleeps on a futex until
+//! a worker wakes up, so an idle runtime uses no CPU (and follows a CPU
+//! change when it next wakes), except for what deadlock detection
 //! (`deadlock.rs`) and `GODEBUG=schedtrace` (`schedtrace.rs`), both run
 //! from here, ask for.
 //!
@@ -74,6 +75,7 @@ pub(crate) fn sysmon_main(sched: Arc<Sched>) {
     let mut trace = SchedTrace::from_godebug();
     let mut deadlock = DeadlockWatch::new();
     let mut held = HeldWatch::from_godebug();
+    let mut last_round = Instant::now();
     let mut last_procs = Instant::now();
     while !sched.is_shutting_down() {
         let now = Instant::now();
@@ -91,8 +93,9 @@ pub(crate) fn sysmon_main(sched: Arc<Sched>) {
                 w.request_trim();
             }
         }
-        let acted =
-            check_workers(&sched, &mut seen, &mut held) | crate::netpoll::poll_if_stale(now);
+        let acted = check_workers(&sched, &mut seen, &mut held, now - last_round)
+            | crate::netpoll::poll_if_stale(now);
+        last_round = now;
         if acted {
             delay = MIN_DELAY;
         } else {
@@ -124,9 +127,16 @@ fn doze(sched: &Sched, timeout: Option<Duration>) {
 
 /// One round over the workers; returns whether it fired overdue timers
 /// (Go's sysmon likewise stays quick only while `retake` finds work).
-fn check_workers(sched: &Sched, seen: &mut Vec<Seen>, held: &mut HeldWatch) -> bool {
+fn check_workers(
+    sched: &Sched,
+    seen: &mut Vec<Seen>,
+    held: &mut HeldWatch,
+    since_last: Duration,
+) -> bool {
     let now = Instant::now();
     let mut acted = false;
+    // An M idle or spinning has nothing to run: its P is unused.
+    let a_p_idles = sched.idle_ms() + sched.spinning_ms() > 0;
     for w in sched.all_ms().iter() {
         let i = w.id();
         if seen.len() <= i {
@@ -143,6 +153,10 @@ fn check_workers(sched: &Sched, seen: &mut Vec<Seen>, held: &mut HeldWatch) -> b
                 w.timers().run_due(now);
                 acted = true;
             }
+        }
+        if a_p_idles && w.runq_len() > 0 {
+            // Sampled: work queued now waited (about) since the last round.
+            w.note_idle_wait(since_last);
         }
         if w.handed_work_waits() {
             // Stealable now (`steal_from_others`): an idle M takes it.

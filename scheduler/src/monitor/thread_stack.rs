@@ -43,13 +43,7 @@ static INSTALLED: AtomicBool = AtomicBool::new(false);
 /// How long a capture waits for the thread's handler.
 const WAIT: Duration = Duration::from_millis(100);
 
-/// The calling thread's pthread id, to capture its stack later.
-pub(crate) fn current_thread_id() -> u64 {
-    // SAFETY: `pthread_self` has no preconditions.
-    unsafe { libc::pthread_self() as u64 }
-}
-
-/// The stack of thread `thread` (a pthread id from [`current_thread_id`]
+/// The stack of thread `thread` (a pthread id from `sys::thread::pthread_id`
 /// of a live thread), innermost first, from the code the signal
 /// interrupted; `None` if it could not be had (SIGURG is the program's, or
 /// the thread did not answer in time).
@@ -115,21 +109,12 @@ extern "C" fn on_sigurg(_: libc::c_int) {
 fn install_once() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
-        // SAFETY: an all-zero sigaction is a valid value to query into.
-        let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
-        // SAFETY: with a null new action, sigaction only writes `current`.
-        let rc = unsafe { libc::sigaction(libc::SIGURG, std::ptr::null(), &mut current) };
-        if rc != 0 || current.sa_sigaction != libc::SIG_DFL {
+        if !crate::sys::signal::is_default(libc::SIGURG) {
             return;
         }
-        // SAFETY: an all-zero sigaction is a valid value (no flags, empty
-        // mask) for the fields set below to complete.
-        let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
-        action.sa_sigaction = on_sigurg as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        action.sa_flags = libc::SA_RESTART | libc::SA_ONSTACK;
-        // SAFETY: a valid action for a catchable signal; the handler only
-        // touches static atomics and walks its own thread's stack.
-        if unsafe { libc::sigaction(libc::SIGURG, &action, std::ptr::null_mut()) } == 0 {
+        // SAFETY: the handler only touches static atomics and walks its
+        // own thread's stack (see the module docs for the unwinder).
+        if unsafe { crate::sys::signal::install(libc::SIGURG, on_sigurg) } {
             INSTALLED.store(true, Ordering::Release);
         }
     });

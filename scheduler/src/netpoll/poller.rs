@@ -41,10 +41,11 @@ use std::time::{Duration, Instant};
 use crate::g::wait_reason::WaitReason;
 use crate::sched::park::{current_waiter, park, Waiter, Wake};
 use crate::sched::sleep::Sleeper;
+use crate::sys::clock::nanos;
 use crate::sys::lock::Lock;
 use crate::sys::poison::Unpoisoned;
 use crate::sys::prefetch::prefetch_lines;
-use crate::time::{add_timer, nanos, TimerTarget};
+use crate::time::{add_timer, TimerTarget};
 
 /// Which readiness an operation waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,8 +112,9 @@ static POLLER: OnceLock<Poller> = OnceLock::new();
 /// The poller, created on first use (by the first socket).
 fn poller() -> &'static Poller {
     POLLER.get_or_init(|| {
-        Poller::new()
-            .unwrap_or_else(|e| crate::fatal(format_args!("cannot create the network poller: {e}")))
+        Poller::new().unwrap_or_else(|e| {
+            crate::sys::report::fatal(format_args!("cannot create the network poller: {e}"))
+        })
     })
 }
 
@@ -156,9 +158,8 @@ impl Poller {
     /// With many connections each event's desc and each woken goroutine's
     /// record are cold. The batch goes in three passes (prefetch the descs;
     /// take the waiters, prefetching their records; wake them), so that
-    /// its cache misses overlap instead of coming one after another: on the
-    /// echo benchmark (1,000 connections, 1 P) that took about 150 ns of
-    /// user time off every round trip.
+    /// its cache misses overlap instead of coming one after another
+    /// (the measurement: docs/benchmarks.md, "Why these constants").
     fn poll(&self, timeout: Option<Duration>, blocker: bool) -> usize {
         let ms = match timeout {
             None => -1,
@@ -306,8 +307,9 @@ impl PollDesc {
     /// `seen`: it returns at once if a read event came since (data may be
     /// there, even if another reader took the ready bit) or the read side
     /// was ever closed (end of stream stays readable, and edge-triggered
-    /// epoll reports it once), and otherwise parks until an event comes. This spares the `EAGAIN` a read would get
-    /// after a short read drained the queue.
+    /// epoll reports it once), and otherwise parks until an event comes.
+    /// This spares the `EAGAIN` a read would get after a short read drained
+    /// the queue.
     pub fn wait_read_after(&self, seen: u64, deadline: Option<Instant>) -> io::Result<()> {
         self.wait_since(Interest::Read, deadline, Some(seen))
     }
@@ -318,7 +320,7 @@ impl PollDesc {
         deadline: Option<Instant>,
         seen: Option<u64>,
     ) -> io::Result<()> {
-        if !crate::in_goroutine() {
+        if crate::g::current_g().is_none() {
             return poll_fd(self.fd, interest, deadline);
         }
         crate::preempt_point();

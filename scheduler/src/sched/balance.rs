@@ -19,10 +19,11 @@
 //! `FLOOR`, the tasks it would start until the next sample go to that P's
 //! *inbox* instead, and its M is woken. (A fixed `FLOOR` there let a
 //! 64-connection server keep every connection on the acceptor's P: 32
-//! against 0 was within the margin; docs/design.md has the figures.) An inbox holds fresh tasks like a fresh queue: its owner moves
-//! them into its fresh queue when it looks for work, and thieves may take
-//! them, so a task handed to a P that turns busy still runs wherever a P is
-//! idle.
+//! against 0 was within the margin; docs/design.md, "Placing long-lived
+//! goroutines", has the measurements.) An inbox holds fresh tasks like a
+//! fresh queue: its owner moves them into its fresh queue when it looks
+//! for work, and thieves may take them, so a task handed to a P that turns
+//! busy still runs wherever a P is idle.
 //!
 //! The decision is taken at start, not at spawn: the count of started
 //! goroutines is exact then, while a burst of spawns would all be queued

@@ -292,6 +292,11 @@ impl Sched {
         self.idle.spinning_ms()
     }
 
+    /// Idle Ms now.
+    pub(crate) fn idle_ms(&self) -> usize {
+        self.idle.idle_ms()
+    }
+
     /// Whether work was queued while no P was idle.
     pub(crate) fn needs_spinning(&self) -> bool {
         self.idle.needs_spinning()

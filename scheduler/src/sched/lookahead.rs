@@ -4,9 +4,9 @@
 //! With thousands of goroutines parked, the first thing a resume touches,
 //! the top of the goroutine's stack (where the switch saved its registers),
 //! is a cold line on a page no TLB entry covers, and the lines of its G
-//! record usually are too. On the ctx_cancel benchmark (10,000 goroutines
-//! woken in turn) that one stall was a quarter of each goroutine's run. Go
-//! pays it too; it does not look ahead.
+//! record usually are too. With many goroutines woken in turn, that one
+//! stall is a large part of each goroutine's run. Go pays it too; it does
+//! not look ahead.
 //!
 //! But an M knows which goroutines it resumes next: its home queue is FIFO.
 //! So [`HomeLookahead`] takes them out ahead of time, [`BATCH`] at a time,
@@ -20,10 +20,8 @@
 //! Why batches: a prefetch that misses the TLB holds up the instructions
 //! after it until its page walk is done, and a goroutine's run between two
 //! system calls is too short to hide that. Issued a batch at a time, the
-//! misses of eight goroutines overlap. On the echo benchmark (2,000
-//! goroutines, 1 P) this took user time per round trip from about 1,320 ns
-//! with one goroutine at a time to about 1,050, and ctx_cancel from 926 to
-//! 748 ns at 1 P and from 851 to 578 at 2 Ps.
+//! misses of eight goroutines overlap (the measurements against one
+//! goroutine at a time: docs/benchmarks.md, "Why these constants").
 //!
 //! A goroutine held here is still runnable and still this M's: [`take`]
 //! hands them out before the queue (order is kept), and every check of
@@ -36,8 +34,8 @@
 //! It pays only when there are more goroutines than the caches and the TLB
 //! keep warm: with fewer than [`READ_AHEAD_MIN_LIVE`] homed on the M it is
 //! skipped, so that a few goroutines handed back and forth (ping-pong,
-//! `gosched` loops) do not pay its extra look at the queue (measured: 1 ns
-//! of 36 per `yield` round).
+//! `gosched` loops) do not pay its extra look at the queue
+//! (docs/benchmarks.md, "Why these constants").
 //!
 //! [`take`]: HomeLookahead::take
 //! [`is_empty`]: HomeLookahead::is_empty

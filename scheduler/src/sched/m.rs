@@ -28,6 +28,7 @@
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crossbeam_deque::{Injector, Steal, Stealer};
 
@@ -135,6 +136,11 @@ pub(crate) struct M {
     /// Its P's timers (`time/`): armed by any thread, run by its M, by
     /// spinning Ms and by sysmon.
     pub(super) timers: TimerHeap,
+    /// How long goroutines queued for it waited while some P was idle, in
+    /// nanoseconds, as sysmon samples it each round: the price of a
+    /// placement that left parallelism unused (`monitor/sysmon.rs`).
+    /// Written (Relaxed) by sysmon only; read by observers.
+    pub(super) idle_wait_ns: AtomicU64,
     /// Its OS thread's pthread id: written (Relaxed) by the thread itself
     /// before it runs any goroutine (`MLocal::new`), read by sysmon.
     pub(super) os_thread: AtomicU64,
@@ -175,6 +181,7 @@ impl M {
             trim_request: AtomicBool::new(false),
             p: AtomicUsize::new(0),
             os_thread: AtomicU64::new(0),
+            idle_wait_ns: AtomicU64::new(0),
             timers: TimerHeap::new(),
         }
     }
@@ -300,6 +307,17 @@ impl M {
         self.home.len()
     }
 
+    /// How long goroutines queued for it waited while a P was idle.
+    pub(crate) fn idle_wait(&self) -> Duration {
+        Duration::from_nanos(self.idle_wait_ns.load(Ordering::Relaxed))
+    }
+
+    /// sysmon: goroutines queued for it waited `d` while a P was idle.
+    pub(crate) fn note_idle_wait(&self, d: Duration) {
+        let ns = d.as_nanos().min(u64::MAX as u128) as u64;
+        self.idle_wait_ns.fetch_add(ns, Ordering::Relaxed);
+    }
+
     /// Its OS thread's pthread id (`monitor/thread_stack.rs`).
     pub(crate) fn os_thread(&self) -> u64 {
         self.os_thread.load(Ordering::Relaxed)
@@ -343,7 +361,7 @@ pub(crate) struct MLocal {
     /// Goroutine ids handed out in batches (Go's `goidcache`).
     pub goid_next: Cell<u64>,
     pub goid_end: Cell<u64>,
-    /// Free task-cell memory (`task_blocks.rs`).
+    /// Free task-cell memory (`g/cell_alloc.rs`).
     pub blocks: BlockCache,
     /// The lighter P that fresh tasks go to until the next sample, and
     /// the starts left until then (`balance.rs`).
@@ -362,10 +380,8 @@ impl MLocal {
         fresh: crossbeam_deque::Worker<Item>,
     ) -> MLocal {
         // On the M's own thread (mstart, or M0 in `run`).
-        m.os_thread.store(
-            crate::monitor::thread_stack::current_thread_id(),
-            Ordering::Relaxed,
-        );
+        m.os_thread
+            .store(crate::sys::thread::pthread_id(), Ordering::Relaxed);
         let seed = (m.id as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         let trace = sched.trace.as_ref().map(|f| MTrace::new(f.clone(), m.id));
         MLocal {

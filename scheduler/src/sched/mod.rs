@@ -15,6 +15,7 @@
 //! - `idle`: spinning and idle Ms, `wakep`; `sleep`: an M's sleep word,
 //!   the sleeper half of the protocol (with loom models of both halves).
 //! - `park`: the park/ready contract everything blocking builds on.
+//! - `panics`: what a goroutine's panic does to its run (policy, count).
 //! - `balance`: handing fresh tasks to a lighter P.
 //! - `trim`: giving back stack pages of idle and parked goroutines.
 //! - `handle`: a weak handle to a runtime, to spawn or arm timers later.
@@ -32,6 +33,7 @@ pub(crate) mod handle;
 pub(crate) mod idle;
 pub(crate) mod lookahead;
 pub(crate) mod m;
+pub(crate) mod panics;
 pub(crate) mod park;
 pub(crate) mod procs;
 mod registry;

@@ -10,7 +10,7 @@
 //! Rules:
 //! - Each registered `Waiter` is woken **exactly once**, and only after it
 //!   was registered; the waiter then returns from its next `park`. A waker
-//!   may run before the parker has switched out (see `g.rs`: the `NOTIFIED`
+//!   may run before the parker has switched out (see `g/goroutine.rs`: the `NOTIFIED`
 //!   state), so registering under a lock and parking after dropping the lock
 //!   is correct and no lock is ever held across a park.
 //! - `park` never returns spuriously for a goroutine. For a plain thread it
@@ -185,21 +185,21 @@ impl std::fmt::Debug for Wakeup {
     }
 }
 
-/// Readies a parked (or about to park) goroutine. See `g.rs` for the states.
+/// Readies a parked (or about to park) goroutine. See `g/goroutine.rs` for the states.
 ///
 /// # Safety
 /// `g` is alive and registered for exactly this wake (the park contract).
 pub(crate) unsafe fn ready(g: GRef) -> Wakeup {
     // SAFETY: guaranteed by the caller.
     let gr = unsafe { g.get() };
-    if crate::trace::ready(gr.id(), || crate::goroutine_id().unwrap_or(0)) {
+    if crate::trace::ready(gr.id(), || crate::g::current_g().map_or(0, G::id)) {
         record_ready(gr);
     }
     match gr.state.ready() {
         // SAFETY: the state machine gave this waker the job of queuing it.
         Ok(Readied::Queue) => unsafe { make_runnable(g, current::m(), true) },
         Ok(Readied::LeftToHolder) => Wakeup::NONE,
-        Err(s) => crate::fatal(format_args!(
+        Err(s) => crate::sys::report::fatal(format_args!(
             "goroutine {} readied in state {s} (a waiter was woken twice)",
             gr.id()
         )),

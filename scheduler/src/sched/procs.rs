@@ -39,7 +39,9 @@ impl Sched {
         let handle = std::thread::Builder::new()
             .name(format!("goro-m{}", w.id))
             .spawn(move || mstart(sched, w, fresh))
-            .unwrap_or_else(|e| crate::fatal(format_args!("cannot start an M thread: {e}")));
+            .unwrap_or_else(|e| {
+                crate::sys::report::fatal(format_args!("cannot start an M thread: {e}"))
+            });
         self.threads.lock_unpoisoned().push(handle);
     }
 

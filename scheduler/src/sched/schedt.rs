@@ -116,6 +116,9 @@ pub(crate) struct Sched {
     /// `Builder::unhandled_panic`, read when a goroutine panics. Set at
     /// start.
     pub(super) unhandled_panic: UnhandledPanic,
+    /// Goroutine panics of this run (`panics.rs`): incremented by the M
+    /// the goroutine ended on, read by `PanicWatch`es.
+    pub(super) panics: AtomicUsize,
     /// The main goroutine's id (dumps say `created by goro::run`): written
     /// once by the lifecycle right after the spawn, read by observers.
     pub(super) main_goid: AtomicU64,
@@ -152,6 +155,7 @@ impl Sched {
             extra_spawned: AtomicU64::new(0),
             blocking: BlockingPool::new(rt.max_blocking_threads),
             unhandled_panic: rt.unhandled_panic,
+            panics: AtomicUsize::new(0),
             sysmon: SysmonState::new(),
             stack_reservations: AtomicUsize::new(0),
             stack_budget,
@@ -190,11 +194,6 @@ impl Sched {
     /// The `GORO_TRACE` file, when one is written.
     pub(crate) fn trace_file(&self) -> Option<&Arc<TraceFile>> {
         self.trace.as_ref()
-    }
-
-    /// `Builder::unhandled_panic`.
-    pub(crate) fn unhandled_panic(&self) -> UnhandledPanic {
-        self.unhandled_panic
     }
 
     /// Tasks in the global queue.

@@ -22,10 +22,10 @@
 //! 7. Sleep (see `idle.rs`) until woken or until this P's next timer.
 //!
 //! Between 4 and 5, while goroutines wait on I/O, the network poller is
-//! polled without blocking (`netpoll.rs`); what it readies goes to the
+//! polled without blocking (`netpoll/poller.rs`); what it readies goes to the
 //! goroutines' home queues, so the round starts over.
 //!
-//! Each round starts by firing this P's due timers (`timer.rs`).
+//! Each round starts by firing this P's due timers (`time/timers.rs`).
 //!
 //! A worker without a P (retiring) only does 1 and 3 (home queue) and exits
 //! once no goroutine is homed on it.
@@ -216,7 +216,7 @@ pub(crate) fn start(l: &MLocal, task: Task) -> GRef {
             }
             match l.sched.stacks.alloc(size) {
                 Ok(s) => s,
-                Err(e) => crate::fatal(format_args!(
+                Err(e) => crate::sys::report::fatal(format_args!(
                     "cannot allocate a stack for goroutine {}: {e}",
                     task.info().id
                 )),
@@ -292,7 +292,9 @@ fn run(l: &MLocal, g: GRef, inherit: bool) {
             // Woken before it got off the CPU: runnable right away.
             // SAFETY: the state machine left queuing it to this M.
             Ok(LetGo::Runnable) => drop(unsafe { make_runnable(g, Some(l), true) }),
-            Err(s) => crate::fatal(format_args!("goroutine {} parked in state {s}", gr.id())),
+            Err(s) => {
+                crate::sys::report::fatal(format_args!("goroutine {} parked in state {s}", gr.id()))
+            }
         },
         Some(Yield::Gosched) => {
             gr.state.set(RUNNABLE);

@@ -10,7 +10,6 @@ use crate::sys::poison::Unpoisoned;
 
 impl Sched {
     pub(crate) fn begin_shutdown(&self) {
-        crate::monitor::leaks::report_at_exit(self);
         self.shutdown.store(true, Ordering::SeqCst);
         // Running goroutines yield at their next runtime call, so their Ms
         // reach a scheduling point and stop (`wait_for_ms_to_stop`).

@@ -170,6 +170,27 @@ mod tests {
         }
     }
 
+    /// An M going to sleep on its own thread, and a target for wakers.
+    fn sleeping_m() -> (Arc<Target>, thread::JoinHandle<()>) {
+        let t = Arc::new(Target {
+            work: AtomicBool::new(false),
+            sleeper: Sleeper::new(),
+        });
+        let m = {
+            let t = t.clone();
+            thread::spawn(move || sleep_until_work(&t))
+        };
+        (t, m)
+    }
+
+    /// The waker half: publish the work, then fence and read the word.
+    fn submit(t: &Target) {
+        t.work.store(true, Ordering::Relaxed);
+        if t.sleeper.must_wake_after_publish() {
+            t.sleeper.wake_up();
+        }
+    }
+
     /// A submit racing an M going to sleep never loses the wake-up: the
     /// submitter's fence and read (`must_wake_after_publish`) against the
     /// sleeper's announcement, fence and re-check. Work is published with a
@@ -179,18 +200,8 @@ mod tests {
     #[test]
     fn a_submit_racing_an_m_going_to_sleep_wakes_it() {
         loom::model(|| {
-            let t = Arc::new(Target {
-                work: AtomicBool::new(false),
-                sleeper: Sleeper::new(),
-            });
-            let m = {
-                let t = t.clone();
-                thread::spawn(move || sleep_until_work(&t))
-            };
-            t.work.store(true, Ordering::Relaxed);
-            if t.sleeper.must_wake_after_publish() {
-                t.sleeper.wake_up();
-            }
+            let (t, m) = sleeping_m();
+            submit(&t);
             m.join().unwrap();
         });
     }
@@ -203,22 +214,12 @@ mod tests {
     #[test]
     fn a_spinning_wake_up_racing_a_submit_is_not_lost() {
         loom::model(|| {
-            let t = Arc::new(Target {
-                work: AtomicBool::new(false),
-                sleeper: Sleeper::new(),
-            });
-            let m = {
-                let t = t.clone();
-                thread::spawn(move || sleep_until_work(&t))
-            };
+            let (t, m) = sleeping_m();
             let w = {
                 let t = t.clone();
                 thread::spawn(move || t.sleeper.wake_spinning())
             };
-            t.work.store(true, Ordering::Relaxed);
-            if t.sleeper.must_wake_after_publish() {
-                t.sleeper.wake_up();
-            }
+            submit(&t);
             w.join().unwrap();
             m.join().unwrap();
         });

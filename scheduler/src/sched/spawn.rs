@@ -265,7 +265,7 @@ pub(crate) fn reserve_stack(sched: &crate::sched::Sched) -> Result<(), SpawnErro
 /// spawning a million goroutines would otherwise queue them all before any
 /// ran: a task cell each, 128 MB of memory touched for the first time,
 /// where a bounded backlog recycles a few hundred cells through the P's
-/// caches (spawn_join at 1 P: 190 ns per goroutine before, 80 after).
+/// caches (the measurements: docs/benchmarks.md, "Why these constants").
 /// Fan-outs that spawn a few children and wait (skynet) never reach the
 /// streak, so their depth-first order is untouched.
 pub(crate) const SPAWN_BACKLOG: usize = 256;
@@ -394,7 +394,10 @@ pub fn runtime_info() -> RuntimeInfo {
     let (n, source) =
         current::with_sched(|s| (s.gomaxprocs.load(Ordering::SeqCst), s.procs_source()))
             .unwrap_or_else(|| crate::config::initial_procs(|| d.procs));
-    RuntimeInfo::new(n, source, crate::config::automatic_updates(source), d)
+    let mut info = RuntimeInfo::new(n, source, crate::config::automatic_updates(source), d);
+    info.idle_wait =
+        current::with_sched(|s| s.all_ms().iter().map(|m| m.idle_wait()).sum()).unwrap_or_default();
+    info
 }
 
 /// Wires the calling goroutine to its OS thread (`runtime.LockOSThread`).

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::sched::Sched;
+use crate::sys::clock::nanos;
 use crate::sys::futex;
-use crate::time::nanos;
 
 const RUNNING: u32 = 0;
 const SLEEPING: u32 = 1;

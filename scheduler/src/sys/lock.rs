@@ -9,13 +9,13 @@
 //! - No user code ever runs under it, so there is no poisoning.
 //!
 //! The word is 0 (free), 1 (held) or 2 (held, maybe with sleepers). `lock`
-//! takes a free lock with one CAS; under contention it spins with
-//! exponential backoff (the holder is on another core for a few dozen
-//! nanoseconds; backing off keeps the spinners from stealing the lock's
-//! cache line from the holder, which doubled throughput on a channel
-//! hammered from two cores) and then sleeps on the futex, marking the word 2 so that `unlock` knows to wake one sleeper
-//! (Drepper's "Futexes are tricky", mutex 2). It blocks the OS thread, not
-//! the goroutine: critical sections are a few hundred instructions, shorter
+//! takes a free lock with one CAS; under contention it spins with exponential
+//! backoff (the holder is on another core for a few dozen nanoseconds; backing
+//! off keeps the spinners from stealing the lock's cache line from the holder,
+//! which doubled throughput on a channel hammered from two cores) and then
+//! sleeps on the futex, marking the word 2 so that `unlock` knows to wake one
+//! sleeper (Drepper's "Futexes are tricky", mutex 2). It blocks the OS thread,
+//! not the goroutine: critical sections are a few hundred instructions, shorter
 //! than a goroutine switch.
 
 use std::cell::UnsafeCell;

@@ -7,4 +7,4 @@
 mod timers;
 
 pub use timers::{add_timer, sleep_until, TimerTarget};
-pub(crate) use timers::{nanos, outside_timers_pending, rehome, TimerHeap};
+pub(crate) use timers::{outside_timers_pending, rehome, TimerHeap};

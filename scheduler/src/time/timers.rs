@@ -41,6 +41,7 @@ use crate::sched::handle::Handle;
 use crate::sched::m::M;
 use crate::sched::park::{current_waiter, park, Waiter};
 use crate::sched::Sched;
+use crate::sys::clock::nanos;
 use crate::sys::futex;
 use crate::sys::poison::Unpoisoned;
 
@@ -237,17 +238,6 @@ impl M {
     }
 }
 
-/// Nanoseconds since the process-wide timer epoch (0 for earlier instants).
-pub(crate) fn nanos(t: Instant) -> u64 {
-    let d = t.saturating_duration_since(epoch());
-    u64::try_from(d.as_nanos()).unwrap_or(NONE - 1)
-}
-
-fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
-}
-
 /// Arms `target` to fire with `seq` at `when`, on the calling goroutine's P,
 /// else on a P of `runtime` (the runtime the timer was made in), else on
 /// the outside-runtime heap.
@@ -354,7 +344,9 @@ fn outside_heap() -> &'static OutsideHeap {
         std::thread::Builder::new()
             .name("goro-timers".into())
             .spawn(move || heap.serve())
-            .unwrap_or_else(|e| crate::fatal(format_args!("cannot start the timer thread: {e}")));
+            .unwrap_or_else(|e| {
+                crate::sys::report::fatal(format_args!("cannot start the timer thread: {e}"))
+            });
     });
     heap
 }

@@ -75,7 +75,7 @@ impl TraceFile {
                 Some(Arc::new(file))
             }
             Err(e) => {
-                crate::write_stderr(&format!(
+                crate::sys::report::write_stderr(&format!(
                     "goro: GORO_TRACE={path}: cannot create the trace file: {e}; tracing is off\n"
                 ));
                 None
@@ -124,7 +124,7 @@ impl TraceFile {
         let mut out = lock(&self.out);
         let flushed = out.w.flush();
         if let Some(e) = out.error.take().or(flushed.err()) {
-            crate::write_stderr(&format!(
+            crate::sys::report::write_stderr(&format!(
                 "goro: GORO_TRACE={}: cannot write the trace file: {e}\n",
                 self.path
             ));

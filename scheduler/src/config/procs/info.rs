@@ -86,6 +86,11 @@ pub struct RuntimeInfo {
     pub cgroup: CgroupLimit,
     /// What the default rule gives now.
     pub default_procs: usize,
+    /// How long goroutines queued for an M waited while some P was idle,
+    /// over the run so far (sampled by sysmon): the parallelism that
+    /// placement left unused, since started goroutines never change
+    /// thread. Zero outside a runtime.
+    pub idle_wait: std::time::Duration,
 }
 
 impl RuntimeInfo {
@@ -103,6 +108,7 @@ impl RuntimeInfo {
             cpus: d.cpus,
             cgroup: d.cgroup,
             default_procs: d.procs,
+            idle_wait: std::time::Duration::ZERO,
         }
     }
 
@@ -148,7 +154,15 @@ impl fmt::Display for RuntimeInfo {
                 cpus(self.cpus)
             )?,
         }
-        write!(f, "  cgroup: {}", self.cgroup)
+        write!(f, "  cgroup: {}", self.cgroup)?;
+        if !self.idle_wait.is_zero() {
+            write!(
+                f,
+                "\n  goroutines waited {} ms for their M while a P was idle",
+                self.idle_wait.as_millis()
+            )?;
+        }
+        Ok(())
     }
 }
 

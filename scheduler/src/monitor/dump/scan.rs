@@ -77,7 +77,7 @@ impl Drop for ScanHold<'_> {
             Ok(LetGo::Runnable) => drop(unsafe {
                 crate::sched::enqueue::make_runnable(self.g, crate::sched::current::m(), true)
             }),
-            Err(s) => crate::fatal(format_args!(
+            Err(s) => crate::sys::report::fatal(format_args!(
                 "goroutine {} left its scan in state {s}",
                 gr.id()
             )),
