@@ -14,8 +14,8 @@
 #   WORKLOAD    any of the names below (default: all), optionally =N to change N,
 #               or =N1,N2,... for one row per N, e.g. `skynet=10000 gate_workers=2,8`
 #
-# The program shapes (gate_workers pool_cpu pipeline_cpu fanout_cpu
-# light_reqresp, benches/shapes/) get a table of their own: wall time over
+# The program shapes (gate_workers gate_workers_wg pool_cpu pool_cpu_wg
+# pipeline_cpu fanout_cpu light_reqresp, benches/shapes/) get a table of their own: wall time over
 # the ideal (CPU work measured in-process / min(P, workers)) and the
 # process's CPU time per operation.
 #
@@ -33,7 +33,7 @@ PEER_TARGET=/tmp/goro-peer-target
 GO_BIN="$BENCHES/go/goro-go-twin"
 TOKIO_BIN="$PEER_TARGET/release/tokio-peer"
 
-SHAPE_WORKLOADS=(gate_workers pool_cpu pipeline_cpu fanout_cpu light_reqresp)
+SHAPE_WORKLOADS=(gate_workers gate_workers_wg pool_cpu pool_cpu_wg pipeline_cpu fanout_cpu light_reqresp)
 ALL_WORKLOADS=(spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers mutex mutex_uncontended wg park_mem ctx_cancel echo fs_read exec block_on_ready notify_pingpong "${SHAPE_WORKLOADS[@]}")
 declare -A DEFAULT_N=(
   [spawn_join]=1000000 [skynet]=1000000 [yield]=10000000 [fib_spawn]=30
@@ -42,7 +42,8 @@ declare -A DEFAULT_N=(
   [wg]=1000000 [park_mem]=100000 [ctx_cancel]=10000 [echo]=200000
   [fs_read]=128000 [exec]=3200
   [block_on_ready]=100000000 [notify_pingpong]=10000
-  [gate_workers]=2,8,64 [pool_cpu]=200 [pipeline_cpu]=200 [fanout_cpu]=25 [light_reqresp]=110000
+  [gate_workers]=2,8,64 [gate_workers_wg]=2,8,64 [pool_cpu]=200 [pool_cpu_wg]=200
+  [pipeline_cpu]=200 [fanout_cpu]=25 [light_reqresp]=110000
 )
 # The async bridge's workloads (goro::block_on against Tokio) have no Go twin.
 NO_GO_WORKLOADS=(block_on_ready notify_pingpong)

@@ -673,7 +673,7 @@ fn main() {
     let usage = || -> ! {
         eprintln!("usage: GOMAXPROCS=P peerbench WORKLOAD N
 workloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers mutex mutex_uncontended wg park_mem ctx_cancel echo fs_read exec
-gate_workers pool_cpu pipeline_cpu fanout_cpu light_reqresp (the program shapes)
+gate_workers gate_workers_wg pool_cpu pool_cpu_wg pipeline_cpu fanout_cpu light_reqresp (the program shapes)
 block_on_ready notify_pingpong (the latter with --features tokio)");
         std::process::exit(2)
     };
@@ -701,8 +701,10 @@ block_on_ready notify_pingpong (the latter with --features tokio)");
         "echo" => echo_bench,
         "fs_read" => fs_read,
         "exec" => exec,
-        "gate_workers" => shapes::gate_workers,
-        "pool_cpu" => shapes::pool_cpu,
+        "gate_workers" => |n| shapes::gate_workers(n, shapes::Start::Go),
+        "gate_workers_wg" => |n| shapes::gate_workers(n, shapes::Start::WaitGroup),
+        "pool_cpu" => |n| shapes::pool_cpu(n, shapes::Start::Go),
+        "pool_cpu_wg" => |n| shapes::pool_cpu(n, shapes::Start::WaitGroup),
         "pipeline_cpu" => shapes::pipeline_cpu,
         "fanout_cpu" => shapes::fanout_cpu,
         "light_reqresp" => shapes::light_reqresp,

@@ -68,6 +68,16 @@ fn gate_workers_line() {
 }
 
 #[test]
+fn gate_workers_wg_line() {
+    check_cpu_shape("gate_workers_wg", 8, Duration::from_millis(200));
+}
+
+#[test]
+fn pool_cpu_wg_line() {
+    check_cpu_shape("pool_cpu_wg", 20, Duration::from_millis(20));
+}
+
+#[test]
 fn pool_cpu_line() {
     check_cpu_shape("pool_cpu", 20, Duration::from_millis(20));
 }

@@ -56,25 +56,37 @@ func (m meter) finish(ops, width int, ok bool) result {
 	return result{elapsed: elapsed, ops: float64(ops), ok: ok, extra: extra}
 }
 
-// gate_workers: N workers park on one gate channel; closing it releases
-// them all, and each computes gateTotal/N. Timed from the close to the
-// last done.
-func gateWorkers(n int) result {
+// startWorker starts f with go (useWG false) or wg.Go (useWG true),
+// counted by wg either way.
+func startWorker(useWG bool, wg *sync.WaitGroup, f func()) {
+	if useWG {
+		wg.Go(f)
+		return
+	}
+	wg.Add(1)
+	go func() {
+		f()
+		wg.Done()
+	}()
+}
+
+// gate_workers (gate_workers_wg: started with wg.Go): N workers park on one
+// gate channel; closing it releases them all, and each computes
+// gateTotal/N. Timed from the close to the last done.
+func gateWorkers(n int, useWG bool) result {
 	w := calibrate()
 	burst := gateTotal / time.Duration(n)
 	gate := make(chan struct{})
 	var ready, done sync.WaitGroup
 	var computed atomic.Int64
 	ready.Add(n)
-	done.Add(n)
 	for i := 0; i < n; i++ {
-		go func() {
+		startWorker(useWG, &done, func() {
 			ready.Done()
 			<-gate
 			w.burst(burst)
 			computed.Add(1)
-			done.Done()
-		}()
+		})
 	}
 	ready.Wait()
 	time.Sleep(settle)
@@ -86,24 +98,23 @@ func gateWorkers(n int) result {
 	return r
 }
 
-// pool_cpu: workers started idle on one unbuffered job channel, then fed N
-// jobs. Timed from the first send to the last worker's exit.
-func poolCPU(n int) result {
+// pool_cpu (pool_cpu_wg: started with wg.Go): workers started idle on one
+// unbuffered job channel, then fed N jobs. Timed from the first send to
+// the last worker's exit.
+func poolCPU(n int, useWG bool) result {
 	w := calibrate()
 	jobs := make(chan int)
 	var ready, done sync.WaitGroup
 	var ran atomic.Int64
 	ready.Add(workers)
-	done.Add(workers)
 	for i := 0; i < workers; i++ {
-		go func() {
+		startWorker(useWG, &done, func() {
 			ready.Done()
 			for range jobs {
 				w.burst(job)
 				ran.Add(1)
 			}
-			done.Done()
-		}()
+		})
 	}
 	ready.Wait()
 	time.Sleep(settle)

@@ -5,7 +5,9 @@
 //! every M has gone to sleep, as in a program waiting for input) and then
 //! hand them CPU bursts (`work::Work`): `gate_workers` (N workers behind one
 //! gate, 200 ms of work in all), `pool_cpu` (8 workers fed N 1 ms jobs over
-//! one unbuffered channel), `pipeline_cpu` (4 long-lived stages over
+//! one unbuffered channel; these two also as `gate_workers_wg` and
+//! `pool_cpu_wg`, their workers started with `WaitGroup::go`, Go's `wg.Go`,
+//! instead of `go!`), `pipeline_cpu` (4 long-lived stages over
 //! unbuffered channels, 250 µs each per item, N items) and `fanout_cpu` (8
 //! long-lived workers, N rounds of one 1 ms job each, fanned out on their own
 //! unbuffered channels and in on one). Their figure is wall time over the
@@ -32,6 +34,8 @@ mod work;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use goro::sync::WaitGroup;
 
 use super::{wait_group, Outcome, EXTRA_FIELDS};
 use work::Work;
@@ -92,25 +96,49 @@ impl Meter {
     }
 }
 
-/// N workers park on one gate channel; closing it releases them all, and
-/// each computes `GATE_TOTAL / N`. Timed from the close to the last done.
-pub fn gate_workers(n: usize) -> Outcome {
+/// How a shape starts its workers.
+#[derive(Clone, Copy)]
+pub enum Start {
+    /// `go!`, as Go's `go` (goro places them near the spawner).
+    Go,
+    /// `WaitGroup::go`, as Go's `wg.Go` (goro spreads them over the Ps).
+    WaitGroup,
+}
+
+/// Starts `f` the `start` way, counted by `wg` (which `wg.wait()` then
+/// waits for).
+fn start_worker(start: Start, wg: &WaitGroup, f: impl FnOnce() + Send + 'static) {
+    match start {
+        Start::Go => {
+            wg.add(1);
+            let wg = wg.clone();
+            drop(goro::go!(move || {
+                f();
+                wg.done();
+            }));
+        }
+        Start::WaitGroup => drop(wg.go(f)),
+    }
+}
+
+/// N workers, started the `start` way, park on one gate channel; closing
+/// it releases them all, and each computes `GATE_TOTAL / N`. Timed from
+/// the close to the last done.
+pub fn gate_workers(n: usize, start: Start) -> Outcome {
     let work = Work::calibrate();
     let burst = GATE_TOTAL / n as u32;
     let (gate_tx, gate) = goro::chan::<()>(0);
-    let (ready, done) = (wait_group(n), wait_group(n));
+    let (ready, done) = (wait_group(n), WaitGroup::new());
     let computed = Arc::new(AtomicUsize::new(0));
     for _ in 0..n {
-        let (gate, ready, done, computed) =
-            (gate.clone(), ready.clone(), done.clone(), computed.clone());
-        drop(goro::go!(move || {
+        let (gate, ready, computed) = (gate.clone(), ready.clone(), computed.clone());
+        start_worker(start, &done, move || {
             ready.done();
             if gate.recv().is_err() {
                 work.burst(burst);
                 computed.fetch_add(1, Ordering::Relaxed);
             }
-            done.done();
-        }));
+        });
     }
     ready.wait();
     goro::time::sleep(SETTLE);
@@ -120,24 +148,24 @@ pub fn gate_workers(n: usize) -> Outcome {
     meter.finish(n, Some(n), computed.load(Ordering::Relaxed) == n)
 }
 
-/// `WORKERS` workers started idle on one unbuffered job channel, then fed N
-/// jobs of `JOB`. Timed from the first send to the last worker's exit.
-pub fn pool_cpu(n: usize) -> Outcome {
+/// `WORKERS` workers, started the `start` way, idle on one unbuffered job
+/// channel, then fed N jobs of `JOB`. Timed from the first send to the last
+/// worker's exit.
+pub fn pool_cpu(n: usize, start: Start) -> Outcome {
     let work = Work::calibrate();
     let (jobs_tx, jobs) = goro::chan::<usize>(0);
-    let ready = wait_group(WORKERS);
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|_| {
-            let (jobs, ready) = (jobs.clone(), ready.clone());
-            goro::go!(move || {
-                ready.done();
-                jobs.iter().fold(0usize, |ran, _| {
-                    work.burst(JOB);
-                    ran + 1
-                })
-            })
-        })
-        .collect();
+    let (ready, done) = (wait_group(WORKERS), WaitGroup::new());
+    let ran = Arc::new(AtomicUsize::new(0));
+    for _ in 0..WORKERS {
+        let (jobs, ready, ran) = (jobs.clone(), ready.clone(), ran.clone());
+        start_worker(start, &done, move || {
+            ready.done();
+            for _job in &jobs {
+                work.burst(JOB);
+                ran.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+    }
     drop(jobs);
     ready.wait();
     goro::time::sleep(SETTLE);
@@ -146,8 +174,8 @@ pub fn pool_cpu(n: usize) -> Outcome {
         jobs_tx.send(job).unwrap();
     }
     drop(jobs_tx);
-    let ran: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
-    meter.finish(n, Some(WORKERS), ran == n)
+    done.wait();
+    meter.finish(n, Some(WORKERS), ran.load(Ordering::Relaxed) == n)
 }
 
 /// `STAGES` long-lived stages, each adding 1 to every item after
