@@ -76,6 +76,9 @@ pub fn goroutine_id() -> Option<u64> {
 /// point, so a goroutine dumping in a loop does not starve its M.
 pub fn dump_goroutines() -> String {
     preempt_point();
+    // Symbolizing holds the thread for a while, on purpose: not a held
+    // thread for the report (`monitor/held.rs`).
+    let _long = current::m().map(|l| l.m.long_runtime_call());
     // On a helper thread `goroutine_id` is `None`: no goroutine first.
     current::with_sched(|s| monitor::dump::dump(s, goroutine_id())).unwrap_or_default()
 }

@@ -11,7 +11,11 @@
 //! off) without returning to the scheduler, and at least one goroutine is
 //! queued for its thread, this prints once per spawn site, on stderr: the
 //! goroutine's id, its spawn site, how many goroutines wait for the thread,
-//! its stack at that moment (`thread_stack.rs`), and what to do instead.
+//! its stack at that moment (`thread_stack.rs`: captured by sysmon on the
+//! held thread, then symbolized and printed by a short-lived thread, since
+//! symbolizing takes a lock the held goroutine may hold), and what to do
+//! instead. A goroutine inside a goroutine dump holds its thread on
+//! purpose and is left alone.
 //! A goroutine computing alone on its M (nothing waiting) is never reported.
 //! It costs nothing on the goroutines' paths: sysmon reads what it reads
 //! for preemption already.
@@ -30,6 +34,9 @@ use crate::sched::Sched;
 pub(crate) struct HeldWatch {
     threshold: Option<Duration>,
     reported: HashSet<usize>,
+    /// The threads printing reports, joined when sysmon stops (so a report
+    /// is not lost to the process ending).
+    reporters: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl HeldWatch {
@@ -38,6 +45,7 @@ impl HeldWatch {
         HeldWatch {
             threshold: crate::config::env().godebug.blockedthread,
             reported: HashSet::new(),
+            reporters: Vec::new(),
         }
     }
 
@@ -52,7 +60,7 @@ impl HeldWatch {
             return true;
         };
         let waiting = m.waiting_for_thread();
-        if ran < threshold || waiting == 0 {
+        if ran < threshold || waiting == 0 || m.in_long_runtime_call() {
             return false;
         }
         let Some(site) = spawn_site(sched, goid) else {
@@ -64,24 +72,36 @@ impl HeldWatch {
         {
             return true;
         }
+        // The capture is made here, while the goroutine holds its thread
+        // (so the thread is alive to signal): it waits for that thread's
+        // handler, a bounded time, once per spawn site. Symbolizing and
+        // printing go to another thread: they take the backtrace crate's
+        // lock, which the held goroutine itself may hold, and sysmon must
+        // never wait for a goroutine.
         let tick = m.schedtick();
-        let addrs = thread_stack::capture(m.os_thread());
-        // The same time slice of the same goroutine throughout (so the
-        // stack is its own), then symbolized (slow: the first use reads
-        // the debug info).
-        let same_slice = m.running_goid() == goid && m.schedtick() == tick;
-        let frames = addrs
-            .filter(|_| same_slice)
-            .map(|addrs| interrupted(Symbolizer::default().frames(&addrs)));
-        crate::sys::report::write_stderr(&report(
-            goid,
-            site,
-            m.id(),
-            ran,
-            waiting,
-            frames.as_deref(),
-        ));
+        let addrs = (m.running_goid() == goid)
+            .then(|| thread_stack::capture(m.os_thread()))
+            .flatten();
+        // The same time slice of the same goroutine throughout: the stack
+        // is its own.
+        let addrs = addrs.filter(|_| m.running_goid() == goid && m.schedtick() == tick);
+        let id = m.id();
+        let reporter = std::thread::Builder::new()
+            .name("goro-held-report".into())
+            .spawn(move || {
+                let frames = addrs.map(|a| interrupted(Symbolizer::default().frames(&a)));
+                let text = report(goid, site, id, ran, waiting, frames.as_deref());
+                crate::sys::report::write_stderr(&text);
+            });
+        self.reporters.extend(reporter);
         true
+    }
+
+    /// sysmon, as it stops: waits for the reports being printed.
+    pub(crate) fn finish(self) {
+        for r in self.reporters {
+            let _ = r.join();
+        }
     }
 }
 

@@ -114,6 +114,7 @@ pub(crate) fn sysmon_main(sched: Arc<Sched>) {
             sched.sysmon().nap(delay);
         }
     }
+    held.finish();
     current::set(prev);
 }
 

@@ -141,6 +141,10 @@ pub(crate) struct M {
     /// placement that left parallelism unused (`monitor/sysmon.rs`).
     /// Written (Relaxed) by sysmon only; read by observers.
     pub(super) idle_wait_ns: AtomicU64,
+    /// Its goroutine is in a runtime call that holds the thread for long
+    /// on purpose (a goroutine dump): set and cleared by its M around the
+    /// call, read by the held-thread report, which leaves it alone.
+    pub(super) in_long_call: AtomicBool,
     /// Its OS thread's pthread id: written (Relaxed) by the thread itself
     /// before it runs any goroutine (`MLocal::new`), read by sysmon.
     pub(super) os_thread: AtomicU64,
@@ -181,6 +185,7 @@ impl M {
             trim_request: AtomicBool::new(false),
             p: AtomicUsize::new(0),
             os_thread: AtomicU64::new(0),
+            in_long_call: AtomicBool::new(false),
             idle_wait_ns: AtomicU64::new(0),
             timers: TimerHeap::new(),
         }
@@ -318,6 +323,18 @@ impl M {
         self.idle_wait_ns.fetch_add(ns, Ordering::Relaxed);
     }
 
+    /// Whether its goroutine is in a long runtime call (a dump).
+    pub(crate) fn in_long_runtime_call(&self) -> bool {
+        self.in_long_call.load(Ordering::Relaxed)
+    }
+
+    /// Marks the calling goroutine's long runtime call until the guard
+    /// drops (the held-thread report then leaves this M alone).
+    pub(crate) fn long_runtime_call(&self) -> LongCall<'_> {
+        self.in_long_call.store(true, Ordering::Relaxed);
+        LongCall(self)
+    }
+
     /// Its OS thread's pthread id (`monitor/thread_stack.rs`).
     pub(crate) fn os_thread(&self) -> u64 {
         self.os_thread.load(Ordering::Relaxed)
@@ -326,6 +343,15 @@ impl M {
     /// A goroutine on it makes a `blocking` call.
     pub(crate) fn note_syscall(&self) {
         self.syscalltick.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A long runtime call in progress on an M (`M::long_runtime_call`).
+pub(crate) struct LongCall<'a>(&'a M);
+
+impl Drop for LongCall<'_> {
+    fn drop(&mut self) {
+        self.0.in_long_call.store(false, Ordering::Relaxed);
     }
 }
 
