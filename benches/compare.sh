@@ -12,7 +12,12 @@
 #   -o FILE     raw result lines are appended here (default /tmp/goro-bench-raw.txt)
 #   -t SECONDS  per-run timeout; a run past it is reported, not waited on (default 120)
 #   WORKLOAD    any of the names below (default: all), optionally =N to change N,
-#               e.g. `skynet=10000 pingpong`
+#               or =N1,N2,... for one row per N, e.g. `skynet=10000 gate_workers=2,8`
+#
+# The program shapes (gate_workers gate_workers_wg pool_cpu pool_cpu_wg
+# pipeline_cpu fanout_cpu light_reqresp, benches/shapes/) get a table of their own: wall time over
+# the ideal (CPU work measured in-process / min(P, workers)) and the
+# process's CPU time per operation.
 #
 # GORO_PEERBENCH=PATH uses that goro binary instead of building one (to
 # compare two builds of goro in the same hour: run once per binary).
@@ -28,7 +33,8 @@ PEER_TARGET=/tmp/goro-peer-target
 GO_BIN="$BENCHES/go/goro-go-twin"
 TOKIO_BIN="$PEER_TARGET/release/tokio-peer"
 
-ALL_WORKLOADS=(spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers mutex mutex_uncontended wg park_mem ctx_cancel echo fs_read exec block_on_ready notify_pingpong chan_async)
+SHAPE_WORKLOADS=(gate_workers gate_workers_wg pool_cpu pool_cpu_wg pipeline_cpu fanout_cpu light_reqresp)
+ALL_WORKLOADS=(spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers mutex mutex_uncontended wg park_mem ctx_cancel echo fs_read exec block_on_ready notify_pingpong chan_async "${SHAPE_WORKLOADS[@]}")
 declare -A DEFAULT_N=(
   [spawn_join]=1000000 [skynet]=1000000 [yield]=10000000 [fib_spawn]=30
   [pingpong]=1000000 [chan_spsc]=10000000 [chan_mpmc]=10000000 [ring]=10000000
@@ -36,21 +42,24 @@ declare -A DEFAULT_N=(
   [wg]=1000000 [park_mem]=100000 [ctx_cancel]=10000 [echo]=200000
   [fs_read]=128000 [exec]=3200
   [block_on_ready]=100000000 [notify_pingpong]=10000 [chan_async]=10000000
+  [gate_workers]=2,8,64 [gate_workers_wg]=2,8,64 [pool_cpu]=200 [pool_cpu_wg]=200
+  [pipeline_cpu]=200 [fanout_cpu]=25 [light_reqresp]=110000
 )
 # The async bridge's workloads (goro::block_on against Tokio) have no Go twin.
 NO_GO_WORKLOADS=(block_on_ready notify_pingpong chan_async)
 # Workloads that also have a crossbeam run: the Tokio twin's binary runs
 # WORKLOAD_crossbeam on two std threads and reports it as impl=crossbeam.
 CROSSBEAM_WORKLOADS=(chan_spsc)
-# Workloads the Tokio twin does not have (goro's OS calls against Go's only).
-NO_TOKIO_WORKLOADS=(fs_read exec)
+# Workloads the Tokio twin does not have (goro's OS calls and the program
+# shapes against Go's only).
+NO_TOKIO_WORKLOADS=(fs_read exec "${SHAPE_WORKLOADS[@]}")
 
 REPS=3
 PROCS="1,$(nproc)"
 RAW=/tmp/goro-bench-raw.txt
 TIMEOUT=120
 
-usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,/^set -uo/{/^#/p}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while getopts "r:p:o:t:h" opt; do
   case $opt in
@@ -173,14 +182,16 @@ run_one() { # run_one IMPL WORKLOAD N PROCS
 }
 
 for w in "${WORKLOADS[@]}"; do
-  for p in "${PROCS_LIST[@]}"; do
-    log "$w n=${N_OF[$w]} procs=$p"
-    for ((rep = 1; rep <= REPS; rep++)); do
-      for impl in "${IMPLS[@]}"; do
-        [[ $impl == crossbeam ]] && ! has_crossbeam "$w" && continue
-        [[ $impl == tokio && " ${NO_TOKIO_WORKLOADS[*]} " == *" $w "* ]] && continue
-        [[ $impl == go && " ${NO_GO_WORKLOADS[*]} " == *" $w "* ]] && continue
-        run_one "$impl" "$w" "${N_OF[$w]}" "$p"
+  for n in ${N_OF[$w]//,/ }; do
+    for p in "${PROCS_LIST[@]}"; do
+      log "$w n=$n procs=$p"
+      for ((rep = 1; rep <= REPS; rep++)); do
+        for impl in "${IMPLS[@]}"; do
+          [[ $impl == crossbeam ]] && ! has_crossbeam "$w" && continue
+          [[ $impl == tokio && " ${NO_TOKIO_WORKLOADS[*]} " == *" $w "* ]] && continue
+          [[ $impl == go && " ${NO_GO_WORKLOADS[*]} " == *" $w "* ]] && continue
+          run_one "$impl" "$w" "$n" "$p"
+        done
       done
     done
   done

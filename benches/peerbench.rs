@@ -5,8 +5,10 @@
 //! the Tokio twin (benches/tokio-peer):
 //! `impl=goro workload=W n=N procs=P ns_per_op=X total_ms=Y [EXTRA] check=ok`
 //! where EXTRA is echo's round-trip percentiles (`rtt_p50_us=A
-//! rtt_p99_us=B`) and park_mem's memory per parked goroutine
-//! (`rss_kb_per_task=Z`), as the twins print them.
+//! rtt_p99_us=B`), park_mem's memory per parked goroutine
+//! (`rss_kb_per_task=Z`) and the program shapes' figures (`work_ms=W
+//! ideal_ratio=R cpu_ns_per_op=C`, benches/shapes/), as the twins print
+//! them.
 //! `benches/compare.sh` runs all three side by side (block_on_ready,
 //! notify_pingpong and chan_async, the async bridge's, have no Go twin;
 //! the last two need `--features tokio`).
@@ -20,6 +22,8 @@ use goro::sync::{Mutex, WaitGroup};
 #[allow(dead_code)]
 #[path = "../examples/echo.rs"]
 mod echo;
+#[path = "shapes/mod.rs"]
+mod shapes;
 
 struct Outcome {
     elapsed: Duration,
@@ -423,7 +427,8 @@ fn wg(n: usize) -> Outcome {
 }
 
 /// Fields a workload adds to its result line (before `check=`), set once by
-/// it: echo's round-trip percentiles, park_mem's memory per goroutine.
+/// it: echo's round-trip percentiles, park_mem's memory per goroutine, the
+/// program shapes' figures.
 static EXTRA_FIELDS: OnceLock<String> = OnceLock::new();
 
 /// VmRSS from /proc/self/status, in kB.
@@ -698,6 +703,7 @@ fn main() {
     let usage = || -> ! {
         eprintln!("usage: GOMAXPROCS=P peerbench WORKLOAD N
 workloads: spawn_join skynet yield fib_spawn pingpong chan_spsc chan_mpmc ring select2 timers mutex mutex_uncontended wg park_mem ctx_cancel echo fs_read exec
+gate_workers gate_workers_wg pool_cpu pool_cpu_wg pipeline_cpu fanout_cpu light_reqresp (the program shapes)
 block_on_ready notify_pingpong chan_async (the last two with --features tokio)");
         std::process::exit(2)
     };
@@ -725,6 +731,13 @@ block_on_ready notify_pingpong chan_async (the last two with --features tokio)")
         "echo" => echo_bench,
         "fs_read" => fs_read,
         "exec" => exec,
+        "gate_workers" => |n| shapes::gate_workers(n, shapes::Start::Go),
+        "gate_workers_wg" => |n| shapes::gate_workers(n, shapes::Start::WaitGroup),
+        "pool_cpu" => |n| shapes::pool_cpu(n, shapes::Start::Go),
+        "pool_cpu_wg" => |n| shapes::pool_cpu(n, shapes::Start::WaitGroup),
+        "pipeline_cpu" => shapes::pipeline_cpu,
+        "fanout_cpu" => shapes::fanout_cpu,
+        "light_reqresp" => shapes::light_reqresp,
         "block_on_ready" => block_on_ready,
         #[cfg(feature = "tokio")]
         "notify_pingpong" => notify_pingpong,

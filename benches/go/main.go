@@ -7,7 +7,7 @@
 //
 // It prints exactly one line:
 //
-//	impl=go workload=W n=N procs=P ns_per_op=X total_ms=Y [rss_kb_per_task=Z] [rtt_p50_us=A rtt_p99_us=B] check=ok
+//	impl=go workload=W n=N procs=P ns_per_op=X total_ms=Y [rss_kb_per_task=Z] [rtt_p50_us=A rtt_p99_us=B] [work_ms=W ideal_ratio=R] [cpu_ns_per_op=C] check=ok
 //
 // and exits 1 (with check=FAIL) when the workload's result is wrong. Timing
 // covers only the workload, not process start-up.
@@ -32,6 +32,7 @@ type result struct {
 	rttP50  time.Duration // echo only: round-trip latency percentiles
 	rttP99  time.Duration
 	hasRTT  bool
+	extra   string // the program shapes' fields (shapes.go), printed as they are
 	detail  string // printed to stderr when the check fails
 }
 
@@ -56,6 +57,13 @@ var workloads = map[string]workload{
 	"echo":              echoBench,
 	"fs_read":           fsRead,
 	"exec":              execBench,
+	"gate_workers":      func(n int) result { return gateWorkers(n, false) },
+	"gate_workers_wg":   func(n int) result { return gateWorkers(n, true) },
+	"pool_cpu":          func(n int) result { return poolCPU(n, false) },
+	"pool_cpu_wg":       func(n int) result { return poolCPU(n, true) },
+	"pipeline_cpu":      pipelineCPU,
+	"fanout_cpu":        fanoutCPU,
+	"light_reqresp":     lightReqresp,
 }
 
 func usage() {
@@ -96,6 +104,7 @@ func main() {
 		line += fmt.Sprintf(" rtt_p50_us=%.1f rtt_p99_us=%.1f",
 			float64(r.rttP50.Nanoseconds())/1e3, float64(r.rttP99.Nanoseconds())/1e3)
 	}
+	line += r.extra
 	if r.ok {
 		fmt.Println(line + " check=ok")
 		return
