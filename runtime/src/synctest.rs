@@ -45,10 +45,10 @@
 ///
 /// ```
 /// use std::time::Duration;
-/// goro::synctest::run(|| {
-///     let start = goro::time::now();
-///     goro::time::sleep(Duration::from_secs(3600));
-///     assert_eq!(goro::time::now() - start, Duration::from_secs(3600));
+/// goro_runtime::synctest::run(|| {
+///     let start = goro_runtime::time::now();
+///     goro_runtime::time::sleep(Duration::from_secs(3600));
+///     assert_eq!(goro_runtime::time::now() - start, Duration::from_secs(3600));
 /// });
 /// ```
 ///
