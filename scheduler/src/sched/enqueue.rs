@@ -48,6 +48,10 @@ pub(crate) fn submit(l: &MLocal, item: Item) {
 /// P's task goes to its inbox and wakes it (`hand_to`); this P's is
 /// [`submit`]ted.
 pub(crate) fn spread(l: &MLocal, item: Item) {
+    // One P: nowhere to spread to, and no P list lock to take per spawn.
+    if l.sched.gomaxprocs.load(Ordering::Relaxed) <= 1 {
+        return submit(l, item);
+    }
     let target = {
         let ms = l.sched.active_ms();
         let turn = l.spread_turn.get();
