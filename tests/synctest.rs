@@ -383,3 +383,42 @@ fn two_bubbles_at_once_do_not_interfere() {
         assert_eq!(b.join().unwrap(), Duration::from_millis(700));
     });
 }
+
+#[test]
+fn after_func_runs_in_the_bubble_on_its_clock() {
+    let finished = Arc::new(Mutex::new(None));
+    let done = finished.clone();
+    let first = synctest::run(move || {
+        let start = now();
+        let (tx, rx) = goro::chan::<Duration>(0);
+        let _timer = goro::time::after_func(Duration::from_secs(5), move || {
+            tx.send(now() - start).unwrap();
+            // Still in the bubble: its clock, and `run` waits for this.
+            sleep(Duration::from_secs(3));
+            *done.lock().unwrap() = Some(now() - start);
+        });
+        rx.recv().unwrap()
+    });
+    assert_eq!(first, Duration::from_secs(5));
+    assert_eq!(*finished.lock().unwrap(), Some(Duration::from_secs(8)));
+}
+
+#[test]
+fn context_after_func_runs_in_the_bubble() {
+    let finished = Arc::new(Mutex::new(None));
+    let done = finished.clone();
+    let woke = synctest::run(move || {
+        let start = now();
+        let (ctx, _cancel) =
+            goro::context::with_timeout(&goro::context::background(), Duration::from_secs(30));
+        let (tx, rx) = goro::chan::<Duration>(0);
+        let _stop = goro::context::after_func(&ctx, move || {
+            tx.send(now() - start).unwrap();
+            sleep(Duration::from_secs(1));
+            *done.lock().unwrap() = Some(now() - start);
+        });
+        rx.recv().unwrap()
+    });
+    assert_eq!(woke, Duration::from_secs(30));
+    assert_eq!(*finished.lock().unwrap(), Some(Duration::from_secs(31)));
+}

@@ -37,7 +37,11 @@
 //! durable (Go's does not, since a mutex may be held outside the bubble):
 //! do not share one with code outside; using a bubble's channels from
 //! outside it is allowed (Go panics), but such a wake-up is not accounted
-//! for; `time::after_func`'s function runs outside the bubble.
+//! for.
+//!
+//! `time::after_func` called in a bubble runs its function in a goroutine
+//! of the bubble, on the bubble's clock, and `run` waits for it (Go's
+//! `AfterFunc`); so does `context::after_func` registered in a bubble.
 
 /// Runs `f` as the root goroutine of a new bubble and returns its result
 /// once every goroutine of the bubble has exited. Called outside a

@@ -37,7 +37,8 @@
 //! bubble's fake one: [`now`], [`system_now`], deadlines, and the timers,
 //! which a `TimerCore` made in a bubble arms on the bubble's heap (it
 //! remembers its bubble, so a ticker re-armed by the bubble's clock stays
-//! there). Outside bubbles the check is one null test of the running G.
+//! there, and an `after_func` starts its goroutine in the bubble). Outside
+//! bubbles the check is one null test of the running G.
 //!
 //! Go 1.23's timers are synchronous: an expired timer delivers when
 //! someone looks. The channel knows its timer (`chan::DueTimer`), so a
@@ -182,7 +183,8 @@ impl std::fmt::Debug for Timer {
 
 /// Runs `f` in its own goroutine after `d` (Go's `time.AfterFunc`).
 /// `reset` schedules it again; `stop` cancels a run that has not started.
-/// Dropping the returned timer does not cancel it.
+/// Dropping the returned timer does not cancel it. Called in a synctest
+/// bubble, `f`'s goroutine runs in that bubble, on its clock.
 ///
 /// # Panics
 /// Outside a goro runtime (there is nowhere to start the goroutine).
@@ -373,8 +375,12 @@ impl TimerCore {
             Action::Spawn(f) => {
                 let f = f.clone();
                 if let Some(rt) = &self.runtime {
-                    // Detached; nothing runs if the runtime has ended.
-                    drop(rt.go(move || f()));
+                    // Detached; nothing runs if the runtime has ended. A
+                    // bubble's timer starts it in the bubble (Go's).
+                    drop(match &self.bubble {
+                        Some(b) => b.go(rt, move || f()),
+                        None => rt.go(move || f()),
+                    });
                 }
             }
         }

@@ -6,12 +6,14 @@
 //! cancel walk that reaches it starts the goroutine. The function sits in
 //! an `Option` under a lock, and whoever takes it out decides the race
 //! between the cancel (runs it) and [`AfterFunc::stop`] (drops it and
-//! unregisters): exactly one of them wins.
+//! unregisters): exactly one of them wins. Registered in a synctest
+//! bubble, the goroutine joins that bubble (`Bubble::go`), even when a
+//! bubble timer's deadline is what cancels the context.
 
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
-use goro_scheduler::{Handle, Lock};
+use goro_scheduler::{Bubble, Handle, Lock};
 
 use super::cancel::{Canceler, Child};
 use super::Context;
@@ -25,6 +27,8 @@ pub(super) struct AfterFuncCore {
     f: Lock<Option<Job>>,
     /// Where the goroutine starts.
     runtime: Handle,
+    /// The synctest bubble it was registered in, which the goroutine joins.
+    bubble: Option<Bubble>,
 }
 
 impl AfterFuncCore {
@@ -33,7 +37,10 @@ impl AfterFuncCore {
         let f = self.f.lock().take();
         if let Some(f) = f {
             // Detached; nothing runs if the runtime has ended.
-            drop(self.runtime.go(f));
+            drop(match &self.bubble {
+                Some(b) => b.go(&self.runtime, f),
+                None => self.runtime.go(f),
+            });
         }
     }
 }
@@ -43,6 +50,8 @@ impl AfterFuncCore {
 /// it; dropping the handle does not (as with `time::after_func`).
 ///
 /// For a context that can never be done (`background()`), `f` never runs.
+/// Registered in a synctest bubble, `f` runs in that bubble (while it
+/// lasts), whoever cancels the context.
 ///
 /// # Panics
 /// Outside a goro runtime (there would be nowhere to start the goroutine).
@@ -58,6 +67,7 @@ where
         slot: AtomicUsize::new(0),
         f: Lock::new(Some(Box::new(f))),
         runtime,
+        bubble: Bubble::current(),
     });
     let canceler = ctx.node.canceler.clone();
     if let Some(c) = &canceler {

@@ -47,6 +47,18 @@
 //! caller returns, and `goro::synctest::run` (`lib.rs`) panics with Go's
 //! message and the blocked goroutines' stacks (`monitor/bubble_deadlock.rs`).
 //!
+//! # Goroutines started for the bubble
+//!
+//! A goroutine joins the bubble of the goroutine that spawns it. Two kinds
+//! are started from elsewhere and join through [`Bubble::go`]:
+//! `time::after_func`'s function, whose timer fires on whichever M settles
+//! the bubble (as Go's `AfterFunc` in a bubble, it runs in the bubble, on
+//! its clock, and `run` waits for it), and `context::after_func`'s,
+//! which joins the bubble it was registered in (the cancel that starts it
+//! may come from a bubble timer, or from outside). The spawn counts it in
+//! `total` before anyone can see the bubble idle: a firing settler holds
+//! `firing`, so it settles again only after the spawn.
+//!
 //! # Cost outside bubbles
 //!
 //! A G outside any bubble has a null `bubble` pointer: the park switch,
@@ -63,10 +75,12 @@ use std::time::{Duration, Instant};
 use crate::g::current_g;
 use crate::g::wait_reason::WaitReason;
 use crate::g::{G, PARKED, SCANNING};
+use crate::sched::handle::Handle;
 use crate::sched::park::{current_waiter, park, Waiter};
 use crate::sched::spawn::GoBuilder;
 use crate::sys::poison::Unpoisoned;
 use crate::time::{TimerTarget, Timers};
+use crate::JoinHandle;
 
 /// A bubble: a shared handle (the goroutines of the bubble, their tasks
 /// and the bubble's timers hold one each).
@@ -280,6 +294,26 @@ impl Bubble {
     /// The bubble's id (as in goroutine dumps' deadlock reports).
     pub fn id(&self) -> u64 {
         self.0.id
+    }
+
+    /// Starts `f` in `runtime` as a goroutine of this bubble, from any
+    /// thread: what `time::after_func` does when a timer of the bubble
+    /// fires (on whichever M settles the bubble), and `context::after_func`
+    /// registered in the bubble (module docs, "Goroutines started for the
+    /// bubble"). Once the bubble has ended, `f` starts outside any bubble.
+    #[track_caller]
+    pub fn go<F, T>(&self, runtime: &Handle, f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let running = self.0.lock().outcome == Outcome::Running;
+        let options = if running {
+            GoBuilder::new().bubble(self.clone())
+        } else {
+            GoBuilder::new()
+        };
+        runtime.go_with(Location::caller(), options, f)
     }
 }
 

@@ -130,26 +130,35 @@ impl Handle {
         T: Send + 'static,
     {
         let site = Location::caller();
-        let sched = match &self.target {
-            Target::Run(run) => run.upgrade(),
-            Target::Runtime(door) => {
-                let mut state = door.lock();
-                match &mut *state {
-                    DoorState::NotStarted { pending, next_id } => {
-                        let info = door.info(*next_id, site);
-                        *next_id += 1;
-                        let (task, handle) = task::create(info, f);
-                        pending.push(task);
-                        return handle;
-                    }
-                    DoorState::Running(run) => run.upgrade(),
-                    DoorState::Closed => None,
-                }
+        if let Target::Runtime(door) = &self.target {
+            let mut state = door.lock();
+            if let DoorState::NotStarted { pending, next_id } = &mut *state {
+                let info = door.info(*next_id, site);
+                *next_id += 1;
+                let (task, handle) = task::create(info, f);
+                pending.push(task);
+                return handle;
             }
-        };
-        match sched {
+        }
+        self.go_with(site, crate::GoBuilder::new(), f)
+    }
+
+    /// Starts `f` with `options` in the run in progress (`go`'s second
+    /// half, and `Bubble::go`); abandons it if there is none.
+    #[track_caller]
+    pub(crate) fn go_with<F, T>(
+        &self,
+        site: &'static Location<'static>,
+        options: crate::GoBuilder,
+        f: F,
+    ) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.sched() {
             Some(sched) if !sched.is_shutting_down() => {
-                match sched.spawn_global(site, crate::GoBuilder::new(), f) {
+                match sched.spawn_global(site, options, f) {
                     Ok(handle) => handle,
                     Err(e) => panic!("{e}"),
                 }
