@@ -52,7 +52,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
-use goro_scheduler::{add_timer, bubble_now, sleep_until, Bubble, Handle, TimerTarget, Unpoisoned};
+use goro_scheduler::{
+    add_timer, bubble_now, current_bubble_id, sleep_until, Bubble, Handle, TimerTarget, Unpoisoned,
+};
 
 use crate::chan::{timer_chan, DueTimer, Receiver, Sender};
 
@@ -146,14 +148,27 @@ impl Timer {
     /// Stops the timer. Returns true if this prevented a delivery (the
     /// timer was armed, or its value had not been received yet; that value
     /// is discarded). Afterwards nothing is received from `chan`.
+    ///
+    /// # Panics
+    /// On a timer made in a synctest bubble, outside that bubble (Go's
+    /// "stop of synctest timer from outside bubble"); `reset` likewise.
+    #[track_caller]
     pub fn stop(&self) -> bool {
+        self.core.check_bubble("stop");
+        self.stop_now()
+    }
+
+    /// `stop` without the bubble check (dropping a timer never panics).
+    fn stop_now(&self) -> bool {
         let mut st = self.core.lock();
         self.core.disarm(&mut st) | self.drain()
     }
 
     /// Re-arms the timer to fire after `d`, discarding a pending value and
     /// a pending firing. Returns what [`stop`](Self::stop) would have.
+    #[track_caller]
     pub fn reset(&self, d: Duration) -> bool {
+        self.core.check_bubble("reset");
         let mut st = self.core.lock();
         let prevented = self.core.disarm(&mut st) | self.drain();
         self.core.arm(&mut st, deadline_after(d));
@@ -170,7 +185,7 @@ impl Timer {
 impl Drop for Timer {
     fn drop(&mut self) {
         if self.stop_on_drop {
-            self.stop();
+            self.stop_now();
         }
     }
 }
@@ -237,7 +252,18 @@ impl Ticker {
     }
 
     /// Stops the ticker; no tick is received afterwards.
+    ///
+    /// # Panics
+    /// On a ticker made in a synctest bubble, outside that bubble (Go's
+    /// "stop of synctest timer from outside bubble"); `reset` likewise.
+    #[track_caller]
     pub fn stop(&self) {
+        self.core.check_bubble("stop");
+        self.stop_now();
+    }
+
+    /// `stop` without the bubble check (dropping a ticker never panics).
+    fn stop_now(&self) {
         let mut st = self.core.lock();
         self.core.disarm(&mut st);
         let _ = self.rx.recv_now();
@@ -250,6 +276,7 @@ impl Ticker {
     /// If `d` is zero.
     #[track_caller]
     pub fn reset(&self, d: Duration) {
+        self.core.check_bubble("reset");
         let d = positive(d, "Ticker::reset");
         let mut st = self.core.lock();
         self.core.disarm(&mut st);
@@ -261,7 +288,7 @@ impl Ticker {
 
 impl Drop for Ticker {
     fn drop(&mut self) {
-        self.stop();
+        self.stop_now();
     }
 }
 
@@ -336,6 +363,21 @@ impl TimerCore {
         match rx {
             Some(rx) => (core, rx),
             None => unreachable!("new_cyclic runs its closure"),
+        }
+    }
+
+    /// Go's rule for a timer made in a synctest bubble: only goroutines of
+    /// that bubble may `what` it (stop or reset). One `None` test for a
+    /// timer made outside bubbles.
+    #[track_caller]
+    fn check_bubble(&self, what: &str) {
+        if let Some(b) = &self.bubble {
+            if b.id() != current_bubble_id() {
+                panic!(
+                    "{what} of synctest timer from outside bubble (the timer was made in a \
+                     goro::synctest bubble; only that bubble's goroutines may {what} it)"
+                );
+            }
         }
     }
 

@@ -40,7 +40,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::wait::{SyncPoint, Wait, Wakeups};
 use super::{
-    Inner, Receiver, RecvError, SendError, Sender, Side, State, TryRecvError, TrySendError,
+    Inner, Op, Receiver, RecvError, SendError, Sender, Side, State, TryRecvError, TrySendError,
 };
 
 impl<T> Receiver<T> {
@@ -48,7 +48,13 @@ impl<T> Receiver<T> {
     /// awaits it instead of blocking its thread. `Err(RecvError)` once the
     /// channel is closed and drained. Cancellation-safe: dropping the
     /// future loses no value and leaves nothing queued on the channel.
+    ///
+    /// # Panics
+    /// On a channel of a synctest bubble, outside that bubble (Go's
+    /// "receive on synctest channel from outside bubble"), when called.
+    #[track_caller]
     pub fn recv_async(&self) -> RecvFut<'_, T> {
+        self.inner.check_bubble(Op::Receive);
         RecvFut {
             rx: self,
             op: AsyncOp::new(None),
@@ -60,7 +66,13 @@ impl<T> Sender<T> {
     /// Sends `v` as a future (flume's `send_async`): ready once the channel
     /// took the value; `Err(SendError(v))` gives it back if the channel is
     /// closed. Dropping the future before it is ready drops `v` undelivered.
+    ///
+    /// # Panics
+    /// On a channel of a synctest bubble, outside that bubble (Go's "send
+    /// on synctest channel from outside bubble"), when called.
+    #[track_caller]
     pub fn send_async(&self, v: T) -> SendFut<'_, T> {
+        self.inner.check_bubble(Op::Send);
         SendFut {
             tx: self,
             op: AsyncOp::new(Some(v)),

@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 use super::errors::TrySelectError;
 use super::select::{case_common, select, select_deadline, RecvCase, SelectCase};
 use super::wait::{SyncPoint, Wait, Wakeups};
-use super::{Inner, Receiver, RecvError, SelectTimeoutError, SendError, Sender, Side};
+use super::{Inner, Op, Receiver, RecvError, SelectTimeoutError, SendError, Sender, Side};
 
 /// A select over operations added at run time (crossbeam's `Select`).
 ///
@@ -67,13 +67,20 @@ impl<'a> Select<'a> {
     }
 
     /// Adds a receive on `rx`; returns its index.
+    ///
+    /// # Panics
+    /// On a channel of a synctest bubble, outside that bubble (Go's
+    /// "select on synctest channel from outside bubble"); so does `send`.
+    #[track_caller]
     pub fn recv<T>(&mut self, rx: &'a Receiver<T>) -> usize {
         self.add(Box::new(RecvCase::new(rx)), &rx.inner, Side::Recv)
     }
 
     /// Adds a send on `tx` (its value is given to `op.send`); returns its
     /// index.
+    #[track_caller]
     pub fn send<T>(&mut self, tx: &'a Sender<T>) -> usize {
+        tx.inner.check_bubble(Op::Select);
         let case = SendReady {
             inner: &tx.inner,
             wait: Wait::new(None),

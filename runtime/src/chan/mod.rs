@@ -31,11 +31,15 @@
 //! [`Select`] (`dynamic.rs`) is `select!` over a set of operations sized at
 //! run time, on the same cases and the same `select` function.
 //!
+//! A channel made in a synctest bubble belongs to it: operations from
+//! outside the bubble panic, as in Go (`bubble.rs`).
+//!
 //! Every call, `try_send`/`try_recv` included, is a preemption point
 //! (`crate::preempt_point`: a thread-local load and a branch), so a
 //! goroutine polling a channel lets the goroutine it waits for run.
 
 mod async_ops;
+mod bubble;
 mod buffered;
 mod dynamic;
 mod errors;
@@ -61,8 +65,9 @@ pub use select::{
     select, select_deadline, select_timeout, Guarded, RecvCase, SelectCase, SendCase,
 };
 
+use bubble::Op;
 use buffered::Buffer;
-use goro_scheduler::{Lock, LockGuard};
+use goro_scheduler::{current_bubble_id, Lock, LockGuard};
 use wait::{pop_claimed, SyncPoint, Wait, WaitPtr, WaitQueue, Wakeups};
 
 use crate::sched::{park, WaitReason};
@@ -74,7 +79,7 @@ use crate::sched::{park, WaitReason};
 /// If `cap` is too large to allocate (Go's "makechan: size out of range").
 #[track_caller]
 pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
-    let inner = Inner::new(cap, 1, None);
+    let inner = Inner::new(cap, 1, None, current_bubble_id());
     (
         Sender {
             inner: inner.clone(),
@@ -88,9 +93,19 @@ pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 /// run), `recv_timeout` times out, and in a `select!` or [`Select`] its
 /// case is never chosen; use it to switch a case off.
 pub fn never<T>() -> Receiver<T> {
+    never_in(current_bubble_id())
+}
+
+/// A [`never`] receiver made outside any bubble, usable from all: for a
+/// process-wide static (the `done` channel of contexts never cancelled).
+pub(crate) fn never_outside_bubbles<T>() -> Receiver<T> {
+    never_in(0)
+}
+
+fn never_in<T>(bubble: u64) -> Receiver<T> {
     // One sender counted and none made: it never closes, nothing arrives.
     Receiver {
-        inner: Inner::new(0, 1, None),
+        inner: Inner::new(0, 1, None, bubble),
     }
 }
 
@@ -98,7 +113,7 @@ pub fn never<T>() -> Receiver<T> {
 /// than the one handle made, so dropping the timer never closes it.
 /// `timer` is fired when due by receives and selects on the channel.
 pub(crate) fn timer_chan<T>(timer: Option<Weak<dyn DueTimer>>) -> (Sender<T>, Receiver<T>) {
-    let inner = Inner::new(1, 2, timer);
+    let inner = Inner::new(1, 2, timer, current_bubble_id());
     (
         Sender {
             inner: inner.clone(),
@@ -130,8 +145,9 @@ struct Inner<T> {
     /// The timer sending on this channel (timer channels only; `Weak`: the
     /// timer holds the channel through its `Sender`).
     timer: Option<Weak<dyn DueTimer>>,
-    /// The synctest bubble it was made in (0: none): its operations block
-    /// durably only for goroutines of that bubble (`goro::synctest`).
+    /// The synctest bubble it was made in (0: none): only goroutines of
+    /// that bubble may use it (`bubble.rs`), and its operations block them
+    /// durably (`goro::synctest`).
     bubble: u64,
 }
 
@@ -181,9 +197,15 @@ impl<T> Drop for Withdraw<'_, T> {
 }
 
 impl<T> Inner<T> {
-    /// A channel of capacity `cap` whose sender count starts at `senders`.
+    /// A channel of capacity `cap` whose sender count starts at `senders`,
+    /// belonging to synctest bubble `bubble` (0: none).
     #[track_caller]
-    fn new(cap: usize, senders: usize, timer: Option<Weak<dyn DueTimer>>) -> Arc<Inner<T>> {
+    fn new(
+        cap: usize,
+        senders: usize,
+        timer: Option<Weak<dyn DueTimer>>,
+        bubble: u64,
+    ) -> Arc<Inner<T>> {
         Arc::new(Inner {
             state: Lock::new(State {
                 closed: false,
@@ -202,8 +224,16 @@ impl<T> Inner<T> {
             senders: AtomicUsize::new(senders),
             receivers: AtomicUsize::new(1),
             timer,
-            bubble: goro_scheduler::current_bubble_id(),
+            bubble,
         })
+    }
+
+    /// Panics unless the caller may do `op` on this channel (`bubble.rs`):
+    /// one predictable branch for a channel made outside bubbles.
+    #[inline(always)]
+    #[track_caller]
+    fn check_bubble(&self, op: Op) {
+        bubble::check(self.bubble, op);
     }
 
     fn lock(&self) -> LockGuard<'_, State<T>> {
@@ -282,7 +312,7 @@ impl<T> Inner<T> {
             side,
         };
         drop(st);
-        let durable = self.bubble != 0 && self.bubble == goro_scheduler::current_bubble_id();
+        let durable = self.bubble != 0 && self.bubble == current_bubble_id();
         park(match (side, durable) {
             (Side::Send, false) => WaitReason::ChanSend,
             (Side::Recv, false) => WaitReason::ChanReceive,
@@ -420,7 +450,13 @@ impl<T> Sender<T> {
 
     /// Sends `v`, parking while the buffer is full (or, unbuffered, until a
     /// receiver takes it). `Err(SendError(v))` once the channel is closed.
+    ///
+    /// # Panics
+    /// On a channel of a synctest bubble, outside that bubble (Go's "send
+    /// on synctest channel from outside bubble"); so do the other sends.
+    #[track_caller]
     pub fn send(&self, v: T) -> Result<(), SendError<T>> {
+        self.inner.check_bubble(Op::Send);
         crate::preempt_point();
         let inner = &*self.inner;
         if let Some(b) = &inner.buffer {
@@ -439,13 +475,16 @@ impl<T> Sender<T> {
     }
 
     /// Sends `v` if that needs no waiting.
+    #[track_caller]
     pub fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
+        self.inner.check_bubble(Op::Send);
         crate::preempt_point();
         self.send_now(v)
     }
 
-    /// `try_send` without the preemption point: for the runtime's own
-    /// sends under a lock of its own (a firing timer).
+    /// `try_send` without the preemption point and without the bubble
+    /// check: for the runtime's own sends under a lock of its own (a firing
+    /// timer, whose bubble's settler need not be a goroutine of it).
     pub(crate) fn send_now(&self, v: T) -> Result<(), TrySendError<T>> {
         let inner = &*self.inner;
         if let Some(b) = &inner.buffer {
@@ -458,6 +497,7 @@ impl<T> Sender<T> {
 
     /// Sends `v`, waiting at most `timeout` for the channel to take it
     /// (crossbeam's `send_timeout`); the value comes back on failure.
+    #[track_caller]
     pub fn send_timeout(&self, v: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
         match crate::time::now().checked_add(timeout) {
             Some(deadline) => self.send_deadline(v, deadline),
@@ -468,7 +508,9 @@ impl<T> Sender<T> {
     }
 
     /// Sends `v`, waiting until `deadline` at most.
+    #[track_caller]
     pub fn send_deadline(&self, v: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
+        self.inner.check_bubble(Op::Send);
         let mut case = SendCase::new(self, v);
         match select_deadline(&mut [&mut case], deadline) {
             Ok(_) => case
@@ -482,7 +524,14 @@ impl<T> Sender<T> {
 impl<T> Receiver<T> {
     /// Receives a value, parking until one is available. `Err(RecvError)`
     /// once the channel is closed and drained.
+    ///
+    /// # Panics
+    /// On a channel of a synctest bubble, outside that bubble (Go's
+    /// "receive on synctest channel from outside bubble"); so do the other
+    /// receives.
+    #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
+        self.inner.check_bubble(Op::Receive);
         crate::preempt_point();
         let inner = &*self.inner;
         inner.fire_due_timer();
@@ -502,14 +551,17 @@ impl<T> Receiver<T> {
     }
 
     /// Receives a value if one is available now.
+    #[track_caller]
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        self.inner.check_bubble(Op::Receive);
         crate::preempt_point();
         self.inner.fire_due_timer();
         self.recv_now()
     }
 
-    /// `try_recv` without the preemption point and without firing the
-    /// channel's timer: for a timer draining its own channel under its lock.
+    /// `try_recv` without the preemption point, without firing the
+    /// channel's timer and without the bubble check: for a timer draining
+    /// its own channel under its lock.
     pub(crate) fn recv_now(&self) -> Result<T, TryRecvError> {
         let inner = &*self.inner;
         if let Some(b) = &inner.buffer {
@@ -521,6 +573,7 @@ impl<T> Receiver<T> {
     }
 
     /// Receives a value, waiting at most `timeout` for one.
+    #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         match crate::time::now().checked_add(timeout) {
             Some(deadline) => self.recv_deadline(deadline),
@@ -529,7 +582,9 @@ impl<T> Receiver<T> {
     }
 
     /// Receives a value, waiting until `deadline` at most.
+    #[track_caller]
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
+        self.inner.check_bubble(Op::Receive);
         let mut case = RecvCase::new(self);
         match select_deadline(&mut [&mut case], deadline) {
             Ok(_) => case
@@ -537,6 +592,12 @@ impl<T> Receiver<T> {
                 .map_err(|_| RecvTimeoutError::Disconnected),
             Err(SelectTimeoutError) => Err(RecvTimeoutError::Timeout),
         }
+    }
+
+    /// `close` without the bubble check: for the runtime's own closes (a
+    /// context's `done` channel, cancelled from wherever).
+    pub(crate) fn close_now(&self) -> bool {
+        self.inner.close()
     }
 
     /// An iterator that receives until the channel is closed and drained
@@ -558,7 +619,13 @@ macro_rules! channel_half {
         impl<T> $half<T> {
             /// Closes the channel (Go's `close`). Returns false if it was
             /// already closed.
+            ///
+            /// # Panics
+            /// On a channel of a synctest bubble, outside that bubble (Go's
+            /// "close of synctest channel from outside bubble").
+            #[track_caller]
             pub fn close(&self) -> bool {
+                self.inner.check_bubble(Op::Close);
                 self.inner.close()
             }
 
@@ -629,6 +696,7 @@ pub struct TryIter<'a, T> {
 
 impl<T> Iterator for TryIter<'_, T> {
     type Item = T;
+    #[track_caller]
     fn next(&mut self) -> Option<T> {
         self.rx.try_recv().ok()
     }
@@ -641,6 +709,7 @@ pub struct Iter<'a, T> {
 
 impl<T> Iterator for Iter<'_, T> {
     type Item = T;
+    #[track_caller]
     fn next(&mut self) -> Option<T> {
         self.rx.recv().ok()
     }
@@ -661,6 +730,7 @@ pub struct IntoIter<T> {
 
 impl<T> Iterator for IntoIter<T> {
     type Item = T;
+    #[track_caller]
     fn next(&mut self) -> Option<T> {
         self.rx.recv().ok()
     }

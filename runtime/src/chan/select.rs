@@ -58,7 +58,7 @@ use std::time::{Duration, Instant};
 
 use super::wait::{SyncPoint, Wait, Wakeups};
 use super::{
-    Inner, Receiver, RecvError, SelectTimeoutError, SendError, Sender, Side, TryRecvError,
+    Inner, Op, Receiver, RecvError, SelectTimeoutError, SendError, Sender, Side, TryRecvError,
     TrySendError,
 };
 use crate::sched::{park, WaitReason};
@@ -126,7 +126,13 @@ pub struct RecvCase<'a, T> {
 }
 
 impl<'a, T> RecvCase<'a, T> {
+    /// # Panics
+    /// On a channel of a synctest bubble, outside that bubble (Go's
+    /// "select on synctest channel from outside bubble"); so does
+    /// `SendCase::new`.
+    #[track_caller]
     pub fn new(rx: &'a Receiver<T>) -> RecvCase<'a, T> {
+        rx.inner.check_bubble(Op::Select);
         RecvCase {
             inner: &rx.inner,
             wait: Wait::new(None),
@@ -165,7 +171,9 @@ pub struct SendCase<'a, T> {
 }
 
 impl<'a, T> SendCase<'a, T> {
+    #[track_caller]
     pub fn new(tx: &'a Sender<T>, value: T) -> SendCase<'a, T> {
+        tx.inner.check_bubble(Op::Select);
         SendCase {
             inner: &tx.inner,
             wait: Wait::new(Some(value)),
@@ -313,8 +321,10 @@ impl<T> SelectCase for SendCase<'_, T> {
 pub struct Guarded<C>(Option<C>);
 
 impl<'a, T> Guarded<RecvCase<'a, T>> {
+    #[track_caller]
     pub fn recv(rx: &'a Receiver<T>, on: bool) -> Self {
-        Guarded(on.then(|| RecvCase::new(rx)))
+        // An `if`, not `then(|| ..)`: the closure would lose the caller.
+        Guarded(if on { Some(RecvCase::new(rx)) } else { None })
     }
 
     pub fn into_result(self) -> Result<T, RecvError> {
@@ -327,8 +337,12 @@ impl<'a, T> Guarded<RecvCase<'a, T>> {
 impl<'a, T> Guarded<SendCase<'a, T>> {
     /// `value` is `None` when the guard is false (then it was not
     /// evaluated).
+    #[track_caller]
     pub fn send(tx: &'a Sender<T>, value: Option<T>) -> Self {
-        Guarded(value.map(|v| SendCase::new(tx, v)))
+        Guarded(match value {
+            Some(v) => Some(SendCase::new(tx, v)),
+            None => None,
+        })
     }
 
     pub fn into_result(self) -> Result<(), SendError<T>> {

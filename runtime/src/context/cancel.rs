@@ -167,7 +167,7 @@ impl Canceler {
             self.done.get_or_init(|| {
                 let (tx, rx) = chan(0);
                 if self.err().is_some() {
-                    rx.close();
+                    rx.close_now();
                 }
                 (tx, rx)
             })
@@ -243,7 +243,7 @@ impl Canceler {
         // Made before our critical section: we see it here. Made after: it
         // was made closed (`done` checks `err` under the lock).
         if let Some((_, rx)) = self.done.get() {
-            rx.close();
+            rx.close_now();
         }
         Some(children)
     }

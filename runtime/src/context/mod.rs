@@ -58,7 +58,7 @@ pub use after_func::{after_func, AfterFunc};
 pub use cancel::{CancelCauseFunc, CancelFunc};
 pub use error::{Cause, Error};
 
-use crate::chan::{chan, Receiver, Sender};
+use crate::chan::Receiver;
 use cancel::Canceler;
 
 /// Carries a cancellation signal, a deadline and values across API
@@ -296,8 +296,11 @@ impl Drop for Node {
 }
 
 /// The `done` channel of contexts that are never cancelled: one channel,
-/// kept open for the life of the process.
+/// open for the life of the process, and made outside any synctest bubble
+/// whoever asks first (it is shared by all).
 fn never() -> Receiver<()> {
-    static NEVER: OnceLock<(Sender<()>, Receiver<()>)> = OnceLock::new();
-    NEVER.get_or_init(|| chan(0)).1.clone()
+    static NEVER: OnceLock<Receiver<()>> = OnceLock::new();
+    NEVER
+        .get_or_init(crate::chan::never_outside_bubbles)
+        .clone()
 }

@@ -31,7 +31,11 @@
 //! second sees the other's effect: a G is never counted while runnable
 //! except between a waker's CAS and its `readied`, and no waker of a
 //! counted G runs inside the bubble (a bubble goroutine that wakes another
-//! is running, so the bubble is not idle meanwhile). Uncounting before the
+//! is running, so the bubble is not idle meanwhile). Wakers from outside
+//! are kept out where the user could make one: the channels (and timers)
+//! of a bubble panic when used from outside it (`goro-runtime`'s
+//! `chan/bubble.rs`); what is left is the runtime's own (a drop's close, a
+//! context cancelled from outside, a signal's send). Uncounting before the
 //! queueing means the G cannot run and park again before its old count is
 //! gone.
 //!
