@@ -422,3 +422,40 @@ fn context_after_func_runs_in_the_bubble() {
     assert_eq!(woke, Duration::from_secs(30));
     assert_eq!(*finished.lock().unwrap(), Some(Duration::from_secs(31)));
 }
+
+/// Why goro counts lock waits as durable (docs/testing.md): a goroutine
+/// holding a lock across a sleep must not hang the bubble. Were the
+/// waiters not durable, the bubble would never be idle and the sleep's
+/// timer would never fire.
+#[test]
+fn a_lock_held_across_a_sleep_does_not_hang_the_bubble() {
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let got = at_procs(2, || {
+            synctest::run(|| {
+                let start = now();
+                let m = Arc::new(goro::sync::Mutex::new(0u32));
+                let rw = Arc::new(goro::sync::RwLock::new(0u32));
+                let (locked_tx, locked_rx) = goro::chan::<()>(0);
+                let (m2, rw2) = (m.clone(), rw.clone());
+                goro::go!(move || {
+                    let mut g = m2.lock();
+                    let mut w = rw2.write();
+                    locked_tx.send(()).unwrap();
+                    sleep(Duration::from_secs(10));
+                    *g += 1;
+                    *w += 1;
+                });
+                locked_rx.recv().unwrap();
+                let reader = goro::go!(move || (*rw.read(), now() - start));
+                let locked = (*m.lock(), now() - start);
+                (locked, reader.join().unwrap())
+            })
+        });
+        done_tx.send(got).unwrap();
+    });
+    // A hang guard, not a timing.
+    let got = done_rx.recv_timeout(Duration::from_secs(120));
+    let ten = Duration::from_secs(10);
+    assert_eq!(got, Ok(((1, ten), (1, ten))), "the bubble hung");
+}

@@ -33,11 +33,19 @@
 //! already sees every park (with its reason) and every wake, so a bubble
 //! is two counters under a mutex, touched only by bubble goroutines.
 //!
+//! As in Go, a bubble's channels and timers are its own: a send, receive,
+//! select or close on a channel made in a bubble (stop or reset of its
+//! timers), from anywhere but a goroutine of that bubble, panics at the
+//! caller's line with Go's message (`send on synctest channel from outside
+//! bubble`, ...). Queries (`len`, `is_closed`) and drops are allowed.
+//!
 //! Differences from Go: a `goro::sync::Mutex` or `RwLock` wait counts as
-//! durable (Go's does not, since a mutex may be held outside the bubble):
-//! do not share one with code outside; using a bubble's channels from
-//! outside it is allowed (Go panics), but such a wake-up is not accounted
-//! for.
+//! durable (Go's does not, since a mutex may be held outside the bubble),
+//! so that a bubble goroutine holding a lock across a sleep does not hang
+//! the bubble. goro cannot tell who holds a lock without slowing every
+//! uncontended lock, so a wait on a lock held outside the bubble counts as
+//! durable too: do not share a `goro::sync` primitive with code outside
+//! (`docs/testing.md`). Go's misuse check is fatal; goro's is a panic.
 //!
 //! `time::after_func` called in a bubble runs its function in a goroutine
 //! of the bubble, on the bubble's clock, and `run` waits for it (Go's

@@ -19,7 +19,10 @@
 //! ([`WaitReason::is_durable`]: bubble channels, selects over bubble
 //! channels, joins of bubble goroutines, sleeps, sync primitives,
 //! [`wait`]; not I/O, `blocking`, futures, or channels made outside the
-//! bubble, which keep the clock still as in Go). The two transitions:
+//! bubble, which keep the clock still as in Go). Sync primitives are
+//! durable whoever holds them: a lock does not record its holder (that
+//! would be a store on every uncontended lock), so a lock held outside the
+//! bubble is a documented limit (`docs/testing.md`). The two transitions:
 //! - its M, right after the `RUNNING -> PARKED` switch succeeded
 //!   (`schedule.rs`), calls [`BubbleCore::parked`]: under the mutex, if the
 //!   G is still parked (no waker got there first), it is counted;
