@@ -294,7 +294,8 @@ impl Sched {
         let id = self
             .next_goid
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (task, handle) = crate::sched::spawn::new_task(self, id, 0, site, options, f);
+        let bubble = options.bubble.clone();
+        let (task, handle) = crate::sched::spawn::new_task(self, id, 0, site, &options, bubble, f);
         self.extra_spawned
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         crate::sched::enqueue::submit_global(self, Item::Fresh(task));

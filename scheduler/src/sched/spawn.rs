@@ -78,9 +78,10 @@ pub struct GoBuilder {
     /// `spawn_migratory` (not settable by users: it needs `unsafe`).
     migratory: bool,
     placement: Placement,
-    /// The synctest bubble to start in (`synctest::run`'s root); otherwise
-    /// a goroutine joins its spawner's bubble, if any.
-    bubble: Option<Bubble>,
+    /// The synctest bubble to start in (`synctest::run`'s root, a bubble
+    /// timer's `after_func`); otherwise a goroutine joins its spawner's
+    /// bubble, if any.
+    pub(crate) bubble: Option<Bubble>,
 }
 
 impl GoBuilder {
@@ -230,7 +231,7 @@ where
     T: Send + 'static,
 {
     reserve_stack(&l.sched)?;
-    let (task, handle) = new_task_on(l, site, GoBuilder::new(), f);
+    let (task, handle) = new_task_on(l, site, &GoBuilder::new(), f);
     let g = crate::sched::schedule::start(l, task);
     // SAFETY: `start` just made the G on this M; nobody else knows it.
     drop(unsafe { make_runnable(g, Some(l), false) });
@@ -238,22 +239,25 @@ where
 }
 
 /// Creates the task for a spawn from M `l` (counted and traced there).
+/// `options` by reference: the spawn path copies no builder, and clones
+/// only the name and bubble a spawn has.
 fn new_task_on<F, T>(
     l: &MLocal,
     site: &'static Location<'static>,
-    mut options: GoBuilder,
+    options: &GoBuilder,
     f: F,
 ) -> (crate::g::task::Task, JoinHandle<T>)
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    if options.bubble.is_none() {
-        options.bubble = l.running().and_then(crate::g::G::bubble);
-    }
+    let bubble = match &options.bubble {
+        Some(b) => Some(b.clone()),
+        None => l.running().and_then(crate::g::G::bubble),
+    };
     let (id, parent) = (l.next_goid(), l.current_goid());
     crate::trace::spawn(l.trace.as_ref(), parent, id, site, options.name.as_ref());
-    let created = crate::sched::spawn::new_task(&l.sched, id, parent, site, options, f);
+    let created = crate::sched::spawn::new_task(&l.sched, id, parent, site, options, bubble, f);
     bump(&l.m.spawned);
     created
 }
@@ -296,7 +300,7 @@ where
             let l = unsafe { &*l };
             reserve_stack(&l.sched)?;
             let placement = options.placement;
-            let (task, handle) = new_task_on(l, site, options, f);
+            let (task, handle) = new_task_on(l, site, &options, f);
             match placement {
                 Placement::Near => submit(l, Item::Fresh(task)),
                 Placement::Spread => spread(l, Item::Fresh(task)),
@@ -456,7 +460,8 @@ pub(crate) fn new_task<F, T>(
     id: u64,
     parent: u64,
     site: &'static std::panic::Location<'static>,
-    options: GoBuilder,
+    options: &GoBuilder,
+    bubble: Option<Bubble>,
     f: F,
 ) -> (crate::g::task::Task, crate::JoinHandle<T>)
 where
@@ -469,8 +474,8 @@ where
         site,
         options.stack_size.unwrap_or(sched.default_stack_size),
         options.migratory,
-        options.name,
-        options.bubble,
+        options.name.clone(),
+        bubble,
     );
     if let Some(b) = info.bubble() {
         b.0.spawned();
