@@ -51,7 +51,7 @@ pub(crate) enum Item {
 
 /// Fresh queues shorter than this are left to their own M by impatient
 /// thieves (see `MLocal::steal_from_others`).
-const GROUP_SIZE: usize = 4;
+pub(crate) const GROUP_SIZE: usize = 4;
 
 /// How many idle Gs (with stacks) a P keeps before returning them.
 pub(crate) const FREE_G_CACHE: usize = 256;

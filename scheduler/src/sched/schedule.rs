@@ -117,7 +117,11 @@ fn find_runnable(l: &MLocal) -> Option<Work> {
                     break;
                 }
                 let patient = impatient.is_over(round);
-                if let Some(item) = l.steal_from_others(patient).or_else(|| l.take_global()) {
+                if let Some(item) = l
+                    .take_inbox()
+                    .or_else(|| l.steal_from_others(patient))
+                    .or_else(|| l.take_global())
+                {
                     l.spin_paid_off(true);
                     l.found_work();
                     return Some(Work::Item(item));
