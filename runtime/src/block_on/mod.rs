@@ -92,6 +92,7 @@ thread_local! {
 }
 
 impl Spare {
+    #[inline]
     fn take() -> SignalRef {
         match SPARE.try_with(Cell::take) {
             Ok(Some(s)) => s,
@@ -99,6 +100,7 @@ impl Spare {
         }
     }
 
+    #[inline]
     fn put(signal: SignalRef) {
         // Reused only if no waker clone outlived the call: a clone must not
         // wake a later, unrelated `block_on`.

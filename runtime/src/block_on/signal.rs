@@ -76,6 +76,7 @@ pub(super) struct SignalRef(NonNull<Signal>);
 
 impl SignalRef {
     /// A new signal, referenced only by the returned handle.
+    #[cold]
     pub(super) fn new() -> SignalRef {
         let s = Box::new(Signal {
             state: AtomicU64::new(REF),
@@ -91,12 +92,14 @@ impl SignalRef {
 
     /// A `RawWaker` for this signal that owns no reference: valid while
     /// this handle lives, and never to be woken by value or dropped.
+    #[inline]
     pub(super) fn borrowed_raw_waker(&self) -> RawWaker {
         RawWaker::new(self.0.as_ptr().cast(), &VTABLE)
     }
 
     /// This handle back, reset for another `block_on`, if it is the only
     /// reference and no wake is readying through it; else it is released.
+    #[inline]
     pub(super) fn into_unshared(self) -> Option<SignalRef> {
         let state = &self.signal().state;
         // Acquire: pairs with the Release of every reference released.
