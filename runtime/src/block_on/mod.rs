@@ -92,6 +92,8 @@ thread_local! {
 }
 
 impl Spare {
+    /// Inlined: it runs before any park, so the thread pointer it reads
+    /// is this thread's (see `put` for the other end).
     #[inline]
     fn take() -> SignalRef {
         match SPARE.try_with(Cell::take) {
@@ -100,7 +102,11 @@ impl Spare {
         }
     }
 
-    #[inline]
+    /// Never inlined: it runs after the parks, and the thread-local's
+    /// address must be computed afresh there, not reused from `take`
+    /// (docs/soundness.md: no TLS address is kept across a switch; a
+    /// migratory goroutine may have changed thread).
+    #[inline(never)]
     fn put(signal: SignalRef) {
         // Reused only if no waker clone outlived the call: a clone must not
         // wake a later, unrelated `block_on`.
