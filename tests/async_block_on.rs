@@ -137,11 +137,16 @@ fn late_and_duplicate_wakes_are_harmless() {
                     opener.open();
                     opener.open();
                 });
-                goro::block_on(gate.wait());
+                // Keep the waker of the last poll (not the gate's: an open
+                // racing the first poll takes that one).
+                let mut last = None;
+                let mut wait = std::pin::pin!(gate.wait());
+                goro::block_on(poll_fn(|cx: &mut Context<'_>| {
+                    last = Some(cx.waker().clone());
+                    wait.as_mut().poll(cx)
+                }));
                 t.join().unwrap();
-                k.lock()
-                    .unwrap()
-                    .push(gate.waker.lock().unwrap().clone().unwrap());
+                k.lock().unwrap().push(last.unwrap());
             }
             // Wake them while other block_ons on this M are pending.
             let wakers = k.lock().unwrap().clone();
@@ -258,4 +263,128 @@ fn chain_of_awaits_across_goroutines() {
         })
     }
     assert_eq!(link(1000).join().unwrap(), 1000);
+}
+
+/// Pending until `target` events were counted; its waker is kept where
+/// foreign threads wake it (by value and by reference) over and over.
+fn count_to<'a>(
+    events: &'a AtomicUsize,
+    target: usize,
+    waker: &'a Mutex<Option<Waker>>,
+) -> impl Future<Output = ()> + 'a {
+    let mut first = true;
+    poll_fn(move |cx: &mut Context<'_>| {
+        if first {
+            *waker.lock().unwrap() = Some(cx.waker().clone());
+            first = false;
+        }
+        if events.load(Ordering::SeqCst) >= target {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+}
+
+/// Wakes racing polls and parks, duplicated, by value and by reference,
+/// from threads outside the runtime: no wake-up is lost (every
+/// `block_on` returns once its events are in) and none is doubled (the
+/// scheduler would abort on a goroutine readied twice).
+#[goro::test(procs = 2)]
+fn racing_duplicate_wakes_lose_no_wake_up() {
+    const GOROUTINES: usize = 8;
+    const EVENTS: usize = 2000;
+    let slots: Arc<Vec<(AtomicUsize, Mutex<Option<Waker>>)>> =
+        Arc::new((0..GOROUTINES).map(|_| Default::default()).collect());
+    let handles: Vec<_> = (0..GOROUTINES)
+        .map(|i| {
+            let slots = slots.clone();
+            goro::go!(move || {
+                let (events, waker) = &slots[i];
+                goro::block_on(count_to(events, EVENTS, waker));
+            })
+        })
+        .collect();
+    let wakers: Vec<_> = (0..2)
+        .map(|t| {
+            let slots = slots.clone();
+            std::thread::spawn(move || {
+                for n in 0..EVENTS {
+                    for (events, waker) in slots.iter() {
+                        if t == 0 {
+                            events.fetch_add(1, Ordering::SeqCst);
+                        }
+                        let w = waker.lock().unwrap().clone();
+                        match (w, n % 2) {
+                            (Some(w), 0) => w.wake(),
+                            (Some(w), _) => w.wake_by_ref(),
+                            (None, _) => {}
+                        }
+                    }
+                }
+                // Events may have come before the first poll stored the
+                // waker: wake once more after the last.
+                for (_, waker) in slots.iter() {
+                    if let Some(w) = waker.lock().unwrap().clone() {
+                        w.wake();
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in wakers {
+        w.join().unwrap();
+    }
+    for h in handles {
+        h.join().unwrap();
+    }
+}
+
+/// The runtime ends while goroutines are parked in `block_on` and a
+/// foreign thread keeps waking them: each unwound goroutine withdraws, or
+/// waits for the wake that owns it to finish readying it; nothing is
+/// touched after the runtime freed it.
+#[test]
+fn runtime_ends_while_foreign_wakes_race_the_withdrawals() {
+    for _ in 0..20 {
+        let wakers: Arc<Mutex<Vec<Waker>>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let w = wakers.clone();
+        let s = stop.clone();
+        let waker_thread = std::thread::spawn(move || {
+            while !s.load(Ordering::SeqCst) {
+                let ws = w.lock().unwrap().clone();
+                ws.iter().for_each(Waker::wake_by_ref);
+                std::thread::yield_now();
+            }
+            let ws = std::mem::take(&mut *w.lock().unwrap());
+            ws.into_iter().for_each(Waker::wake);
+        });
+        let w = wakers.clone();
+        goro::Runtime::builder()
+            .procs(2)
+            .build()
+            .unwrap()
+            .run(move || {
+                let registered = Arc::new(AtomicUsize::new(0));
+                for _ in 0..50 {
+                    let w = w.clone();
+                    let registered = registered.clone();
+                    drop(goro::go!(move || {
+                        // Never ready: only the runtime's end lets it go.
+                        goro::block_on(poll_fn(|cx: &mut Context<'_>| {
+                            if registered.fetch_add(1, Ordering::SeqCst) < 50 {
+                                w.lock().unwrap().push(cx.waker().clone());
+                            }
+                            Poll::<()>::Pending
+                        }))
+                    }));
+                }
+                while registered.load(Ordering::SeqCst) < 200 {
+                    goro::time::sleep(Duration::from_millis(1));
+                }
+            });
+        stop.store(true, Ordering::SeqCst);
+        waker_thread.join().unwrap();
+    }
 }

@@ -112,3 +112,27 @@ fn runtime_info_shows_how_long_goroutines_waited_while_a_p_was_idle() {
     });
     assert!(!waited.is_zero());
 }
+
+#[test]
+fn a_group_spawned_with_go_that_parks_first_is_split_with_a_sleeping_p() {
+    let threads = two_ps().run(|| {
+        // Let the other M fall asleep first.
+        goro::time::sleep(std::time::Duration::from_millis(20));
+        let seen = Seen::default();
+        let (open, gate) = goro::chan::<()>(0);
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let w = worker(&gate, &seen);
+                goro::go!(w)
+            })
+            .collect();
+        goro::time::sleep(std::time::Duration::from_millis(20));
+        drop(open);
+        for h in handles {
+            h.join().unwrap();
+        }
+        let n = seen.lock().unwrap().len();
+        n
+    });
+    assert_eq!(threads, 2);
+}

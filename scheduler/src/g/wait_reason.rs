@@ -118,6 +118,21 @@ impl WaitReason {
         }
     }
 
+    /// Whether no goroutine running on another M can ready a goroutine
+    /// parked for this reason: only the network poller (I/O), its own
+    /// M's timers (sleeps), or nothing at all (a nil channel, an empty
+    /// select). Its M need not watch its home queue for it
+    /// (`MLocal::await_home_work`).
+    pub fn is_quiet(self) -> bool {
+        matches!(
+            self,
+            WaitReason::IoWait
+                | WaitReason::Sleep
+                | WaitReason::ChanReceiveNilChan
+                | WaitReason::SelectNoCases
+        )
+    }
+
     /// Whether a goroutine of a synctest bubble parked for this reason is
     /// durably blocked: only another goroutine of its bubble (or the
     /// bubble's clock) can wake it. Channels, selects and joins say so in

@@ -89,8 +89,8 @@ pub(crate) fn format(s: &Snapshot, ms: u128, detail: bool) -> String {
         let (status, m) = if p.idle { (0, -1) } else { (1, p.m as i64) };
         let _ = writeln!(
             out,
-            "  P{i}: status={status} schedtick={} syscalltick={} m={m} runqsize={} gfreecnt={} timerslen={} idlewait={}ms",
-            p.schedtick, p.syscalltick, p.runqsize, p.gfree, p.timers, p.idle_wait.as_millis()
+            "  P{i}: status={status} schedtick={} syscalltick={} m={m} runqsize={} gfreecnt={} timerslen={} idlewait={}ms spins={} watches={}",
+            p.schedtick, p.syscalltick, p.runqsize, p.gfree, p.timers, p.idle_wait.as_millis(), p.spins, p.watches
         );
     }
     let or_nil = |v: Option<String>| v.unwrap_or_else(|| "nil".into());
@@ -147,6 +147,8 @@ mod tests {
             gfree: 0,
             timers: 1,
             idle_wait: std::time::Duration::from_millis(3),
+            spins: 4,
+            watches: 5,
         }
     }
 
@@ -212,8 +214,8 @@ mod tests {
             [
                 "SCHED 602ms: gomaxprocs=2 idleprocs=0 threads=4 spinningthreads=0 needspinning=1 \
                  idlethreads=1 runqueue=2 gcwaiting=false nmidlelocked=0 stopwait=0 sysmonwait=false",
-                "  P0: status=1 schedtick=16 syscalltick=0 m=3 runqsize=0 gfreecnt=0 timerslen=1 idlewait=3ms",
-                "  P1: status=0 schedtick=15 syscalltick=0 m=-1 runqsize=0 gfreecnt=0 timerslen=1 idlewait=3ms",
+                "  P0: status=1 schedtick=16 syscalltick=0 m=3 runqsize=0 gfreecnt=0 timerslen=1 idlewait=3ms spins=4 watches=5",
+                "  P1: status=0 schedtick=15 syscalltick=0 m=-1 runqsize=0 gfreecnt=0 timerslen=1 idlewait=3ms spins=4 watches=5",
                 "  M3: p=0 curg=25 mallocing=0 throwing=0 preemptoff= locks=0 dying=0 spinning=false blocked=false lockedg=nil",
                 "  M1: p=nil curg=nil mallocing=0 throwing=0 preemptoff= locks=0 dying=0 spinning=false blocked=true lockedg=7",
                 "  G7: status=4(chan receive) m=nil lockedm=1",

@@ -95,6 +95,9 @@ pub(crate) struct PInfo {
     pub timers: usize,
     /// How long goroutines queued for its M waited while a P was idle.
     pub idle_wait: std::time::Duration,
+    /// Idle periods its M spun in full, and watched its home queue.
+    pub spins: u64,
+    pub watches: u64,
 }
 
 /// One M (a worker thread, or sysmon), as `scheddetail` shows it.
@@ -165,6 +168,7 @@ impl Snapshot {
 }
 
 fn p_info(w: &M, detail: bool) -> PInfo {
+    let (spins, watches) = w.idle_effort();
     PInfo {
         idle: w.is_idle(),
         schedtick: w.schedtick(),
@@ -174,6 +178,8 @@ fn p_info(w: &M, detail: bool) -> PInfo {
         gfree: w.gfree(),
         timers: if detail { w.timers().len() } else { 0 },
         idle_wait: w.idle_wait(),
+        spins,
+        watches,
     }
 }
 

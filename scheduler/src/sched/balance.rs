@@ -37,7 +37,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::g::task::Task;
-use crate::sched::m::{Item, MLocal, M};
+use crate::sched::m::{Item, MLocal, GROUP_SIZE, M};
 
 /// Started goroutines a P hosts before it looks for a lighter one.
 const FLOOR: u64 = 32;
@@ -49,6 +49,7 @@ impl MLocal {
     /// Hands a fresh task this M is about to start to a lighter P (module
     /// docs); returns it when it should start here.
     pub(crate) fn keep_or_hand_off(&self, task: Task) -> Option<Task> {
+        self.split_burst();
         let mine = self.m.live.load(Ordering::Relaxed);
         if mine < FLOOR {
             return Some(task);
@@ -66,6 +67,42 @@ impl MLocal {
                 None
             }
             None => Some(task),
+        }
+    }
+
+    /// A group of fresh tasks (`GROUP_SIZE` or more, with the one about to
+    /// start) while another P's M sleeps, is on its way after a wake-up, or
+    /// spins:
+    /// the older half goes to that P's inbox, as its thief would have
+    /// stolen it. Workers that park at once (on a gate, a job channel, a
+    /// WaitGroup) run for a microsecond each, far less than a thread takes
+    /// to wake, so without this this M starts every one before the thief
+    /// arrives, and all their later work runs on one thread.
+    fn split_burst(&self) {
+        let queued = self.fresh.len();
+        if queued + 1 < GROUP_SIZE
+            || self.sched.gomaxprocs.load(Ordering::Relaxed) < 2
+            || (self.sched.idle_ms() == 0 && self.sched.spinning_ms() == 0)
+        {
+            return;
+        }
+        let target = self
+            .sched
+            .active_ms()
+            .iter()
+            .find(|m| {
+                !Arc::ptr_eq(m, &self.m)
+                    && m.has_p.load(Ordering::Relaxed)
+                    && m.live.load(Ordering::Relaxed) == 0
+                    && (!m.sleeper.is_awake() || m.is_spinning())
+            })
+            .cloned();
+        let Some(target) = target else { return };
+        for _ in 0..queued.div_ceil(2) {
+            let Some(item) = self.take_oldest_fresh() else {
+                break;
+            };
+            crate::sched::enqueue::hand_to(&self.sched, &target, item);
         }
     }
 

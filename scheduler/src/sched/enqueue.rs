@@ -106,6 +106,13 @@ pub(crate) unsafe fn make_runnable(g: GRef, from: Option<&MLocal>, next: bool) -
             // the runtime has finished every goroutine).
             let m: &M = unsafe { &*home };
             m.home.push(g);
+            // A partner (a goroutine running on another M), not a poller,
+            // a timer or sysmon: worth watching for (`partners_likely`).
+            if from.is_some_and(|l| l.current.get().is_some())
+                && !m.partner_readied.load(Ordering::Relaxed)
+            {
+                m.partner_readied.store(true, Ordering::Relaxed);
+            }
             // SAFETY: `home` is `Arc::as_ptr` of the G's live M. (It
             // fences, then reads the sleep word: the waker half.)
             unsafe { M::notify_later(home) }

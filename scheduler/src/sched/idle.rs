@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use std::sync::Arc;
 
 use crate::sched::atomics::{Atomic, Atomics, Counter, ListLock, Std};
-use crate::sched::m::{MLocal, M};
+use crate::sched::m::{bump, MLocal, M};
 use crate::sched::park::{Wake, Wakeup};
 use crate::sched::sleep::Sleeper;
 use crate::sched::Sched;
@@ -28,6 +28,14 @@ pub(crate) const SPIN_ROUNDS: usize = 512;
 
 /// A spinning M yields its CPU every this many rounds.
 pub(crate) const YIELD_EVERY: usize = 32;
+
+/// The spin phase of an M whose last `SPIN_MEMORY` spins stole nothing:
+/// short of the first yield.
+const SHORT_SPIN_ROUNDS: usize = YIELD_EVERY - 1;
+
+/// Spin phases after the last one that stole work during which an M
+/// still makes full ones.
+const SPIN_MEMORY: u32 = 8;
 
 /// Spin rounds (three quarters of the spin phase, tens of microseconds)
 /// during which a spinning M leaves a P's only queued task alone (see
@@ -72,6 +80,10 @@ impl Impatience {
 /// How long an idle M with parked goroutines watches its home queue before
 /// sleeping (see `await_home_work`).
 const HOME_WATCH: Duration = Duration::from_micros(50);
+
+/// Idle periods after a partner on another thread last readied one of an
+/// M's goroutines during which its M still watches its home queue.
+const PARTNER_MEMORY: u32 = 8;
 
 impl M {
     /// Wakes this M if it sleeps (or stops it from going to sleep); the
@@ -395,19 +407,86 @@ impl MLocal {
         std::ptr::eq(w, &*self.m) || w.running.load(Ordering::Relaxed) != 0
     }
 
+    /// Whether another M with a P is awake (running a goroutine or looking
+    /// for one): only then can a goroutine on another M spawn work to
+    /// steal or ready one homed here.
+    pub(crate) fn others_awake(&self) -> bool {
+        let s = &self.sched;
+        s.gomaxprocs
+            .load(Ordering::Relaxed)
+            .saturating_sub(s.idle.idle_ms())
+            > 1
+    }
+
+    /// How many rounds the spin phase about to start makes: all of
+    /// `SPIN_ROUNDS` while another M is awake and one of the last
+    /// `SPIN_MEMORY` spin phases stole work; else a short look without
+    /// yielding (Go's spin is about that long). A long spin pays off for
+    /// spawn bursts (a thief that sleeps would need a futex wake-up per
+    /// burst), and costs when nothing is ever spawned: the CPU it holds
+    /// looks busy to the kernel, which then queues other threads' wake-ups
+    /// (a client of ours, say) behind it, for milliseconds.
+    pub(crate) fn spin_rounds(&self) -> usize {
+        if !self.others_awake() {
+            // Nobody spawns work to steal (a spawn from outside the
+            // runtime wakes an M): one look, then sleep.
+            1
+        } else if self.spin_credit.get() > 0 || self.has_pending_work() {
+            // (Queued work a short spin would be too patient to steal, see
+            // `Impatience`, must not leave this M looping without sleeping.)
+            bump(&self.m.full_spins);
+            SPIN_ROUNDS
+        } else {
+            SHORT_SPIN_ROUNDS
+        }
+    }
+
+    /// Records whether the spin phase just ended stole work.
+    pub(crate) fn spin_paid_off(&self, stole: bool) {
+        let credit = if stole {
+            SPIN_MEMORY
+        } else {
+            self.spin_credit.get().saturating_sub(1)
+        };
+        self.spin_credit.set(credit);
+    }
+
+    /// Whether a goroutine homed here is likely to be readied by another
+    /// thread within `HOME_WATCH`: goroutines parked here wait for
+    /// partners (not only for I/O or their timers), and goroutines on other
+    /// Ms readied goroutines of this M during one of the last
+    /// `PARTNER_MEMORY` idle periods. Whether another M is awake does not
+    /// matter (the partner may be on an M this one has just woken).
+    /// Network readiness found by another M's poller does not count: it
+    /// comes when the peer process gets a CPU, and a watch that holds this
+    /// one keeps the peer waiting (the kernel sees the CPU busy and queues
+    /// the peer's wake-up behind it: redis-benchmark's p99 at 50 clients
+    /// was 2-4 ms with the watch, 0.4-1.0 ms without, see `docs/kv.md`).
+    fn partners_likely(&self) -> bool {
+        let credit = if self.m.partner_readied.swap(false, Ordering::Relaxed) {
+            PARTNER_MEMORY
+        } else {
+            self.partner_credit.get().saturating_sub(1)
+        };
+        self.partner_credit.set(credit);
+        credit > 0 && self.m.live.load(Ordering::Relaxed) > self.quiet_parked.get() as u64
+    }
+
     /// Watches the home queue for a short while before sleeping, if
-    /// goroutines homed here are parked. A started goroutine cannot move to
+    /// goroutines homed here wait for partners that may be running
+    /// (`partners_likely`). A started goroutine cannot move to
     /// the M that readies it (Go would run it there), so goroutines that
     /// talk across Ms hand off through home queues; watching turns the
     /// futex wake-up that would follow into a cache-line transfer. It costs
-    /// at most `HOME_WATCH` of CPU per idle period, and nothing once every
-    /// goroutine homed here has finished; it yields the CPU between checks,
+    /// at most `HOME_WATCH` of CPU per idle period, and nothing while no
+    /// partner is likely; it yields the CPU between checks,
     /// so on an oversubscribed machine it does not keep the waker from
     /// running. Returns whether work showed up.
     pub(crate) fn await_home_work(&self) -> bool {
-        if self.m.live.load(Ordering::Relaxed) == 0 {
+        if !self.partners_likely() {
             return false;
         }
+        bump(&self.m.home_watches);
         let start = Instant::now();
         loop {
             for _ in 0..16 {

@@ -51,7 +51,7 @@ pub(crate) enum Item {
 
 /// Fresh queues shorter than this are left to their own M by impatient
 /// thieves (see `MLocal::steal_from_others`).
-const GROUP_SIZE: usize = 4;
+pub(crate) const GROUP_SIZE: usize = 4;
 
 /// How many idle Gs (with stacks) a P keeps before returning them.
 pub(crate) const FREE_G_CACHE: usize = 256;
@@ -111,6 +111,18 @@ pub(crate) struct M {
     /// Idle Gs cached by its P (the length of `MLocal::free`), written
     /// (Relaxed) by its M for `scheddetail`.
     pub(super) gfree: AtomicUsize,
+    /// Set (Relaxed, only when clear) by another M that readies one of this
+    /// M's goroutines from a running goroutine (`enqueue::make_runnable`;
+    /// not the poller, timers, sysmon or threads outside the runtime);
+    /// taken by its M when it idles (`MLocal::partners_likely`). A hint:
+    /// it decides only whether the M watches its home queue.
+    pub(super) partner_readied: AtomicBool,
+    /// Idle periods in which its M spun in full (`MLocal::spin_rounds`) and
+    /// watched its home queue (`MLocal::await_home_work`): the CPU that
+    /// idle Ms spend to save wake-ups. Written (Relaxed) by its M only;
+    /// read by observers.
+    pub(super) full_spins: AtomicU64,
+    pub(super) home_watches: AtomicU64,
     /// Whether this M is a spinning M (counted in `Idle::nspinning`);
     /// written (Relaxed) by its M only, read by observers.
     pub(super) spinning: AtomicBool,
@@ -178,6 +190,9 @@ impl M {
             live: AtomicU64::new(0),
             gfree: AtomicUsize::new(0),
             spinning: AtomicBool::new(false),
+            partner_readied: AtomicBool::new(false),
+            full_spins: AtomicU64::new(0),
+            home_watches: AtomicU64::new(0),
             syscalltick: AtomicU64::new(0),
             scheduling: AtomicBool::new(true),
             thread_alive: AtomicBool::new(true),
@@ -317,6 +332,14 @@ impl M {
         Duration::from_nanos(self.idle_wait_ns.load(Ordering::Relaxed))
     }
 
+    /// Idle periods in which its M spun in full, and watched its home queue.
+    pub(crate) fn idle_effort(&self) -> (u64, u64) {
+        (
+            self.full_spins.load(Ordering::Relaxed),
+            self.home_watches.load(Ordering::Relaxed),
+        )
+    }
+
     /// sysmon: goroutines queued for it waited `d` while a P was idle.
     pub(crate) fn note_idle_wait(&self, d: Duration) {
         let ns = d.as_nanos().min(u64::MAX as u128) as u64;
@@ -370,6 +393,15 @@ pub(crate) struct MLocal {
     #[allow(clippy::vec_box)]
     pub free: RefCell<Vec<Box<G>>>,
     pub live: RefCell<Vec<GRef>>,
+    /// Goroutines of `live` parked where no goroutine on another M can
+    /// ready them (`WaitReason::is_quiet`: I/O, sleeps). Counted by
+    /// `park` around the switch, on this M.
+    pub quiet_parked: Cell<usize>,
+    /// Idle periods left during which this M watches its home queue
+    /// (`MLocal::partners_likely`).
+    pub partner_credit: Cell<u32>,
+    /// Spin phases left that may be full length (`MLocal::spin_rounds`).
+    pub spin_credit: Cell<u32>,
     pub tick: Cell<u64>,
     /// Where the next trimming pass resumes in `live`.
     pub trim_cursor: Cell<usize>,
@@ -420,6 +452,9 @@ impl MLocal {
             current: Cell::new(None),
             free: RefCell::new(Vec::new()),
             live: RefCell::new(Vec::new()),
+            quiet_parked: Cell::new(0),
+            partner_credit: Cell::new(0),
+            spin_credit: Cell::new(0),
             tick: Cell::new(0),
             trim_cursor: Cell::new(0),
             prefer_fresh: Cell::new(false),

@@ -159,7 +159,17 @@ pub fn park(reason: WaitReason) {
             if std::thread::panicking() {
                 g.pinned.set(true);
             }
+            // A migratory goroutine may resume on another M: it is not
+            // among this M's live goroutines, so it is not counted.
+            let quiet = reason.is_quiet() && !g.migratory.get();
+            if quiet {
+                l.quiet_parked.set(l.quiet_parked.get() + 1);
+            }
             g.suspend(Yield::Park);
+            if quiet {
+                // Resumed on the same M (it is not migratory).
+                l.quiet_parked.set(l.quiet_parked.get() - 1);
+            }
             g.set_wait_reason(WaitReason::None);
             return;
         }

@@ -16,9 +16,11 @@
 //!    a yielding goroutine lets everything queued run before it again.
 //! 4. A batch from the global queue.
 //! 5. Stealing half of another P's fresh queue, and running other Ps' due
-//!    timers (spinning Ms only).
-//! 6. While goroutines homed here are parked, watch the home queue for a
-//!    few microseconds (a partner on another M is likely to ready one).
+//!    timers (spinning Ms only; a long spin only while another M is awake
+//!    and recent spins found work, see `MLocal::spin_rounds`).
+//! 6. While goroutines homed here wait for partners on other threads that
+//!    readied them lately, watch the home queue for a few microseconds (a
+//!    partner is likely to ready one soon; see `MLocal::partners_likely`).
 //! 7. Sleep (see `idle.rs`) until woken or until this P's next timer.
 //!
 //! Between 4 and 5, while goroutines wait on I/O, the network poller is
@@ -104,7 +106,8 @@ fn find_runnable(l: &MLocal) -> Option<Work> {
             }
         } else if l.try_start_spinning() {
             let mut impatient = crate::sched::idle::Impatience::new();
-            for round in 0..crate::sched::idle::SPIN_ROUNDS {
+            let rounds = l.spin_rounds();
+            for round in 0..rounds {
                 // Other Ps' timers once per yield period, not every round
                 // (it walks the P list under its lock, as stealing does).
                 if round % crate::sched::idle::YIELD_EVERY == 0 {
@@ -114,7 +117,12 @@ fn find_runnable(l: &MLocal) -> Option<Work> {
                     break;
                 }
                 let patient = impatient.is_over(round);
-                if let Some(item) = l.steal_from_others(patient).or_else(|| l.take_global()) {
+                if let Some(item) = l
+                    .take_inbox()
+                    .or_else(|| l.steal_from_others(patient))
+                    .or_else(|| l.take_global())
+                {
+                    l.spin_paid_off(true);
                     l.found_work();
                     return Some(Work::Item(item));
                 }
@@ -130,6 +138,7 @@ fn find_runnable(l: &MLocal) -> Option<Work> {
                     std::hint::spin_loop();
                 }
             }
+            l.spin_paid_off(false);
             if l.stop_spinning() && l.has_pending_work() {
                 continue;
             }

@@ -409,8 +409,14 @@ pub fn runtime_info() -> RuntimeInfo {
         current::with_sched(|s| (s.gomaxprocs.load(Ordering::SeqCst), s.procs_source()))
             .unwrap_or_else(|| crate::config::initial_procs(|| d.procs));
     let mut info = RuntimeInfo::new(n, source, crate::config::automatic_updates(source), d);
-    info.idle_wait =
-        current::with_sched(|s| s.all_ms().iter().map(|m| m.idle_wait()).sum()).unwrap_or_default();
+    current::with_sched(|s| {
+        for m in s.all_ms().iter() {
+            info.idle_wait += m.idle_wait();
+            let (spins, watches) = m.idle_effort();
+            info.full_spins += spins;
+            info.home_watches += watches;
+        }
+    });
     info
 }
 

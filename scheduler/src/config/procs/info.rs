@@ -91,6 +91,14 @@ pub struct RuntimeInfo {
     /// placement left unused, since started goroutines never change
     /// thread. Zero outside a runtime.
     pub idle_wait: std::time::Duration,
+    /// Idle periods in which an M spun in full looking for work to steal
+    /// (while others were busy and its recent spins had found some), over
+    /// the run so far. Zero outside a runtime.
+    pub full_spins: u64,
+    /// Idle periods in which an M watched its home queue for a goroutine
+    /// that a partner on another thread was likely to ready soon. Zero
+    /// outside a runtime.
+    pub home_watches: u64,
 }
 
 impl RuntimeInfo {
@@ -109,6 +117,8 @@ impl RuntimeInfo {
             cgroup: d.cgroup,
             default_procs: d.procs,
             idle_wait: std::time::Duration::ZERO,
+            full_spins: 0,
+            home_watches: 0,
         }
     }
 
