@@ -3,28 +3,10 @@
 //! runs in a child process (this test binary re-executed).
 
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Output};
 
-const CHILD: &str = "GORO_TEST_CHILD";
+mod common;
 
-/// Runs the test `name` of this binary in a child with `CHILD=case` and
-/// the extra environment `env`.
-fn run_child_with(name: &str, case: &str, env: &[(&str, &str)]) -> Output {
-    Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(CHILD, case)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap()
-}
-
-fn run_child(name: &str, case: &str) -> Output {
-    run_child_with(name, case, &[])
-}
-
-fn child_case() -> Option<String> {
-    std::env::var(CHILD).ok()
-}
+use common::child::{child_case, run_child_case};
 
 /// Recurses until the stack overflows (on purpose).
 #[inline(never)]
@@ -44,9 +26,10 @@ fn goroutine_stack_overflow_names_the_goroutine_and_aborts() {
         });
         unreachable!("the overflow must abort the process");
     }
-    let out = run_child(
+    let out = run_child_case(
         "goroutine_stack_overflow_names_the_goroutine_and_aborts",
         "overflow",
+        &[],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.signal(), Some(libc::SIGABRT), "stderr: {stderr}");
@@ -73,9 +56,10 @@ fn plain_thread_overflow_still_gets_std_message() {
         let _ = t.join();
         unreachable!("the overflow must abort the process");
     }
-    let out = run_child(
+    let out = run_child_case(
         "plain_thread_overflow_still_gets_std_message",
         "thread-overflow",
+        &[],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.signal().is_some(), "stderr: {stderr}");
@@ -94,7 +78,7 @@ fn goroutine_panic_report_names_the_goroutine() {
         });
         return;
     }
-    let out = run_child("goroutine_panic_report_names_the_goroutine", "panic");
+    let out = run_child_case("goroutine_panic_report_names_the_goroutine", "panic", &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "stderr: {stderr}");
     assert!(
@@ -114,7 +98,7 @@ fn bad_environment_values_are_reported_once_and_ignored() {
         return;
     }
     for bad in ["0", "-3", "abc", "99999999999"] {
-        let out = run_child_with(
+        let out = run_child_case(
             "bad_environment_values_are_reported_once_and_ignored",
             "env",
             &[("GOMAXPROCS", bad), ("GORO_STACK_SIZE", "12 bananas")],
@@ -150,14 +134,14 @@ fn an_unhandled_panic_exits_2_when_asked_as_go_does() {
         });
         return;
     }
-    let exit = run_child(NAME, "exit");
+    let exit = run_child_case(NAME, "exit", &[]);
     let stderr = String::from_utf8_lossy(&exit.stderr);
     assert_eq!(exit.status.code(), Some(2), "stderr: {stderr}");
     assert!(stderr.contains("worker failed"), "stderr: {stderr}");
     assert!(stderr.contains("exit status 2"), "stderr: {stderr}");
     assert!(!String::from_utf8_lossy(&exit.stdout).contains("main went on"));
 
-    let ignore = run_child(NAME, "ignore");
+    let ignore = run_child_case(NAME, "ignore", &[]);
     let stderr = String::from_utf8_lossy(&ignore.stderr);
     assert!(ignore.status.success(), "stderr: {stderr}");
     assert!(stderr.contains("worker failed"), "stderr: {stderr}");
@@ -206,7 +190,7 @@ fn the_end_of_main_leaves_stderr_clean() {
         }
         return;
     }
-    let out = run_child(NAME, "run");
+    let out = run_child_case(NAME, "run", &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "stderr: {stderr}");
     assert_eq!(stderr, "", "the exit printed something");

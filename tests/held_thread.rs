@@ -4,23 +4,11 @@
 //! Each case runs in a child process (this test binary re-executed), since
 //! `GODEBUG` is read once per process and the report goes to stderr.
 
-use std::process::{Command, Output};
 use std::time::Duration;
 
-const CHILD: &str = "GORO_TEST_CHILD";
+mod common;
 
-fn run_child(name: &str, godebug: &str) -> Output {
-    Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(CHILD, "1")
-        .env("GODEBUG", godebug)
-        .output()
-        .unwrap()
-}
-
-fn in_child() -> bool {
-    std::env::var_os(CHILD).is_some()
-}
+use common::child::{child_case, run_child};
 
 /// Holds the calling thread the way a call outside goro does.
 #[inline(never)]
@@ -56,12 +44,12 @@ fn reports(stderr: &str) -> usize {
 
 #[test]
 fn a_goroutine_sleeping_in_std_while_others_wait_is_reported_once_with_its_stack() {
-    if in_child() {
+    if child_case().is_some() {
         return ticking_neighbours_then_hold();
     }
     let out = run_child(
         "a_goroutine_sleeping_in_std_while_others_wait_is_reported_once_with_its_stack",
-        "blockedthread=50",
+        &[("GODEBUG", "blockedthread=50")],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "stderr: {stderr}");
@@ -84,10 +72,13 @@ fn a_goroutine_sleeping_in_std_while_others_wait_is_reported_once_with_its_stack
 
 #[test]
 fn blockedthread_0_turns_the_report_off() {
-    if in_child() {
+    if child_case().is_some() {
         return ticking_neighbours_then_hold();
     }
-    let out = run_child("blockedthread_0_turns_the_report_off", "blockedthread=0");
+    let out = run_child(
+        "blockedthread_0_turns_the_report_off",
+        &[("GODEBUG", "blockedthread=0")],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "stderr: {stderr}");
     assert_eq!(reports(&stderr), 0, "stderr: {stderr}");
@@ -95,7 +86,7 @@ fn blockedthread_0_turns_the_report_off() {
 
 #[test]
 fn a_goroutine_computing_alone_on_its_m_is_not_reported() {
-    if in_child() {
+    if child_case().is_some() {
         goro::Runtime::builder().procs(1).build().unwrap().run(|| {
             // Main parks in join: nothing is queued for the thread while
             // the goroutine computes.
@@ -113,7 +104,7 @@ fn a_goroutine_computing_alone_on_its_m_is_not_reported() {
     }
     let out = run_child(
         "a_goroutine_computing_alone_on_its_m_is_not_reported",
-        "blockedthread=50",
+        &[("GODEBUG", "blockedthread=50")],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "stderr: {stderr}");

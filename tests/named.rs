@@ -4,25 +4,11 @@
 //! report's case is in `tests/deadlock.rs`.
 
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Output};
 use std::time::Duration;
 
-const CHILD: &str = "GORO_TEST_CHILD";
+mod common;
 
-fn run_child(name: &str, env: &[(&str, &str)]) -> Output {
-    Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(CHILD, name)
-        .env_remove("GODEBUG")
-        .env_remove("GORO_TRACE")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap()
-}
-
-fn is_child(name: &str) -> bool {
-    std::env::var(CHILD).is_ok_and(|c| c == name)
-}
+use common::child::{is_child, run_child, CHILD};
 
 /// Starts a goroutine named `name` parked in a receive that never
 /// completes (its sender is kept alive by the caller); returns its id.

@@ -6,26 +6,11 @@
 //! without test-harness threads).
 
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-const CHILD: &str = "GORO_TEST_CHILD";
+mod common;
 
-/// Runs the test `name` of this binary in a child with `CHILD=name` and
-/// the extra environment `env`.
-fn run_child(name: &str, env: &[(&str, &str)]) -> Output {
-    Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(CHILD, name)
-        .env_remove("GODEBUG")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap()
-}
-
-fn is_child(name: &str) -> bool {
-    std::env::var(CHILD).is_ok_and(|c| c == name)
-}
+use common::child::{is_child, run_child};
 
 /// Spins for `d` without any runtime call (the P stays busy).
 fn spin(d: Duration) {

@@ -11,32 +11,25 @@ mod trace {
 }
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use trace::json::{self, Json};
 
-const CHILD: &str = "GORO_TEST_CHILD";
+mod common;
 
+use common::child::{is_child, CHILD};
+
+/// Runs the test `name` of this binary in a child, which must succeed.
 fn run_child(name: &str, env: &[(&str, &str)]) -> Output {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(CHILD, name)
-        .env_remove("GORO_TRACE")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
+    let out = common::child::run_child(name, env);
     assert!(
         out.status.success(),
         "child {name} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-fn is_child(name: &str) -> bool {
-    std::env::var(CHILD).is_ok_and(|c| c == name)
 }
 
 /// A program with every kind of event: a burst of goroutines that keep

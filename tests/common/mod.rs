@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests: process statistics, a drop
-//! counter and a WaitGroup latch.
+//! counter, a WaitGroup latch, and child processes (`child`).
 
 #![allow(dead_code)]
 
@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use goro::sync::WaitGroup;
+
+pub mod child;
 
 /// A field of /proc/self/status in kB (VmRSS, VmPTE, Threads, ...).
 pub fn status_field(name: &str) -> u64 {
