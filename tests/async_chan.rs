@@ -41,6 +41,27 @@ fn tokio_rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// `n` Tokio tasks that `recv_async` from `rx` until it closes; each
+/// returns what it received.
+fn tokio_collectors(
+    rt: &tokio::runtime::Runtime,
+    rx: &goro::Receiver<u64>,
+    n: usize,
+) -> Vec<tokio::task::JoinHandle<Vec<u64>>> {
+    (0..n)
+        .map(|_| {
+            let rx = rx.clone();
+            rt.spawn(async move {
+                let mut got = Vec::new();
+                while let Ok(v) = rx.recv_async().await {
+                    got.push(v);
+                }
+                got
+            })
+        })
+        .collect()
+}
+
 /// Tokio producers `send_async` into a goro channel that goroutines
 /// `recv`; the goroutines `send` results into a second goro channel that
 /// Tokio consumers `recv_async`; a Tokio task awaits a goroutine meanwhile.
@@ -75,18 +96,7 @@ fn tokio_tasks_and_goroutines_talk_over_goro_channels_both_ways() {
             })
             .collect();
         drop(to_goro);
-        let consumers: Vec<_> = (0..2)
-            .map(|_| {
-                let rx = from_goro.clone();
-                rt.spawn(async move {
-                    let mut got = Vec::new();
-                    while let Ok(v) = rx.recv_async().await {
-                        got.push(v);
-                    }
-                    got
-                })
-            })
-            .collect();
+        let consumers = tokio_collectors(&rt, &from_goro, 2);
         drop(from_goro);
         for p in producers {
             goro::block_on(p).unwrap();
@@ -313,18 +323,7 @@ fn select_and_recv_async_share_a_channel() {
                 })
             })
             .collect();
-        let tasks: Vec<_> = (0..2)
-            .map(|_| {
-                let rx = rx.clone();
-                rt.spawn(async move {
-                    let mut got = Vec::new();
-                    while let Ok(v) = rx.recv_async().await {
-                        got.push(v);
-                    }
-                    got
-                })
-            })
-            .collect();
+        let tasks = tokio_collectors(&rt, &rx, 2);
         drop(rx);
         for v in 0..N {
             tx.send(v).unwrap();
