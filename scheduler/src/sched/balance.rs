@@ -71,10 +71,9 @@ impl MLocal {
     }
 
     /// A group of fresh tasks (`GROUP_SIZE` or more, with the one about to
-    /// start) while another P's M sleeps, is on its way after a wake-up, or
-    /// spins:
-    /// the older half goes to that P's inbox, as its thief would have
-    /// stolen it. Workers that park at once (on a gate, a job channel, a
+    /// start) while another P hosts no goroutine and its M sleeps, is on
+    /// its way after a wake-up, or spins: the older half goes to that P's
+    /// inbox, as its thief would have stolen it. Workers that park at once (on a gate, a job channel, a
     /// WaitGroup) run for a microsecond each, far less than a thread takes
     /// to wake, so without this this M starts every one before the thief
     /// arrives, and all their later work runs on one thread.
